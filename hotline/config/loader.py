@@ -1,0 +1,538 @@
+"""Load and validate hotline.conf: every problem found is reported, none is guessed away."""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import itertools
+import re
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from hotline.config.errors import ConfigError, ConfigIssue
+from hotline.config.ini import Entry, Section, parse_ini, read_text
+from hotline.config.model import (
+    MINUTES_PER_DAY,
+    WEEKDAYS,
+    AmiConfig,
+    ApiConfig,
+    DatabaseConfig,
+    Department,
+    Expert,
+    HallConfig,
+    HotlineConfig,
+    HoursConfig,
+    PromptsConfig,
+    QueueConfig,
+    Seat,
+    SipConfig,
+    TimeRange,
+    TrunkConfig,
+    VoicemailConfig,
+    VoskConfig,
+)
+
+QUEUE_STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear",
+                    "wrandom", "rrordered")
+SEAT_ID = re.compile(r"^\d{2,4}$")
+EXTENSION = re.compile(r"^\d{3,6}$")
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
+TIME_RANGE = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_PORT = 65535
+
+# Every section the file may hold and the keys each accepts (None: no fixed key set).
+SINGLE_SECTIONS: dict[str, tuple[str, ...] | None] = {
+    "hall": ("name", "timezone", "secrets_file"),
+    "queue": ("name", "strategy", "ring_timeout", "wrapup_seconds", "service_level_seconds",
+              "overflow_seconds"),
+    "hours": (*WEEKDAYS, "holidays", "workdays", "workday_hours", "night_shift"),
+    "voicemail": ("max_seconds", "pbx_spool", "spool", "archive"),
+    "prompts": ("voice", "greeting", "after_hours", "operator_id", "overflow", "named_operator",
+                "threeway_whisper"),
+    "ami": ("host", "port", "username", "secret", "action_timeout"),
+    "sip": ("bind", "port", "rtp_start", "rtp_end"),
+    "trunk": ("host", "username", "password", "prefix"),
+    "database": ("url",),
+    "api": ("bind", "port"),
+    "vosk": ("model",),
+    "seats": None,
+    "seat-passwords": None,
+    "expert-passwords": None,
+}
+NAMED_SECTIONS: dict[str, tuple[str, ...]] = {
+    "department": ("keywords",),
+    "expert": ("department", "extension", "number", "duty", "order"),
+}
+# What the secrets file may hold: secrets only, so it cannot silently change the hall.
+SECRET_KEYS: dict[str, tuple[str, ...] | None] = {
+    "ami": ("secret",),
+    "trunk": ("password",),
+    "seat-passwords": None,
+    "expert-passwords": None,
+}
+DEFAULTS: dict[str, dict[str, str]] = {
+    "hall": {"name": "12345热线", "timezone": "Asia/Shanghai", "secrets_file": "hotline.secrets"},
+    "queue": {"name": "hotline", "strategy": "rrmemory", "ring_timeout": "15",
+              "wrapup_seconds": "10", "service_level_seconds": "15", "overflow_seconds": "0"},
+    "hours": {**{day: "08:30-17:30" for day in WEEKDAYS[:5]}, "saturday": "closed",
+              "sunday": "closed", "holidays": "", "workdays": "", "workday_hours": "08:30-17:30",
+              "night_shift": ""},
+    "voicemail": {"max_seconds": "120", "pbx_spool": "/var/spool/asterisk/hotline",
+                  "spool": "/var/spool/asterisk/hotline", "archive": "var/archive"},
+    "prompts": {"voice": "cmn-latn-pinyin", "greeting": "您好，欢迎致电12345热线。",
+                "after_hours": "现在是非工作时间，请在提示音后留言，并留下您的联系电话。",
+                "operator_id": "{seat}号工作人员为您服务。",
+                "overflow": "当前坐席繁忙，留言请按1，继续等待请按其他键。",
+                "named_operator": "如需指定工作人员，请输入工号；直接等待将为您转接。",
+                "threeway_whisper": "12345热线三方通话。"},
+    "ami": {"host": "127.0.0.1", "port": "5038", "username": "hotline", "secret": "",
+            "action_timeout": "10"},
+    "sip": {"bind": "127.0.0.1", "port": "5060", "rtp_start": "10000", "rtp_end": "10999"},
+    "trunk": {"host": "", "username": "", "password": "", "prefix": ""},
+    "database": {"url": "sqlite:///var/hotline.db"},
+    "api": {"bind": "127.0.0.1", "port": "8345"},
+    "vosk": {"model": "var/models/vosk-model-small-cn-0.22"},
+}
+
+
+def normalise_phone(number: str) -> str:
+    return re.sub(r"[\s\-()]", "", number)
+
+
+def is_valid_phone(number: str) -> bool:
+    """Chinese mobile (11 digits) or landline with area code (0 + 2-3 digits + 7-8 digits)."""
+    digits = normalise_phone(number)
+    return bool(MOBILE.match(digits) or LANDLINE.match(digits))
+
+
+class _Reader:
+    """Collects values with their origin and records issues instead of stopping at the first."""
+
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        self.issues = issues
+
+    def fail(self, entry: Entry | Section | None, section: str | None, key: str | None,
+             message: str) -> None:
+        file = entry.file if entry else None
+        line = entry.line if entry else None
+        self.issues.append(ConfigIssue(file, line, section, key, message))
+
+    def integer(self, entry: Entry, section: str, low: int, high: int) -> int:
+        try:
+            value = int(entry.value)
+        except ValueError:
+            self.fail(entry, section, entry.key, f"expected a whole number, found {entry.value!r}")
+            return low
+        if not low <= value <= high:
+            self.fail(entry, section, entry.key,
+                      f"{value} is out of range; expected {low} to {high}")
+            return low
+        return value
+
+    def number(self, entry: Entry, section: str, low: float, high: float) -> float:
+        try:
+            value = float(entry.value)
+        except ValueError:
+            self.fail(entry, section, entry.key, f"expected a number, found {entry.value!r}")
+            return low
+        if not low <= value <= high:
+            self.fail(entry, section, entry.key, f"{value} is out of range; expected {low}-{high}")
+            return low
+        return value
+
+    def ranges(self, entry: Entry, section: str, *, allow_closed: bool,
+               allow_midnight: bool) -> tuple[TimeRange, ...]:
+        text = entry.value.strip()
+        if not text or (allow_closed and text.lower() == "closed"):
+            return ()
+        result: list[TimeRange] = []
+        for part in (p.strip() for p in text.split(",")):
+            match = TIME_RANGE.match(part)
+            if not match:
+                self.fail(entry, section, entry.key,
+                          f"malformed time range {part!r}; expected HH:MM-HH:MM such as 08:30-17:30"
+                          + (" or 'closed'" if allow_closed else ""))
+                continue
+            h1, m1, h2, m2 = (int(g) for g in match.groups())
+            if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2):
+                self.fail(entry, section, entry.key, f"impossible time in {part!r}")
+                continue
+            start, end = h1 * 60 + m1, h2 * 60 + m2
+            if start == end:
+                self.fail(entry, section, entry.key, f"empty time range {part!r}")
+                continue
+            if start > end:
+                if not allow_midnight:
+                    self.fail(entry, section, entry.key,
+                              f"reversed time range {part!r}: it ends before it starts")
+                    continue
+                result += [TimeRange(start, MINUTES_PER_DAY), TimeRange(0, end)]
+            else:
+                result.append(TimeRange(start, end))
+        ordered = sorted(r for r in result if r.start != r.end)
+        for first, second in itertools.pairwise(ordered):
+            if first.overlaps(second):
+                self.fail(entry, section, entry.key, f"overlapping time ranges {first} and {second}")
+        return tuple(ordered)
+
+    def dates(self, entry: Entry, section: str) -> frozenset[date]:
+        result: set[date] = set()
+        for part in (p.strip() for p in entry.value.split(",") if p.strip()):
+            try:
+                if not DATE.match(part):
+                    raise ValueError
+                result.add(date.fromisoformat(part))
+            except ValueError:
+                self.fail(entry, section, entry.key, f"malformed date {part!r}; expected YYYY-MM-DD")
+        return frozenset(result)
+
+
+def _check_keys(reader: _Reader, section: Section, allowed: tuple[str, ...] | None) -> None:
+    if allowed is None:
+        return
+    for entry in section.entries:
+        if entry.key not in allowed:
+            close = difflib.get_close_matches(entry.key, allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(allowed)}"
+            reader.fail(entry, section.title, entry.key, f"unknown key{hint}")
+
+
+def _index(reader: _Reader, sections: list[Section], secrets: list[Section],
+           overrides: Mapping[str, str]) -> tuple[dict[str, dict[str, Entry]], list[Section]]:
+    """Validate section names and merge the secrets file and overrides into one lookup."""
+    single: dict[str, Section] = {}
+    named: list[Section] = []
+    for section in sections:
+        if section.kind in SINGLE_SECTIONS:
+            if section.argument:
+                reader.fail(section, section.title, None,
+                            f"[{section.kind}] takes no name after it")
+            if section.kind in single:
+                reader.fail(section, section.kind, None,
+                            f"duplicate section (first on line {single[section.kind].line})")
+                continue
+            single[section.kind] = section
+            _check_keys(reader, section, SINGLE_SECTIONS[section.kind])
+        elif section.kind in NAMED_SECTIONS:
+            if not section.argument:
+                reader.fail(section, section.kind, None,
+                            f"[{section.kind}] needs a name, e.g. [{section.kind} 供水集团]")
+                continue
+            named.append(section)
+            _check_keys(reader, section, NAMED_SECTIONS[section.kind])
+        else:
+            known = [*SINGLE_SECTIONS, *NAMED_SECTIONS]
+            close = difflib.get_close_matches(section.kind, known, n=1)
+            hint = f"; did you mean [{close[0]}]?" if close else f"; known: {', '.join(known)}"
+            reader.fail(section, section.title, None, f"unknown section{hint}")
+    values: dict[str, dict[str, Entry]] = {
+        kind: {e.key: e for e in sec.entries} for kind, sec in single.items()
+    }
+    for section in secrets:
+        if section.kind not in SECRET_KEYS:
+            reader.fail(section, section.title, None,
+                        "the secrets file may only hold " + ", ".join(f"[{k}]" for k in SECRET_KEYS))
+            continue
+        _check_keys(reader, section, SECRET_KEYS[section.kind])
+        bucket = values.setdefault(section.kind, {})
+        for entry in section.entries:
+            bucket[entry.key] = entry
+    for dotted, value in overrides.items():
+        kind, _, key = dotted.partition(".")
+        values.setdefault(kind, {})[key] = Entry(key, value, Path("<override>"), 0)
+    return values, named
+
+
+def load_config(path: str | Path, overrides: Mapping[str, str] | None = None,
+                secrets_path: str | Path | None = None) -> HotlineConfig:
+    """Read, validate and type the configuration; raise ConfigError listing every issue.
+
+    `overrides` ("section.key" -> value) let the sandbox and tests move ports and paths
+    without editing the administrator's file.
+    """
+    path = Path(path).resolve()
+    issues: list[ConfigIssue] = []
+    reader = _Reader(issues)
+    text = read_text(path, issues)
+    if text is None:
+        raise ConfigError(issues)
+    sections = parse_ini(text, path, issues)
+    base = path.parent
+
+    secrets_sections: list[Section] = []
+    hall_section = next((s for s in sections if s.kind == "hall"), None)
+    secrets_entry = hall_section.get("secrets_file") if hall_section else None
+    overrides = dict(overrides or {})
+    secrets_name = (str(secrets_path) if secrets_path is not None
+                    else overrides.get("hall.secrets_file")
+                    or (secrets_entry.value if secrets_entry else DEFAULTS["hall"]["secrets_file"]))
+    secrets_file = (base / secrets_name) if secrets_name else None
+    if secrets_file is not None and secrets_file.exists():
+        secrets_text = read_text(secrets_file, issues)
+        if secrets_text is not None:
+            secrets_sections = parse_ini(secrets_text, secrets_file, issues)
+
+    values, named = _index(reader, sections, secrets_sections, overrides)
+
+    def entry(kind: str, key: str) -> Entry:
+        found = values.get(kind, {}).get(key)
+        if found is not None:
+            return found
+        return Entry(key, DEFAULTS[kind][key], path, 0)
+
+    def text_of(kind: str, key: str, *, required: bool = False) -> str:
+        found = entry(kind, key)
+        if required and not found.value:
+            reader.fail(found if found.line else None, kind, key, "must not be empty")
+        return found.value
+
+    def port(kind: str, key: str) -> int:
+        return reader.integer(entry(kind, key), kind, 1, MAX_PORT)
+
+    def address(kind: str, key: str) -> str:
+        found = entry(kind, key)
+        try:
+            ipaddress.ip_address(found.value)
+        except ValueError:
+            if not re.match(r"^[A-Za-z0-9.-]+$", found.value):
+                reader.fail(found, kind, key, f"expected an IP address or host name, found "
+                                              f"{found.value!r}")
+        return found.value
+
+    def local_path(kind: str, key: str) -> Path:
+        value = Path(text_of(kind, key, required=True))
+        return value if value.is_absolute() else base / value
+
+    tz_entry = entry("hall", "timezone")
+    try:
+        ZoneInfo(tz_entry.value)
+    except (ZoneInfoNotFoundError, ValueError):
+        reader.fail(tz_entry, "hall", "timezone",
+                    f"unknown time zone {tz_entry.value!r}; expected e.g. Asia/Shanghai")
+    hall = HallConfig(text_of("hall", "name", required=True), tz_entry.value, secrets_file)
+
+    strategy = entry("queue", "strategy")
+    if strategy.value not in QUEUE_STRATEGIES:
+        reader.fail(strategy, "queue", "strategy",
+                    f"unknown strategy {strategy.value!r}; expected one of "
+                    + ", ".join(QUEUE_STRATEGIES))
+    queue_name = entry("queue", "name")
+    if not re.match(r"^[A-Za-z0-9_-]+$", queue_name.value):
+        reader.fail(queue_name, "queue", "name", "expected letters, digits, '-' or '_'")
+    queue = QueueConfig(
+        name=queue_name.value,
+        strategy=strategy.value,
+        ring_timeout=reader.integer(entry("queue", "ring_timeout"), "queue", 1, 300),
+        wrapup_seconds=reader.integer(entry("queue", "wrapup_seconds"), "queue", 0, 3600),
+        service_level_seconds=reader.integer(entry("queue", "service_level_seconds"), "queue",
+                                             1, 3600),
+        overflow_seconds=reader.integer(entry("queue", "overflow_seconds"), "queue", 0, 86400),
+    )
+
+    weekly = {
+        number: reader.ranges(entry("hours", day), "hours", allow_closed=True,
+                              allow_midnight=False)
+        for number, day in enumerate(WEEKDAYS, start=1)
+    }
+    holidays = reader.dates(entry("hours", "holidays"), "hours")
+    workdays = reader.dates(entry("hours", "workdays"), "hours")
+    for both in sorted(holidays & workdays):
+        reader.fail(entry("hours", "workdays"), "hours", "workdays",
+                    f"{both} is both a holiday and a swapped working day")
+    hours = HoursConfig(
+        weekly=weekly, holidays=holidays, workdays=workdays,
+        workday_hours=reader.ranges(entry("hours", "workday_hours"), "hours",
+                                    allow_closed=False, allow_midnight=False),
+        night_shift=reader.ranges(entry("hours", "night_shift"), "hours", allow_closed=True,
+                                  allow_midnight=True),
+    )
+
+    voicemail = VoicemailConfig(
+        max_seconds=reader.integer(entry("voicemail", "max_seconds"), "voicemail", 5, 3600),
+        pbx_spool=text_of("voicemail", "pbx_spool", required=True),
+        spool=local_path("voicemail", "spool"),
+        archive=local_path("voicemail", "archive"),
+    )
+    if not voicemail.pbx_spool.startswith("/"):
+        reader.fail(entry("voicemail", "pbx_spool"), "voicemail", "pbx_spool",
+                    "expected an absolute path on the PBX")
+
+    prompts = PromptsConfig(**{key: text_of("prompts", key, required=True)
+                               for key in SINGLE_SECTIONS["prompts"] or ()})
+    if "{seat}" not in prompts.operator_id:
+        reader.fail(entry("prompts", "operator_id"), "prompts", "operator_id",
+                    "must contain {seat}, the place where the operator's 工号 is spoken")
+
+    ami_secret = entry("ami", "secret")
+    if not ami_secret.value:
+        reader.fail(None, "ami", "secret",
+                    f"missing secret; set [ami] secret in the secrets file {secrets_file}")
+    ami = AmiConfig(address("ami", "host"), port("ami", "port"),
+                    text_of("ami", "username", required=True), ami_secret.value,
+                    reader.number(entry("ami", "action_timeout"), "ami", 0.1, 600))
+
+    sip = SipConfig(address("sip", "bind"), port("sip", "port"), port("sip", "rtp_start"),
+                    port("sip", "rtp_end"))
+    if sip.rtp_start >= sip.rtp_end:
+        reader.fail(entry("sip", "rtp_end"), "sip", "rtp_end", "must be above rtp_start")
+
+    trunk: TrunkConfig | None = None
+    if text_of("trunk", "host"):
+        trunk = TrunkConfig(address("trunk", "host"), text_of("trunk", "username"),
+                            text_of("trunk", "password"), text_of("trunk", "prefix"))
+        if not trunk.password:
+            reader.fail(None, "trunk", "password",
+                        f"missing secret; set [trunk] password in the secrets file {secrets_file}")
+
+    db_url = text_of("database", "url", required=True)
+    sqlite_prefix = "sqlite:///"
+    if db_url.startswith(sqlite_prefix) and not db_url.startswith("sqlite:////"):
+        relative = db_url[len(sqlite_prefix):]
+        if relative and relative != ":memory:":
+            db_url = sqlite_prefix + str(base / relative)
+    elif not re.match(r"^(sqlite|postgresql)(\+\w+)?://", db_url):
+        reader.fail(entry("database", "url"), "database", "url",
+                    "expected an sqlite:/// or postgresql+psycopg:// URL")
+
+    api = ApiConfig(address("api", "bind"), port("api", "port"))
+    vosk = VoskConfig(local_path("vosk", "model"))
+
+    seats = _seats(reader, values)
+    departments, experts = _directory(reader, named, values)
+    if issues:
+        raise ConfigError(issues)
+    return HotlineConfig(path, hall, queue, hours, voicemail, prompts, ami, sip, trunk,
+                         DatabaseConfig(db_url), api, vosk, seats, departments, experts)
+
+
+def _seats(reader: _Reader, values: dict[str, dict[str, Entry]]) -> tuple[Seat, ...]:
+    seats: list[Seat] = []
+    by_extension: dict[str, Entry] = {}
+    passwords = values.get("seat-passwords", {})
+    entries = values.get("seats", {})
+    if not entries:
+        reader.fail(None, "seats", None, "no seats configured; add lines such as '01 = 1001'")
+    for seat_id, item in entries.items():
+        extension, _, name = item.value.partition(" ")
+        if not SEAT_ID.match(seat_id):
+            reader.fail(item, "seats", seat_id,
+                        "a seat id (工号) is 2 to 4 digits, e.g. 07")
+            continue
+        if not EXTENSION.match(extension):
+            reader.fail(item, "seats", seat_id,
+                        f"malformed extension {extension!r}; expected 3 to 6 digits, e.g. 1007")
+            continue
+        if extension in by_extension:
+            reader.fail(item, "seats", seat_id, f"duplicate extension {extension} "
+                                                f"(also seat {by_extension[extension].key} on line "
+                                                f"{by_extension[extension].line})")
+            continue
+        by_extension[extension] = item
+        password = passwords.get(seat_id)
+        if password is None or not password.value:
+            reader.fail(item, "seats", seat_id,
+                        f"missing secret: no SIP password for seat {seat_id}; add "
+                        f"'{seat_id} = ...' under [seat-passwords] in the secrets file")
+            continue
+        seats.append(Seat(seat_id, extension, password.value, name.strip()))
+    _no_duplicate_seat_ids(reader, entries)
+    return tuple(sorted(seats, key=lambda s: s.seat_id))
+
+
+def _no_duplicate_seat_ids(reader: _Reader, entries: dict[str, Entry]) -> None:
+    """'01' and '1' would both announce as 工号 1: refuse ids equal as numbers."""
+    seen: dict[int, Entry] = {}
+    for seat_id, item in entries.items():
+        if not seat_id.isdigit():
+            continue
+        number = int(seat_id)
+        if number in seen:
+            reader.fail(item, "seats", seat_id, f"duplicate seat id (same as "
+                                                f"{seen[number].key} on line {seen[number].line})")
+        seen[number] = item
+
+
+def _directory(reader: _Reader, named: list[Section], values: dict[str, dict[str, Entry]],
+               ) -> tuple[tuple[Department, ...], tuple[Expert, ...]]:
+    departments: dict[str, Department] = {}
+    for section in (s for s in named if s.kind == "department"):
+        if section.argument in departments:
+            reader.fail(section, section.title, None, "duplicate department")
+            continue
+        raw = section.get("keywords")
+        keywords = tuple(k.strip() for k in re.split(r"[,，、]", raw.value) if k.strip()) if raw else ()
+        departments[section.argument] = Department(section.argument, keywords)
+
+    experts: list[Expert] = []
+    orders: dict[tuple[str, int], Section] = {}
+    extensions_seen: dict[str, Section] = {}
+    seat_extensions = {e.value.partition(" ")[0] for e in values.get("seats", {}).values()}
+    passwords = values.get("expert-passwords", {})
+    for section in (s for s in named if s.kind == "expert"):
+        title = section.title
+
+        def need(key: str, section: Section = section, title: str = title) -> Entry | None:
+            found = section.get(key)
+            if found is None or not found.value:
+                reader.fail(section, title, key, "missing; every expert needs it")
+                return None
+            return found
+
+        department = need("department")
+        if department and department.value not in departments:
+            close = difflib.get_close_matches(department.value, list(departments), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            reader.fail(department, title, "department",
+                        f"no such department {department.value!r}{hint}")
+        extension, number = section.get("extension"), section.get("number")
+        if (extension is None) == (number is None):
+            reader.fail(section, title, None, "give exactly one of 'extension' or 'number'")
+        password = ""
+        if extension is not None:
+            if not EXTENSION.match(extension.value):
+                reader.fail(extension, title, "extension",
+                            f"malformed extension {extension.value!r}; expected 3 to 6 digits")
+            elif extension.value in seat_extensions:
+                reader.fail(extension, title, "extension",
+                            f"extension {extension.value} is already a seat's")
+            elif extension.value in extensions_seen:
+                reader.fail(extension, title, "extension",
+                            f"duplicate extension (also [{extensions_seen[extension.value].title}])")
+            else:
+                extensions_seen[extension.value] = section
+                secret = passwords.get(extension.value)
+                if secret is None or not secret.value:
+                    reader.fail(extension, title, "extension",
+                                f"missing secret: no SIP password for extension {extension.value}; "
+                                "add it under [expert-passwords] in the secrets file")
+                else:
+                    password = secret.value
+        if number is not None and not is_valid_phone(number.value):
+            reader.fail(number, title, "number",
+                        f"malformed phone number {number.value!r}; expected a mobile such as "
+                        "13800138000 or a landline with area code such as 0571-87654321")
+        duty_entry = need("duty")
+        duty = reader.ranges(duty_entry, title, allow_closed=False,
+                             allow_midnight=True) if duty_entry else ()
+        order_entry = need("order")
+        order = reader.integer(order_entry, title, 1, 99) if order_entry else 1
+        if department and order_entry:
+            key = (department.value, order)
+            if key in orders:
+                reader.fail(order_entry, title, "order",
+                            f"order {order} is already taken by [{orders[key].title}]")
+            orders[key] = section
+        experts.append(Expert(
+            name=section.argument,
+            department=department.value if department else "",
+            extension=extension.value if extension else None,
+            number=normalise_phone(number.value) if number else None,
+            duty=duty, order=order, password=password,
+        ))
+    return tuple(departments.values()), tuple(experts)
+
+

@@ -1,0 +1,205 @@
+"""The typed configuration of the hall: one immutable object the whole service reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+MINUTES_PER_DAY = 24 * 60
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True, order=True)
+class TimeRange:
+    """Minutes since midnight, end exclusive; 24:00 is 1440. Never crosses midnight."""
+
+    start: int
+    end: int
+
+    def contains(self, minute: int) -> bool:
+        return self.start <= minute < self.end
+
+    def overlaps(self, other: TimeRange) -> bool:
+        return self.start < other.end and other.start < self.end
+
+    @staticmethod
+    def fmt(minute: int) -> str:
+        return f"{minute // 60:02d}:{minute % 60:02d}"
+
+    def __str__(self) -> str:
+        return f"{self.fmt(self.start)}-{self.fmt(self.end)}"
+
+
+def minute_of(moment: datetime | time) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+@dataclass(frozen=True)
+class HallConfig:
+    name: str
+    timezone: str
+    secrets_file: Path | None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class QueueConfig:
+    name: str
+    strategy: str
+    ring_timeout: int
+    wrapup_seconds: int
+    service_level_seconds: int
+    overflow_seconds: int
+
+
+@dataclass(frozen=True)
+class HoursConfig:
+    """When the hall takes calls; the dialplan renders exactly this logic."""
+
+    weekly: dict[int, tuple[TimeRange, ...]]  # ISO weekday 1..7
+    holidays: frozenset[date]
+    workdays: frozenset[date]
+    workday_hours: tuple[TimeRange, ...]
+    night_shift: tuple[TimeRange, ...]
+
+    def ranges_on(self, day: date) -> tuple[TimeRange, ...]:
+        """Day-shift ranges for a date: holidays close, 调休 days open with workday hours."""
+        if day in self.holidays:
+            return ()
+        if day in self.workdays:
+            return self.workday_hours
+        return self.weekly.get(day.isoweekday(), ())
+
+    def is_open(self, local: datetime) -> bool:
+        minute = minute_of(local)
+        if any(r.contains(minute) for r in self.night_shift):
+            return True
+        return any(r.contains(minute) for r in self.ranges_on(local.date()))
+
+
+@dataclass(frozen=True)
+class VoicemailConfig:
+    max_seconds: int
+    pbx_spool: str
+    spool: Path
+    archive: Path
+
+
+@dataclass(frozen=True)
+class PromptsConfig:
+    voice: str
+    greeting: str
+    after_hours: str
+    operator_id: str
+    overflow: str
+    named_operator: str
+    threeway_whisper: str
+
+    def operator_id_for(self, seat_id: str) -> str:
+        return self.operator_id.replace("{seat}", seat_id)
+
+
+@dataclass(frozen=True)
+class AmiConfig:
+    host: str
+    port: int
+    username: str
+    secret: str
+    action_timeout: float
+
+
+@dataclass(frozen=True)
+class SipConfig:
+    bind: str
+    port: int
+    rtp_start: int
+    rtp_end: int
+
+
+@dataclass(frozen=True)
+class TrunkConfig:
+    host: str
+    username: str
+    password: str
+    prefix: str
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    url: str
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    bind: str
+    port: int
+
+
+@dataclass(frozen=True)
+class VoskConfig:
+    model: Path
+
+
+@dataclass(frozen=True)
+class Seat:
+    seat_id: str  # 工号, e.g. "07"
+    extension: str  # the PJSIP endpoint the seat phone registers as
+    password: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Department:
+    name: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Expert:
+    name: str
+    department: str
+    extension: str | None
+    number: str | None
+    duty: tuple[TimeRange, ...]
+    order: int
+    password: str = ""
+
+    def on_duty(self, local: datetime) -> bool:
+        minute = minute_of(local)
+        return any(r.contains(minute) for r in self.duty)
+
+
+@dataclass(frozen=True)
+class HotlineConfig:
+    path: Path
+    hall: HallConfig
+    queue: QueueConfig
+    hours: HoursConfig
+    voicemail: VoicemailConfig
+    prompts: PromptsConfig
+    ami: AmiConfig
+    sip: SipConfig
+    trunk: TrunkConfig | None
+    database: DatabaseConfig
+    api: ApiConfig
+    vosk: VoskConfig
+    seats: tuple[Seat, ...]
+    departments: tuple[Department, ...]
+    experts: tuple[Expert, ...] = field(default=())
+
+    def seat(self, seat_id: str) -> Seat | None:
+        return next((s for s in self.seats if s.seat_id == seat_id), None)
+
+    def department(self, name: str) -> Department | None:
+        return next((d for d in self.departments if d.name == name), None)
+
+    def experts_of(self, department: str) -> list[Expert]:
+        return sorted((e for e in self.experts if e.department == department), key=lambda e: e.order)
+
+    def local_now(self) -> datetime:
+        return datetime.now(self.hall.tz)
