@@ -1,0 +1,188 @@
+"""Spool → archive → database row → release the spool copy, in that order, idempotently.
+
+Every step can be repeated after a crash: the archive copy is written atomically under a name
+derived from the recording id, the row is unique on that id, and the spool files are removed
+only after the row is committed. Running the same pass again repairs any interruption.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from voicemail.models import STATE_NEEDS_REVIEW, STATE_NEW, Voicemail
+from voicemail.spool import SpoolItem, SpoolMeta, parse_meta, scan_spool
+from voicemail.wavinfo import inspect_wav
+
+log = logging.getLogger(__name__)
+
+HASH_CHUNK = 1 << 16
+# A recording whose files have not changed for this long past the longest message is complete
+# even if its hang-up line never came (Asterisk itself stopped mid-call).
+STALE_GRACE_S = 60.0
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    spool: Path
+    archive: Path
+    max_message_s: float
+
+
+@dataclass
+class IngestReport:
+    registered: list[str]
+    released: list[str]
+    waiting: list[str]
+    failed: list[str]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def archive_name_for(recording_id: str, call_time: datetime | None, fallback: datetime) -> str:
+    stamp = (call_time or fallback).astimezone(UTC)
+    return f"{stamp:%Y/%m/%d}/{recording_id}.wav"
+
+
+def resolve_archive_path(archive_root: Path, archive_name: str) -> Path:
+    """Map a stored archive name to a file, refusing anything that escapes the archive."""
+    root = archive_root.resolve()
+    path = (root / archive_name).resolve()
+    if root not in path.parents:
+        raise ValueError(f"archive name {archive_name!r} escapes the archive")
+    return path
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    with source.open("rb") as src, partial.open("wb") as dst:
+        shutil.copyfileobj(src, dst)
+        dst.flush()
+        os.fsync(dst.fileno())
+    partial.replace(target)
+    directory = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+def is_complete(item: SpoolItem, meta: SpoolMeta | None, settings: IngestSettings, now: float) -> bool:
+    """Ready when the dialplan wrote its hang-up line, or nothing has moved for too long."""
+    if meta is not None and meta.ended:
+        return True
+    return now - item.newest_mtime() > settings.max_message_s + STALE_GRACE_S
+
+
+def _read_meta(item: SpoolItem) -> tuple[SpoolMeta | None, list[str]]:
+    if item.meta is None:
+        return None, ["metadata file missing"]
+    try:
+        text = item.meta.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return None, ["metadata is not UTF-8"]
+    except OSError as exc:
+        return None, [f"metadata unreadable: {exc.strerror}"]
+    meta = parse_meta(text)
+    return meta, list(meta.problems)
+
+
+def _build_row(item: SpoolItem, meta: SpoolMeta | None, problems: list[str], digest: str | None,
+               archive_name: str | None, duration: float) -> Voicemail:
+    return Voicemail(
+        recording_id=item.recording_id,
+        uniqueid=meta.uniqueid if meta else None,
+        linkedid=meta.linkedid if meta else None,
+        route=meta.route if meta else None,
+        caller_num=meta.caller_num if meta else None,
+        caller_withheld=meta.caller_withheld if meta else False,
+        caller_name=meta.caller_name if meta else None,
+        call_time=meta.call_time if meta else None,
+        duration_s=round(duration, 3),
+        audio_sha256=digest,
+        archive_name=archive_name,
+        state=STATE_NEEDS_REVIEW if problems else STATE_NEW,
+        review_reasons=[{"code": "spool", "detail": p} for p in problems],
+    )
+
+
+def _release(item: SpoolItem) -> None:
+    """Remove the spool copy; audio first, metadata last, so a crash leaves a re-runnable pair."""
+    for path in (item.audio, item.meta):
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+
+def ingest_item(item: SpoolItem, settings: IngestSettings, sessions: sessionmaker[Session],
+                now: float, fallback_time: datetime) -> str:
+    """Process one spool entry; returns 'registered', 'released' or 'waiting'."""
+    meta, problems = _read_meta(item)
+    if not is_complete(item, meta, settings, now):
+        return "waiting"
+    with sessions() as session:
+        existing = session.scalar(select(Voicemail).where(Voicemail.recording_id == item.recording_id))
+    if existing is not None:
+        _release(item)
+        return "released"
+
+    digest: str | None = None
+    archive_name: str | None = None
+    duration = 0.0
+    if item.audio is None:
+        problems.append("no audio file (the caller hung up before recording started)")
+    else:
+        info = inspect_wav(item.audio)
+        duration = info.duration_s
+        if info.problem:
+            problems.append(info.problem)
+        digest = file_sha256(item.audio)
+        archive_name = archive_name_for(item.recording_id, meta.call_time if meta else None,
+                                        fallback_time)
+        target = resolve_archive_path(settings.archive, archive_name)
+        if not (target.exists() and file_sha256(target) == digest):
+            _copy_atomically(item.audio, target)
+    row = _build_row(item, meta, problems, digest, archive_name, duration)
+    try:
+        with sessions() as session, session.begin():
+            session.add(row)
+    except IntegrityError:
+        log.info("voicemail %s was registered concurrently", item.recording_id)
+    _release(item)
+    return "registered"
+
+
+def ingest_spool(settings: IngestSettings, sessions: sessionmaker[Session],
+                 clock: Callable[[], float] | None = None) -> IngestReport:
+    """One pass over the spool; safe to run at any time and any number of times."""
+    now = (clock or time.time)()
+    report = IngestReport([], [], [], [])
+    fallback = datetime.fromtimestamp(now, UTC)
+    for item in scan_spool(settings.spool):
+        try:
+            outcome = ingest_item(item, settings, sessions, now, fallback)
+        except OSError as exc:
+            log.error("voicemail %s not ingested yet: %s", item.recording_id, exc)
+            report.failed.append(item.recording_id)
+            continue
+        getattr(report, outcome).append(item.recording_id)
+        if outcome == "registered":
+            log.info("voicemail %s registered", item.recording_id)
+    return report

@@ -1,0 +1,55 @@
+"""The voicemail register: one row per message Asterisk recorded, never more, never fewer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Float, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.db.base import Base
+from hotline.db.types import JSONDocument, UTCDateTime, utcnow
+
+RECORDING_ID_MAX = 80
+PHONE_MAX = 32
+NAME_MAX = 200
+STATE_MAX = 16
+ROUTE_MAX = 16
+SHA256_HEX = 64
+ARCHIVE_NAME_MAX = 200
+
+# Lifecycle of a message: registered as "new" (awaiting triage) or "needs_review" when the
+# spool held something odd; triage later moves it to valid / invalid / needs_review.
+STATE_NEW = "new"
+STATE_NEEDS_REVIEW = "needs_review"
+STATE_VALID = "valid"
+STATE_INVALID = "invalid"
+STATES = (STATE_NEW, STATE_NEEDS_REVIEW, STATE_VALID, STATE_INVALID)
+
+
+class Voicemail(Base):
+    __tablename__ = "voicemails"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Asterisk's Uniqueid as the spool names it: the idempotency key of ingestion.
+    recording_id: Mapped[str] = mapped_column(String(RECORDING_ID_MAX), unique=True)
+    uniqueid: Mapped[str | None] = mapped_column(String(RECORDING_ID_MAX))
+    linkedid: Mapped[str | None] = mapped_column(String(RECORDING_ID_MAX))
+    route: Mapped[str | None] = mapped_column(String(ROUTE_MAX))
+    caller_num: Mapped[str | None] = mapped_column(String(PHONE_MAX))
+    caller_withheld: Mapped[bool] = mapped_column(Boolean, default=False)
+    caller_name: Mapped[str | None] = mapped_column(String(NAME_MAX))
+    call_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    audio_sha256: Mapped[str | None] = mapped_column(String(SHA256_HEX))
+    # Relative to the managed archive folder; never built from a request.
+    archive_name: Mapped[str | None] = mapped_column(String(ARCHIVE_NAME_MAX))
+    state: Mapped[str] = mapped_column(String(STATE_MAX), default=STATE_NEW)
+    review_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_voicemails_state_call_time", "state", "call_time"),
+        Index("ix_voicemails_audio_sha256", "audio_sha256"),
+    )

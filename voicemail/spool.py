@@ -1,0 +1,112 @@
+"""What Asterisk leaves in the voicemail spool, read without trusting any of it.
+
+The dialplan writes `<id>.meta` (key=value lines) before recording `<id>.wav`, and appends
+`ended=` on hang-up. The service may be down all night, so everything it needs to register a
+message must be in these two files.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+AUDIO_SUFFIX = ".wav"
+META_SUFFIX = ".meta"
+# A recording id is Asterisk's Uniqueid with the dot replaced; anything else is not ours.
+RECORDING_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+WITHHELD_NUMBERS = {"", "anonymous", "unknown", "<unknown>", "restricted", "private"}
+ROUTES = {"after_hours", "overflow"}
+
+
+@dataclass(frozen=True)
+class SpoolMeta:
+    """Metadata as the dialplan wrote it; `problems` lists what was missing or malformed."""
+
+    uniqueid: str | None = None
+    linkedid: str | None = None
+    route: str | None = None
+    caller_num: str | None = None
+    caller_withheld: bool = False
+    caller_name: str | None = None
+    call_time: datetime | None = None
+    ended: bool = False
+    record_status: str | None = None
+    problems: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class SpoolItem:
+    recording_id: str
+    audio: Path | None
+    meta: Path | None
+
+    def newest_mtime(self) -> float:
+        times = [p.stat().st_mtime for p in (self.audio, self.meta) if p is not None and p.exists()]
+        return max(times, default=0.0)
+
+
+def parse_meta(text: str) -> SpoolMeta:
+    values: dict[str, str] = {}
+    problems: list[str] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            problems.append(f"malformed metadata line {line[:40]!r}")
+            continue
+        values[key.strip()] = value.strip()
+    caller_num = values.get("caller_num", "").strip()
+    withheld = values.get("caller_withheld") == "1" or caller_num.lower() in WITHHELD_NUMBERS
+    caller_name = None
+    if values.get("caller_name_b64"):
+        try:
+            caller_name = base64.b64decode(values["caller_name_b64"], validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            problems.append("caller name is not valid base64 UTF-8")
+    call_time = None
+    epoch = values.get("call_epoch", "")
+    try:
+        call_time = datetime.fromtimestamp(float(epoch), UTC) if epoch else None
+    except (ValueError, OverflowError, OSError):
+        problems.append(f"malformed call time {epoch[:20]!r}")
+    if call_time is None and "malformed call time" not in " ".join(problems):
+        problems.append("call time missing")
+    route = values.get("route") or None
+    if route not in ROUTES:
+        problems.append(f"unknown route {route!r}")
+        route = None
+    if not values.get("uniqueid"):
+        problems.append("Asterisk uniqueid missing")
+    return SpoolMeta(
+        uniqueid=values.get("uniqueid") or None,
+        linkedid=values.get("linkedid") or None,
+        route=route,
+        caller_num=None if withheld else caller_num,
+        caller_withheld=withheld,
+        caller_name=caller_name or None,
+        call_time=call_time,
+        ended="ended" in values,
+        record_status=values.get("record_status") or None,
+        problems=tuple(problems),
+    )
+
+
+def scan_spool(spool: Path) -> list[SpoolItem]:
+    """Pair audio and metadata files by recording id; unrelated files are left alone."""
+    if not spool.is_dir():
+        return []
+    audio: dict[str, Path] = {}
+    meta: dict[str, Path] = {}
+    for path in spool.iterdir():
+        if not path.is_file() or not RECORDING_ID.match(path.stem):
+            continue
+        if path.suffix == AUDIO_SUFFIX:
+            audio[path.stem] = path
+        elif path.suffix == META_SUFFIX:
+            meta[path.stem] = path
+    return [SpoolItem(rid, audio.get(rid), meta.get(rid)) for rid in sorted(audio.keys() | meta.keys())]
