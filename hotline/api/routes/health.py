@@ -1,0 +1,69 @@
+"""Is the service well? Answers 200 whenever the API itself runs, saying what is degraded.
+
+A dashboard polling this must see "AMI is down" as data, not as a failed request.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from hotline.api.deps import AmiStatusDep, ReaderDep, SessionDep
+from hotline.api.version import service_version
+from hotline.db.engine import backend_name
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["health"])
+
+
+class AmiHealth(BaseModel):
+    connected: bool
+    connected_since: datetime | None
+    last_error: str | None
+    pbx_version: str | None = None
+    pbx_uptime_seconds: float | None = None
+
+
+class DatabaseHealth(BaseModel):
+    ok: bool
+    backend: Literal["sqlite", "postgresql"]
+    error: str | None = None
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    ami: AmiHealth
+    database: DatabaseHealth
+    version: str
+
+
+def _database(request: Request, session: SessionDep) -> DatabaseHealth:
+    backend = backend_name(request.app.state.config.database.url)
+    try:
+        session.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        log.warning("health: database check failed: %s", exc.__class__.__name__)
+        return DatabaseHealth(ok=False, backend=backend, error=exc.__class__.__name__)
+    return DatabaseHealth(ok=True, backend=backend)
+
+
+@router.get("/health", summary="Service health")
+def health(request: Request, _principal: ReaderDep, session: SessionDep,
+           ami_status: AmiStatusDep) -> HealthOut:
+    """AMI link, database and version; status is "degraded" when any part is down."""
+    ami = AmiHealth(
+        connected=ami_status.connected,
+        connected_since=ami_status.connected_since,
+        last_error=ami_status.last_error,
+        pbx_version=getattr(ami_status, "pbx_version", None),
+        pbx_uptime_seconds=getattr(ami_status, "pbx_uptime_seconds", None),
+    )
+    database = _database(request, session)
+    status = "ok" if ami.connected and database.ok else "degraded"
+    return HealthOut(status=status, ami=ami, database=database, version=service_version())

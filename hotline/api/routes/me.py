@@ -1,0 +1,24 @@
+"""Who am I: lets a client check its token and adapt its screens to the role."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from hotline.api.deps import ReaderDep
+from hotline.auth import Role
+
+router = APIRouter(tags=["auth"])
+
+
+class MeOut(BaseModel):
+    name: str
+    role: Role
+    sees_phone_numbers: bool
+
+
+@router.get("/me", summary="The calling token's identity")
+def me(principal: ReaderDep) -> MeOut:
+    """The token's name and role, and whether citizens' numbers are shown to it unmasked."""
+    return MeOut(name=principal.name, role=principal.role,
+                 sees_phone_numbers=principal.sees_phone_numbers)

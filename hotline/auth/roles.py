@@ -1,0 +1,43 @@
+"""The three roles and what each may do.
+
+- admin: everything, including managing tokens and configuration; implicitly allowed on
+  every route (a route never has to list it).
+- operator: the hall's day-to-day actions (pause a seat, claim a callback) plus every read.
+- monitor: read-only dashboards; phone numbers of citizens are shown masked.
+
+Routes name the roles they admit with `require_role(*roles)`; the tuples below are the usual
+choices so that a route reads as its intent.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    MONITOR = "monitor"
+
+
+ROLE_NAMES: tuple[str, ...] = tuple(role.value for role in Role)
+
+READERS: tuple[Role, ...] = (Role.MONITOR, Role.OPERATOR, Role.ADMIN)
+"""Anyone with a valid token: dashboards, health, lists."""
+
+OPERATORS: tuple[Role, ...] = (Role.OPERATOR, Role.ADMIN)
+"""Changes the hall's state during a shift."""
+
+ADMINS: tuple[Role, ...] = (Role.ADMIN,)
+"""Tokens, configuration, anything destructive."""
+
+ROLES_SEEING_PHONE_NUMBERS: frozenset[Role] = frozenset({Role.ADMIN, Role.OPERATOR})
+
+
+def parse_role(value: str) -> Role:
+    """The role named `value` (case-insensitive); ValueError naming the valid ones otherwise."""
+    try:
+        return Role(value.strip().lower())
+    except ValueError:
+        raise ValueError(f"unknown role {value!r}; expected one of {', '.join(ROLE_NAMES)}") \
+            from None

@@ -1,0 +1,169 @@
+"""Create, list, revoke and check API tokens.
+
+A token is 32 random bytes: hashing it once with sha256 is enough (nothing to brute-force,
+unlike a password), and lets a request be authenticated with one indexed lookup. Only the
+hash is stored; the plaintext is returned once by `add_token` and never again.
+
+Service functions work in the caller's session and do not commit: the change and its audit
+entry are committed together by the caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hotline.auth.models import TOKEN_NAME_MAX, ApiToken
+from hotline.auth.principal import Principal
+from hotline.auth.roles import Role, parse_role
+from hotline.db.audit import SYSTEM_ACTOR, record_audit
+from hotline.db.types import utcnow
+
+TOKEN_PREFIX = "hl_"
+TOKEN_BYTES = 32
+MAX_TOKEN_LENGTH = 256
+# last_used_at is for "is this token still in use?", not an access log: writing it at most
+# once a minute keeps a busy dashboard from turning every read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+NAME_PATTERN = re.compile(rf"^[\w.@-]{{1,{TOKEN_NAME_MAX}}}$")
+
+
+class TokenError(ValueError):
+    """A refused token operation; the message says what to fix."""
+
+
+class DuplicateTokenName(TokenError):
+    pass
+
+
+class TokenNotFound(TokenError):
+    pass
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """A token as listings show it: everything except the hash."""
+
+    id: int
+    name: str
+    role: Role
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    @classmethod
+    def of(cls, row: ApiToken) -> TokenInfo:
+        return cls(row.id, row.name, Role(row.role), row.created_at, row.last_used_at,
+                   row.revoked_at)
+
+
+def hash_token(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+
+
+def generate_token() -> str:
+    """A new token; the prefix lets secret scanners and humans recognise it."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def validate_name(name: str) -> str:
+    name = name.strip()
+    if not NAME_PATTERN.match(name):
+        raise TokenError(f"invalid token name {name!r}: use 1 to {TOKEN_NAME_MAX} letters, "
+                         "digits, '.', '-', '_' or '@' (e.g. 'dashboard-hall' or 'zhang.wei')")
+    return name
+
+
+def _active_by_name(session: Session, name: str) -> ApiToken | None:
+    return session.scalar(select(ApiToken).where(ApiToken.name == name,
+                                                 ApiToken.revoked_at.is_(None)))
+
+
+def add_token(session: Session, name: str, role: Role | str, *,
+              actor: str = SYSTEM_ACTOR) -> str:
+    """Create a token and return its plaintext, the only time it is ever available.
+
+    Refuses an unknown role or a name that already has an active token (TokenError).
+    """
+    name = validate_name(name)
+    try:
+        role = parse_role(role) if isinstance(role, str) else role
+    except ValueError as exc:
+        raise TokenError(str(exc)) from None
+    if _active_by_name(session, name) is not None:
+        raise DuplicateTokenName(f"an active token named {name!r} already exists; revoke it "
+                                 "first or choose another name")
+    plaintext = generate_token()
+    row = ApiToken(name=name, role=role.value, token_hash=hash_token(plaintext),
+                   created_at=utcnow())
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # created concurrently by someone else
+        raise DuplicateTokenName(f"an active token named {name!r} already exists") from exc
+    record_audit(session, "token.add", actor=actor, target=f"token:{name}",
+                 detail={"token_id": row.id, "role": role.value})
+    return plaintext
+
+
+def list_tokens(session: Session, *, include_revoked: bool = True) -> list[TokenInfo]:
+    query = select(ApiToken).order_by(ApiToken.id)
+    if not include_revoked:
+        query = query.where(ApiToken.revoked_at.is_(None))
+    return [TokenInfo.of(row) for row in session.scalars(query)]
+
+
+def revoke_token(session: Session, ref: str | int, *, actor: str = SYSTEM_ACTOR) -> TokenInfo:
+    """Revoke the active token named `ref` (str) or the token with id `ref` (int).
+
+    Effective immediately: the next request with it is answered 401.
+    """
+    if isinstance(ref, int):
+        row = session.get(ApiToken, ref)
+        if row is None:
+            raise TokenNotFound(f"no token with id {ref}")
+        if row.revoked_at is not None:
+            raise TokenNotFound(f"token {ref} ({row.name}) is already revoked")
+    else:
+        row = _active_by_name(session, ref.strip())
+        if row is None:
+            raise TokenNotFound(f"no active token named {ref!r}")
+    row.revoked_at = utcnow()
+    record_audit(session, "token.revoke", actor=actor, target=f"token:{row.name}",
+                 detail={"token_id": row.id, "role": row.role})
+    session.flush()
+    return TokenInfo.of(row)
+
+
+def authenticate(session: Session, plaintext: str, *,
+                 now: datetime | None = None) -> Principal | None:
+    """The principal a presented token stands for, or None if unknown or revoked.
+
+    May update last_used_at; the caller commits.
+    """
+    if not plaintext or len(plaintext) > MAX_TOKEN_LENGTH:
+        return None
+    digest = hash_token(plaintext)
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest))
+    # The lookup matched on the hash already; comparing again in constant time costs nothing
+    # and keeps the check correct even if a collation ever made the lookup fuzzy.
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
+        return None
+    if row.revoked_at is not None:
+        return None
+    now = now or utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
+        row.last_used_at = now
+    return Principal(name=row.name, role=Role(row.role), token_id=row.id)

@@ -1,0 +1,126 @@
+"""`hotline token add|list|revoke`: API tokens, managed on the server's own console.
+
+The database is migrated first, so the first admin token can be made on a fresh install
+before `hotline serve` ever ran. A new token is printed once, alone on stdout (so a script can
+capture it); everything else goes to stderr. Changes are audited as done by `cli:<os user>`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from hotline.auth import ROLE_NAMES, TokenError, add_token, list_tokens, revoke_token
+from hotline.cli import EXIT_OK, EXIT_REFUSED
+from hotline.cli.common import load_or_report
+from hotline.config import HotlineConfig
+from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
+
+NEVER = "-"
+LIST_COLUMNS = ("ID", "NAME", "ROLE", "CREATED", "LAST USED", "REVOKED")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    token = subparsers.add_parser("token", help="manage API tokens (admin, operator, monitor)")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+
+    add = token_sub.add_parser("add", help="create a token and print it once")
+    add.add_argument("--role", required=True, help=f"one of: {', '.join(ROLE_NAMES)}")
+    add.add_argument("--name", required=True,
+                     help="who or what holds it, e.g. wallboard-hall or zhang.wei")
+    add.set_defaults(handler=_add)
+
+    listing = token_sub.add_parser("list", help="show tokens (never their values)")
+    listing.add_argument("--active", action="store_true", help="hide revoked tokens")
+    listing.set_defaults(handler=_list)
+
+    revoke = token_sub.add_parser("revoke", help="revoke a token; it stops working at once")
+    revoke.add_argument("name", nargs="?", help="name of the active token")
+    revoke.add_argument("--id", type=int, dest="token_id", help="revoke by id instead of name")
+    revoke.set_defaults(handler=_revoke)
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name (containers): still say where it came from
+        return "cli"
+
+
+@contextmanager
+def _unit_of_work(config: HotlineConfig) -> Iterator[Session]:
+    """Migrate, then one committed transaction; the engine is closed afterwards."""
+    upgrade_database(config)
+    engine = make_engine(config.database.url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _refuse(message: str) -> int:
+    print(f"hotline: {message}", file=sys.stderr)
+    return EXIT_REFUSED
+
+
+def _add(args: argparse.Namespace) -> int:
+    if args.role.strip().lower() not in ROLE_NAMES:
+        return _refuse(f"unknown role {args.role!r}; expected one of {', '.join(ROLE_NAMES)}")
+    config = load_or_report(args)
+    if config is None:
+        return EXIT_REFUSED
+    try:
+        with _unit_of_work(config) as session:
+            plaintext = add_token(session, args.name, args.role, actor=_actor())
+    except TokenError as exc:
+        return _refuse(str(exc))
+    print(f"created {args.role.strip().lower()} token {args.name.strip()!r}; it is shown only "
+          "this once, store it now:", file=sys.stderr)
+    print(plaintext)
+    return EXIT_OK
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else NEVER
+
+
+def _list(args: argparse.Namespace) -> int:
+    config = load_or_report(args)
+    if config is None:
+        return EXIT_REFUSED
+    with _unit_of_work(config) as session:
+        tokens = list_tokens(session, include_revoked=not args.active)
+    rows = [LIST_COLUMNS] + [
+        (str(t.id), t.name, t.role.value, _when(t.created_at), _when(t.last_used_at),
+         _when(t.revoked_at)) for t in tokens]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(LIST_COLUMNS))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+              .rstrip())
+    if not tokens:
+        print("no tokens yet: create one with `hotline token add --role admin --name NAME`",
+              file=sys.stderr)
+    return EXIT_OK
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    if (args.name is None) == (args.token_id is None):
+        return _refuse("give the token's NAME or --id ID (one of them)")
+    config = load_or_report(args)
+    if config is None:
+        return EXIT_REFUSED
+    ref: str | int = args.token_id if args.token_id is not None else args.name
+    try:
+        with _unit_of_work(config) as session:
+            info = revoke_token(session, ref, actor=_actor())
+    except TokenError as exc:
+        return _refuse(str(exc))
+    print(f"revoked token {info.id} ({info.name}, {info.role.value})")
+    return EXIT_OK

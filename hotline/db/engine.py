@@ -1,0 +1,76 @@
+"""Engine and session factory built from `[database] url`.
+
+SQLite is the single-machine default: WAL lets the API read while a worker writes, the busy
+timeout makes a writer wait for the lock instead of failing at once, and foreign keys are off
+in SQLite unless switched on per connection. PostgreSQL is reached through psycopg 3.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+SQLITE_MEMORY_NAMES = ("", ":memory:")
+POSTGRES_DRIVER = "postgresql+psycopg"
+BACKENDS = ("sqlite", "postgresql")
+
+SessionFactory = sessionmaker[Session]
+
+
+def normalise_url(url: str | URL) -> URL:
+    """Parse the URL and pin PostgreSQL to psycopg 3 (plain `postgresql://` means psycopg2)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() not in BACKENDS:
+        raise ValueError(f"unsupported database {parsed.get_backend_name()!r}; "
+                         f"expected one of {', '.join(BACKENDS)}")
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername=POSTGRES_DRIVER)
+    return parsed
+
+
+def backend_name(url: str | URL) -> str:
+    """'sqlite' or 'postgresql', as the health report names it."""
+    return make_url(url).get_backend_name()
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    database = url.database or ""
+    if database in SQLITE_MEMORY_NAMES or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """Create the engine; for a SQLite file, create its folder first (a fresh install has none)."""
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = _sqlite_file(parsed)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        # FastAPI runs sync routes in a thread pool: connections move between threads.
+        connect_args = {"check_same_thread": False, **kwargs.pop("connect_args", {})}
+        engine = create_engine(parsed, connect_args=connect_args, **kwargs)
+        event.listen(engine, "connect", _on_sqlite_connect)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(parsed, **kwargs)
+
+
+def make_session_factory(engine: Engine) -> SessionFactory:
+    """Sessions keep loaded objects usable after commit (responses are built after it)."""
+    return sessionmaker(bind=engine, expire_on_commit=False)

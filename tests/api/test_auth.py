@@ -1,0 +1,108 @@
+"""401 without a usable token, 403 with the wrong role, and who is who."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hotline.auth import Role, require_role
+from tests.api.helpers import TokenMaker, bearer
+
+
+def _error(response) -> dict:
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "detail"}
+    return body["error"]
+
+
+def test_no_token_is_401_with_a_bearer_challenge(client: TestClient) -> None:
+    response = client.get("/api/health")
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert _error(response)["code"] == "missing_token"
+
+
+@pytest.mark.parametrize("header", [
+    "Bearer hl_not-a-real-token",
+    "Bearer ",
+    "Basic YWRtaW46YWRtaW4=",
+    "hl_token-without-scheme",
+])
+def test_bad_or_malformed_tokens_are_401(client: TestClient, header: str) -> None:
+    response = client.get("/api/me", headers={"Authorization": header})
+
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert _error(response)["code"] in {"missing_token", "invalid_token"}
+
+
+def test_unknown_token_is_named_invalid(client: TestClient) -> None:
+    response = client.get("/api/me", headers=bearer("hl_guessed"))
+
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    assert _error(response) == {"code": "invalid_token",
+                                "message": "the API token is unknown or revoked",
+                                "detail": None}
+
+
+def test_revoked_token_stops_working_at_once(client: TestClient, make_token: TokenMaker,
+                                             revoke: Callable[[str], None]) -> None:
+    token = make_token(Role.OPERATOR, "night-shift")
+    assert client.get("/api/me", headers=bearer(token)).status_code == 200
+
+    revoke("night-shift")
+
+    response = client.get("/api/me", headers=bearer(token))
+    assert response.status_code == 401
+    assert _error(response)["code"] == "invalid_token"
+
+
+def test_monitor_on_an_admin_route_is_403(client: TestClient, make_token: TokenMaker) -> None:
+    response = client.get("/api/test/admin-only", headers=bearer(make_token(Role.MONITOR)))
+
+    assert response.status_code == 403
+    error = _error(response)
+    assert error["code"] == "forbidden"
+    assert "needs role admin" in error["message"] and "has role monitor" in error["message"]
+
+
+@pytest.mark.parametrize(("role", "path", "method", "expected"), [
+    (Role.ADMIN, "/api/test/admin-only", "GET", 200),
+    (Role.OPERATOR, "/api/test/admin-only", "GET", 403),
+    (Role.ADMIN, "/api/test/operate", "POST", 200),
+    (Role.OPERATOR, "/api/test/operate", "POST", 200),
+    (Role.MONITOR, "/api/test/operate", "POST", 403),
+    (Role.MONITOR, "/api/health", "GET", 200),
+    (Role.OPERATOR, "/api/health", "GET", 200),
+    (Role.ADMIN, "/api/health", "GET", 200),
+])
+def test_role_model(client: TestClient, make_token: TokenMaker, role: Role, path: str,
+                    method: str, expected: int) -> None:
+    """admin does everything; operator operates and reads; monitor only reads."""
+    response = client.request(method, path, headers=bearer(make_token(role)))
+
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize(("role", "sees_numbers"), [
+    (Role.ADMIN, True), (Role.OPERATOR, True), (Role.MONITOR, False)])
+def test_me_names_the_caller(client: TestClient, make_token: TokenMaker, role: Role,
+                             sees_numbers: bool) -> None:
+    response = client.get("/api/me", headers=bearer(make_token(role, "zhang.wei")))
+
+    assert response.status_code == 200
+    assert response.json() == {"name": "zhang.wei", "role": role.value,
+                               "sees_phone_numbers": sees_numbers}
+
+
+def test_admin_is_always_admitted_and_roles_are_checked_when_declared() -> None:
+    assert require_role(Role.MONITOR).roles == {Role.MONITOR, Role.ADMIN}
+    assert require_role("operator").roles == {Role.OPERATOR, Role.ADMIN}
+    with pytest.raises(ValueError, match="unknown role 'root'"):
+        require_role("root")
+    with pytest.raises(ValueError, match="at least one role"):
+        require_role()

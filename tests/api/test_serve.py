@@ -1,0 +1,109 @@
+"""`hotline serve`: migrates, then serves the app on the configured or given address."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from hotline.cli import EXIT_OK, main
+from hotline.config import load_config
+from hotline.db import current_revision, head_revision
+from tests.api.helpers import bearer
+
+STARTUP_TIMEOUT = 20.0
+SHUTDOWN_TIMEOUT = 10.0
+RUN_CLI = "import sys; from hotline.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_serve_migrates_then_runs_uvicorn_with_the_app(hall_dir: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict[str, Any]] = []
+    config_path = hall_dir / "hotline.conf"
+
+    def fake_run(app: FastAPI, **options: Any) -> None:
+        # By the time the server would start, the schema is already at head.
+        calls.append({"app": app, "revision": current_revision(app.state.config), **options})
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
+
+    assert main(["-c", str(config_path), "serve"]) == EXIT_OK
+    assert main(["-c", str(config_path), "serve", "--host", "0.0.0.0", "--port", "9000",
+                 "--log-format", "human"]) == EXIT_OK
+
+    config = load_config(config_path)
+    first, second = calls
+    assert isinstance(first["app"], FastAPI)
+    assert first["revision"] == head_revision()
+    assert (first["host"], first["port"]) == (config.api.bind, config.api.port)
+    assert (second["host"], second["port"]) == ("0.0.0.0", 9000)
+    assert first["access_log"] is False and first["log_config"] is None
+
+
+def test_serve_answers_health_over_http(hall_dir: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """The real thing: a server process, a token from the CLI, a request over TCP."""
+    config_path = str(hall_dir / "hotline.conf")
+    assert main(["-c", config_path, "token", "add", "--role", "monitor",
+                 "--name", "wallboard"]) == EXIT_OK
+    token = capsys.readouterr().out.strip()
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", RUN_CLI, "-c", config_path, "serve", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        response = None
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/api/health",
+                                     headers=bearer(token), timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert response is not None, f"server did not come up: {server.stderr.read()}"
+        assert response.status_code == 200
+        assert response.json()["status"] == "degraded"  # no AMI bridge wired yet
+        assert response.json()["ami"]["connected"] is False
+    finally:
+        server.terminate()
+        try:
+            _, stderr = server.communicate(timeout=SHUTDOWN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            _, stderr = server.communicate()
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status tells why.
+    assert server.returncode == -signal.SIGTERM
+    assert any(line["msg"] == "Application shutdown complete." for line in lines)
+    access = [line for line in lines if line["logger"] == "hotline.access"]
+    assert access and access[-1]["principal"] == "wallboard"
+    assert access[-1]["path"] == "/api/health" and access[-1]["status"] == 200
+    assert token not in stderr

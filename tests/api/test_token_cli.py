@@ -1,0 +1,117 @@
+"""`hotline token add|list|revoke` on a copy of the hall's configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from hotline.api import create_app
+from hotline.cli import EXIT_OK, EXIT_REFUSED, main
+from hotline.config import load_config
+from hotline.db import AuditEntry, make_engine, make_session_factory
+from tests.api.helpers import bearer
+
+
+def run(hall: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["-c", str(hall / "hotline.conf"), *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_add_prints_the_token_once_and_it_works(hall_dir: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(hall_dir, capsys, "token", "add", "--role", "admin",
+                         "--name", "admin.li")
+
+    token = out.strip()
+    assert code == EXIT_OK
+    assert token.startswith("hl_") and "\n" not in token  # alone on stdout, for scripts
+    assert "shown only this once" in err
+    config = load_config(hall_dir / "hotline.conf")
+    with TestClient(create_app(config)) as client:
+        response = client.get("/api/me", headers=bearer(token))
+    assert response.json()["name"] == "admin.li"
+    assert Path(config.database.url.removeprefix("sqlite:///")).is_file()
+
+
+def test_list_shows_tokens_but_never_their_values(hall_dir: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    tokens = [run(hall_dir, capsys, "token", "add", "--role", role, "--name", name)[1].strip()
+              for role, name in [("admin", "admin.li"), ("monitor", "wallboard")]]
+
+    code, out, _ = run(hall_dir, capsys, "token", "list")
+
+    assert code == EXIT_OK
+    header, *rows = out.splitlines()
+    assert header.split() == ["ID", "NAME", "ROLE", "CREATED", "LAST", "USED", "REVOKED"]
+    assert [row.split()[:3] for row in rows] == [["1", "admin.li", "admin"],
+                                                 ["2", "wallboard", "monitor"]]
+    assert all(row.split()[-1] == "-" for row in rows)  # not revoked
+    for token in tokens:
+        assert token not in out
+    assert "hl_" not in out
+
+
+def test_unknown_role_and_duplicate_name_are_refused(hall_dir: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(hall_dir, capsys, "token", "add", "--role", "root", "--name", "x")
+    assert (code, out) == (EXIT_REFUSED, "")
+    assert "unknown role 'root'" in err
+
+    assert run(hall_dir, capsys, "token", "add", "--role", "operator", "--name", "ops")[0] \
+        == EXIT_OK
+    code, out, err = run(hall_dir, capsys, "token", "add", "--role", "admin", "--name", "ops")
+    assert (code, out) == (EXIT_REFUSED, "")
+    assert "already exists" in err
+
+
+def test_revoke_by_name_and_by_id(hall_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    token = run(hall_dir, capsys, "token", "add", "--role", "operator", "--name", "ops")[1]
+    run(hall_dir, capsys, "token", "add", "--role", "monitor", "--name", "wall")
+
+    code, out, _ = run(hall_dir, capsys, "token", "revoke", "ops")
+    assert code == EXIT_OK
+    assert out.strip() == "revoked token 1 (ops, operator)"
+    assert run(hall_dir, capsys, "token", "revoke", "--id", "2")[0] == EXIT_OK
+
+    rows = run(hall_dir, capsys, "token", "list")[1].splitlines()[1:]
+    assert all(row.split()[-1] != "-" for row in rows)  # both show a revocation time
+    assert run(hall_dir, capsys, "token", "list", "--active")[1].splitlines()[1:] == []
+    config = load_config(hall_dir / "hotline.conf")
+    with TestClient(create_app(config)) as client:
+        assert client.get("/api/me", headers=bearer(token.strip())).status_code == 401
+
+
+def test_revoke_refusals(hall_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(hall_dir, capsys, "token", "revoke", "nobody")
+    assert code == EXIT_REFUSED and "no active token named 'nobody'" in err
+
+    code, _, err = run(hall_dir, capsys, "token", "revoke")
+    assert code == EXIT_REFUSED and "NAME or --id" in err
+
+
+def test_cli_changes_are_audited(hall_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(hall_dir, capsys, "token", "add", "--role", "monitor", "--name", "wall")
+    run(hall_dir, capsys, "token", "revoke", "wall")
+
+    engine = make_engine(load_config(hall_dir / "hotline.conf").database.url)
+    try:
+        with make_session_factory(engine)() as session:
+            entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    finally:
+        engine.dispose()
+    assert [e.action for e in entries] == ["token.add", "token.revoke"]
+    assert all(e.actor.startswith("cli") and e.target == "token:wall" for e in entries)
+
+
+def test_a_broken_configuration_is_refused(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "hotline.conf").write_text("[database]\nurl = mysql://x\n", encoding="utf-8")
+
+    code, _, err = run(tmp_path, capsys, "token", "list")
+
+    assert code == EXIT_REFUSED
+    assert "problem(s) in the configuration" in err

@@ -1,0 +1,122 @@
+"""HTTP routes of the voicemail register: list, show, and the audio itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hotline.auth.deps import require_role
+from hotline.auth.principal import Principal
+from hotline.auth.roles import OPERATORS, READERS
+from hotline.db.session import get_session
+from hotline.privacy import phone_for
+from voicemail.ingest import resolve_archive_path
+from voicemail.models import STATES, Voicemail
+
+PAGE_DEFAULT = 50
+PAGE_MAX = 500
+
+router = APIRouter(prefix="/voicemails", tags=["voicemail"])
+
+
+class VoicemailOut(BaseModel):
+    id: int
+    recording_id: str
+    state: str = Field(examples=["new"])
+    route: str | None = Field(examples=["after_hours"])
+    caller_num: str | None = Field(description="masked (138****8000) for the monitor role",
+                                   examples=["138****8000"])
+    caller_withheld: bool
+    caller_name: str | None
+    call_time: datetime | None
+    duration_s: float
+    review_reasons: list[dict[str, Any]]
+    registered_at: datetime
+    has_audio: bool
+
+
+class VoicemailPage(BaseModel):
+    total: int
+    items: list[VoicemailOut]
+
+
+def to_out(row: Voicemail, principal: Principal) -> VoicemailOut:
+    return VoicemailOut(
+        id=row.id, recording_id=row.recording_id, state=row.state, route=row.route,
+        caller_num=phone_for(principal, row.caller_num), caller_withheld=row.caller_withheld,
+        caller_name=row.caller_name, call_time=row.call_time, duration_s=row.duration_s,
+        review_reasons=row.review_reasons or [], registered_at=row.registered_at,
+        has_audio=row.archive_name is not None,
+    )
+
+
+def _not_found(voicemail_id: int) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail={
+        "code": "voicemail_not_found", "message": f"no voicemail with id {voicemail_id}"})
+
+
+@router.get("", response_model=VoicemailPage, summary="List voicemails",
+            description="Role: monitor, operator or admin. Newest first; numbers masked for monitor.")
+def list_voicemails(
+    principal: Annotated[Principal, Depends(require_role(*READERS))],
+    session: Annotated[Session, Depends(get_session)],
+    state: Annotated[str | None, Query(description="one of " + ", ".join(STATES))] = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> VoicemailPage:
+    if state is not None and state not in STATES:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail={
+            "code": "invalid_state", "message": f"unknown state {state!r}; expected one of "
+                                                + ", ".join(STATES)})
+    query = select(Voicemail)
+    if state is not None:
+        query = query.where(Voicemail.state == state)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Voicemail.call_time.desc().nulls_last(), Voicemail.id.desc())
+                           .limit(limit).offset(offset)).all()
+    return VoicemailPage(total=total, items=[to_out(row, principal) for row in rows])
+
+
+@router.get("/{voicemail_id}", response_model=VoicemailOut, summary="Show one voicemail",
+            description="Role: monitor, operator or admin.")
+def show_voicemail(
+    voicemail_id: int,
+    principal: Annotated[Principal, Depends(require_role(*READERS))],
+    session: Annotated[Session, Depends(get_session)],
+) -> VoicemailOut:
+    row = session.get(Voicemail, voicemail_id)
+    if row is None:
+        raise _not_found(voicemail_id)
+    return to_out(row, principal)
+
+
+@router.get("/{voicemail_id}/audio", summary="The recording (audio/wav)",
+            description="Role: operator or admin. The file is looked up from the register, "
+                        "never from a path in the request.",
+            response_class=FileResponse,
+            responses={200: {"content": {"audio/wav": {}}}})
+def voicemail_audio(
+    voicemail_id: int,
+    request: Request,
+    _principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
+    session: Annotated[Session, Depends(get_session)],
+) -> FileResponse:
+    row = session.get(Voicemail, voicemail_id)
+    if row is None:
+        raise _not_found(voicemail_id)
+    if row.archive_name is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail={
+            "code": "no_audio", "message": f"voicemail {voicemail_id} has no recording"})
+    archive = request.app.state.config.voicemail.archive
+    path = resolve_archive_path(archive, row.archive_name)
+    if not path.is_file():
+        raise HTTPException(status.HTTP_410_GONE, detail={
+            "code": "audio_missing", "message": f"the archived audio of voicemail {voicemail_id} "
+                                                "is missing from the archive"})
+    return FileResponse(path, media_type="audio/wav", filename=f"voicemail-{voicemail_id}.wav")
