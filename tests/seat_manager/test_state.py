@@ -1,0 +1,428 @@
+"""The seat board replayed over real Asterisk 22 captures (hand-built events only where noted)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from seat_manager.directory import Seat, SeatDirectory
+from seat_manager.state import DeviceState, SeatBoard, SeatChange, SeatState, parse_device_state
+from tests.ami_transcripts import Replay, find_event, load_transcript, transcripts_dir
+
+WRAPUP = 30
+# The captures were taken around this epoch (LoginTime / LastPause fields in them).
+CAPTURE_START = datetime.fromtimestamp(1795813120, tz=UTC)
+
+SIP_SEAT = Seat("01", "seat01", "seat01", "PJSIP/seat01", "PJSIP/seat01")  # 08
+LOCAL_SEAT = Seat("01", "seat01", "seat01", "Local/seat01@sim-seat/n", "Local/seat01@sim-seat/n")  # 06, 07
+CUSTOM_SEAT = Seat("02", "seat02", "Seat 02", "PJSIP/seat02", "Custom:seat02")  # 05, 10, 11
+SEAT_03 = Seat("03", "seat03", "Seat 03", "PJSIP/seat03", "PJSIP/seat03")  # 05
+
+
+def replay(name: str, *seats: Seat, wrapup: int = WRAPUP) -> tuple[SeatBoard, Replay[SeatChange]]:
+    board = SeatBoard(SeatDirectory(seats), wrapup)
+    return board, Replay(load_transcript(name), board.apply, CAPTURE_START)
+
+
+def moves(changes: list[SeatChange]) -> list[tuple[str, str, str]]:
+    return [(c.seat_id, c.old.value, c.new.value) for c in changes]
+
+
+def state_of(board: SeatBoard, seat_id: str) -> SeatState:
+    view = board.seat(seat_id)
+    assert view is not None
+    return view.state
+
+
+# ----- 08: a SIP seat takes a queue call -------------------------------------------------------
+
+
+def test_sip_seat_takes_a_queue_call_then_wraps_up() -> None:
+    board, run = replay("08", SIP_SEAT)
+    assert state_of(board, "01") is SeatState.OFFLINE
+
+    assert moves(run.through("QueueMemberAdded")) == [("01", "offline", "available")]
+    seat = board.seat("01")
+    assert seat is not None and seat.queues == ("hotline",) and seat.registered is True
+
+    assert moves(run.through("AgentCalled")) == [("01", "available", "ringing")]
+    seat = board.seat("01")
+    assert seat is not None and seat.call is not None
+    assert seat.call.citizen_number == "79165550001"
+    assert seat.call.queue == "hotline"
+    assert seat.call.started_at is None
+
+    # The phone's channel answers before Asterisk's device state catches up.
+    changes = run.through("Newstate", Channel="PJSIP/seat01-00000000", ChannelStateDesc="Up")
+    assert moves(changes) == [("01", "ringing", "on_call")]
+
+    assert run.through("AgentConnect") == []
+    connected_at = run.now
+    run.through("BridgeEnter", Channel="Local/talk@sim-citizen-0000000c;1")
+    seat = board.seat("01")
+    assert seat is not None and seat.state is SeatState.ON_CALL and seat.call is not None
+    assert seat.call.citizen_number == "79165550001"
+    assert seat.call.queue_wait_seconds == 0
+    assert seat.call.started_at == connected_at
+    assert seat.call.linkedid == "1795813129.24"
+    assert seat.call.seat_channel == "PJSIP/seat01-00000000"
+    assert seat.call.three_way is False
+
+    assert run.through("AgentComplete") == []  # the operator's phone is still up
+    changes = run.through("DeviceStateChange", Device="PJSIP/seat01", State="NOT_INUSE")
+    assert moves(changes) == [("01", "on_call", "wrap_up")]
+    ended_at = run.now
+    seat = board.seat("01")
+    assert seat is not None and seat.call is not None
+    assert seat.wrapup_until == ended_at + timedelta(seconds=WRAPUP)
+    assert seat.call.ended_at == ended_at
+    assert seat.call.citizen_number == "79165550001"  # kept for the work order
+
+    run.through("QueueMemberStatus")
+    assert board.tick(ended_at + timedelta(seconds=WRAPUP - 1)) == []
+    done = board.tick(ended_at + timedelta(seconds=WRAPUP))
+    assert moves(done) == [("01", "wrap_up", "available")]
+    assert done[0].at == ended_at + timedelta(seconds=WRAPUP)
+    seat = board.seat("01")
+    assert seat is not None and seat.call is None and seat.state_since == done[0].at
+
+    run.advance(WRAPUP)
+    assert moves(run.rest()) == [("01", "available", "logged_out")]
+    assert board.calls.calls() == ()
+
+
+def test_without_wrap_up_the_seat_is_available_as_soon_as_the_call_ends() -> None:
+    _, run = replay("08", SIP_SEAT, wrapup=0)
+    run.through("AgentComplete")
+    changes = run.through("DeviceStateChange", Device="PJSIP/seat01", State="NOT_INUSE")
+    assert moves(changes) == [("01", "on_call", "available")]
+
+
+# ----- 05: member add / pause / remove ---------------------------------------------------------
+
+
+def test_pause_with_reason_unpause_and_remove() -> None:
+    board, run = replay("05", CUSTOM_SEAT, SEAT_03)
+    assert moves(run.through("QueueMemberAdded", MemberName="Seat 02")) == [("02", "offline", "available")]
+
+    # Seat 03's phone is not registered (Status 5 = UNAVAILABLE): a member, but offline.
+    assert run.through("QueueMemberAdded", MemberName="Seat 03") == []
+    seat3 = board.seat("03")
+    assert seat3 is not None and seat3.state is SeatState.OFFLINE
+    assert seat3.member and seat3.registered is False
+    assert seat3.device_state is DeviceState.UNAVAILABLE
+
+    assert moves(run.through("QueueMemberPause", Paused="1")) == [("02", "available", "paused")]
+    seat = board.seat("02")
+    assert seat is not None and seat.paused
+    assert seat.pause_reason == "lunch"
+    assert seat.paused_since == datetime.fromtimestamp(1795813121, tz=UTC)  # Asterisk's LastPause
+
+    assert moves(run.through("QueueMemberPause", Paused="0")) == [("02", "paused", "available")]
+    seat = board.seat("02")
+    assert seat is not None and not seat.paused and seat.pause_reason is None
+
+    # The state interface Custom:seat02 goes INUSE, then back: a call, then wrap-up.
+    assert moves(run.through("DeviceStateChange", Device="Custom:seat02", State="INUSE")) == [
+        ("02", "available", "on_call")
+    ]
+    assert moves(run.through("DeviceStateChange", Device="Custom:seat02", State="NOT_INUSE")) == [
+        ("02", "on_call", "wrap_up")
+    ]
+
+    assert moves(run.through("QueueMemberRemoved", MemberName="Seat 02")) == [("02", "wrap_up", "logged_out")]
+    assert run.through("QueueMemberRemoved", MemberName="Seat 03") == []
+    seat3 = board.seat("03")
+    assert seat3 is not None and seat3.state is SeatState.OFFLINE and not seat3.member
+
+
+def test_paused_operator_still_on_a_call_is_on_call_with_the_pause_flag() -> None:
+    board, run = replay("08", SIP_SEAT)
+    run.through("AgentConnect")
+    # Hand-built: the captures never pause a seat in the middle of a call.
+    pause = {
+        "Event": "QueueMemberPause",
+        "Queue": "hotline",
+        "MemberName": "seat01",
+        "Interface": "PJSIP/seat01",
+        "StateInterface": "PJSIP/seat01",
+        "Status": "2",
+        "Paused": "1",
+        "PausedReason": "toilet",
+        "InCall": "1",
+    }
+    assert board.apply(pause, run.advance(1)) == []
+    seat = board.seat("01")
+    assert seat is not None and seat.state is SeatState.ON_CALL and seat.paused
+    assert seat.pause_reason == "toilet"
+
+    run.through("AgentComplete")
+    # Hand-built: the queue's view of the member once the call is over (InCall 0, still paused).
+    board.apply({**pause, "Status": "1", "InCall": "0"}, run.advance(1))
+    changes = run.through("DeviceStateChange", Device="PJSIP/seat01", State="NOT_INUSE")
+    assert moves(changes) == [("01", "on_call", "paused")]  # pause outranks wrap-up
+
+
+# ----- 06 / 07: three-way calls ----------------------------------------------------------------
+
+
+def test_three_way_by_redirect_into_a_confbridge() -> None:
+    board, run = replay("06", LOCAL_SEAT)
+    run.through("AgentCalled")
+    assert state_of(board, "01") is SeatState.RINGING
+    run.through("AgentConnect")
+    seat = board.seat("01")
+    assert seat is not None and seat.state is SeatState.ON_CALL and seat.call is not None
+    assert seat.call.three_way is False
+    assert seat.call.citizen_number == "79160000001"
+
+    run.through("ConfbridgeJoin", Channel="Local/seat01@sim-seat-00000006;1")
+    seat = board.seat("01")
+    assert seat is not None and seat.state is SeatState.ON_CALL and seat.call is not None
+    assert seat.call.three_way is True
+    assert seat.call.citizen_number == "79160000001"
+
+    changes = run.through("DeviceStateChange", Device="Local/seat01@sim-seat", State="NOT_INUSE")
+    assert moves(changes) == [("01", "on_call", "wrap_up")]
+    seat = board.seat("01")
+    assert seat is not None and seat.call is not None and seat.call.three_way is True
+
+
+def test_three_way_by_bridge_add() -> None:
+    board, run = replay("07", LOCAL_SEAT)
+    run.through("BridgeEnter", Channel="Local/wait@sim-citizen-00000009;1")
+    seat = board.seat("01")
+    assert seat is not None and seat.state is SeatState.ON_CALL and seat.call is not None
+    assert seat.call.three_way is False
+
+    run.through("BridgeEnter", Channel="Local/expert01@sim-seat-0000000b;1")
+    seat = board.seat("01")
+    assert seat is not None and seat.call is not None and seat.call.three_way is True
+
+    # The citizen hangs up first; operator and expert still talk: still on a call.
+    run.through("AgentComplete")
+    assert state_of(board, "01") is SeatState.ON_CALL
+    changes = run.through("QueueMemberStatus", InCall="0")
+    assert moves(changes) == [("01", "on_call", "wrap_up")]
+
+
+def test_no_blip_to_available_between_queue_leave_and_agent_connect() -> None:
+    # In 07 QueueCallerLeave arrives before AgentConnect while the seat's channel is already up.
+    _, run = replay("07", LOCAL_SEAT)
+    changes = run.through("AgentConnect")
+    assert moves(changes) == [
+        ("01", "offline", "available"),
+        ("01", "available", "ringing"),
+        ("01", "ringing", "on_call"),
+    ]
+
+
+# ----- 10: a direct call to a phone that is not a queue member ---------------------------------
+
+
+def test_direct_call_to_a_registered_non_member() -> None:
+    board, run = replay("10", CUSTOM_SEAT)
+    assert moves(run.through("PeerStatus")) == [("02", "offline", "logged_out")]
+    run.through("ContactStatus")
+    assert state_of(board, "02") is SeatState.LOGGED_OUT
+
+    assert moves(run.through("DeviceStateChange", State="RINGING")) == [("02", "logged_out", "ringing")]
+    seat = board.seat("02")
+    assert seat is not None and seat.call is not None
+    assert seat.call.citizen_number == "79165550002"
+    assert seat.call.queue is None and seat.call.queue_wait_seconds is None
+
+    changes = run.through("Newstate", ChannelStateDesc="Up")
+    assert moves(changes) == [("02", "ringing", "on_call")]
+    seat = board.seat("02")
+    assert seat is not None and seat.call is not None and seat.call.started_at == run.now
+
+    # No wrap-up for someone who is not taking queue calls.
+    assert moves(run.rest()) == [("02", "on_call", "logged_out")]
+
+
+# ----- registration ----------------------------------------------------------------------------
+
+
+def test_contact_removed_or_unreachable_takes_the_seat_offline() -> None:
+    board, run = replay("10", CUSTOM_SEAT)
+    run.through("ContactStatus")
+    # Hand-built: the captures contain no unregistration.
+    removed = {
+        "Event": "ContactStatus",
+        "URI": "sip:seat02@127.0.0.1:5330;transport=UDP",
+        "ContactStatus": "Removed",
+        "AOR": "seat02",
+        "EndpointName": "seat02",
+    }
+    assert moves(board.apply(removed, run.advance(1))) == [("02", "logged_out", "offline")]
+    assert moves(board.apply({**removed, "ContactStatus": "Created"}, run.advance(1))) == [
+        ("02", "offline", "logged_out")
+    ]
+    assert moves(board.apply({**removed, "ContactStatus": "Unreachable"}, run.advance(1))) == [
+        ("02", "logged_out", "offline")
+    ]
+
+
+def test_unavailable_device_takes_a_member_offline_and_back() -> None:
+    board, run = replay("08", SIP_SEAT)
+    run.through("QueueMemberAdded")
+    # Hand-built: the phone unregisters while logged in to the queue.
+    gone = {"Event": "DeviceStateChange", "Device": "PJSIP/seat01", "State": "UNAVAILABLE"}
+    assert moves(board.apply(gone, run.advance(1))) == [("01", "available", "offline")]
+    back = {**gone, "State": "NOT_INUSE"}
+    assert moves(board.apply(back, run.advance(1))) == [("01", "offline", "available")]
+
+
+# ----- resync snapshots ------------------------------------------------------------------------
+
+
+def test_queue_status_snapshot_replaces_membership() -> None:
+    board, run = replay("05", CUSTOM_SEAT, SEAT_03)
+    listing_start = find_event(run.messages, "QueueParams")
+    run.through_index(listing_start - 1)
+    listing_end = find_event(run.messages, "QueueStatusComplete", listing_start)
+    listing = [
+        message
+        for message in run.messages[listing_start : listing_end + 1]
+        if message.get("Name") != "Seat 02"  # the resync no longer lists seat 02
+    ]
+    board.tick(run.advance(WRAPUP))  # let seat 02's wrap-up (after its Custom INUSE) run out
+    assert state_of(board, "02") is SeatState.AVAILABLE
+    board.begin_snapshot()
+    for message in listing:
+        assert board.apply(message, run.advance(1)) == []
+    changes = board.end_snapshot(run.advance(1))
+    assert moves(changes) == [("02", "available", "logged_out")]
+    seat3 = board.seat("03")
+    assert seat3 is not None and seat3.queues == ("hotline",)
+
+
+def test_empty_queue_status_from_login_removes_members() -> None:
+    board, run = replay("08", SIP_SEAT)
+    run.through("QueueMemberAdded")
+    login = load_transcript("01")  # QueueStatus listing hotline and hotline-ringall, no members
+    board.begin_snapshot()
+    for message in login:
+        board.apply(message, run.advance(1))
+    assert moves(board.end_snapshot(run.advance(1))) == [("01", "available", "logged_out")]
+
+
+def test_contact_listing_snapshot_unregisters_unlisted_seats() -> None:
+    board, run = replay("08", SIP_SEAT, CUSTOM_SEAT)
+    run.through("QueueMemberAdded")
+    board.apply({"Event": "PeerStatus", "Peer": "PJSIP/seat02", "PeerStatus": "Reachable"}, run.advance(1))
+    assert state_of(board, "02") is SeatState.LOGGED_OUT
+    # Hand-built PJSIPShowContacts answer (no capture has one): only seat01 is listed.
+    board.begin_snapshot()
+    board.apply(
+        {
+            "Event": "ContactList",
+            "ObjectType": "contact",
+            "Endpoint": "seat01",
+            "Aor": "seat01",
+            "Uri": "sip:seat01@127.0.0.1:5310",
+            "Status": "NonQualified",
+        },
+        run.advance(1),
+    )
+    board.apply({"Event": "ContactListComplete", "EventList": "Complete"}, run.advance(1))
+    assert moves(board.end_snapshot(run.advance(1))) == [("02", "logged_out", "offline")]
+    assert state_of(board, "01") is SeatState.AVAILABLE
+
+
+def test_a_snapshot_whose_lists_never_completed_keeps_the_facts() -> None:
+    board, run = replay("08", SIP_SEAT)
+    run.through("QueueMemberAdded")
+    board.begin_snapshot()
+    assert board.end_snapshot(run.advance(1)) == []
+    assert state_of(board, "01") is SeatState.AVAILABLE
+
+
+def test_channel_listing_ends_a_call_missed_while_disconnected() -> None:
+    board, run = replay("08", SIP_SEAT)
+    run.through("BridgeEnter", Channel="Local/talk@sim-citizen-0000000c;1")
+    assert state_of(board, "01") is SeatState.ON_CALL
+    # Reconnected after the call ended: the channel list is empty (01's real answer) and the
+    # phone is idle (hand-built DeviceStateList item).
+    board.begin_snapshot()
+    for message in load_transcript("01"):
+        if message.get("Event", "").startswith("CoreShowChannels"):
+            board.apply(message, run.advance(1))
+    board.apply(
+        {"Event": "DeviceStateChange", "Device": "PJSIP/seat01", "State": "NOT_INUSE"}, run.advance(1)
+    )
+    resynced_at = run.advance(1)
+    assert moves(board.end_snapshot(resynced_at)) == [("01", "on_call", "wrap_up")]
+    assert board.calls.channels() == ()
+    assert moves(board.tick(resynced_at + timedelta(seconds=WRAPUP))) == [("01", "wrap_up", "available")]
+
+
+# ----- robustness ------------------------------------------------------------------------------
+
+GARBAGE: list[Mapping[str, str]] = [
+    {},
+    {"Event": ""},
+    {"Response": "Success", "ActionID": "a1"},
+    {"Event": "NoSuchEvent", "Foo": "bar"},
+    {"Event": "QueueMemberAdded"},
+    {"Event": "QueueMemberPause", "MemberName": "seat01", "Queue": "hotline", "Paused": "maybe"},
+    {"Event": "QueueMemberPause", "MemberName": "seat01", "Queue": "hotline", "LastPause": "soon"},
+    {"Event": "QueueMemberStatus", "MemberName": "seat01", "Queue": "hotline", "Status": "99"},
+    {"Event": "AgentConnect", "MemberName": "seat01", "HoldTime": "abc"},
+    {"Event": "AgentComplete", "MemberName": "nobody", "TalkTime": "-"},
+    {"Event": "DeviceStateChange", "Device": "PJSIP/seat01", "State": "WEIRD"},
+    {"Event": "DeviceStateChange"},
+    {"Event": "ContactStatus", "EndpointName": "seat01", "ContactStatus": "Sideways"},
+    {"Event": "Hangup"},
+    {"Event": "BridgeEnter", "BridgeUniqueid": "b"},
+    {"Event": "Newstate", "Uniqueid": "1.1"},
+    {"Event": "CoreShowChannel", "Uniqueid": "1.2", "Channel": "PJSIP/seat01-00000009", "Duration": "x"},
+]
+
+
+def test_garbage_is_ignored() -> None:
+    board = SeatBoard(SeatDirectory([SIP_SEAT]), WRAPUP)
+    for event in GARBAGE:
+        assert board.apply(event, CAPTURE_START) == []
+    assert state_of(board, "01") is SeatState.OFFLINE
+
+
+def mangled(message: Mapping[str, str]) -> list[dict[str, str]]:
+    """Each header missing in turn, then every value nonsense."""
+    variants = [
+        {k: v for k, v in message.items() if k != dropped} for dropped in message if dropped != "Event"
+    ]
+    variants.append({k: (v if k == "Event" else "\x00garbage;1") for k, v in message.items()})
+    return variants
+
+
+def test_every_captured_event_survives_mangling() -> None:
+    board = SeatBoard(SeatDirectory([SIP_SEAT, CUSTOM_SEAT, SEAT_03]), WRAPUP)
+    now = CAPTURE_START
+    for path in sorted(transcripts_dir().glob("*.txt")):
+        for message in load_transcript(path.name):
+            if message.get("Event") in {"VarSet", "Newexten", "TestEvent", "RTCPSent", "RTCPReceived"}:
+                continue
+            for variant in [*mangled(message), message]:
+                now += timedelta(milliseconds=10)
+                board.apply(variant, now)
+    assert len(board.seats()) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "state"),
+    [
+        ("NOT_INUSE", DeviceState.NOT_INUSE),
+        ("5", DeviceState.UNAVAILABLE),
+        ("Ring+Inuse", DeviceState.RINGINUSE),
+        ("Not in use", DeviceState.NOT_INUSE),
+        ("On Hold", DeviceState.ONHOLD),
+        ("42", None),
+        (None, None),
+    ],
+)
+def test_device_state_spellings(text: str | None, state: DeviceState | None) -> None:
+    assert parse_device_state(text) is state
