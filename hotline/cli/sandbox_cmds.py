@@ -1,0 +1,185 @@
+"""`hotline sandbox build|up|down|status|cli`: the demo PBX, a real Asterisk on this machine.
+
+`up` renders hotline.conf for the sandbox (voicemail spool moved into the instance, so the demo
+never writes to the machine's /var/spool) into its own directory, not into dialplans/: the
+production render stays untouched by sandbox paths.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from hotline.cli import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
+from hotline.cli.common import load_or_report
+from hotline.sandbox import SandboxError, SandboxPbx, SandboxStatus, ensure_root, root_dir
+from hotline.sandbox.instance import BOOT_TIMEOUT_S
+
+DEMO_INSTANCE = "demo"
+# Relative to the directory of hotline.conf (var/ is ignored by git); one subdirectory per name.
+RENDER_BASE = Path("var") / "sandbox"
+DEFAULT_RENDER_DIR = RENDER_BASE / DEMO_INSTANCE
+SPOOL_SUBDIR = "spool/hotline"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    sandbox = subparsers.add_parser("sandbox", help="run the demo PBX (Asterisk 22 in a chroot)")
+    sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True)
+    rendered = argparse.ArgumentParser(add_help=False)
+    rendered.add_argument("--name", default=DEMO_INSTANCE,
+                          help=f"instance name (default: {DEMO_INSTANCE}); tests use their own")
+    rendered.add_argument("--out", type=Path, default=None,
+                          help="directory of the sandbox's rendered configuration "
+                               f"(default: {DEFAULT_RENDER_DIR} next to hotline.conf)")
+
+    build = sandbox_sub.add_parser("build", help="build or unpack the cached Asterisk root")
+    build.set_defaults(handler=_build)
+
+    up = sandbox_sub.add_parser("up", parents=[rendered],
+                                help="render hotline.conf and (re)start the demo PBX")
+    up.add_argument("--timeout", type=float, default=BOOT_TIMEOUT_S,
+                    help="seconds to wait for boot")
+    up.set_defaults(handler=_up)
+
+    down = sandbox_sub.add_parser("down", parents=[rendered], help="stop the demo PBX")
+    down.set_defaults(handler=_down)
+
+    status = sandbox_sub.add_parser("status", parents=[rendered],
+                                    help="is the demo PBX running, and where")
+    status.add_argument("--json", action="store_true", help="print JSON for scripts")
+    status.set_defaults(handler=_status)
+
+    cli = sandbox_sub.add_parser("cli", parents=[rendered],
+                                 help="run one Asterisk CLI command in the demo PBX")
+    cli.add_argument("cli_command", metavar="COMMAND", help="e.g. 'queue show'")
+    cli.set_defaults(handler=_cli)
+
+
+def _render_dir(args: argparse.Namespace) -> Path:
+    if args.out is not None:
+        return Path(args.out).resolve()
+    return Path(args.config).resolve().parent / RENDER_BASE / args.name
+
+
+def sandbox_overrides(pbx: SandboxPbx) -> dict[str, str]:
+    """The configuration as the sandbox runs it: the voicemail spool lives in the instance."""
+    pbx_spool = f"{pbx.pbx_dir}/{SPOOL_SUBDIR}"
+    return {"voicemail.pbx_spool": pbx_spool, "voicemail.spool": str(pbx.host_path(pbx_spool))}
+
+
+def demo_overrides(args: argparse.Namespace) -> dict[str, str]:
+    """For `hotline serve --sandbox`: the same overrides `sandbox up` rendered with."""
+    return sandbox_overrides(_existing_pbx(args))
+
+
+def _existing_pbx(args: argparse.Namespace) -> SandboxPbx:
+    """The instance without building a root: stopping or asking must never build."""
+    return SandboxPbx(args.name, _render_dir(args), root=root_dir())
+
+
+def _fail(exc: Exception) -> int:
+    print(f"hotline sandbox: {exc}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+def _configure_progress() -> None:
+    """Show the root build's progress: it can take a minute on the first run."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+
+
+def _build(args: argparse.Namespace) -> int:
+    del args
+    _configure_progress()
+    try:
+        root = ensure_root()
+    except SandboxError as exc:
+        return _fail(exc)
+    print(root)
+    return EXIT_OK
+
+
+def _up(args: argparse.Namespace) -> int:
+    _configure_progress()
+    try:
+        root = ensure_root()
+    except SandboxError as exc:
+        return _fail(exc)
+    out_dir = _render_dir(args)
+    try:
+        pbx = SandboxPbx(args.name, out_dir, root=root)
+    except SandboxError as exc:
+        return _fail(exc)
+    overrides = sandbox_overrides(pbx)
+    host_spool = Path(overrides["voicemail.spool"])
+    config = load_or_report(args, overrides=overrides)
+    if config is None:
+        return EXIT_REFUSED
+    from ivr import errors, render  # the renderer is only needed here
+
+    try:
+        render.render_pbx(config, out_dir)
+    except errors.RenderError as exc:
+        print(f"hotline sandbox: cannot render the PBX configuration: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    host_spool.mkdir(parents=True, exist_ok=True)
+    try:
+        status = pbx.up(timeout=args.timeout)
+    except SandboxError as exc:
+        return _fail(exc)
+    print(_describe_text(status, host_spool))
+    return EXIT_OK
+
+
+def _down(args: argparse.Namespace) -> int:
+    try:
+        _existing_pbx(args).down()
+    except SandboxError as exc:
+        return _fail(exc)
+    print(f"sandbox {args.name}: stopped")
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace) -> int:
+    try:
+        pbx = _existing_pbx(args)
+    except SandboxError as exc:
+        return _fail(exc)
+    status = pbx.status()
+    spool = pbx.host_path(f"{pbx.pbx_dir}/{SPOOL_SUBDIR}")
+    if args.json:
+        print(json.dumps(_describe(status, spool), ensure_ascii=False, indent=2))
+    else:
+        print(_describe_text(status, spool))
+    return EXIT_OK
+
+
+def _cli(args: argparse.Namespace) -> int:
+    try:
+        output = _existing_pbx(args).cli(args.cli_command)
+    except SandboxError as exc:
+        return _fail(exc)
+    sys.stdout.write(output)
+    return EXIT_OK
+
+
+def _describe(status: SandboxStatus, spool: Path) -> dict[str, Any]:
+    """The JSON scripts and tests read: how to reach the demo PBX and where its files are."""
+    return {**status.to_dict(), "spool": str(spool)}
+
+
+def _describe_text(status: SandboxStatus, spool: Path) -> str:
+    state = f"running (pid {status.pid})" if status.running else "stopped"
+    lines = [f"sandbox {status.name}: {state}",
+             f"  version: {status.version or 'no Asterisk root built yet'}",
+             f"  pbx dir: {status.pbx_dir} (host: {status.root}{status.pbx_dir})",
+             f"  spool:   {spool}"]
+    if status.ami is not None:
+        lines.append(f"  AMI:     {status.ami.host}:{status.ami.port} "
+                     f"user {status.ami.username}")
+    if status.sip is not None:
+        lines.append(f"  SIP:     {status.sip.bind}:{status.sip.port}")
+    return "\n".join(lines)
