@@ -576,7 +576,7 @@ class SeatBoard:
         """Re-derive every seat's state from its facts; report the seats that moved."""
         changes: list[SeatChange] = []
         for seat_id, facts in self._facts.items():
-            busy = _is_busy(facts) or self._phone_up(facts)
+            busy = self._is_busy(facts)
             if facts.busy and not busy:
                 facts.call_ended_at = now
                 if facts.call is not None and facts.call.ended_at is None:
@@ -596,6 +596,20 @@ class SeatBoard:
     def _phone_channels(self, facts: _Facts) -> list[ChannelView]:
         found = (self._calls.channel(u) for u, phone in facts.channels.items() if phone)
         return [channel for channel in found if channel is not None]
+
+    def _is_busy(self, facts: _Facts) -> bool:
+        """On a call: a queue call is connected, a queue says InCall, the phone's channel is
+        up, or the phone's device state says so and nothing shows it merely ringing (an
+        endpoint with device_state_busy_at=1 reports BUSY while it rings)."""
+        if facts.connected is not None or any(m.in_call for m in facts.memberships.values()):
+            return True
+        if self._phone_up(facts):
+            return True
+        if facts.device_state in BUSY_DEVICE_STATES:
+            ringing = facts.offer is not None or any(
+                c.state == CHANNEL_STATE_RINGING for c in self._phone_channels(facts))
+            return not ringing
+        return False
 
     def _phone_up(self, facts: _Facts) -> bool:
         """An answered channel on the seat's phone is a call, whatever device state says yet."""
@@ -675,15 +689,6 @@ class SeatBoard:
             ),
             call=_call_view(call) if call else None,
         )
-
-
-def _is_busy(facts: _Facts) -> bool:
-    """On a call: the phone says so, a queue call is connected, or a queue says InCall."""
-    return (
-        facts.device_state in BUSY_DEVICE_STATES
-        or facts.connected is not None
-        or any(m.in_call for m in facts.memberships.values())
-    )
 
 
 def _pause_start(last_pause: int | None, now: datetime) -> datetime:

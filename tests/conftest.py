@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db import make_engine, make_session_factory, upgrade_database
+from tests.hall_pbx import HallPbx, instance_name, start_hall_pbx
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -30,3 +31,21 @@ def db_sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
         yield make_session_factory(engine)
     finally:
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def hall_pbx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HallPbx]:
+    """One sandbox Asterisk with the hall's configuration for the whole session."""
+    running = start_hall_pbx(instance_name("hall"), tmp_path_factory.mktemp("hall-pbx"))
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def clean_pbx(hall_pbx: HallPbx) -> Iterator[HallPbx]:
+    """The session PBX with no channels and no logged-in seats, before and after the test."""
+    hall_pbx.reset()
+    yield hall_pbx
+    hall_pbx.reset()

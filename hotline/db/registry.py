@@ -16,6 +16,8 @@ MODEL_MODULES: tuple[str, ...] = (
     "hotline.auth.models",
     "hotline.db.audit",
     "voicemail.models",
+    "seat_manager.models",
+    "telephony.models",
 )
 
 

@@ -1,0 +1,7 @@
+"""`python -m hotline.cli`."""
+
+import sys
+
+from hotline.cli import main
+
+sys.exit(main())

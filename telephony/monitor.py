@@ -1,0 +1,181 @@
+"""The live picture of the hall: AMI events, in order, through the pure state machines.
+
+After every login the picture is rebuilt from Asterisk's own answers (QueueStatus,
+CoreShowChannels, DeviceStateList, PJSIPShowContacts) before any later event is applied,
+so a reconnect or an Asterisk restart never leaves a stale seat behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from seat_manager.state import SeatBoard, SeatChange
+from telephony.ami import AmiActionError, AmiClient, AmiError, complete_event_for
+from telephony.ami.message import Message
+from telephony.stats import DayStats, HallStats
+
+log = logging.getLogger(__name__)
+
+# Snapshots taken on every login, in this order; each is an event-list action.
+RESYNC_ACTIONS = ("PJSIPShowContacts", "DeviceStateList", "QueueStatus", "CoreShowChannels")
+TICK_SECONDS = 1.0
+EMPTY_LIST = re.compile(r"^No \w+ found", re.IGNORECASE)
+
+
+class HallListener(Protocol):
+    """Told about every applied event and the seat changes it caused (recorder, live stream)."""
+
+    def __call__(self, event: Mapping[str, str] | None, changes: list[SeatChange],
+                 now: datetime) -> None: ...
+
+
+@dataclass
+class PbxInfo:
+    version: str | None = None
+    startup: datetime | None = None
+    reloaded: datetime | None = None
+
+
+class HallMonitor:
+    def __init__(self, client: AmiClient, board: SeatBoard, stats: HallStats,
+                 clock: Callable[[], datetime]) -> None:
+        self.client = client
+        self.board = board
+        self.stats = stats
+        self.clock = clock
+        self.pbx = PbxInfo()
+        self.resyncs = 0
+        self.events_applied = 0
+        self._listeners: list[HallListener] = []
+        self._day_listeners: list[Callable[[DayStats], None]] = []
+        self._changed = asyncio.Condition()
+        self._tick_task: asyncio.Task[None] | None = None
+        client.add_listener(self._on_event)
+        client.add_login_hook(self._resync)
+
+    def add_listener(self, listener: HallListener) -> None:
+        self._listeners.append(listener)
+
+    def add_day_listener(self, listener: Callable[[DayStats], None]) -> None:
+        """Told with the closed day's figures when the local day rolls over."""
+        self._day_listeners.append(listener)
+
+    async def start(self) -> None:
+        self._tick_task = asyncio.create_task(self._tick_loop(), name="hall-tick")
+
+    async def stop(self) -> None:
+        if self._tick_task is not None:
+            self._tick_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._tick_task
+            self._tick_task = None
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+        """Wait until the picture satisfies `predicate` (re-checked after every event)."""
+        async with self._changed:
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._changed.wait_for(predicate)
+            except TimeoutError:
+                return predicate()
+        return True
+
+    # Event path ---------------------------------------------------------------------------
+    async def _on_event(self, message: Message) -> None:
+        now = self.clock()
+        changes = self.board.apply(message, now)
+        closed = self.stats.apply(message, now)
+        self.events_applied += 1
+        self._publish(message, changes, now, closed)
+        await self._notify()
+
+    async def _resync(self, client: AmiClient) -> None:
+        """Replace every fact with Asterisk's own answers, then resume the event stream."""
+        self.board.begin_snapshot()
+        self.stats.begin_snapshot()
+        changes: list[SeatChange] = []
+        try:
+            await self._read_pbx_info(client)
+            for action in RESYNC_ACTIONS:
+                for event in await snapshot(client, action):
+                    now = self.clock()
+                    changes += self.board.apply(event, now)
+                    self.stats.apply(event, now)
+        except AmiError as exc:
+            log.warning("resync incomplete: %s", exc)
+        finally:
+            now = self.clock()
+            changes += self.board.end_snapshot(now)
+            closed = self.stats.end_snapshot(now)
+            self.resyncs += 1
+            log.info("hall picture rebuilt from Asterisk (%d seat changes)", len(changes))
+            self._publish(None, changes, now, closed)
+            await self._notify()
+
+    async def _read_pbx_info(self, client: AmiClient) -> None:
+        settings = await client.send_action("CoreSettings")
+        status = await client.send_action("CoreStatus")
+        self.pbx.version = settings.get("AsteriskVersion")
+        self.pbx.startup = _parse_pbx_time(status.get("CoreStartupDate"), status.get("CoreStartupTime"))
+        self.pbx.reloaded = _parse_pbx_time(status.get("CoreReloadDate"), status.get("CoreReloadTime"))
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            now = self.clock()
+            changes = self.board.tick(now)
+            closed = self.stats.tick(now)
+            if changes or closed:
+                self._publish(None, changes, now, closed)
+                await self._notify()
+
+    def _publish(self, event: Mapping[str, str] | None, changes: list[SeatChange], now: datetime,
+                 closed: DayStats | None) -> None:
+        for listener in self._listeners:
+            try:
+                listener(event, changes, now)
+            except Exception:
+                log.exception("hall listener failed")
+        if closed is not None:
+            for day_listener in self._day_listeners:
+                try:
+                    day_listener(closed)
+                except Exception:
+                    log.exception("day listener failed")
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+
+async def snapshot(client: AmiClient, action: str) -> list[Message]:
+    """The list an action returns, closed by its Complete event.
+
+    Some actions answer an empty list with an error ("No Contacts found"); that is still a
+    complete, empty answer, so the machines may forget what is no longer there.
+    """
+    try:
+        response = await client.send_action(action)
+    except AmiActionError as exc:
+        complete = complete_event_for(action)
+        if complete is None or not EMPTY_LIST.search(exc.message.get("Message") or ""):
+            raise
+        return [Message([("Event", complete), ("EventList", "Complete"), ("ListItems", "0")])]
+    return [*response.events, *([response.complete] if response.complete else [])]
+
+
+def _parse_pbx_time(day: str | None, clock: str | None) -> datetime | None:
+    """Asterisk reports its start as local date + time strings."""
+    if not day or not clock:
+        return None
+    try:
+        return datetime.fromisoformat(f"{day}T{clock}").astimezone()
+    except ValueError:
+        return None

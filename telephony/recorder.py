@@ -1,0 +1,148 @@
+"""Writes the hall's history to the store without ever blocking the event path.
+
+Seat state changes and finished calls are queued as they happen and written in batches in a
+worker thread; the day's counters are saved every few seconds, so a restart of the service
+loses at most that much of today's figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.db.types import utcnow
+from seat_manager.models import SeatStateChange
+from seat_manager.state import SeatBoard, SeatChange, SeatState
+from telephony.models import OUTCOME_ABANDONED, OUTCOME_ANSWERED, CallRecord, DailyStats
+from telephony.stats import HallStats
+
+log = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 0.5
+STATS_SAVE_SECONDS = 5.0
+Row = SeatStateChange | CallRecord
+
+
+def load_today(sessions: sessionmaker[Session], day: date) -> dict[str, Any] | None:
+    with sessions() as session:
+        row = session.get(DailyStats, day)
+        return dict(row.payload) if row is not None else None
+
+
+class HallRecorder:
+    def __init__(self, sessions: sessionmaker[Session], board: SeatBoard, stats: HallStats,
+                 clock: Callable[[], datetime]) -> None:
+        self.sessions = sessions
+        self.board = board
+        self.stats = stats
+        self.clock = clock
+        self._pending: list[Row] = []
+        self._stats_dirty = False
+        self._task: asyncio.Task[None] | None = None
+        self.rows_written = 0
+
+    # Listener ---------------------------------------------------------------------------
+    def __call__(self, event: Mapping[str, str] | None, changes: list[SeatChange],
+                 now: datetime) -> None:
+        for change in changes:
+            view = self.board.seat(change.seat_id)
+            self._pending.append(SeatStateChange(
+                seat_id=change.seat_id, old_state=change.old.value, new_state=change.new.value,
+                pause_reason=view.pause_reason if view is not None and view.paused else None,
+                at=change.at))
+            if change.old is SeatState.ON_CALL and view is not None and view.call is not None:
+                self._pending.append(self._answered(change, view.call, now))
+        if event is not None:
+            self._stats_dirty = True
+            if event.get("Event") == "QueueCallerAbandon":
+                self._pending.append(self._abandoned(event, now))
+
+    @staticmethod
+    def _answered(change: SeatChange, call: Any, now: datetime) -> CallRecord:
+        ended = call.ended_at or now
+        talk = int((ended - call.started_at).total_seconds()) if call.started_at else None
+        return CallRecord(
+            call_key=f"{call.linkedid or call.seat_channel}:{change.seat_id}",
+            linkedid=call.linkedid, outcome=OUTCOME_ANSWERED, queue=call.queue, seat_id=change.seat_id,
+            citizen_number=call.citizen_number, citizen_name=call.citizen_name,
+            offered_at=call.offered_at, started_at=call.started_at, ended_at=ended,
+            queue_wait_seconds=call.queue_wait_seconds, talk_seconds=talk, three_way=call.three_way,
+            detail={})
+
+    @staticmethod
+    def _abandoned(event: Mapping[str, str], now: datetime) -> CallRecord:
+        hold = event.get("HoldTime")
+        return CallRecord(
+            call_key=f"abandoned:{event.get('Uniqueid')}", linkedid=event.get("Linkedid"),
+            outcome=OUTCOME_ABANDONED, queue=event.get("Queue"), seat_id=None,
+            citizen_number=event.get("CallerIDNum"), citizen_name=event.get("CallerIDName"),
+            ended_at=now, queue_wait_seconds=int(hold) if hold and hold.isdigit() else None,
+            three_way=False, detail={"position": event.get("Position")})
+
+    # Writer -----------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="hall-recorder")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush(save_stats=True)
+
+    async def _run(self) -> None:
+        since_stats = 0.0
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            since_stats += FLUSH_SECONDS
+            save = since_stats >= STATS_SAVE_SECONDS and self._stats_dirty
+            if save:
+                since_stats = 0.0
+            try:
+                await self.flush(save_stats=save)
+            except SQLAlchemyError:
+                log.exception("could not write the hall's history; will retry")
+
+    async def flush(self, *, save_stats: bool = False) -> None:
+        rows, self._pending = self._pending, []
+        payload = None
+        if save_stats:
+            self._stats_dirty = False
+            now = self.clock()
+            payload = (self.stats.today(now).day or now.date(), self.stats.to_dict())
+        if not rows and payload is None:
+            return
+        try:
+            await asyncio.to_thread(self._write, rows, payload)
+        except SQLAlchemyError:
+            self._pending = rows + self._pending
+            raise
+
+    def _write(self, rows: list[Row], payload: tuple[date, dict[str, Any]] | None) -> None:
+        with self.sessions() as session, session.begin():
+            for row in rows:
+                if isinstance(row, CallRecord) and session.scalar(
+                        select(CallRecord.id).where(CallRecord.call_key == row.call_key)):
+                    continue
+                session.add(row)
+            if payload is not None:
+                day, data = payload
+                existing = session.get(DailyStats, day)
+                if existing is None:
+                    session.add(DailyStats(day=day, payload=data, updated_at=utcnow()))
+                else:
+                    existing.payload = data
+                    existing.updated_at = utcnow()
+        self.rows_written += len(rows)
+
+
+__all__ = ["HallRecorder", "IntegrityError", "load_today"]

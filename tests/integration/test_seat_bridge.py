@@ -1,0 +1,220 @@
+"""The seat bridge against a real Asterisk with real SIP phones, through `hotline serve`.
+
+Every scenario ends by comparing the bridge's picture with Asterisk's own QueueStatus,
+CoreShowChannels and PJSIPShowContacts, seat by seat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from hotline.auth import Role
+from hotline.config import HotlineConfig, load_config
+from telephony.ami import AmiClient
+from tests.hall_pbx import HallPbx, instance_name, start_hall_pbx, write_overrides
+from tests.integration.harness import (
+    Api,
+    assert_agrees_with_asterisk,
+    call_hotline,
+    citizen_channels,
+    harness_client,
+    seat_phone,
+    wait_for,
+)
+from tests.service_process import ServiceProcess, TcpProxy
+
+pytestmark = pytest.mark.pbx
+WRAPUP_S = 2
+# Greeting, the 工号 prompt and its timeout come before the queue.
+ENTRY_S = 40
+
+
+@pytest.fixture(scope="module")
+def seats_pbx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HallPbx]:
+    running = start_hall_pbx(instance_name("seats"), tmp_path_factory.mktemp("seats"),
+                             {"queue.wrapup_seconds": str(WRAPUP_S)})
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@dataclass
+class Bridge:
+    pbx: HallPbx
+    config: HotlineConfig
+    service: ServiceProcess
+    proxy: TcpProxy
+    ami: AmiClient
+    api: Api
+    monitor_api: Api
+    work: Path
+
+
+@pytest.fixture
+async def bridge(seats_pbx: HallPbx, tmp_path: Path) -> AsyncIterator[Bridge]:
+    """`hotline serve` reaching Asterisk's AMI through a proxy the test can cut."""
+    seats_pbx.reset()
+    proxy = TcpProxy(seats_pbx.config.ami.host, seats_pbx.config.ami.port)
+    await proxy.start()
+    service_dir = tmp_path / "service"
+    service_dir.mkdir()
+    shutil.copy(seats_pbx.workdir / "hotline.conf", service_dir / "hotline.conf")
+    shutil.copy(seats_pbx.workdir / "hotline.secrets", service_dir / "hotline.secrets")
+    write_overrides(service_dir / "hotline.conf", {"ami.port": str(proxy.port),
+                                                    "database.url": f"sqlite:///{service_dir}/svc.db"})
+    config = load_config(service_dir / "hotline.conf")
+    service = ServiceProcess(config, tmp_path / "serve.log")
+    ami = await harness_client(seats_pbx.config)
+    try:
+        await service.start()
+        yield Bridge(seats_pbx, config, service, proxy, ami,
+                     Api(service.base_url, service.headers(Role.OPERATOR)),
+                     Api(service.base_url, service.headers(Role.MONITOR)), tmp_path)
+    finally:
+        service.stop()
+        await ami.stop()
+        await proxy.stop()
+        seats_pbx.reset()
+
+
+async def login(bridge: Bridge, seat_id: str) -> dict:
+    response = await bridge.api.post(f"/api/seats/{seat_id}/login")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_login_pause_resume_logout(bridge: Bridge) -> None:
+    async with seat_phone(bridge.config, "01", bridge.work / "phones", auto_answer=True) as phone:
+        assert phone.running
+        seat = await bridge.api.wait_state("01", "logged_out")
+        assert seat["registered"] is True
+        body = await login(bridge, "01")
+        assert body["confirmed"] and body["seat"]["state"] == "available"
+        assert body["pbx_message"] == "Added interface to queue"
+        again = await bridge.api.post("/api/seats/01/login")
+        assert again.status_code == 409 and again.json()["error"]["code"] == "already_logged_in"
+
+        paused = await bridge.api.post("/api/seats/01/pause", json={"reason": "午休"})
+        assert paused.status_code == 200, paused.text
+        assert paused.json()["seat"]["state"] == "paused"
+        assert paused.json()["seat"]["pause_reason"] == "午休"
+        await assert_agrees_with_asterisk(bridge.api, bridge.ami, bridge.pbx.config)
+
+        resumed = await bridge.api.post("/api/seats/01/resume")
+        assert resumed.json()["seat"]["state"] == "available"
+        out = await bridge.api.post("/api/seats/01/logout")
+        assert out.json()["seat"]["state"] == "logged_out"
+        await assert_agrees_with_asterisk(bridge.api, bridge.ami, bridge.pbx.config)
+
+    await bridge.api.wait_state("01", "offline")
+    await assert_agrees_with_asterisk(bridge.api, bridge.ami, bridge.pbx.config)
+
+
+async def test_bad_seat_requests(bridge: Bridge) -> None:
+    unknown = await bridge.api.post("/api/seats/99/login")
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "seat_not_found"
+    not_in = await bridge.api.post("/api/seats/02/pause", json={"reason": "开会"})
+    assert not_in.status_code == 409 and not_in.json()["error"]["code"] == "not_logged_in"
+    empty = await bridge.api.post("/api/seats/02/pause", json={"reason": ""})
+    assert empty.status_code == 422
+    forbidden = await bridge.monitor_api.post("/api/seats/02/login")
+    assert forbidden.status_code == 403
+
+
+async def test_ringing_answered_hangup_wrapup_available(bridge: Bridge) -> None:
+    phone = seat_phone(bridge.config, "03", bridge.work / "phones", auto_answer=False)
+    async with phone:
+        await bridge.api.wait_state("03", "logged_out")
+        await login(bridge, "03")
+        await call_hotline(bridge.ami, bridge.pbx.config, "13912345678", "张三丰")
+        ringing = await bridge.api.wait_state("03", "ringing", timeout=ENTRY_S)
+        assert ringing["call"]["citizen_number"] == "13912345678"
+        await assert_agrees_with_asterisk(bridge.api, bridge.ami, bridge.pbx.config)
+        monitor_view = await bridge.monitor_api.seat("03")
+        assert monitor_view["call"]["citizen_number"] == "139****5678"
+
+        await phone.wait_for("CALL_INCOMING", timeout=10)
+        await phone.answer()
+        on_call = await bridge.api.wait_state("03", "on_call")
+        assert on_call["call"]["citizen_name"] == "张三丰"
+        assert on_call["call"]["queue_wait_seconds"] is not None
+        calls = await bridge.api.get("/api/calls")
+        assert any(c["citizen_number"] == "13912345678" for c in calls["calls"])
+        await assert_agrees_with_asterisk(bridge.api, bridge.ami, bridge.pbx.config)
+
+        await asyncio.sleep(1)
+        await phone.hangup()
+        await bridge.api.wait_state("03", "wrap_up")
+        await bridge.api.wait_state("03", "available", timeout=WRAPUP_S + 5)
+        await assert_agrees_with_asterisk(bridge.api, bridge.ami, bridge.pbx.config)
+
+    figures = await bridge.api.get("/api/stats/today")
+    assert figures["answered"] >= 1
+    assert any(s["seat_id"] == "03" and s["answered"] >= 1 for s in figures["seats"])
+
+
+async def test_caller_abandons_in_queue(bridge: Bridge) -> None:
+    before = (await bridge.api.get("/api/stats/today"))["abandoned"]
+    await call_hotline(bridge.ami, bridge.pbx.config, "13800000001")
+
+    async def waiting() -> list:
+        return [c for c in await bridge.api.get("/api/queue") if c["caller_number"] == "13800000001"]
+
+    entry = (await wait_for(waiting, ENTRY_S, "the caller to wait in the queue"))[0]
+    assert entry["position"] == 1
+    for channel in await citizen_channels(bridge.ami, "13800000001"):
+        await bridge.ami.send_action("Hangup", Channel=channel)
+
+    async def abandoned() -> bool:
+        figures = await bridge.api.get("/api/stats/today")
+        return figures["abandoned"] == before + 1 and not await waiting()
+
+    await wait_for(abandoned, what="the abandoned call to be counted")
+
+
+async def test_ami_link_cut_during_a_call(bridge: Bridge) -> None:
+    async with seat_phone(bridge.config, "04", bridge.work / "phones", auto_answer=True):
+        await bridge.api.wait_state("04", "logged_out")
+        await login(bridge, "04")
+        await call_hotline(bridge.ami, bridge.pbx.config, "13700000004")
+        await bridge.api.wait_state("04", "on_call", timeout=ENTRY_S)
+        connections = bridge.proxy.connections
+        bridge.proxy.cut()
+        # While the bridge is away, the seat's call ends and another seat logs in.
+        for channel in await citizen_channels(bridge.ami, "13700000004"):
+            await bridge.ami.send_action("Hangup", Channel=channel)
+        await bridge.ami.send_action("QueuePause", Queue=bridge.config.queue.name,
+                                     Interface="Local/04@hotline-seat", Paused="true", Reason="培训")
+
+        async def reconnected() -> bool:
+            health = await bridge.api.get("/api/health")
+            return bridge.proxy.connections > connections and health["ami"]["connected"]
+
+        await wait_for(reconnected, 30, "the bridge to reconnect")
+        seat = await bridge.api.wait_state("04", "paused")
+        assert seat["pause_reason"] == "培训"
+        await assert_agrees_with_asterisk(bridge.api, bridge.ami, bridge.pbx.config)
+
+
+async def test_asterisk_restart(bridge: Bridge) -> None:
+    async with seat_phone(bridge.config, "05", bridge.work / "phones", auto_answer=True):
+        await bridge.api.wait_state("05", "logged_out")
+        await login(bridge, "05")
+        await bridge.api.post("/api/seats/05/pause", json={"reason": "会议"})
+        await bridge.ami.stop()
+        await asyncio.to_thread(bridge.pbx.pbx.restart)
+        bridge.ami = await harness_client(bridge.pbx.config)
+
+        async def back() -> bool:
+            health = await bridge.api.get("/api/health")
+            return health["ami"]["connected"]
+
+        await wait_for(back, 30, "the bridge to reconnect after the restart")
+        await assert_agrees_with_asterisk(bridge.api, bridge.ami, bridge.pbx.config)

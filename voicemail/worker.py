@@ -1,0 +1,70 @@
+"""Runs ingestion at start-up, whenever Asterisk says a message was recorded, and on a timer.
+
+The start-up pass picks up messages recorded while the service was down; the AMI UserEvent
+makes a new message appear within a second; the timer is the safety net if an event is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from voicemail.ingest import IngestReport, IngestSettings, ingest_spool
+
+log = logging.getLogger(__name__)
+
+RECORDED_EVENT = "HotlineVoicemail"
+SWEEP_SECONDS = 30.0
+# Asterisk closes the WAV a moment after the hang-up event; give it time before reading.
+SETTLE_SECONDS = 0.5
+
+
+class VoicemailIngestWorker:
+    name = "voicemail-ingest"
+
+    def __init__(self, settings: IngestSettings, sessions: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.passes = 0
+        self.last_report: IngestReport | None = None
+
+    def on_ami_event(self, event: Mapping[str, str]) -> None:
+        if event.get("UserEvent") == RECORDED_EVENT:
+            self._wake.set()
+
+    async def start(self, app: FastAPI) -> None:
+        app.state.voicemail_ingest = self
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def run_once(self) -> IngestReport:
+        report = await asyncio.to_thread(ingest_spool, self.settings, self.sessions)
+        self.passes += 1
+        self.last_report = report
+        return report
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("voicemail ingestion pass failed; will retry")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SWEEP_SECONDS):
+                    await self._wake.wait()
+            if self._wake.is_set():
+                self._wake.clear()
+                await asyncio.sleep(SETTLE_SECONDS)
