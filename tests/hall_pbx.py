@@ -46,7 +46,8 @@ class HallPbx:
         self.pbx.remove()
 
 
-def start_hall_pbx(name: str, workdir: Path, overrides: Mapping[str, str] | None = None) -> HallPbx:
+def start_hall_pbx(name: str, workdir: Path, overrides: Mapping[str, str] | None = None, *,
+                   pjsip_local: str = "", extensions_local: str = "") -> HallPbx:
     """Render hotline.conf for a sandbox instance and boot it; raises with the log on failure."""
     from ivr.render import render_pbx
 
@@ -72,6 +73,9 @@ def start_hall_pbx(name: str, workdir: Path, overrides: Mapping[str, str] | None
     write_overrides(workdir / "hotline.conf", settings)
     config = load_config(workdir / "hotline.conf")
     render_pbx(config, rendered)
+    # Test-only additions (citizen phones) through the render's include hooks.
+    (rendered / "pjsip_local.conf").write_text(pjsip_local, encoding="utf-8")
+    (rendered / "extensions_local.conf").write_text(extensions_local, encoding="utf-8")
     pbx.host_path(pbx_spool).mkdir(parents=True, exist_ok=True)
     pbx.up()
     return HallPbx(name, workdir, config, pbx, rendered, settings)

@@ -42,7 +42,8 @@ class ServiceProcess:
     def headers(self, role: Role = Role.ADMIN) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
-    async def start(self) -> None:
+    def start_background(self) -> None:
+        """Launch `hotline serve` without waiting for it."""
         if not self.tokens:
             self.make_tokens()
         log = self.log_path.open("ab")
@@ -50,6 +51,10 @@ class ServiceProcess:
             [sys.executable, "-m", "hotline.cli", "-c", str(self.config.path), "serve",
              "--log-format", "human", "--log-level", "debug"],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+    async def start(self) -> None:
+        self.start_background()
+        assert self.process is not None
         deadline = time.monotonic() + START_TIMEOUT_S
         async with httpx.AsyncClient(base_url=self.base_url) as client:
             while time.monotonic() < deadline:

@@ -55,7 +55,7 @@ SINGLE_SECTIONS: dict[str, tuple[str, ...] | None] = {
                 "threeway_whisper"),
     "ami": ("host", "port", "username", "secret", "action_timeout"),
     "sip": ("bind", "port", "rtp_start", "rtp_end"),
-    "trunk": ("host", "username", "password", "prefix"),
+    "trunk": ("host", "port", "username", "password", "prefix"),
     "database": ("url",),
     "api": ("bind", "port"),
     "vosk": ("model",),
@@ -92,7 +92,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
     "ami": {"host": "127.0.0.1", "port": "5038", "username": "hotline", "secret": "",
             "action_timeout": "10"},
     "sip": {"bind": "127.0.0.1", "port": "5060", "rtp_start": "10000", "rtp_end": "10999"},
-    "trunk": {"host": "", "username": "", "password": "", "prefix": ""},
+    "trunk": {"host": "", "port": "5060", "username": "", "password": "", "prefix": ""},
     "database": {"url": "sqlite:///var/hotline.db"},
     "api": {"bind": "127.0.0.1", "port": "8345"},
     "vosk": {"model": "var/models/vosk-model-small-cn-0.22"},
@@ -383,7 +383,8 @@ def load_config(path: str | Path, overrides: Mapping[str, str] | None = None,
     trunk: TrunkConfig | None = None
     if text_of("trunk", "host"):
         trunk = TrunkConfig(address("trunk", "host"), text_of("trunk", "username"),
-                            text_of("trunk", "password"), text_of("trunk", "prefix"))
+                            text_of("trunk", "password"), text_of("trunk", "prefix"),
+                            port("trunk", "port"))
         if not trunk.password:
             reader.fail(None, "trunk", "password",
                         f"missing secret; set [trunk] password in the secrets file {secrets_file}")

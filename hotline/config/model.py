@@ -127,6 +127,7 @@ class TrunkConfig:
     username: str
     password: str
     prefix: str
+    port: int = 5060
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,12 @@ class Api:
             response.raise_for_status()
             return response.json()
 
+    async def raw(self, path: str) -> bytes:
+        async with httpx.AsyncClient(base_url=self.base_url, headers=self.headers, timeout=10) as http:
+            response = await http.get(path)
+            response.raise_for_status()
+            return response.content
+
     async def post(self, path: str, json: Any = None) -> httpx.Response:
         async with httpx.AsyncClient(base_url=self.base_url, headers=self.headers, timeout=10) as http:
             return await http.post(path, json=json)
