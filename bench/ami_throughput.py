@@ -1,9 +1,10 @@
-"""AMI receive-path throughput: our framer + Message vs panoramisk 1.4, on the same bytes.
+"""AMI receive-path throughput: framing, parsing and the hall's state machine, on one core,
+against panoramisk 1.4's parser on the same bytes in the same run.
 
 Run by hand (single core, pinned when the OS allows it):
 
     .venv/bin/python bench/ami_throughput.py [--events 100000] [--chunk 4096] [--repeat 5]
-                                             [--state-machine MODULE:CALLABLE]
+                                             [--parse-only | --state-machine MODULE:CALLABLE]
 
 The captures in shared/ami-transcripts/ are looped, with fresh Uniqueid/Linkedid/ActionID
 values per loop, into one byte stream that is fed in ``--chunk``-byte reads through
@@ -11,10 +12,17 @@ values per loop, into one byte stream that is fed in ``--chunk``-byte reads thro
 AMIProtocol.data_received (its decode, framing, Message.from_line and handle_message,
 with a factory whose dispatch only counts). Both sides call one counting step per event.
 
-``--state-machine MODULE:CALLABLE`` adds a step to (a): CALLABLE(message) is called for
-every event (point it at a function or at a bound method of a module-level object). The
-last line's events_per_s is then the whole pipeline; panoramisk_ratio always compares the
-framing+parsing stages only. The last line is exactly:
+By default (a) then folds every event into the real state machine, as HallMonitor does
+for each event: a clock read in the hall's timezone, SeatBoard.apply and HallStats.apply,
+with a 50-seat directory whose first seats carry the names the captures use (seat01,
+"Seat 02", Custom:seat02 ...; the rest are wired the project's way). The same machine is
+also fed from panoramisk's messages, so the whole pipeline can be compared too.
+``--parse-only`` leaves the state machine out; ``--state-machine MODULE:CALLABLE`` replaces
+it with CALLABLE(message) (a function or a bound method of a module-level object).
+
+events_per_s on the last line is the whole pipeline (framing + parsing + state machine,
+unless --parse-only); panoramisk_ratio always compares like with like, the framing+parsing
+stages only (>1: ours is faster). The last line is exactly:
 
     events_per_s=N panoramisk_ratio=R
 """
@@ -30,10 +38,15 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
-from telephony.ami import AmiFramer, Message
+from seat_manager.directory import Seat, SeatDirectory
+from seat_manager.state import SeatBoard
+from telephony.ami import AmiFramer
+from telephony.stats import DEFAULT_SERVICE_LEVEL_SECONDS, HallStats
 
 DEFAULT_EVENTS: Final = 100_000
 DEFAULT_CHUNK: Final = 4096
@@ -43,12 +56,28 @@ BANNER: Final = b"Asterisk Call Manager/11.0.0\r\n"
 ID_SPACING: Final = 1000
 """Added to the sequence part of every Uniqueid per loop, so ids never repeat."""
 CHINESE_PROBE: Final = "Event: Newchannel\r\nCallerIDName: 张三丰\r\n\r\n".encode()
+HALL_SEATS: Final = 50
+HALL_TIMEZONE: Final = ZoneInfo("Asia/Shanghai")
+"""hotline.conf's [hall] timezone: the monitor's clock reads local time for every event."""
+WRAPUP_SECONDS: Final = 10
+"""hotline.conf's [queue] wrapup_seconds."""
+CAPTURE_SEATS: Final = (
+    Seat("01", "seat01", "seat01", "Local/seat01@sim-seat/n", "Local/seat01@sim-seat/n"),
+    Seat("02", "seat02", "Seat 02", "PJSIP/seat02", "Custom:seat02"),
+    Seat("03", "seat03", "Seat 03", "PJSIP/seat03", "PJSIP/seat03"),
+)
+"""The seats as the captures name them (as in tests/seat_manager): seat01 is a Local member
+in 06/07 and a PJSIP phone (PJSIP/seat01) in 08, seat02/seat03 are PJSIP members with
+"Seat NN" member names, seat02's state interface a Custom device (05, 10, 11)."""
 
 _UNIQUE_ID: Final = re.compile(rb"^(\w*(?:Uniqueid|Linkedid)): (\d+)\.(\d+)\r$", re.MULTILINE)
 _ACTION_ID: Final = re.compile(rb"^ActionID: (\S+)\r$", re.MULTILINE)
 _EVENT_LINE: Final = re.compile(rb"^Event: ", re.MULTILINE)
 
-Step = Callable[[Message], object]
+Step = Callable[[Any], object]
+"""Called once per event with the parser's message (ours or panoramisk's: both are mappings)."""
+StepFactory = Callable[[], Step]
+"""A fresh step per timed run, so a stateful machine starts every run from the same state."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +126,38 @@ def chunked(stream: bytes, size: int) -> list[bytes]:
     return [stream[start : start + size] for start in range(0, len(stream), size)]
 
 
+def capture_directory(seats: int = HALL_SEATS) -> SeatDirectory:
+    """A full hall whose first seats are the ones the captures talk about, so their events
+    reach real seats; the others are wired like hotline.conf's (Local/NN@hotline-seat, 10NN)."""
+    taken = {seat.seat_id for seat in CAPTURE_SEATS}
+    standard = [
+        Seat.standard(f"{number:02d}", f"10{number:02d}")
+        for number in range(1, seats + 1)
+        if f"{number:02d}" not in taken
+    ]
+    return SeatDirectory([*CAPTURE_SEATS[:seats], *standard])
+
+
+class HallPipeline:
+    """What HallMonitor does with each event, minus its listeners: read the clock, fold the
+    event into the SeatBoard and into HallStats (both pure, so this is the real cost)."""
+
+    def __init__(self, directory: SeatDirectory) -> None:
+        self.board = SeatBoard(directory, WRAPUP_SECONDS)
+        self.stats = HallStats(DEFAULT_SERVICE_LEVEL_SECONDS, directory.seat_id_for_member)
+
+    def __call__(self, event: Any) -> None:
+        now = datetime.now(HALL_TIMEZONE)
+        self.board.apply(event, now)
+        self.stats.apply(event, now)
+
+
+def hall_pipeline_factory() -> StepFactory:
+    """Fresh board and counters per run over one shared directory."""
+    directory = capture_directory()
+    return lambda: HallPipeline(directory)
+
+
 def run_ours(chunks: list[bytes], step: Step | None) -> Result:
     """(a) our framer + Message construction (+ the optional state-machine step)."""
     framer = AmiFramer()
@@ -112,16 +173,20 @@ def run_ours(chunks: list[bytes], step: Step | None) -> Result:
 
 
 class _CountingFactory:
-    """Stands in for panoramisk's Manager: dispatch only counts (the cheapest listener)."""
+    """Stands in for panoramisk's Manager: dispatch counts (the cheapest listener) and hands
+    the event to the optional step."""
 
     forgetable_actions = ("ping", "login")
 
-    def __init__(self) -> None:
+    def __init__(self, step: Step | None = None) -> None:
         self.events = 0
         self.awaiting_actions: list[Any] = []
+        self._step = step
 
-    def dispatch(self, _event: Any) -> None:
+    def dispatch(self, event: Any) -> None:
         self.events += 1
+        if self._step is not None:
+            self._step(event)
 
     def connection_lost(self, _exc: Any) -> None:
         """panoramisk calls this on a Shutdown event; nothing to do here."""
@@ -135,13 +200,14 @@ class _NullTransport:
         """Nothing to close."""
 
 
-def run_panoramisk(chunks: list[bytes]) -> Result:
-    """(b) panoramisk's receive path: data_received -> from_line -> handle_message."""
+def run_panoramisk(chunks: list[bytes], step: Step | None = None) -> Result:
+    """(b) panoramisk's receive path: data_received -> from_line -> handle_message
+    (+ the optional state-machine step on its messages)."""
     from panoramisk.ami_protocol import AMIProtocol
 
     protocol = AMIProtocol()
     protocol.connection_made(_NullTransport())
-    factory = _CountingFactory()
+    factory = _CountingFactory(step)
     protocol.factory = factory
     protocol.encoding = "utf8"
     started = time.perf_counter()
@@ -182,7 +248,8 @@ def chinese_probe() -> tuple[str | None, str]:
 
 
 def load_step(spec: str) -> Step:
-    """Resolve MODULE:CALLABLE (dotted attribute path allowed after the colon)."""
+    """Resolve MODULE:CALLABLE (dotted attribute path allowed after the colon); the same
+    callable serves every run, so it keeps whatever state it has between runs."""
     module_name, _, attribute = spec.partition(":")
     if not attribute:
         raise SystemExit("--state-machine expects MODULE:CALLABLE")
@@ -209,8 +276,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--chunk", type=int, default=DEFAULT_CHUNK, help="bytes per read")
     parser.add_argument("--repeat", type=int, default=DEFAULT_REPEAT)
     parser.add_argument("--transcripts", type=Path, default=TRANSCRIPT_DIR)
-    parser.add_argument("--state-machine", metavar="MODULE:CALLABLE", default=None)
+    machine = parser.add_mutually_exclusive_group()
+    machine.add_argument("--parse-only", action="store_true",
+                         help="framing + parsing only, no state machine")
+    machine.add_argument("--state-machine", metavar="MODULE:CALLABLE", default=None,
+                         help="call this per event instead of the hall's SeatBoard + HallStats")
     return parser.parse_args(argv)
+
+
+def step_factory(args: argparse.Namespace) -> tuple[str, StepFactory | None]:
+    """The per-event step chosen on the command line, and how to name it."""
+    if args.parse_only:
+        return "", None
+    if args.state_machine:
+        step = load_step(args.state_machine)
+        return args.state_machine, lambda: step
+    return f"SeatBoard({HALL_SEATS} seats) + HallStats", hall_pipeline_factory()
 
 
 def lines(args: argparse.Namespace) -> Iterator[str]:
@@ -220,20 +301,32 @@ def lines(args: argparse.Namespace) -> Iterator[str]:
     megabytes = len(stream) / 1e6
     yield f"stream: {expected} events, {megabytes:.1f} MB in {len(chunks)} reads of {args.chunk} B"
 
-    ours, theirs = best_of_interleaved(
-        args.repeat, lambda: run_ours(chunks, None), lambda: run_panoramisk(chunks)
-    )
-    if ours.events != expected or theirs.events != expected:
-        raise SystemExit(
-            f"event counts differ: ours {ours.events}, panoramisk {theirs.events}, expected {expected}"
-        )
+    label, make_step = step_factory(args)
+    measures: list[Callable[[], Result]] = [
+        lambda: run_ours(chunks, None),
+        lambda: run_panoramisk(chunks),
+    ]
+    if make_step is not None:
+        measures += [
+            lambda: run_ours(chunks, make_step()),
+            lambda: run_panoramisk(chunks, make_step()),
+        ]
+    results = best_of_interleaved(args.repeat, *measures)
+    for result in results:
+        if result.events != expected:
+            raise SystemExit(f"a run saw {result.events} events, expected {expected}")
+    ours, theirs = results[:2]
     yield f"ours (framing + Message):   {ours.per_second:>9,.0f} events/s  {ours.seconds:.3f} s"
     yield f"panoramisk (data_received): {theirs.per_second:>9,.0f} events/s  {theirs.seconds:.3f} s"
     pipeline = ours
-    if args.state_machine:
-        step = load_step(args.state_machine)
-        (pipeline,) = best_of_interleaved(args.repeat, lambda: run_ours(chunks, step))
-        yield f"ours + {args.state_machine}: {pipeline.per_second:>9,.0f} events/s"
+    if make_step is not None:
+        pipeline, their_pipeline = results[2:]
+        yield f"ours + {label}: {pipeline.per_second:>9,.0f} events/s  {pipeline.seconds:.3f} s"
+        yield (
+            f"panoramisk + {label}: {their_pipeline.per_second:>9,.0f} events/s  "
+            f"{their_pipeline.seconds:.3f} s  (pipeline ratio "
+            f"{pipeline.per_second / their_pipeline.per_second:.2f})"
+        )
     mine, panoramisk = chinese_probe()
     yield f"'张三丰' fed 1 byte per read -> ours {mine!r}, panoramisk {panoramisk!r}"
     ratio = ours.per_second / theirs.per_second

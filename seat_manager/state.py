@@ -246,6 +246,8 @@ class SeatBoard:
         self._facts: dict[str, _Facts] = {seat.seat_id: _Facts() for seat in directory}
         self._calls = CallBook(is_internal=lambda name: directory.by_channel(name) is not None)
         self._snapshot: _Snapshot | None = None
+        self._dirty: set[str] = set()
+        """Seats whose facts an event changed since the last settle."""
         self._handlers: dict[str, Callable[[Event, datetime], None]] = {
             "QueueMemberRemoved": self._on_member_removed,
             "QueueParams": self._on_queue_params,
@@ -292,11 +294,16 @@ class SeatBoard:
         if name in MULTIPARTY_EVENTS:
             self._mark_three_way()
             handled = True
-        return self._settle(now) if handled else []
+        return self._settle(now, self._dirty) if handled else []
 
     def tick(self, now: datetime) -> list[SeatChange]:
         """Let time pass: wrap-up periods that are over end here."""
         return self._settle(now)
+
+    def _touch(self, seat_id: str) -> _Facts:
+        """The facts of a seat an event is about to change: it will be re-derived."""
+        self._dirty.add(seat_id)
+        return self._facts[seat_id]
 
     def begin_snapshot(self) -> None:
         """A resync starts: the list events that follow describe the whole PBX."""
@@ -343,7 +350,7 @@ class SeatBoard:
             header(event, "MemberName") or header(event, "Name") or "",
             header(event, "Interface") or header(event, "Location") or "",
         ) or self._directory.by_device(header(event, "StateInterface") or "")
-        return (seat.seat_id, self._facts[seat.seat_id]) if seat else None
+        return (seat.seat_id, self._touch(seat.seat_id)) if seat else None
 
     def _on_member(self, event: Event, now: datetime) -> None:
         found = self._member_seat(event)
@@ -395,7 +402,7 @@ class SeatBoard:
         seat = self._directory.resolve_member(
             header(event, "MemberName") or "", header(event, "Interface") or ""
         ) or self._directory.by_channel(header(event, "DestChannel") or "")
-        return self._facts[seat.seat_id] if seat else None
+        return self._touch(seat.seat_id) if seat else None
 
     def _on_agent_called(self, event: Event, now: datetime) -> None:
         facts = self._agent_seat(event)
@@ -436,9 +443,10 @@ class SeatBoard:
         uniqueid = header(event, "Uniqueid")
         if not uniqueid:
             return
-        for facts in self._facts.values():
+        for seat_id, facts in self._facts.items():
             if facts.offer is not None and facts.offer.caller_uniqueid == uniqueid:
                 facts.offer = None
+                self._dirty.add(seat_id)
 
     # ----- channels ---------------------------------------------------------------------------
 
@@ -450,20 +458,21 @@ class SeatBoard:
         if channel is None or seat is None:
             return
         phone = self._directory.by_phone_channel(channel.name) is not None
-        self._facts[seat.seat_id].channels[channel.uniqueid] = phone
+        self._touch(seat.seat_id).channels[channel.uniqueid] = phone
 
     def _on_hangup(self, event: Event, now: datetime) -> None:
         uniqueid = header(event, "Uniqueid")
         name = header(event, "Channel")
-        for facts in self._facts.values():
-            if uniqueid:
-                facts.channels.pop(uniqueid, None)
+        for seat_id, facts in self._facts.items():
+            if uniqueid and facts.channels.pop(uniqueid, None) is not None:
+                self._dirty.add(seat_id)
             for attribute in ("offer", "connected"):
                 leg: _QueueLeg | None = getattr(facts, attribute)
                 if leg is None:
                     continue
                 if (name and leg.seat_channel == name) or (uniqueid and leg.caller_uniqueid == uniqueid):
                     setattr(facts, attribute, None)
+                    self._dirty.add(seat_id)
 
     def _on_channels_complete(self, event: Event, now: datetime) -> None:
         if self._snapshot is not None:
@@ -484,12 +493,13 @@ class SeatBoard:
     def _mark_three_way(self) -> None:
         """A live call becomes (and stays) three-way once a seat channel shares a multiparty
         bridge or ConfBridge room; the flag outlives the expert so the work order records it."""
-        for facts in self._facts.values():
+        for seat_id, facts in self._facts.items():
             call = facts.call
             if call is None or call.ended_at is not None or call.three_way:
                 continue
             if any(self._calls.in_multiparty(uniqueid) for uniqueid in facts.channels):
                 call.three_way = True
+                self._dirty.add(seat_id)
 
     # ----- registration and device state ------------------------------------------------------
 
@@ -497,13 +507,13 @@ class SeatBoard:
         seat = self._directory.by_device(header(event, "Device") or "")
         if seat is not None:
             state = parse_device_state(header(event, "State"))
-            self._set_device_state(self._facts[seat.seat_id], state)
+            self._set_device_state(self._touch(seat.seat_id), state)
 
     def _on_endpoint_listed(self, event: Event, now: datetime) -> None:
         seat = self._directory.by_endpoint(header(event, "ObjectName") or "")
         if seat is not None:
             state = parse_device_state(header(event, "DeviceState"))
-            self._set_device_state(self._facts[seat.seat_id], state)
+            self._set_device_state(self._touch(seat.seat_id), state)
 
     @staticmethod
     def _set_device_state(facts: _Facts, state: DeviceState | None) -> None:
@@ -517,7 +527,7 @@ class SeatBoard:
         for key in keys:
             seat = self._directory.by_endpoint(header(event, key) or "")
             if seat is not None:
-                return seat.seat_id, self._facts[seat.seat_id]
+                return seat.seat_id, self._touch(seat.seat_id)
         return None
 
     def _on_contact_status(self, event: Event, now: datetime) -> None:
@@ -566,16 +576,26 @@ class SeatBoard:
         if seat is None:
             return
         if status in PEER_UP:
-            self._facts[seat.seat_id].registered = True
+            self._touch(seat.seat_id).registered = True
         elif status in PEER_DOWN:
-            self._facts[seat.seat_id].registered = False
+            self._touch(seat.seat_id).registered = False
 
     # ----- deriving ---------------------------------------------------------------------------
 
-    def _settle(self, now: datetime) -> list[SeatChange]:
-        """Re-derive every seat's state from its facts; report the seats that moved."""
+    def _settle(self, now: datetime, only: set[str] | None = None) -> list[SeatChange]:
+        """Re-derive seat states from their facts; report the seats that moved.
+
+        With `only` (the seats an event touched), seats whose facts did not change are skipped
+        unless they are ringing, on a call or in wrap-up: those also depend on channel states
+        and on the clock. Without it (tick, end of a resync), every seat is re-derived."""
         changes: list[SeatChange] = []
-        for seat_id, facts in self._facts.items():
+        if only is None:
+            targets = self._facts.items()
+        else:
+            targets = [(seat_id, facts) for seat_id, facts in self._facts.items()
+                       if seat_id in only or facts.state in _TIME_OR_CHANNEL_STATES]
+        self._dirty = set()
+        for seat_id, facts in targets:
             busy = self._is_busy(facts)
             if facts.busy and not busy:
                 facts.call_ended_at = now
@@ -741,3 +761,7 @@ def _call_view(call: _CallInfo) -> SeatCall:
         three_way=call.three_way,
         ended_at=call.ended_at,
     )
+
+
+_TIME_OR_CHANNEL_STATES = frozenset({SeatState.RINGING, SeatState.ON_CALL, SeatState.WRAP_UP})
+"""States re-derived after every handled event even for untouched seats."""
