@@ -15,9 +15,10 @@ RETRY_SECONDS = 2  # pause after a ring round before trying members again
 def render_queues(config: HotlineConfig) -> bytes:
     queue = config.queue
     general = section("general", [
-        # The service is the one source of truth for who is logged in; it re-adds members
-        # after every (re)connection, so a restarted PBX must not resurrect old logins.
-        ("persistentmembers", "no"),
+        # Asterisk keeps who is logged in (and paused, with the reason) across its own restart,
+        # so operators stay at work through a PBX restart; the bridge rebuilds its picture
+        # from QueueStatus afterwards, as after any reconnect.
+        ("persistentmembers", "yes"),
         ("autofill", "yes"),
         ("shared_lastcall", "yes"),
         ("log_membername_as_agent", "yes"),

@@ -217,4 +217,7 @@ async def test_asterisk_restart(bridge: Bridge) -> None:
             return health["ami"]["connected"]
 
         await wait_for(back, 30, "the bridge to reconnect after the restart")
+        # Logins and pauses survive the PBX restart (persistent members), and the bridge says so.
+        seat = await bridge.api.wait_state("05", "paused", timeout=15)
+        assert seat["logged_in"] and seat["pause_reason"] == "会议"
         await assert_agrees_with_asterisk(bridge.api, bridge.ami, bridge.pbx.config)
