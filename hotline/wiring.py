@@ -11,11 +11,15 @@ from hotline.db import make_engine, make_session_factory
 from seat_manager.api import router as seats_router
 from telephony.api import router as calls_router
 from telephony.hall import Hall
+from telephony.threeway.api import router as threeway_router
 from voicemail.api import router as voicemail_router
+from voicemail.callbacks.api import router as callbacks_router
+from voicemail.callbacks.worker import CallbackSweeper
 from voicemail.ingest import IngestSettings
 from voicemail.worker import VoicemailIngestWorker
 
-ROUTERS: tuple[APIRouter, ...] = (seats_router, calls_router, voicemail_router)
+ROUTERS: tuple[APIRouter, ...] = (seats_router, calls_router, voicemail_router,
+                                   callbacks_router, threeway_router)
 
 
 def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
@@ -30,7 +34,7 @@ def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
             IngestSettings(config.voicemail.spool, config.voicemail.archive,
                            float(config.voicemail.max_seconds)), sessions)
         hall.client.add_listener(ingest.on_ami_event, events=["UserEvent"])
-        components = [hall, ingest]
+        components = [hall, ingest, CallbackSweeper(sessions)]
     app = create_app(config, ami_status=hall, extra_routers=ROUTERS, components=components)
     if hall is not None:
         app.state.hall = hall

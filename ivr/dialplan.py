@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from hotline.config import HotlineConfig
 from hotline.config.model import Seat
+from ivr.callback_plan import callback_contexts
 from ivr.extensions import Context
 from ivr.hours import hours_contexts
 from ivr.names import (
@@ -192,6 +193,7 @@ def render_dialplan(config: HotlineConfig) -> bytes:
         *voicemail_contexts(config),
         *phone_contexts(config),
         *threeway_contexts(config),
+        *callback_contexts(config),
     ]
     parts = [conf_header() + "; Dialplan of the 12345 hotline.\n", general, "[globals]\n",
              *(c.text() for c in contexts),

@@ -27,6 +27,8 @@ WHISPER_CONTEXT = "hotline-whisper"  # Gosub on the expert's answer
 THREEWAY_CONTEXT = "hotline-threeway"  # ConfBridge room <exten>, citizen/expert profile
 THREEWAY_OPERATOR_CONTEXT = "hotline-threeway-operator"  # same room, operator profile
 BRIDGE_JOIN_CONTEXT = "hotline-bridge-join"  # BridgeAdd onto ${HOTLINE_JOIN_CHANNEL}'s bridge
+CALLBACK_CONTEXT = "hotline-callback"  # <number>: a staff seat, once answered, calls a citizen
+CALLBACK_ID_VARIABLE = "HOTLINE_CALLBACK_ID"  # set by the service's Originate, logged by the plan
 
 LANGUAGE = "zh"  # prompts are Mandarin; channels are set to it
 

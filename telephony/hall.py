@@ -20,6 +20,7 @@ from telephony.ami import AmiClient, AmiSettings
 from telephony.monitor import HallMonitor
 from telephony.recorder import HallRecorder, load_today
 from telephony.stats import HallStats
+from telephony.threeway.service import ThreeWayService
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class Hall:
         self.stats = self._restore_stats(sessions)
         self.monitor = HallMonitor(self.client, self.board, self.stats, self.now)
         self.seats = SeatService(config, self.client, self.monitor, self.directory)
+        self.threeway = ThreeWayService(config, self.client, self.board, sessions, self.now)
         self.recorder = HallRecorder(sessions, self.board, self.stats, self.now) if sessions else None
         if self.recorder is not None:
             self.monitor.add_listener(self.recorder)

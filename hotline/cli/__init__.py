@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "hotline.cli.sandbox_cmds",
     "hotline.cli.token_cmds",
     "hotline.cli.serve_cmd",
+    "hotline.cli.voicemail_cmds",
 )
 
 

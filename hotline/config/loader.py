@@ -7,6 +7,7 @@ import ipaddress
 import itertools
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +19,7 @@ from hotline.config.model import (
     WEEKDAYS,
     AmiConfig,
     ApiConfig,
+    CallbacksConfig,
     DatabaseConfig,
     Department,
     Expert,
@@ -28,6 +30,7 @@ from hotline.config.model import (
     QueueConfig,
     Seat,
     SipConfig,
+    ThreewayConfig,
     TimeRange,
     TrunkConfig,
     VoicemailConfig,
@@ -59,6 +62,8 @@ SINGLE_SECTIONS: dict[str, tuple[str, ...] | None] = {
     "database": ("url",),
     "api": ("bind", "port"),
     "vosk": ("model",),
+    "threeway": ("expert_ring_seconds",),
+    "callbacks": ("claim_minutes", "max_attempts", "retry_minutes"),
     "seats": None,
     "seat-passwords": None,
     "expert-passwords": None,
@@ -96,6 +101,8 @@ DEFAULTS: dict[str, dict[str, str]] = {
     "database": {"url": "sqlite:///var/hotline.db"},
     "api": {"bind": "127.0.0.1", "port": "8345"},
     "vosk": {"model": "var/models/vosk-model-small-cn-0.22"},
+    "threeway": {"expert_ring_seconds": "20"},
+    "callbacks": {"claim_minutes": "15", "max_attempts": "3", "retry_minutes": "60"},
 }
 
 
@@ -401,13 +408,23 @@ def load_config(path: str | Path, overrides: Mapping[str, str] | None = None,
 
     api = ApiConfig(address("api", "bind"), port("api", "port"))
     vosk = VoskConfig(local_path("vosk", "model"))
+    callbacks = CallbacksConfig(
+        claim_minutes=reader.integer(entry("callbacks", "claim_minutes"), "callbacks", 1, 1440),
+        max_attempts=reader.integer(entry("callbacks", "max_attempts"), "callbacks", 1, 20),
+        retry_minutes=reader.integer(entry("callbacks", "retry_minutes"), "callbacks", 1, 10080),
+    )
+
+    threeway = ThreewayConfig(expert_ring_seconds=reader.integer(
+        entry("threeway", "expert_ring_seconds"), "threeway", 5, 120))
 
     seats = _seats(reader, values)
     departments, experts = _directory(reader, named, values)
     if issues:
         raise ConfigError(issues)
-    return HotlineConfig(path, hall, queue, hours, voicemail, prompts, ami, sip, trunk,
-                         DatabaseConfig(db_url), api, vosk, seats, departments, experts)
+    config = HotlineConfig(path, hall, queue, hours, voicemail, prompts, ami, sip, trunk,
+                         DatabaseConfig(db_url), api, vosk, seats, departments, experts,
+                         callbacks=callbacks)
+    return replace(config, threeway=threeway)
 
 
 def _seats(reader: _Reader, values: dict[str, dict[str, Entry]]) -> tuple[Seat, ...]:

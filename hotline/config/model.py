@@ -147,6 +147,22 @@ class VoskConfig:
 
 
 @dataclass(frozen=True)
+class CallbacksConfig:
+    """The morning callback queue: how long a claim lasts, how often an unanswered call is retried."""
+
+    claim_minutes: int = 15
+    max_attempts: int = 3
+    retry_minutes: int = 60
+
+
+@dataclass(frozen=True)
+class ThreewayConfig:
+    """Three-way calls with department experts: how long each expert's phone rings."""
+
+    expert_ring_seconds: int = 20
+
+
+@dataclass(frozen=True)
 class Seat:
     seat_id: str  # 工号, e.g. "07"
     extension: str  # the PJSIP endpoint the seat phone registers as
@@ -192,6 +208,8 @@ class HotlineConfig:
     seats: tuple[Seat, ...]
     departments: tuple[Department, ...]
     experts: tuple[Expert, ...] = field(default=())
+    threeway: ThreewayConfig = field(default_factory=ThreewayConfig)
+    callbacks: CallbacksConfig = field(default_factory=CallbacksConfig)
 
     def seat(self, seat_id: str) -> Seat | None:
         return next((s for s in self.seats if s.seat_id == seat_id), None)

@@ -18,6 +18,8 @@ MODEL_MODULES: tuple[str, ...] = (
     "voicemail.models",
     "seat_manager.models",
     "telephony.models",
+    "telephony.threeway.models",
+    "voicemail.callbacks.models",
 )
 
 

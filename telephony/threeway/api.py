@@ -1,0 +1,201 @@
+"""HTTP routes for three-way calls. An operator acts only for their own seat (token name "07" or
+"seat:07"); an admin may act on any call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from hotline.auth.deps import require_role
+from hotline.auth.principal import Principal
+from hotline.auth.roles import OPERATORS, READERS, Role
+from hotline.db.audit import record_audit
+from hotline.db.session import get_session
+from telephony.deps import get_hall
+from telephony.hall import Hall
+from telephony.threeway import machine
+from telephony.threeway.directory import department_experts
+from telephony.threeway.machine import Command
+from telephony.threeway.service import ThreeWayError, seat_of_principal
+from telephony.threeway.session import Party, ThreeWaySession
+
+router = APIRouter(prefix="/threeway", tags=["three-way calls"])
+
+HallDep = Annotated[Hall, Depends(get_hall)]
+Reader = Annotated[Principal, Depends(require_role(*READERS))]
+Operator = Annotated[Principal, Depends(require_role(*OPERATORS))]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+class ExpertOut(BaseModel):
+    name: str
+    order: int
+    extension: str | None
+    number: str | None
+    duty: list[str] = Field(examples=[["08:30-17:30"]])
+    on_duty: bool
+
+
+class DepartmentOut(BaseModel):
+    name: str
+    keywords: list[str]
+    experts: list[ExpertOut]
+    on_duty_now: list[str] = Field(description="names of the experts on duty now, in order")
+
+
+class PartyOut(BaseModel):
+    role: str = Field(examples=["expert"])
+    name: str
+    state: str = Field(examples=["in_conference"])
+    reason: str | None
+    dialled_at: datetime | None
+    joined_at: datetime | None
+    left_at: datetime | None
+
+
+class SessionOut(BaseModel):
+    session_id: str
+    linkedid: str | None
+    seat_id: str
+    department: str | None
+    state: str = Field(examples=["dialling"], description="dialling, joining, conference, "
+                                                          "failed, cancelled or ended")
+    reason: str | None = Field(description="why it failed or ended")
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    participants: list[PartyOut]
+
+
+class StartIn(BaseModel):
+    seat_id: str = Field(examples=["07"])
+    department: str | None = Field(default=None, examples=["住房和城乡建设局"])
+    expert: str | None = Field(default=None, examples=["王建国"])
+
+
+def _party_out(party: Party) -> PartyOut:
+    return PartyOut(role=party.role.value, name=party.name, state=party.state.value,
+                    reason=party.reason, dialled_at=party.dialled_at, joined_at=party.joined_at,
+                    left_at=party.left_at)
+
+
+def session_out(session: ThreeWaySession) -> SessionOut:
+    return SessionOut(session_id=session.session_id, linkedid=session.linkedid,
+                      seat_id=session.seat_id, department=session.department,
+                      state=session.state.value, reason=session.reason,
+                      started_at=session.started_at, answered_at=session.answered_at,
+                      ended_at=session.ended_at,
+                      participants=[_party_out(p) for p in session.parties])
+
+
+def _refused(error: ThreeWayError) -> HTTPException:
+    return HTTPException(error.status, detail={"code": error.code, "message": error.message})
+
+
+def _check_seat(principal: Principal, seat_id: str) -> None:
+    if principal.role is not Role.ADMIN and seat_of_principal(principal.name) != seat_id:
+        raise HTTPException(403, detail={
+            "code": "not_your_seat",
+            "message": f"this operator token is not for seat {seat_id}"})
+
+
+@router.get("/departments", response_model=list[DepartmentOut],
+            summary="Departments, their experts in order, and who is on duty now",
+            description="Role: monitor, operator or admin.")
+def departments(hall: HallDep, principal: Reader) -> list[DepartmentOut]:
+    now = hall.now()
+    result = []
+    for department in hall.config.departments:
+        experts = department_experts(hall.config, department.name, now)
+        result.append(DepartmentOut(
+            name=department.name, keywords=list(department.keywords),
+            experts=[ExpertOut(name=e.expert.name, order=e.expert.order,
+                               extension=e.expert.extension, number=e.expert.number,
+                               duty=[str(r) for r in e.expert.duty], on_duty=e.on_duty)
+                     for e in experts],
+            on_duty_now=[e.expert.name for e in experts if e.on_duty]))
+    return result
+
+
+@router.get("/sessions", response_model=list[SessionOut], summary="Recent three-way calls",
+            description="Role: monitor, operator or admin. Newest first.")
+def list_sessions(hall: HallDep, principal: Reader) -> list[SessionOut]:
+    return [session_out(s) for s in hall.threeway.sessions()]
+
+
+@router.get("/sessions/{session_id}", response_model=SessionOut, summary="One three-way call",
+            description="Role: monitor, operator or admin.")
+def show_session(session_id: str, hall: HallDep, principal: Reader) -> SessionOut:
+    try:
+        return session_out(hall.threeway.get(session_id))
+    except ThreeWayError as error:
+        raise _refused(error) from None
+
+
+@router.post("/calls/{linkedid}/start", response_model=SessionOut, status_code=201,
+             summary="Bring a department's expert (or one named expert) into the call",
+             description="Role: operator (for their own seat) or admin. Experts are tried in "
+                         "order, only those on duty; the answer comes while the first rings.")
+async def start(linkedid: str, body: StartIn, hall: HallDep, principal: Operator,
+                db: SessionDep) -> SessionOut:
+    _check_seat(principal, body.seat_id)
+    try:
+        session = await hall.threeway.start(linkedid, body.seat_id, department=body.department,
+                                            expert=body.expert, requested_by=principal.name)
+    except ThreeWayError as error:
+        raise _refused(error) from None
+    _audit(db, "start", principal, session, {"department": body.department or "",
+                                              "expert": body.expert or ""})
+    return session_out(session)
+
+
+async def _act(action: str, session_id: str, hall: Hall, principal: Principal, db: Session,
+               step: Callable[[ThreeWaySession, datetime], list[Command]]) -> SessionOut:
+    try:
+        _check_seat(principal, hall.threeway.get(session_id).seat_id)
+        session = await hall.threeway.request(session_id, step)
+    except ThreeWayError as error:
+        raise _refused(error) from None
+    _audit(db, action, principal, session)
+    return session_out(session)
+
+
+def _audit(db: Session, action: str, principal: Principal, session: ThreeWaySession,
+           detail: dict[str, str] | None = None) -> None:
+    record_audit(db, f"threeway.{action}", actor=principal.name, role=principal.role.value,
+                 target=f"threeway:{session.session_id}",
+                 detail={"seat_id": session.seat_id, "state": session.state.value, **(detail or {})})
+    db.commit()
+
+
+@router.post("/sessions/{session_id}/cancel", response_model=SessionOut,
+             summary="Stop dialling before the expert answers",
+             description="Role: operator (own seat) or admin. 409 unless still dialling.")
+async def cancel(session_id: str, hall: HallDep, principal: Operator, db: SessionDep) -> SessionOut:
+    return await _act("cancel", session_id, hall, principal, db, machine.cancel)
+
+
+@router.post("/sessions/{session_id}/drop-expert", response_model=SessionOut,
+             summary="The expert leaves; citizen and operator stay connected",
+             description="Role: operator (own seat) or admin.")
+async def drop_expert(session_id: str, hall: HallDep, principal: Operator,
+                      db: SessionDep) -> SessionOut:
+    return await _act("drop_expert", session_id, hall, principal, db, machine.drop_expert)
+
+
+@router.post("/sessions/{session_id}/leave", response_model=SessionOut,
+             summary="The operator leaves; citizen and expert keep talking",
+             description="Role: operator (own seat) or admin. The seat goes to wrap-up.")
+async def leave(session_id: str, hall: HallDep, principal: Operator, db: SessionDep) -> SessionOut:
+    return await _act("leave", session_id, hall, principal, db, machine.operator_leaves)
+
+
+@router.post("/sessions/{session_id}/end", response_model=SessionOut,
+             summary="Hang up everybody", description="Role: operator (own seat) or admin.")
+async def end(session_id: str, hall: HallDep, principal: Operator, db: SessionDep) -> SessionOut:
+    return await _act("end", session_id, hall, principal, db, machine.end_for_all)

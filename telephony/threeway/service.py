@@ -1,0 +1,271 @@
+"""Runs three-way sessions over AMI: validates requests, executes the machine's commands.
+
+Asterisk's events reach `on_event` after the hall monitor has applied them to the call book,
+so channel and bridge lookups here see the same picture the API shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.config import HotlineConfig
+from ivr.names import EXPERT_CONTEXT, THREEWAY_CONTEXT, THREEWAY_OPERATOR_CONTEXT
+from seat_manager.state import SeatBoard
+from telephony.ami import AmiClient, AmiError
+from telephony.threeway import machine
+from telephony.threeway.directory import ExpertOnDuty, department_experts, find_expert
+from telephony.threeway.machine import Command, Dial, HangUp, MoveIntoRoom, RequestRefused
+from telephony.threeway.session import Party, PartyState, Role, SessionState, ThreeWaySession
+from telephony.threeway.store import save_session
+
+log = logging.getLogger(__name__)
+
+EVENTS = ("Newchannel", "Hangup", "ConfbridgeJoin", "ConfbridgeLeave", "ConfbridgeEnd",
+          "OriginateResponse")
+CALLER_ID = '"12345热线" <12345>'
+MS_PER_S = 1000
+KEPT_FINISHED = 200
+"""Finished sessions kept in memory for the API; the database keeps them all."""
+TWO_PARTY = 2
+
+
+class ThreeWayError(Exception):
+    """A refused request: HTTP status, a stable code, a message for the operator."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class ThreeWayService:
+    def __init__(self, config: HotlineConfig, client: AmiClient, board: SeatBoard,
+                 sessions: sessionmaker[Session] | None, clock: Callable[[], datetime]) -> None:
+        self.config = config
+        self.client = client
+        self.board = board
+        self.db = sessions
+        self.clock = clock
+        self._sessions: dict[str, ThreeWaySession] = {}
+        self._ids = itertools.count(1)
+        self._epoch = int(time.time())
+        self._tasks: set[asyncio.Task[None]] = set()
+        client.add_listener(self.on_event, events=EVENTS)
+
+    # ----- reading ------------------------------------------------------------------------
+    def sessions(self) -> list[ThreeWaySession]:
+        return sorted(self._sessions.values(), key=lambda s: s.started_at, reverse=True)
+
+    def get(self, session_id: str) -> ThreeWaySession:
+        session = self._sessions.get(session_id)
+        if session is None:
+            raise ThreeWayError(404, "session_not_found", f"no three-way call {session_id!r}")
+        return session
+
+    def active_for(self, linkedid: str) -> ThreeWaySession | None:
+        return next((s for s in self._sessions.values() if s.active and s.linkedid == linkedid),
+                    None)
+
+    # ----- starting -----------------------------------------------------------------------
+    async def start(self, linkedid: str, seat_id: str, *, department: str | None,
+                    expert: str | None, requested_by: str) -> ThreeWaySession:
+        """Check everything before touching a channel, then ring the first expert."""
+        now = self.clock()
+        candidates = self._candidates(department, expert, now)
+        citizen, operator = self._parties_of(linkedid, seat_id)
+        if self.active_for(linkedid) is not None:
+            raise ThreeWayError(409, "three_way_in_progress",
+                                "a three-way call is already in progress on this call")
+        number = next(self._ids)
+        session_id = f"{self._epoch}{number:04d}"
+        experts = [Party(Role.EXPERT, c.expert.name, PartyState.WAITING, target=c.target,
+                         uniqueid=f"tw{session_id}-{i}")
+                   for i, c in enumerate(candidates, start=1)]
+        for party, candidate in zip(experts, candidates, strict=True):
+            if not candidate.on_duty:
+                party.state, party.reason = PartyState.SKIPPED, "off duty"
+            elif candidate.target is None:
+                party.state, party.reason = PartyState.FAILED, "no extension or number"
+        session = ThreeWaySession(
+            session_id=session_id, room=session_id, seat_id=seat_id, linkedid=linkedid,
+            department=department or (candidates[0].expert.department if candidates else None),
+            citizen=citizen, operator=operator, experts=experts,
+            ring_seconds=self.config.threeway.expert_ring_seconds, started_at=now,
+            state_since=now, requested_by=requested_by)
+        self._remember(session)
+        await self._execute(session, machine.dial_next(session, now))
+        self._save(session)
+        return session
+
+    def _candidates(self, department: str | None, expert: str | None,
+                    now: datetime) -> list[ExpertOnDuty]:
+        if (department is None) == (expert is None):
+            raise ThreeWayError(422, "department_or_expert",
+                                "name either a department or one expert")
+        if expert is not None:
+            found = find_expert(self.config, expert, now)
+            if found is None:
+                raise ThreeWayError(404, "expert_not_found", f"no expert named {expert!r}")
+            return [found]
+        assert department is not None
+        if self.config.department(department) is None:
+            raise ThreeWayError(404, "department_not_found", f"no department {department!r}")
+        found_all = department_experts(self.config, department, now)
+        if not found_all:
+            raise ThreeWayError(409, "department_has_no_experts",
+                                f"{department} has no experts configured")
+        return found_all
+
+    def _parties_of(self, linkedid: str, seat_id: str) -> tuple[Party, Party]:
+        """Citizen and operator channels of the seat's live call, sharing a two-party bridge."""
+        calls = self.board.calls
+        if calls.call(linkedid) is None:
+            raise ThreeWayError(404, "call_not_found", f"no live call {linkedid!r}")
+        view = self.board.seat(seat_id)
+        if view is None:
+            raise ThreeWayError(404, "seat_not_found", f"no seat with 工号 {seat_id!r}")
+        call = view.call
+        if call is None or call.ended_at is not None or call.linkedid != linkedid:
+            raise ThreeWayError(409, "seat_not_on_call", f"seat {seat_id} is not on call {linkedid}")
+        citizen = calls.channel_by_name(call.caller_channel or "")
+        bridge = calls.bridge_of(citizen.uniqueid) if citizen else None
+        if citizen is None or bridge is None:
+            raise ThreeWayError(409, "call_not_connected", "the citizen is not connected to the seat")
+        others = [name for name in bridge.channels if name != citizen.name]
+        if len(bridge.channels) != TWO_PARTY or not others:
+            raise ThreeWayError(409, "call_not_two_party",
+                                "the call is not a plain citizen-operator call")
+        operator = calls.channel_by_name(others[0])
+        assert operator is not None
+        return (Party(Role.CITIZEN, call.citizen_name or call.citizen_number or "citizen",
+                      PartyState.TALKING, channel=citizen.name, uniqueid=citizen.uniqueid),
+                Party(Role.OPERATOR, seat_id, PartyState.TALKING, channel=operator.name,
+                      uniqueid=operator.uniqueid))
+
+    # ----- operator requests ----------------------------------------------------------------
+    async def request(self, session_id: str,
+                      action: Callable[[ThreeWaySession, datetime], list[Command]]) -> ThreeWaySession:
+        session = self.get(session_id)
+        try:
+            commands = action(session, self.clock())
+        except RequestRefused as refused:
+            raise ThreeWayError(409, refused.code, refused.message) from None
+        await self._execute(session, commands)
+        self._save(session)
+        return session
+
+    # ----- events -----------------------------------------------------------------------------
+    async def on_event(self, event: Mapping[str, str]) -> None:
+        now = self.clock()
+        for session in [s for s in self._sessions.values() if self._concerns(s, event)]:
+            before = _fingerprint(session)
+            commands = machine.apply(session, event, now)
+            if commands:
+                self._spawn(self._execute(session, commands))
+            if _fingerprint(session) != before:
+                self._save(session)
+
+    @staticmethod
+    def _concerns(session: ThreeWaySession, event: Mapping[str, str]) -> bool:
+        return session.party(event.get("Uniqueid")) is not None \
+            or event.get("Conference") == session.room
+
+    # ----- commands ---------------------------------------------------------------------------
+    async def _execute(self, session: ThreeWaySession, commands: Iterable[Command]) -> None:
+        for command in commands:
+            if isinstance(command, Dial):
+                await self._dial(session, command.expert)
+            elif isinstance(command, MoveIntoRoom):
+                await self._move_into_room(session)
+            elif isinstance(command, HangUp):
+                await self._hang_up(command.channel)
+
+    async def _dial(self, session: ThreeWaySession, expert: Party) -> None:
+        uniqueid = expert.uniqueid or ""
+        try:
+            await self.client.send_action(
+                "Originate", Channel=f"Local/{expert.target}@{EXPERT_CONTEXT}/n",
+                Context=THREEWAY_CONTEXT, Exten=session.room, Priority="1",
+                Timeout=str(session.ring_seconds * MS_PER_S), CallerID=CALLER_ID, Async="true",
+                ChannelId=uniqueid, OtherChannelId=f"{uniqueid}b",
+                Variable=f"HOTLINE_THREEWAY={session.session_id}")
+        except AmiError as error:
+            log.warning("three-way %s: originate to %s failed: %s", session.session_id,
+                        expert.name, error)
+            expert.state, expert.reason, expert.left_at = PartyState.FAILED, str(error), self.clock()
+            await self._execute(session, machine.dial_next(session, self.clock()))
+
+    async def _move_into_room(self, session: ThreeWaySession) -> None:
+        """Redirect both talkers at once (ExtraChannel): the queue bridge must not dissolve
+        with one of them still in it. The operator's channel is read again from the bridge:
+        a Local seat channel may have been optimised away since the start."""
+        calls = self.board.calls
+        bridge = calls.bridge_of(session.citizen.uniqueid or "")
+        if bridge is not None:
+            for name in bridge.channels:
+                peer = calls.channel_by_name(name)
+                if peer is not None and peer.uniqueid != session.citizen.uniqueid:
+                    session.operator.channel, session.operator.uniqueid = peer.name, peer.uniqueid
+        try:
+            await self.client.send_action(
+                "Redirect", Channel=session.citizen.channel or "", Context=THREEWAY_CONTEXT,
+                Exten=session.room, Priority="1", ExtraChannel=session.operator.channel or "",
+                ExtraContext=THREEWAY_OPERATOR_CONTEXT, ExtraExten=session.room,
+                ExtraPriority="1")
+        except AmiError as error:
+            log.warning("three-way %s: redirect failed: %s", session.session_id, error)
+            now = self.clock()
+            commands = machine.end_for_all(session, now) if session.active else []
+            session.reason = f"could not join the conference: {error}"
+            await self._execute(session, [c for c in commands if isinstance(c, HangUp)
+                                          and c.channel not in (session.citizen.uniqueid,
+                                                                session.operator.uniqueid)])
+            self._save(session)
+
+    async def _hang_up(self, channel: str) -> None:
+        live = self.board.calls.channel(channel)
+        try:
+            await self.client.send_action("Hangup", Channel=live.name if live else channel)
+        except AmiError as error:
+            log.info("hangup of %s: %s", channel, error)
+
+    # ----- bookkeeping --------------------------------------------------------------------------
+    def _remember(self, session: ThreeWaySession) -> None:
+        self._sessions[session.session_id] = session
+        finished = [s for s in self.sessions() if not s.active]
+        for old in finished[KEPT_FINISHED:]:
+            self._sessions.pop(old.session_id, None)
+
+    def _spawn(self, work: asyncio.Future[None] | asyncio.Task[None] | object) -> None:
+        task = asyncio.ensure_future(work)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _save(self, session: ThreeWaySession) -> None:
+        if self.db is None:
+            return
+        try:
+            save_session(self.db, session)
+        except Exception:  # the live call matters more than its record
+            log.exception("three-way %s: could not store the session", session.session_id)
+
+
+def _fingerprint(session: ThreeWaySession) -> tuple[object, ...]:
+    return (session.state, session.reason,
+            *((p.state, p.reason, p.channel, p.uniqueid) for p in session.parties))
+
+
+def seat_of_principal(name: str) -> str:
+    """An operator token is tied to its seat by its name: "07" or "seat:07" acts for seat 07."""
+    return name.removeprefix("seat:")
+
+
+__all__ = ["SessionState", "ThreeWayError", "ThreeWayService", "seat_of_principal"]

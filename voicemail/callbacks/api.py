@@ -1,0 +1,239 @@
+"""HTTP routes of the callback queue: read (monitor: masked numbers), claim, dial, outcome.
+
+Refusals are JSON {code, message}: 404 unknown, 409 state conflicts, 403 someone else's claim,
+422 bad input; the session is rolled back, so a refused request changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from hotline.auth.deps import require_role
+from hotline.auth.principal import Principal
+from hotline.auth.roles import OPERATORS, READERS
+from hotline.config import HotlineConfig
+from hotline.db.session import get_session
+from hotline.db.types import utcnow
+from hotline.privacy import phone_for
+from telephony.deps import get_hall
+from telephony.hall import Hall
+from voicemail.callbacks import service
+from voicemail.callbacks.dial import DialFailed, check_seat_free, originate_callback, seat_extension
+from voicemail.callbacks.models import Callback, CallbackAttempt
+from voicemail.callbacks.rules import Outcome
+
+CLOCK_STATE_KEY = "callback_clock"  # tests put an injected clock on app.state under this name
+ERROR_STATUS: dict[type[service.CallbackError], int] = {
+    service.NotFound: status.HTTP_404_NOT_FOUND,
+    service.Conflict: status.HTTP_409_CONFLICT,
+    service.NotYours: status.HTTP_403_FORBIDDEN,
+    service.Invalid: status.HTTP_422_UNPROCESSABLE_CONTENT,
+}
+
+router = APIRouter(prefix="/callbacks", tags=["callbacks"])
+
+
+class AttemptOut(BaseModel):
+    attempt: int
+    staff: str
+    seat_id: str | None
+    outcome: str
+    department: str | None
+    note: str | None
+    dialed_at: datetime | None
+    recorded_at: datetime
+
+
+class CallbackOut(BaseModel):
+    id: int
+    voicemail_id: int
+    state: str = Field(examples=["queued"])
+    priority: str = Field(examples=["urgent"])
+    department: str | None = Field(description="suggested by triage")
+    transcript_excerpt: str | None
+    number: str | None = Field(description="masked (138****8000) for the monitor role")
+    reasons: list[Any]
+    received_at: datetime
+    due_at: datetime
+    attempts: int
+    claimed_by: str | None
+    claim_expires_at: datetime | None
+    resolution: str | None
+    transferred_to: str | None
+    closed_at: datetime | None
+    audio_url: str
+
+
+class CallbackDetail(CallbackOut):
+    history: list[AttemptOut]
+
+
+class DialIn(BaseModel):
+    seat_id: str = Field(description="the staff member's own seat (工号)", examples=["07"])
+
+
+class OutcomeIn(BaseModel):
+    outcome: Outcome
+    department: str | None = Field(None, description="required with reached_transferred (转办)")
+    note: str | None = Field(None, max_length=2000)
+
+
+def to_out(row: Callback, principal: Principal) -> CallbackOut:
+    return CallbackOut(
+        id=row.id, voicemail_id=row.voicemail_id, state=row.state, priority=row.priority,
+        department=row.department, transcript_excerpt=row.transcript_excerpt,
+        number=phone_for(principal, row.number), reasons=row.reasons or [],
+        received_at=row.received_at, due_at=row.due_at, attempts=row.attempts,
+        claimed_by=row.claimed_by, claim_expires_at=row.claim_expires_at,
+        resolution=row.resolution, transferred_to=row.transferred_to, closed_at=row.closed_at,
+        audio_url=f"/api/voicemails/{row.voicemail_id}/audio")
+
+
+def _attempt_out(row: CallbackAttempt) -> AttemptOut:
+    return AttemptOut(attempt=row.attempt, staff=row.staff, seat_id=row.seat_id,
+                      outcome=row.outcome, department=row.department, note=row.note,
+                      dialed_at=row.dialed_at, recorded_at=row.recorded_at)
+
+
+def get_clock(request: Request) -> Callable[[], datetime]:
+    return getattr(request.app.state, CLOCK_STATE_KEY, utcnow)
+
+
+def get_config(request: Request) -> HotlineConfig:
+    return request.app.state.config
+
+
+def _actor(principal: Principal) -> service.Actor:
+    return service.Actor(principal.name, principal.role.value)
+
+
+def _refused(session: Session, error: service.CallbackError) -> HTTPException:
+    session.rollback()
+    return HTTPException(ERROR_STATUS.get(type(error), status.HTTP_409_CONFLICT),
+                         detail={"code": error.code, "message": error.message})
+
+
+class _Unit:
+    """One request's unit of work: commit on success, roll back and answer JSON on refusal."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def __enter__(self) -> Session:
+        return self.session
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 _tb: Any) -> None:
+        if error is None:
+            self.session.commit()
+            return
+        if isinstance(error, service.CallbackError):
+            raise _refused(self.session, error) from None
+        self.session.rollback()
+
+
+def unit(session: Annotated[Session, Depends(get_session)]) -> Iterator[_Unit]:
+    yield _Unit(session)
+
+
+Clock = Annotated[Callable[[], datetime], Depends(get_clock)]
+Config = Annotated[HotlineConfig, Depends(get_config)]
+Unit = Annotated[_Unit, Depends(unit)]
+
+
+@router.get("", response_model=list[CallbackOut], summary="The callback queue",
+            description="Role: monitor, operator or admin. Urgent first, then oldest message "
+                        "first; numbers masked for monitor.")
+def list_callbacks(principal: Annotated[Principal, Depends(require_role(*READERS))],
+                   work: Unit, clock: Clock,
+                   include_closed: Annotated[bool, Query()] = False) -> list[CallbackOut]:
+    with work as session:
+        rows = service.queue(session, clock(), include_closed=include_closed)
+        return [to_out(row, principal) for row in rows]
+
+
+@router.get("/{callback_id}", response_model=CallbackDetail, summary="One callback and its history",
+            description="Role: monitor, operator or admin.")
+def show_callback(callback_id: int, principal: Annotated[Principal, Depends(require_role(*READERS))],
+                  work: Unit, clock: Clock) -> CallbackDetail:
+    with work as session:
+        row = service.get_callback(session, callback_id, clock())
+        history = [_attempt_out(a) for a in service.attempts_of(session, callback_id)]
+        return CallbackDetail(**to_out(row, principal).model_dump(), history=history)
+
+
+@router.post("/claim-next", response_model=CallbackOut, summary="Claim the next callback",
+             description="Role: operator or admin. 404 nothing_to_claim when the queue is empty.")
+def claim_next(principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
+               work: Unit, clock: Clock, config: Config) -> CallbackOut:
+    with work as session:
+        row = service.claim_next(session, _actor(principal), clock(), config.callbacks)
+        if row is None:
+            raise service.NotFound("no callback is waiting to be claimed", "nothing_to_claim")
+        return to_out(row, principal)
+
+
+@router.post("/{callback_id}/claim", response_model=CallbackOut, summary="Claim this callback",
+             description="Role: operator or admin. 409 when claimed, closed or not yet due.")
+def claim_one(callback_id: int, principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
+              work: Unit, clock: Clock, config: Config) -> CallbackOut:
+    with work as session:
+        return to_out(service.claim(session, callback_id, _actor(principal), clock(),
+                                    config.callbacks), principal)
+
+
+@router.post("/{callback_id}/release", response_model=CallbackOut, summary="Give a claim back",
+             description="Role: operator or admin; only the claimer.")
+def release(callback_id: int, principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
+            work: Unit, clock: Clock) -> CallbackOut:
+    with work as session:
+        return to_out(service.release(session, callback_id, _actor(principal), clock()), principal)
+
+
+@router.post("/{callback_id}/dial", response_model=CallbackOut,
+             summary="Call the citizen from my seat",
+             description="Role: operator or admin; only the claimer. Rings the seat's phone, "
+                         "then the citizen through the trunk.")
+async def dial(callback_id: int, body: DialIn,
+               principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
+               work: Unit, clock: Clock, config: Config,
+               hall: Annotated[Hall, Depends(get_hall)]) -> CallbackOut:
+    with work as session:
+        actor = _actor(principal)
+        row = service.check_can_dial(session, callback_id, actor, clock())
+        seat_extension(config, body.seat_id)
+        view = hall.board.seat(body.seat_id)
+        check_seat_free(view.state if view else None, body.seat_id)
+        number = row.number
+        # Nothing is written before Asterisk accepts the call.
+        session.rollback()
+        try:
+            action_id = await originate_callback(hall.client, config, callback_id=callback_id,
+                                                 seat_id=body.seat_id, number=number)
+        except DialFailed as exc:
+            raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail={
+                "code": "dial_failed", "message": f"Asterisk did not place the call: {exc}"}) \
+                from None
+        row = service.record_dial(session, callback_id, actor, body.seat_id, action_id,
+                                  clock(), config.callbacks)
+        return to_out(row, principal)
+
+
+@router.post("/{callback_id}/outcome", response_model=CallbackOut, summary="Record the outcome",
+             description="Role: operator or admin; only the claimer. no_answer and busy are "
+                         "retried after [callbacks] retry_minutes, up to max_attempts.")
+def outcome(callback_id: int, body: OutcomeIn,
+            principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
+            work: Unit, clock: Clock, config: Config) -> CallbackOut:
+    with work as session:
+        row = service.record_outcome(
+            session, callback_id, _actor(principal), body.outcome.value, clock(),
+            config.callbacks, department=body.department, note=body.note,
+            departments=[d.name for d in config.departments])
+        return to_out(row, principal)
