@@ -47,13 +47,20 @@ class HallPbx:
 
 
 def start_hall_pbx(name: str, workdir: Path, overrides: Mapping[str, str] | None = None, *,
-                   pjsip_local: str = "", extensions_local: str = "") -> HallPbx:
-    """Render hotline.conf for a sandbox instance and boot it; raises with the log on failure."""
+                   pjsip_local: str = "", extensions_local: str = "",
+                   extra_secrets: str = "") -> HallPbx:
+    """Render hotline.conf for a sandbox instance and boot it; raises with the log on failure.
+
+    `extra_secrets` is appended to the generated secrets file, e.g. a [trunk] section with the
+    password the config requires once [trunk] host is set."""
     from ivr.render import render_pbx
 
     workdir.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "hotline.conf", workdir / "hotline.conf")
-    write_demo_secrets(workdir / "hotline.conf")
+    secrets_path = write_demo_secrets(workdir / "hotline.conf")
+    if extra_secrets and secrets_path is not None:
+        with secrets_path.open("a", encoding="utf-8") as handle:
+            handle.write("\n" + extra_secrets.strip() + "\n")
     rendered = workdir / "rendered"
     pbx = SandboxPbx(name, rendered, root=ensure_root())
     pbx_spool = f"{pbx.pbx_dir}/{SPOOL_SUBDIR}"

@@ -195,6 +195,11 @@ class BaresipPhone:
     Everything the phone writes (config dir, log, padded audio source, recordings) lives under
     `work_dir / name`. Ports left as None are picked free on loopback: `sip_port` needs UDP and TCP
     on the port and TCP on port+1 (baresip's TLS listener), so give explicit ones two apart.
+
+    `listen_host` is the loopback address SIP and RTP use (e.g. 127.0.0.2 for a phone standing in
+    for an outside line, which Asterisk's trunk identifies by address); the control sockets stay on
+    127.0.0.1. With `register=False` the phone never registers (regint=0, no password needed): it
+    only listens, and baresip hands it every INVITE whose request-URI user is `username`.
     """
 
     def __init__(
@@ -213,20 +218,29 @@ class BaresipPhone:
         audio_source: Path | None = None,
         auto_answer: bool = False,
         record: bool = True,
+        listen_host: str = LOOPBACK,
+        register: bool = True,
         regint_s: int = DEFAULT_REGINT_S,
         source_seconds: float = DEFAULT_SOURCE_SECONDS,
         baresip_bin: str = BARESIP_BIN,
     ) -> None:
         if not NAME_RE.match(name):
             raise ValueError(f"phone name {name!r} must match {NAME_RE.pattern} (used in paths)")
-        for label, value in (("username", username), ("password", password), ("server_host", server_host)):
+        checked = [("username", username), ("server_host", server_host), ("listen_host", listen_host)]
+        if register or password:
+            checked.append(("password", password))
+        for label, value in checked:
             if not value or UNSAFE_IN_ACCOUNT.search(value):
                 raise ValueError(f"{label} {value!r} is empty or would break the baresip account line")
+        if not listen_host.startswith("127."):
+            raise ValueError(f"listen_host {listen_host!r} must be a loopback address (127.x.y.z)")
         self.name = name
         self.server_host = server_host
         self.server_port = server_port
         self.username = username
         self.password = password
+        self.listen_host = listen_host
+        self.register = register
         self.ports = PhonePorts(
             sip=sip_port if sip_port is not None else free_port(span=2),
             ctrl=ctrl_port if ctrl_port is not None else free_port(),
@@ -291,8 +305,8 @@ class BaresipPhone:
         lines = [
             "# written by hotline.phones.baresip for one test phone",
             "poll_method epoll",
-            f"sip_listen {LOOPBACK}:{self.ports.sip}",  # also TCP on this port and TLS on port+1
-            f"net_interface {LOOPBACK}",  # an address, not `lo`
+            f"sip_listen {self.listen_host}:{self.ports.sip}",  # also TCP on it and TLS on port+1
+            f"net_interface {self.listen_host}",  # an address, not `lo`; RTP binds it too
             "call_local_timeout 120",
             "call_max_calls 4",
             f"audio_source aufile,{self.source_path}",
@@ -321,11 +335,18 @@ class BaresipPhone:
         return "\n".join(lines) + "\n"
 
     def account_text(self) -> str:
-        """One account line: digest password, registration interval, auto or manual answer, G.711 only."""
+        """One account line: digest password, registration interval, auto or manual answer, G.711 only.
+
+        A phone that does not register gets regint=0 (and credentials only if it was given a password).
+        """
         answermode = "auto" if self.auto_answer else "manual"
+        if self.register:
+            auth = f";auth_user={self.username};auth_pass={self.password};regint={self.regint_s}"
+        else:
+            auth = (f";auth_user={self.username};auth_pass={self.password}" if self.password else "")
+            auth += ";regint=0"
         return (
-            f"<sip:{self.username}@{self.server_host}:{self.server_port};transport=udp>"
-            f";auth_user={self.username};auth_pass={self.password};regint={self.regint_s}"
+            f"<sip:{self.username}@{self.server_host}:{self.server_port};transport=udp>{auth}"
             f";answermode={answermode};audio_codecs=PCMU/8000/1,PCMA/8000/1\n"
         )
 
@@ -355,7 +376,8 @@ class BaresipPhone:
         await self.stop()
 
     async def start(self, register_timeout: float = REGISTER_TIMEOUT_S) -> None:
-        """Write the config, spawn `baresip -f`, connect ctrl_tcp, wait until registered; once per phone."""
+        """Write the config, spawn `baresip -f`, connect ctrl_tcp, wait until registered (phones that
+        register) or until its account is up (phones that only listen); once per phone."""
         if self._proc is not None:
             raise PhoneError(f"{self.name}: already started; make a new BaresipPhone to start again")
         if shutil.which(self.baresip_bin) is None:
@@ -377,7 +399,10 @@ class BaresipPhone:
             raise PhoneError(f"{self.name}: could not run {self.baresip_bin}: {exc}") from exc
         try:
             await self._connect_ctrl(START_TIMEOUT_S)
-            await self._wait_registered(register_timeout)
+            if self.register:
+                await self._wait_registered(register_timeout)
+            else:
+                await self._wait_listed(register_timeout)
         except BaseException:
             await self.stop(timeout=FAILED_STOP_TIMEOUT_S)
             raise
@@ -425,6 +450,21 @@ class BaresipPhone:
         raise RegistrationError(
             f"{self.name}: {self.aor} not registered within {timeout}s (state {state}); is Asterisk "
             f"listening on {self.server_host}:{self.server_port}?\nbaresip log tail:\n{self.log_tail()}"
+        )
+
+    async def _wait_listed(self, timeout: float) -> None:
+        """A phone that does not register is ready once `reginfo` lists its account (the SIP listener
+        is bound before the ctrl socket comes up)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            self._raise_if_exited("before its account was up")
+            if await self.registration_state() != "none":
+                return
+            await asyncio.sleep(POLL_S)
+        raise PhoneError(
+            f"{self.name}: account {self.aor} not listed by reginfo within {timeout}s\n"
+            f"baresip log tail:\n{self.log_tail()}"
         )
 
     def _raise_if_exited(self, when: str) -> None:

@@ -190,3 +190,35 @@ async def test_unreachable_server_times_out_with_hint(tmp_path: Path) -> None:
         await phone.start(register_timeout=1.0)
     assert time.monotonic() - started < 6.0  # the failed phone is stopped quickly, not left hanging
     assert not phone.running
+
+
+async def test_listening_phone_on_its_own_address_takes_calls_for_its_user(tmp_path: Path) -> None:
+    """register=False + listen_host: an outside-line stand-in, reached straight at 127.0.0.2."""
+    port = free_port(span=2)
+    line = BaresipPhone(
+        "line", server_host="127.0.0.2", server_port=port, username="13800138000", password="",
+        work_dir=tmp_path, listen_host="127.0.0.2", sip_port=port, register=False, auto_answer=True,
+    )
+    caller = BaresipPhone(
+        "caller", server_host="127.0.0.1", server_port=free_port(), username="9001", password="",
+        work_dir=tmp_path, register=False,
+    )
+    assert "regint=0" in line.account_text() and "auth_pass" not in line.account_text()
+    assert f"sip_listen 127.0.0.2:{port}" in line.config_text()
+    async with line, caller:
+        await caller.dial(f"sip:13800138000@127.0.0.2:{port}")
+        answered = await line.wait_for("CALL_ESTABLISHED")
+        await caller.wait_for("CALL_ESTABLISHED")
+        assert answered.direction == "incoming"
+        assert answered.peer_uri is not None and answered.peer_uri.startswith("sip:9001@127.0.0.1")
+        await caller.hangup()
+        await line.wait_for("CALL_CLOSED")
+
+
+def test_registering_phone_still_needs_a_password_and_loopback(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="password"):
+        BaresipPhone("p", server_host="127.0.0.1", server_port=5060, username="7001", password="",
+                     work_dir=tmp_path)
+    with pytest.raises(ValueError, match="loopback"):
+        BaresipPhone("p", server_host="127.0.0.1", server_port=5060, username="7001", password="x",
+                     work_dir=tmp_path, listen_host="10.0.0.1")
