@@ -11,6 +11,11 @@ keep talking" cannot work there; a ConfBridge room (no ``end_marked``) survives 
 leaving, gives each party a channel we can kick or hang up on its own, and its
 ConfbridgeJoin/Leave events name the room, which keeps the session's state machine simple.
 
+The operator is tracked by the seat phone's own channel, not the seat's Local member channel
+in the queue bridge (Asterisk optimises that away once the 工号 announcement ends; its hang-up is
+not the operator's). The expert's ring time is enforced by the service and stops counting when
+their phone answers, so the whisper is not cut off by the Originate's timeout.
+
 Pieces: ``session`` (the model), ``machine`` (pure transitions driven by AMI events, returning
 commands), ``directory`` (departments and duty), ``service`` (runs commands over AMI),
 ``models``/``store`` (the stored record), ``api`` (routes).

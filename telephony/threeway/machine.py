@@ -36,6 +36,7 @@ DIAL_OUTCOMES = frozenset({PartyState.NO_ANSWER, PartyState.BUSY, PartyState.FAI
                            PartyState.SKIPPED, PartyState.CANCELLED})
 MIN_PARTIES = 2
 ALL_THREE = 3
+CHANNEL_UP = "6"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +104,14 @@ def apply(session: ThreeWaySession, event: Mapping[str, str], now: datetime) -> 
     if name in ("ConfbridgeJoin", "ConfbridgeLeave", "ConfbridgeEnd") \
             and event.get("Conference") != session.room:
         return []
-    party = session.party(event.get("Uniqueid"))
-    if name == "Newchannel" and party is not None:
+    uniqueid = event.get("Uniqueid")
+    if name == "Newstate" and event.get("ChannelState") == CHANNEL_UP:
+        _picked_up(session, event)
+        return []
+    party = session.party(uniqueid)
+    if name in ("Hangup", "HangupRequest") and uniqueid in session.aliases:
+        return []  # a Local channel standing for the party went away; the party did not
+    if name == "Newchannel" and party is not None and uniqueid not in session.aliases:
         party.channel = event.get("Channel") or party.channel
         return []
     if name == "ConfbridgeJoin" and party is not None:
@@ -120,9 +127,36 @@ def apply(session: ThreeWaySession, event: Mapping[str, str], now: datetime) -> 
         code = event.get("Reason", "0")
         return _expert_failed(session, party, ORIGINATE_OUTCOMES.get(code, PartyState.FAILED),
                               ORIGINATE_REASON_TEXT.get(code, "could not be reached"), now)
+    if name == "HangupRequest" and party is not None and party.role is not Role.EXPERT \
+            and party.state is PartyState.TALKING:
+        # The phone itself hung up (BYE). Its Hangup event may come after the other talker's,
+        # who was only dropped from the dissolving bridge: this one says who really left.
+        return _hung_up(session, party, event, now)
     if name == "Hangup" and party is not None:
         return _hung_up(session, party, event, now)
     return []
+
+
+def _picked_up(session: ThreeWaySession, event: Mapping[str, str]) -> None:
+    """The phone of a ringing expert answered: the channel Dial created in hotline-expert
+    (Linkedid is our Local channel's Uniqueid). The whisper plays before the expert joins."""
+    linkedid = event.get("Linkedid")
+    party = session.party(linkedid)
+    if party is not None and party.role is Role.EXPERT and party.state is PartyState.RINGING \
+            and not event.get("Channel", "").startswith("Local/"):
+        session.picked_up.add(party.uniqueid or "")
+
+
+def ring_timeout(session: ThreeWaySession, uniqueid: str, now: datetime) -> list[Command]:
+    """The expert's ring time is over: if their phone has not answered, give up on them
+    (hang their leg up) and ring the next one. The whisper is not counted as ringing."""
+    party = session.party(uniqueid)
+    if not session.active or party is None or party.state is not PartyState.RINGING \
+            or uniqueid in session.picked_up:
+        return []
+    commands: list[Command] = [HangUp(uniqueid)]
+    return commands + _expert_failed(session, party, PartyState.NO_ANSWER,
+                                     ORIGINATE_REASON_TEXT["3"], now)
 
 
 def _late_event(session: ThreeWaySession, event: Mapping[str, str]) -> list[Command]:

@@ -19,6 +19,7 @@ from hotline.config import HotlineConfig
 from ivr.names import EXPERT_CONTEXT, THREEWAY_CONTEXT, THREEWAY_OPERATOR_CONTEXT
 from seat_manager.state import SeatBoard
 from telephony.ami import AmiClient, AmiError
+from telephony.calls import ChannelView
 from telephony.threeway import machine
 from telephony.threeway.directory import ExpertOnDuty, department_experts, find_expert
 from telephony.threeway.machine import Command, Dial, HangUp, MoveIntoRoom, RequestRefused
@@ -27,13 +28,16 @@ from telephony.threeway.store import save_session
 
 log = logging.getLogger(__name__)
 
-EVENTS = ("Newchannel", "Hangup", "ConfbridgeJoin", "ConfbridgeLeave", "ConfbridgeEnd",
-          "OriginateResponse")
+EVENTS = ("Newchannel", "Newstate", "Hangup", "HangupRequest", "ConfbridgeJoin",
+          "ConfbridgeLeave", "ConfbridgeEnd", "OriginateResponse")
 CALLER_ID = '"12345热线" <12345>'
 MS_PER_S = 1000
 KEPT_FINISHED = 200
 """Finished sessions kept in memory for the API; the database keeps them all."""
 TWO_PARTY = 2
+WHISPER_ALLOWANCE_S = 30
+"""The Originate's own timeout is the ring time plus this: the expert's leg answers only after
+the whisper, and the ring time proper is enforced by the service (`machine.ring_timeout`)."""
 
 
 class ThreeWayError(Exception):
@@ -143,12 +147,25 @@ class ThreeWayService:
         if len(bridge.channels) != TWO_PARTY or not others:
             raise ThreeWayError(409, "call_not_two_party",
                                 "the call is not a plain citizen-operator call")
-        operator = calls.channel_by_name(others[0])
-        assert operator is not None
+        in_bridge = calls.channel_by_name(others[0])
+        assert in_bridge is not None
+        phone = self._seat_phone_channel(seat_id, linkedid) or in_bridge
+        operator = Party(Role.OPERATOR, seat_id, PartyState.TALKING, channel=phone.name,
+                         uniqueid=phone.uniqueid)
         return (Party(Role.CITIZEN, call.citizen_name or call.citizen_number or "citizen",
                       PartyState.TALKING, channel=citizen.name, uniqueid=citizen.uniqueid),
-                Party(Role.OPERATOR, seat_id, PartyState.TALKING, channel=operator.name,
-                      uniqueid=operator.uniqueid))
+                operator)
+
+    def _seat_phone_channel(self, seat_id: str, linkedid: str) -> ChannelView | None:
+        """The seat phone's own channel on this call. The queue bridge may still hold the
+        seat's Local member channel (while the 工号 announcement plays); Asterisk optimises
+        that away later, so the phone's channel is the operator's lasting identity."""
+        seat = self.config.seat(seat_id)
+        if seat is None:
+            return None
+        prefix = f"PJSIP/{seat.extension}-"
+        return next((c for c in self.board.calls.channels()
+                     if c.name.startswith(prefix) and c.linkedid == linkedid), None)
 
     # ----- operator requests ----------------------------------------------------------------
     async def request(self, session_id: str,
@@ -176,7 +193,8 @@ class ThreeWayService:
     @staticmethod
     def _concerns(session: ThreeWaySession, event: Mapping[str, str]) -> bool:
         return session.party(event.get("Uniqueid")) is not None \
-            or event.get("Conference") == session.room
+            or event.get("Conference") == session.room \
+            or (event.get("Event") == "Newstate" and session.party(event.get("Linkedid")) is not None)
 
     # ----- commands ---------------------------------------------------------------------------
     async def _execute(self, session: ThreeWaySession, commands: Iterable[Command]) -> None:
@@ -194,7 +212,8 @@ class ThreeWayService:
             await self.client.send_action(
                 "Originate", Channel=f"Local/{expert.target}@{EXPERT_CONTEXT}/n",
                 Context=THREEWAY_CONTEXT, Exten=session.room, Priority="1",
-                Timeout=str(session.ring_seconds * MS_PER_S), CallerID=CALLER_ID, Async="true",
+                Timeout=str((session.ring_seconds + WHISPER_ALLOWANCE_S) * MS_PER_S),
+                CallerID=CALLER_ID, Async="true",
                 ChannelId=uniqueid, OtherChannelId=f"{uniqueid}b",
                 Variable=f"HOTLINE_THREEWAY={session.session_id}")
         except AmiError as error:
@@ -202,6 +221,15 @@ class ThreeWayService:
                         expert.name, error)
             expert.state, expert.reason, expert.left_at = PartyState.FAILED, str(error), self.clock()
             await self._execute(session, machine.dial_next(session, self.clock()))
+            return
+        asyncio.get_running_loop().call_later(
+            session.ring_seconds, lambda: self._spawn(self._ring_over(session, uniqueid)))
+
+    async def _ring_over(self, session: ThreeWaySession, uniqueid: str) -> None:
+        commands = machine.ring_timeout(session, uniqueid, self.clock())
+        if commands:
+            await self._execute(session, commands)
+            self._save(session)
 
     async def _move_into_room(self, session: ThreeWaySession) -> None:
         """Redirect both talkers at once (ExtraChannel): the queue bridge must not dissolve
@@ -209,15 +237,18 @@ class ThreeWayService:
         a Local seat channel may have been optimised away since the start."""
         calls = self.board.calls
         bridge = calls.bridge_of(session.citizen.uniqueid or "")
+        operator_leg = session.operator.channel or ""
         if bridge is not None:
             for name in bridge.channels:
                 peer = calls.channel_by_name(name)
                 if peer is not None and peer.uniqueid != session.citizen.uniqueid:
-                    session.operator.channel, session.operator.uniqueid = peer.name, peer.uniqueid
+                    operator_leg = peer.name
+                    if peer.uniqueid != session.operator.uniqueid:
+                        session.aliases[peer.uniqueid] = session.operator.uniqueid or ""
         try:
             await self.client.send_action(
                 "Redirect", Channel=session.citizen.channel or "", Context=THREEWAY_CONTEXT,
-                Exten=session.room, Priority="1", ExtraChannel=session.operator.channel or "",
+                Exten=session.room, Priority="1", ExtraChannel=operator_leg,
                 ExtraContext=THREEWAY_OPERATOR_CONTEXT, ExtraExten=session.room,
                 ExtraPriority="1")
         except AmiError as error:

@@ -75,6 +75,12 @@ class ThreeWaySession:
     requested_by: str = ""
     leaving: set[str] = field(default_factory=set)
     """Uniqueids we asked to leave (dropped expert, leaving operator): not a plain hang-up."""
+    aliases: dict[str, str] = field(default_factory=dict)
+    """Other channels standing for a party (alias Uniqueid -> the party's Uniqueid): the seat's
+    Local member channel, which Asterisk optimises away once the seat's Dial completes. Their
+    hang-up is not the party's; their ConfBridge events are."""
+    picked_up: set[str] = field(default_factory=set)
+    """Experts (Uniqueid of their attempt) whose phone answered; the whisper may still be playing."""
 
     @property
     def active(self) -> bool:
@@ -92,4 +98,5 @@ class ThreeWaySession:
     def party(self, uniqueid: str | None) -> Party | None:
         if not uniqueid:
             return None
+        uniqueid = self.aliases.get(uniqueid, uniqueid)
         return next((p for p in self.parties if p.uniqueid == uniqueid), None)

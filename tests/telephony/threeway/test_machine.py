@@ -106,3 +106,42 @@ def test_cancel_only_while_dialling_and_end_hangs_up_everybody() -> None:
     assert sorted(c.channel for c in machine.end_for_all(s, NOW)
                   if isinstance(c, HangUp)) == ["1.1", "1.2", "tw-1"]
     assert s.state is SessionState.ENDED
+
+
+def test_ring_time_excludes_the_whisper_and_gives_up_on_a_silent_phone() -> None:
+    s = session(PartyState.WAITING, PartyState.WAITING)
+    machine.dial_next(s, NOW)
+    commands = machine.ring_timeout(s, "tw-1", NOW)
+    assert commands == [HangUp("tw-1"), Dial(s.experts[1])]
+    assert s.experts[0].state is PartyState.NO_ANSWER
+    # The late OriginateResponse of the abandoned leg changes nothing.
+    late = {"Event": "OriginateResponse", "Uniqueid": "tw-1", "Response": "Failure", "Reason": "0"}
+    assert machine.apply(s, late, NOW) == [] and s.experts[0].state is PartyState.NO_ANSWER
+    # The second expert's phone answered (Newstate Up, Linkedid = our Local channel): the
+    # whisper plays past the ring time and nobody gives up on them.
+    up = {"Event": "Newstate", "ChannelState": "6", "Channel": "PJSIP/2002-1",
+          "Uniqueid": "9.9", "Linkedid": "tw-2"}
+    assert machine.apply(s, up, NOW) == []
+    assert machine.ring_timeout(s, "tw-2", NOW) == []
+    assert s.experts[1].state is PartyState.RINGING
+
+
+def test_the_seat_local_channel_going_away_is_not_the_operator_leaving() -> None:
+    s = session(PartyState.WAITING)
+    s.aliases["1.9"] = "1.2"  # Local/07@hotline-seat;1, optimised away after the announcement
+    machine.dial_next(s, NOW)
+    assert machine.apply(s, {"Event": "Hangup", "Uniqueid": "1.9", "Cause": "16"}, NOW) == []
+    assert s.state is SessionState.DIALLING and s.operator.state is PartyState.TALKING
+    machine.apply(s, join("tw-1"), NOW)
+    machine.apply(s, join("1.1"), NOW)
+    machine.apply(s, join("1.9"), NOW)  # redirected before the optimisation: stands for 07
+    assert s.state is SessionState.CONFERENCE
+
+
+def test_who_hung_up_is_the_one_whose_phone_asked_first() -> None:
+    s = session(PartyState.WAITING)
+    machine.dial_next(s, NOW)
+    commands = machine.apply(s, {"Event": "HangupRequest", "Uniqueid": "1.1"}, NOW)
+    assert commands == [HangUp("tw-1")] and s.reason == "the citizen hung up"
+    assert machine.apply(s, {"Event": "Hangup", "Uniqueid": "1.2"}, NOW) == []
+    assert s.reason == "the citizen hung up"
