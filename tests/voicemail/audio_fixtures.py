@@ -26,11 +26,15 @@ DTMF_PAIRS = {
 }
 # Mandarin sentences in pinyin with tone numbers, read by espeak-ng's cmn-latn-pinyin voice.
 PINYIN_SENTENCES = (
-    "ni3 hao3, wo3 jia1 de ran2 qi4 guan3 dao4 lou4 qi4 le, qing3 jin3 kuai4 pai4 ren2 lai2 kan4 yi2 xia4.",
-    "wo3 shi4 dong1 cheng2 qu1 de ju1 min2, xiao3 qu1 li3 ting2 dian4 le, yi2 zheng3 tian1 dou1 mei2 you3 dian4.",
-    "lou2 shang4 de lin2 ju1 mei3 tian1 wan3 shang4 hen3 chao3, wo3 xiang3 fan3 ying4 yi2 xia4 zao4 yin1 wen4 ti2.",
+    "ni3 hao3, wo3 jia1 de ran2 qi4 guan3 dao4 lou4 qi4 le, "
+    "qing3 jin3 kuai4 pai4 ren2 lai2 kan4 yi2 xia4.",
+    "wo3 shi4 dong1 cheng2 qu1 de ju1 min2, xiao3 qu1 li3 ting2 dian4 le, "
+    "yi2 zheng3 tian1 dou1 mei2 you3 dian4.",
+    "lou2 shang4 de lin2 ju1 mei3 tian1 wan3 shang4 hen3 chao3, "
+    "wo3 xiang3 fan3 ying4 yi2 xia4 zao4 yin1 wen4 ti2.",
     "qing3 da3 wo3 de dian4 hua4, yao1 san1 ba1 yao1 er4 san1 si4 wu3 liu4 qi1 ba1, xie4 xie4.",
-    "lu4 kou3 de hong2 lv4 deng1 huai4 le, jiao1 tong1 hen3 hun4 luan4, xi1 wang4 you3 guan1 bu4 men2 chu3 li3.",
+    "lu4 kou3 de hong2 lv4 deng1 huai4 le, jiao1 tong1 hen3 hun4 luan4, "
+    "xi1 wang4 you3 guan1 bu4 men2 chu3 li3.",
 )
 VOICES = ("cmn-latn-pinyin", "cmn-latn-pinyin+f3", "cmn-latn-pinyin+m3", "cmn-latn-pinyin+f2")
 
@@ -38,7 +42,7 @@ VOICES = ("cmn-latn-pinyin", "cmn-latn-pinyin+f3", "cmn-latn-pinyin+m3", "cmn-la
 def _require(tool: str) -> str:
     path = shutil.which(tool)
     if path is None:
-        raise RuntimeError(f"{tool} is not installed: the test audio is made with it (apt-get install {tool})")
+        raise RuntimeError(f"{tool} is not installed: test audio is made with it (apt-get install {tool})")
     return path
 
 

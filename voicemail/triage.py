@@ -1,0 +1,456 @@
+"""Valid, invalid or needs-review: the rules that sort a night's voicemail, pure and explained.
+
+A real citizen request must never be discarded silently. "Invalid" therefore rests either on the
+audio itself (silence, a hang-up at the beep, only tones, only steady noise, no speech at all) or
+on clear rules applied to a transcript that can be trusted (Chinese, long enough for the speech
+heard): adverts, duplicates, no way to call back. Anything in between is needs-review, with the
+reason. The model may not be Chinese at all (the Korean stand-in writes confident nonsense), so a
+transcript that is not Chinese is never evidence against a message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from hotline.config.model import Department
+from voicemail.audio_analysis import AudioFeatures
+from voicemail.numbers import PhoneNumber, normalise_caller, scan_numbers
+from voicemail.transcribe import Transcript
+from voicemail.triage_config import TriageSettings
+
+CLIPPING_NOTE_RATIO = 0.01
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CONTENT = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+class Verdict(StrEnum):
+    VALID = "valid"
+    INVALID = "invalid"
+    NEEDS_REVIEW = "needs_review"
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"
+    NORMAL = "normal"
+
+
+class ReasonCode(StrEnum):
+    # Each of these alone makes a message invalid.
+    SILENCE = "silence"
+    HANGUP_AT_BEEP = "hangup_at_beep"
+    TONES_ONLY = "tones_only"
+    NOISE_ONLY = "noise_only"
+    NO_SPEECH = "no_speech"
+    ADVERT = "advert"
+    DUPLICATE = "duplicate"
+    NO_CALLBACK_NUMBER = "no_callback_number"
+    # Each of these sends a message to a person.
+    AUDIO_UNREADABLE = "audio_unreadable"
+    LITTLE_SPEECH = "little_speech"
+    NO_TRANSCRIPT = "no_transcript"
+    TRANSCRIPT_UNUSABLE = "transcript_unusable"
+    NUMBER_UNCLEAR = "number_unclear"
+    CALLER_NUMBER_INVALID = "caller_number_invalid"
+    ADVERT_OR_COMPLAINT = "advert_or_complaint"
+    URGENT_NOT_DISCARDED = "urgent_not_discarded"
+    # Information only.
+    SPEECH = "speech"
+    CALLBACK = "callback"
+    DEPARTMENT = "department"
+    URGENT = "urgent"
+    ADVERT_WORD = "advert_word"
+    DTMF = "dtmf"
+    CLIPPING = "clipping"
+    SUPERSEDES = "supersedes"
+
+
+INVALID_CODES = frozenset({ReasonCode.SILENCE, ReasonCode.HANGUP_AT_BEEP, ReasonCode.TONES_ONLY,
+                           ReasonCode.NOISE_ONLY, ReasonCode.NO_SPEECH, ReasonCode.ADVERT,
+                           ReasonCode.DUPLICATE, ReasonCode.NO_CALLBACK_NUMBER})
+REVIEW_CODES = frozenset({ReasonCode.AUDIO_UNREADABLE, ReasonCode.LITTLE_SPEECH, ReasonCode.NO_TRANSCRIPT,
+                          ReasonCode.TRANSCRIPT_UNUSABLE, ReasonCode.NUMBER_UNCLEAR,
+                          ReasonCode.CALLER_NUMBER_INVALID, ReasonCode.ADVERT_OR_COMPLAINT,
+                          ReasonCode.URGENT_NOT_DISCARDED})
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: ReasonCode
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class TriageInput:
+    """The message being judged."""
+
+    message_id: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class PriorMessage:
+    """An earlier message, for duplicate detection (the caller's recent messages are enough)."""
+
+    message_id: str
+    callback_number: str | None  # the number it would be called back on (caller id or spoken)
+    received_at: datetime
+    speech_s: float
+    transcript_text: str
+    verdict: str
+    duplicate_of: str | None = None
+
+
+@dataclass(frozen=True)
+class TriageDecision:
+    verdict: Verdict
+    reasons: tuple[Reason, ...]
+    explanation_zh: str
+    callback_number: str | None = None
+    callback_source: str | None = None  # "caller_id" or "spoken"
+    spoken_numbers: tuple[PhoneNumber, ...] = ()
+    department: str | None = None
+    priority: Priority = Priority.NORMAL
+    duplicate_of: str | None = None
+    # Earlier messages this fuller one replaces: mark them duplicates of this message.
+    supersedes: tuple[str, ...] = field(default=())
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(r.code.value for r in self.reasons)
+
+
+# ---------------------------------------------------------------- text helpers
+
+
+def keyword_hits(text: str, keywords: Sequence[str]) -> list[str]:
+    """Keywords found in the text, each counted once; one inside a longer hit (退订 in 回复退订) is not."""
+    spans = []
+    for word in dict.fromkeys(k for k in keywords if k):
+        for match in re.finditer(re.escape(word), text, flags=re.IGNORECASE):
+            spans.append((match.start(), match.end(), word))
+    kept = {word for start, end, word in spans
+            if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in spans)}
+    return [word for word in dict.fromkeys(w for _, _, w in spans) if word in kept]
+
+
+def keyword_count(text: str, keywords: Sequence[str]) -> int:
+    """Occurrences of the keywords (for comparing departments)."""
+    hits = keyword_hits(text, keywords)
+    return sum(len(re.findall(re.escape(word), text, flags=re.IGNORECASE)) for word in hits)
+
+
+def bigram_similarity(a: str, b: str) -> float:
+    """Jaccard similarity of the character bigrams of two texts (punctuation and spaces ignored)."""
+    grams_a, grams_b = _bigrams(a), _bigrams(b)
+    if not grams_a or not grams_b:
+        return 0.0
+    return len(grams_a & grams_b) / len(grams_a | grams_b)
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = "".join(_CONTENT.findall(text.lower()))
+    return {chars[i : i + 2] for i in range(len(chars) - 1)}
+
+
+def han_count(text: str) -> int:
+    return len(_HAN.findall(text))
+
+
+def suggest_department(text: str, departments: Sequence[Department]) -> tuple[str | None, str]:
+    """The department whose remit keywords occur most often (config order breaks ties), and why."""
+    scored = [(keyword_count(text, d.keywords), -i, d) for i, d in enumerate(departments)]
+    scored = [s for s in scored if s[0] > 0]
+    if not scored:
+        return None, ""
+    count, _, best = max(scored, key=lambda s: (s[0], s[1]))
+    words = "、".join(keyword_hits(text, best.keywords))
+    tied = [d.name for c, _, d in scored if c == count and d is not best]
+    detail = f"{best.name}: {count} hit(s) ({words})" + (f"; tied with {', '.join(tied)}" if tied else "")
+    return best.name, detail
+
+
+# ---------------------------------------------------------------- the rules
+
+
+def _audio_verdict(features: AudioFeatures, s: TriageSettings) -> Reason | None:
+    """An invalid reason from the audio alone, or None when there may be a request in it."""
+    duration = features.duration_s
+    if features.silent:
+        if duration <= s.hangup_max_s:
+            return Reason(ReasonCode.HANGUP_AT_BEEP, f"{duration:.1f} s, no sound")
+        return Reason(ReasonCode.SILENCE, f"{duration:.1f} s of silence")
+    if features.noise_only:
+        return Reason(ReasonCode.NOISE_ONLY, f"steady noise, level spread {features.level_spread_db:.1f} dB, "
+                                             f"{features.events_s:.1f} s standing out")
+    if features.speech_s >= s.min_speech_s:
+        return None
+    if features.tone_only:
+        return Reason(ReasonCode.TONES_ONLY, _tone_detail(features))
+    if duration <= s.hangup_max_s:
+        return Reason(ReasonCode.HANGUP_AT_BEEP, f"{duration:.1f} s, {features.speech_s:.1f} s speech")
+    if features.speech_s < s.no_speech_s:
+        return Reason(ReasonCode.NO_SPEECH, f"{features.active_s:.1f} s of sound, no speech")
+    return None
+
+
+def needs_transcript(features: AudioFeatures | None, settings: TriageSettings) -> bool:
+    """False when the audio alone decides (silence, tones, noise, a hang-up) or cannot be read."""
+    return features is not None and _audio_verdict(features, settings) is None
+
+
+def _tone_detail(features: AudioFeatures) -> str:
+    parts = []
+    if features.dtmf_digits:
+        parts.append(f"DTMF {features.dtmf_digits}")
+    if features.fax_cng or features.fax_ced:
+        parts.append("fax " + "+".join(n for n, on in (("CNG", features.fax_cng), ("CED", features.fax_ced))
+                                      if on))
+    if features.busy_tone:
+        parts.append("busy tone")
+    return ", ".join(parts) or f"{features.tone_s:.1f} s of tones"
+
+
+def transcript_problem(transcript: Transcript | None, speech_s: float, s: TriageSettings) -> str | None:
+    """Why the words cannot be trusted for content rules, or None when they can."""
+    if transcript is None:
+        return "not transcribed"
+    if not transcript.text.strip():
+        return f"empty transcript for {speech_s:.1f} s of speech"
+    if transcript.language_hint != "zh":
+        return f"transcript is not Chinese ({transcript.language_hint}): the speech model is not Chinese"
+    chars = han_count(transcript.text)
+    if chars < s.min_transcript_chars or chars < s.min_chars_per_speech_s * speech_s:
+        return f"only {chars} characters for {speech_s:.1f} s of speech"
+    if transcript.words and transcript.mean_confidence < s.min_transcript_confidence:
+        return f"low recogniser confidence {transcript.mean_confidence:.2f}"
+    return None
+
+
+def _duplicates(message: TriageInput, callback: str | None, speech_s: float, text: str,
+                history: Sequence[PriorMessage], s: TriageSettings,
+                ) -> tuple[str | None, tuple[str, ...], str]:
+    """(duplicate_of, supersedes, detail): similar messages on the same number within the window."""
+    if callback is None:
+        return None, (), ""
+    similar = []
+    for prior in history:
+        if prior.message_id == message.message_id or prior.callback_number is None:
+            continue
+        same_number = normalise_caller(prior.callback_number)
+        if same_number is None or same_number.digits != callback:
+            continue
+        if abs(message.received_at - prior.received_at) > s.duplicate_window:
+            continue
+        if prior.verdict == Verdict.INVALID and prior.duplicate_of is None:
+            continue  # an advert or an empty message is nothing to keep
+        if han_count(prior.transcript_text) < s.min_transcript_chars:
+            continue
+        score = bigram_similarity(text, prior.transcript_text)
+        if score >= s.duplicate_similarity:
+            similar.append((prior, score))
+    if not similar:
+        return None, (), ""
+    fullest, score = max(similar, key=lambda ps: (ps[0].speech_s, -ps[0].received_at.timestamp()))
+    if speech_s > fullest.speech_s:
+        ids = tuple(dict.fromkeys(p.message_id for p, _ in similar))
+        return None, ids, f"fuller than {', '.join(ids)}"
+    keep = fullest.duplicate_of or fullest.message_id
+    return keep, (), f"{keep}: same number, similarity {score:.2f}, {fullest.speech_s:.1f} s speech kept"
+
+
+def _callback(caller_number: str | None, spoken: Sequence[PhoneNumber]) -> tuple[str | None, str | None]:
+    """The number to call back: the caller id when it is callable, else the first number spoken."""
+    caller = normalise_caller(caller_number)
+    if caller is not None:
+        return caller.digits, "caller_id"
+    if spoken:
+        return spoken[0].digits, "spoken"
+    return None, None
+
+
+def _content_rules(message: TriageInput, features: AudioFeatures, transcript: Transcript,
+                   callback: str | None, history: Sequence[PriorMessage], s: TriageSettings,
+                   ) -> tuple[list[Reason], list[Reason], str | None, tuple[str, ...]]:
+    """Rules on a trusted transcript: (invalid reasons, other reasons, duplicate_of, supersedes)."""
+    text = transcript.text
+    invalid: list[Reason] = []
+    notes: list[Reason] = []
+    adverts = keyword_hits(text, s.advert_keywords)
+    complaint = keyword_hits(text, s.complaint_keywords)
+    if len(adverts) >= s.advert_min_hits and complaint:
+        notes.append(Reason(ReasonCode.ADVERT_OR_COMPLAINT,
+                            f"advert words {'、'.join(adverts)} with {'、'.join(complaint)}"))
+    elif len(adverts) >= s.advert_min_hits:
+        invalid.append(Reason(ReasonCode.ADVERT, "、".join(adverts)))
+    elif adverts:
+        notes.append(Reason(ReasonCode.ADVERT_WORD, "、".join(adverts)))
+    duplicate_of, supersedes, detail = _duplicates(message, callback, features.speech_s, text, history, s)
+    if duplicate_of:
+        invalid.append(Reason(ReasonCode.DUPLICATE, detail))
+    elif supersedes:
+        notes.append(Reason(ReasonCode.SUPERSEDES, detail))
+    return invalid, notes, duplicate_of, supersedes
+
+
+def triage(message: TriageInput, features: AudioFeatures | None, transcript: Transcript | None,
+           caller_number: str | None, history: Sequence[PriorMessage], settings: TriageSettings,
+           departments: Sequence[Department]) -> TriageDecision:
+    """Judge one message. `caller_number` is None when the caller id was withheld.
+
+    `history` holds earlier messages (at least those on the same number within the duplicate
+    window); when the decision `supersedes` some of them, mark those duplicates of this one.
+    """
+    s = settings
+    if features is None:
+        callback, source = _callback(caller_number, ())
+        return _decide([Reason(ReasonCode.AUDIO_UNREADABLE, "the recording could not be analysed")], None,
+                       callback, source)
+    audio_reason = _audio_verdict(features, s)
+    if audio_reason is not None:
+        return _decide([audio_reason], features)
+
+    reasons = [Reason(ReasonCode.SPEECH, f"{features.speech_s:.1f} s in {features.duration_s:.1f} s")]
+    if features.speech_s < s.min_speech_s:
+        reasons.append(Reason(ReasonCode.LITTLE_SPEECH, f"{features.speech_s:.1f} s of speech"))
+    if features.dtmf_digits:
+        reasons.append(Reason(ReasonCode.DTMF, features.dtmf_digits))
+    if features.clipping_ratio >= CLIPPING_NOTE_RATIO:
+        reasons.append(Reason(ReasonCode.CLIPPING, f"{features.clipping_ratio:.1%} of samples clipped"))
+
+    # Chinese words are worth reading even when too few to judge by: urgency, remit, numbers.
+    text = transcript.text if transcript is not None and transcript.language_hint == "zh" else ""
+    urgent_words = keyword_hits(text, s.urgent_keywords)
+    if urgent_words:
+        reasons.append(Reason(ReasonCode.URGENT, "、".join(urgent_words)))
+    department, department_detail = suggest_department(text, departments)
+    if department:
+        reasons.append(Reason(ReasonCode.DEPARTMENT, department_detail))
+    scan = scan_numbers(text)
+    callback, source = _callback(caller_number, scan.numbers)
+    if callback:
+        others = ", ".join(n.digits for n in scan.numbers if n.digits != callback)
+        detail = f"{callback} ({source})" + (f"; also said {others}" if others else "")
+        reasons.append(Reason(ReasonCode.CALLBACK, detail))
+
+    problem = transcript_problem(transcript, features.speech_s, s)
+    invalid: list[Reason] = []
+    duplicate_of, supersedes = None, ()
+    if problem is not None or transcript is None:
+        code = ReasonCode.NO_TRANSCRIPT if transcript is None else ReasonCode.TRANSCRIPT_UNUSABLE
+        reasons.append(Reason(code, problem or ""))
+    else:
+        invalid, notes, duplicate_of, supersedes = _content_rules(message, features, transcript, callback,
+                                                                  history, s)
+        reasons.extend(notes)
+    if callback is None:
+        if caller_number:
+            reasons.append(Reason(ReasonCode.CALLER_NUMBER_INVALID, f"caller id {caller_number!r}"))
+        elif scan.unclear:
+            reasons.append(Reason(ReasonCode.NUMBER_UNCLEAR, "digits heard: " + ", ".join(scan.unclear)))
+        elif problem is None:
+            invalid.append(Reason(ReasonCode.NO_CALLBACK_NUMBER, "caller id withheld, no number spoken"))
+
+    # Urgent words keep a message in front of a person, unless a fuller copy of it is kept anyway.
+    decisive = bool(invalid)
+    if urgent_words and any(r.code != ReasonCode.DUPLICATE for r in invalid):
+        reasons.append(Reason(ReasonCode.URGENT_NOT_DISCARDED, "、".join(urgent_words)))
+        decisive = False
+    return _decide([*invalid, *reasons], features, callback, source, scan.numbers, department,
+                   Priority.URGENT if urgent_words else Priority.NORMAL, duplicate_of, supersedes,
+                   decisive=decisive)
+
+
+def _decide(reasons: Sequence[Reason], features: AudioFeatures | None, callback: str | None = None,
+            source: str | None = None, spoken: Sequence[PhoneNumber] = (), department: str | None = None,
+            priority: Priority = Priority.NORMAL, duplicate_of: str | None = None,
+            supersedes: tuple[str, ...] = (), *, decisive: bool = True) -> TriageDecision:
+    """The verdict from the reasons: any decisive invalid reason, else any review reason, else valid."""
+    if decisive and any(r.code in INVALID_CODES for r in reasons):
+        verdict = Verdict.INVALID
+    elif any(r.code in REVIEW_CODES for r in reasons):
+        verdict = Verdict.NEEDS_REVIEW
+    else:
+        verdict = Verdict.VALID
+    if verdict == Verdict.INVALID:  # nothing to route or to keep in place of another message
+        department, priority, supersedes = None, Priority.NORMAL, ()
+    decision = TriageDecision(verdict, tuple(reasons), "", callback, source, tuple(spoken), department,
+                              priority, duplicate_of if verdict == Verdict.INVALID else None, supersedes)
+    return replace(decision, explanation_zh=explain_zh(decision, features))
+
+
+# ---------------------------------------------------------------- the line for the morning staff
+
+_INVALID_ZH = {
+    ReasonCode.SILENCE: "录音全程静音",
+    ReasonCode.HANGUP_AT_BEEP: "提示音后即挂机",
+    ReasonCode.TONES_ONLY: "只有按键音、传真音或忙音，没有人声",
+    ReasonCode.NOISE_ONLY: "只有平稳的噪声，没有人声",
+    ReasonCode.NO_SPEECH: "录音中没有人声",
+    ReasonCode.ADVERT: "广告推销",
+    ReasonCode.DUPLICATE: "重复留言",
+    ReasonCode.NO_CALLBACK_NUMBER: "来电号码隐藏，留言中也没有说回拨号码",
+}
+# Why a transcript is unusable, by the start of the reason's detail.
+_TRANSCRIPT_ZH = (("empty", "转写为空"), ("not Chinese", "识别模型不是中文"), ("only", "转写字数太少"),
+                  ("low", "识别置信度低"))
+_REVIEW_ZH = {
+    ReasonCode.AUDIO_UNREADABLE: "录音文件无法分析",
+    ReasonCode.LITTLE_SPEECH: "人声很少",
+    ReasonCode.NO_TRANSCRIPT: "尚未转写",
+    ReasonCode.TRANSCRIPT_UNUSABLE: "有人声但转写不可用",
+    ReasonCode.NUMBER_UNCLEAR: "留言中的号码不完整",
+    ReasonCode.CALLER_NUMBER_INVALID: "来电号码无法回拨",
+    ReasonCode.ADVERT_OR_COMPLAINT: "含广告词，但可能是投诉",
+    ReasonCode.URGENT_NOT_DISCARDED: "含紧急词，不自动作废",
+}
+
+
+def _review_zh(reason: Reason) -> str:
+    text = _REVIEW_ZH[reason.code]
+    if reason.code == ReasonCode.TRANSCRIPT_UNUSABLE:
+        why = next((zh for key, zh in _TRANSCRIPT_ZH if key in reason.detail), "")
+        text += f"（{why}）" if why else ""
+    return text
+
+
+AUDIO_INVALID = (ReasonCode.SILENCE, ReasonCode.HANGUP_AT_BEEP, ReasonCode.NO_SPEECH, ReasonCode.NOISE_ONLY)
+
+
+def explain_zh(decision: TriageDecision, features: AudioFeatures | None) -> str:
+    """One line of Chinese telling the morning staff what was decided and why."""
+    by_code = {r.code: r.detail for r in decision.reasons}
+    if decision.verdict == Verdict.INVALID:
+        code = next(r.code for r in decision.reasons if r.code in INVALID_CODES)
+        line = f"无效：{_INVALID_ZH[code]}"
+        if code in AUDIO_INVALID:
+            line += f"（共 {features.duration_s:.1f} 秒）" if features else ""
+        elif code == ReasonCode.TONES_ONLY:
+            line += f"（{by_code[code]}）"
+        elif code == ReasonCode.ADVERT:
+            line += f"（关键词：{by_code[code]}）"
+        elif code == ReasonCode.DUPLICATE:
+            line += f"，与留言 {decision.duplicate_of} 内容相似，已保留较完整的那条"
+    else:
+        parts = []
+        if decision.priority == Priority.URGENT:
+            parts.append(f"【紧急：{by_code.get(ReasonCode.URGENT, '')}】")
+        if decision.verdict == Verdict.NEEDS_REVIEW:
+            review = [_review_zh(r) for r in decision.reasons if r.code in REVIEW_CODES]
+            overruled = [_INVALID_ZH[r.code] for r in decision.reasons if r.code in INVALID_CODES]
+            parts.append("待人工复核：" + "；".join(dict.fromkeys(review))
+                         + (f"（{'；'.join(overruled)}）" if overruled else "") + "，请收听录音")
+        else:
+            parts.append(f"有效：人声 {features.speech_s:.0f} 秒" if features else "有效")
+        if decision.department:
+            parts.append(f"建议转办{decision.department}")
+        if decision.callback_number:
+            source = "来电号码" if decision.callback_source == "caller_id" else "留言中所说号码"
+            parts.append(f"回拨 {decision.callback_number}（{source}）")
+        if decision.supersedes:
+            parts.append(f"同号码较短的相似留言 {'、'.join(decision.supersedes)} 已并入本条")
+        line = "，".join(parts)
+    return line.replace("\n", " ")
