@@ -15,7 +15,8 @@ from telephony.threeway.api import router as threeway_router
 from voicemail.api import router as voicemail_router
 from voicemail.callbacks.api import router as callbacks_router
 from voicemail.callbacks.worker import CallbackSweeper
-from voicemail.ingest import IngestSettings
+from voicemail.ingest import IngestReport, IngestSettings
+from voicemail.triage_worker import TriageWorker
 from voicemail.worker import VoicemailIngestWorker
 
 ROUTERS: tuple[APIRouter, ...] = (seats_router, calls_router, voicemail_router,
@@ -34,7 +35,14 @@ def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
             IngestSettings(config.voicemail.spool, config.voicemail.archive,
                            float(config.voicemail.max_seconds)), sessions)
         hall.client.add_listener(ingest.on_ami_event, events=["UserEvent"])
-        components = [hall, ingest, CallbackSweeper(sessions)]
+        triage = TriageWorker(config, sessions)
+
+        def after_ingest(report: IngestReport) -> None:
+            if report.registered:
+                triage.wake()
+
+        ingest.after_pass.append(after_ingest)
+        components = [hall, ingest, triage, CallbackSweeper(sessions)]
     app = create_app(config, ami_status=hall, extra_routers=ROUTERS, components=components)
     if hall is not None:
         app.state.hall = hall

@@ -1,9 +1,9 @@
-"""HTTP routes of the voicemail register: list, show, and the audio itself."""
+"""HTTP routes of the voicemail register: list, show, the audio itself, and staff overrides."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse
@@ -18,6 +18,7 @@ from hotline.db.session import get_session
 from hotline.privacy import phone_for
 from voicemail.ingest import resolve_archive_path
 from voicemail.models import STATES, Voicemail
+from voicemail.override import REASON_MAX, OverrideError, override_verdict
 
 PAGE_DEFAULT = 50
 PAGE_MAX = 500
@@ -39,6 +40,15 @@ class VoicemailOut(BaseModel):
     review_reasons: list[dict[str, Any]]
     registered_at: datetime
     has_audio: bool
+    triage_reasons: list[dict[str, Any]] | None = None
+    explanation_zh: str | None = None
+    department: str | None = None
+    priority: str | None = None
+    duplicate_of: int | None = None
+    triaged_at: datetime | None = None
+    override_by: str | None = None
+    override_reason: str | None = None
+    override_at: datetime | None = None
 
 
 class VoicemailPage(BaseModel):
@@ -52,7 +62,10 @@ def to_out(row: Voicemail, principal: Principal) -> VoicemailOut:
         caller_num=phone_for(principal, row.caller_num), caller_withheld=row.caller_withheld,
         caller_name=row.caller_name, call_time=row.call_time, duration_s=row.duration_s,
         review_reasons=row.review_reasons or [], registered_at=row.registered_at,
-        has_audio=row.archive_name is not None,
+        has_audio=row.archive_name is not None, triage_reasons=row.triage_reasons,
+        explanation_zh=row.explanation_zh, department=row.department, priority=row.priority,
+        duplicate_of=row.duplicate_of, triaged_at=row.triaged_at, override_by=row.override_by,
+        override_reason=row.override_reason, override_at=row.override_at,
     )
 
 
@@ -120,3 +133,41 @@ def voicemail_audio(
             "code": "audio_missing", "message": f"the archived audio of voicemail {voicemail_id} "
                                                 "is missing from the archive"})
     return FileResponse(path, media_type="audio/wav", filename=f"voicemail-{voicemail_id}.wav")
+
+
+class OverrideIn(BaseModel):
+    verdict: Literal["valid", "invalid"]
+    reason: str = Field(min_length=1, max_length=REASON_MAX, examples=["听了录音，是真实的燃气报修"])
+
+
+class OverrideOut(BaseModel):
+    voicemail: VoicemailOut
+    previous_state: str
+    callback_id: int | None
+
+
+OVERRIDE_STATUS = {"voicemail_not_found": status.HTTP_404_NOT_FOUND,
+                   "no_callback_number": status.HTTP_409_CONFLICT}
+
+
+@router.post("/{voicemail_id}/override", response_model=OverrideOut, summary="Overrule triage",
+             description="Role: operator or admin. Who and why are kept and audited; a message "
+                         "made valid enters the callback queue (once).")
+def override_voicemail(
+    voicemail_id: int,
+    body: OverrideIn,
+    principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
+    session: Annotated[Session, Depends(get_session)],
+) -> OverrideOut:
+    try:
+        result = override_verdict(session, voicemail_id, body.verdict, body.reason,
+                                  actor=principal.name, role=principal.role.value)
+    except OverrideError as exc:
+        session.rollback()
+        raise HTTPException(OVERRIDE_STATUS.get(exc.code, status.HTTP_422_UNPROCESSABLE_CONTENT),
+                            detail={"code": exc.code, "message": exc.message}) from None
+    session.commit()
+    row = session.get(Voicemail, voicemail_id)
+    assert row is not None
+    return OverrideOut(voicemail=to_out(row, principal), previous_state=result.previous,
+                       callback_id=result.callback_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, Index, Integer, String
+from sqlalchemy import Boolean, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db.base import Base
@@ -18,6 +18,10 @@ STATE_MAX = 16
 ROUTE_MAX = 16
 SHA256_HEX = 64
 ARCHIVE_NAME_MAX = 200
+DEPARTMENT_MAX = 200
+PRIORITY_MAX = 16
+ACTOR_MAX = 200
+OVERRIDE_REASON_MAX = 500
 
 # Lifecycle of a message: registered as "new" (awaiting triage) or "needs_review" when the
 # spool held something odd; triage later moves it to valid / invalid / needs_review.
@@ -48,8 +52,26 @@ class Voicemail(Base):
     state: Mapped[str] = mapped_column(String(STATE_MAX), default=STATE_NEW)
     review_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Triage: what was heard, why the verdict, and where a valid message goes.
+    transcript: Mapped[str | None] = mapped_column(Text)
+    transcript_words: Mapped[list[Any] | None] = mapped_column(JSONDocument)
+    features: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    triage_reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONDocument)
+    explanation_zh: Mapped[str | None] = mapped_column(Text)
+    department: Mapped[str | None] = mapped_column(String(DEPARTMENT_MAX))
+    priority: Mapped[str | None] = mapped_column(String(PRIORITY_MAX))
+    callback_number: Mapped[str | None] = mapped_column(String(PHONE_MAX))
+    # The fuller message this one repeats (same caller, similar content).
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)
+    triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    triage_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A staff decision replacing the machine's: who and why are kept.
+    override_by: Mapped[str | None] = mapped_column(String(ACTOR_MAX))
+    override_reason: Mapped[str | None] = mapped_column(String(OVERRIDE_REASON_MAX))
+    override_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         Index("ix_voicemails_state_call_time", "state", "call_time"),
         Index("ix_voicemails_audio_sha256", "audio_sha256"),
+        Index("ix_voicemails_caller_num_call_time", "caller_num", "call_time"),
     )

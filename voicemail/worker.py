@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +34,8 @@ class VoicemailIngestWorker:
         self._task: asyncio.Task[None] | None = None
         self.passes = 0
         self.last_report: IngestReport | None = None
+        # Called after every pass (the triage worker wakes up on new messages).
+        self.after_pass: list[Callable[[IngestReport], None]] = []
 
     def on_ami_event(self, event: Mapping[str, str]) -> None:
         if event.get("UserEvent") == RECORDED_EVENT:
@@ -54,6 +56,8 @@ class VoicemailIngestWorker:
         report = await asyncio.to_thread(ingest_spool, self.settings, self.sessions)
         self.passes += 1
         self.last_report = report
+        for listener in self.after_pass:
+            listener(report)
         return report
 
     async def _run(self) -> None:

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "hotline.cli.token_cmds",
     "hotline.cli.serve_cmd",
     "hotline.cli.voicemail_cmds",
+    "hotline.cli.model_cmds",
 )
 
 

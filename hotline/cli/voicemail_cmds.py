@@ -1,16 +1,21 @@
-"""`hotline voicemail play ID`: listen to a message through the local sound card."""
+"""`hotline voicemail play ID` (listen through the local sound card) and `hotline voicemail triage`
+(the overnight batch, resumable: run it again after an interruption)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from hotline.cli import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
 from hotline.cli.common import load_or_report
+from hotline.cli.progress import ProgressBar
 from hotline.db import make_engine, make_session_factory, upgrade_database
 from voicemail.callbacks.play import SoundUnavailable, play_wav
 from voicemail.ingest import resolve_archive_path
 from voicemail.models import Voicemail
+from voicemail.transcribe import TranscriberPool, model_problem
+from voicemail.triage_service import pending_ids, triage_pending
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,6 +24,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     play = sub.add_parser("play", help="play a message on this machine's sound card")
     play.add_argument("voicemail_id", type=int, metavar="ID")
     play.set_defaults(handler=_play)
+    batch = sub.add_parser("triage", help="triage every new message (valid / invalid / needs review)")
+    batch.add_argument("--model", type=Path, default=None,
+                       help="Vosk model directory (default: [vosk] model of the configuration)")
+    batch.add_argument("--limit", type=int, default=None, help="triage at most N messages")
+    batch.add_argument("--workers", type=int, default=None,
+                       help="parallel decoders (default: one per core)")
+    batch.set_defaults(handler=_triage)
 
 
 def _play(args: argparse.Namespace) -> int:
@@ -48,3 +60,35 @@ def _play(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(f"played voicemail {args.voicemail_id} ({seconds:.1f} s)", file=sys.stderr)
     return EXIT_OK
+
+
+def _triage(args: argparse.Namespace) -> int:
+    config = load_or_report(args)
+    if config is None:
+        return EXIT_REFUSED
+    model = args.model or config.vosk.model
+    problem = model_problem(model)
+    if problem is not None:
+        print(f"hotline: no usable Vosk model at {model}: {problem} "
+              "(install one with `hotline model install`)", file=sys.stderr)
+        return EXIT_REFUSED
+    upgrade_database(config)
+    engine = make_engine(config.database.url)
+    try:
+        sessions = make_session_factory(engine)
+        total = len(pending_ids(sessions, args.limit))
+        print(f"{total} message(s) to triage with the model at {model}", file=sys.stderr)
+        bar = ProgressBar(total, label="triage ")
+        with TranscriberPool(model, args.workers) as pool:
+            if pool.info.warning:
+                print(f"hotline: WARNING: {pool.info.warning}", file=sys.stderr)
+            report = triage_pending(sessions, config, pool, limit=args.limit,
+                                    progress=lambda done, _n, vid, verdict: bar.update(
+                                        done, f"#{vid} {verdict}"))
+    finally:
+        engine.dispose()
+    print(report.summary(), file=sys.stderr)
+    if report.superseded_with_callback:
+        print("hotline: superseded duplicates still in the callback queue: "
+              + ", ".join(map(str, report.superseded_with_callback)), file=sys.stderr)
+    return EXIT_FAILED if report.failed else EXIT_OK

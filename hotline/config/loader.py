@@ -36,6 +36,8 @@ from hotline.config.model import (
     VoicemailConfig,
     VoskConfig,
 )
+from voicemail.triage_config import CONF_KEYS as TRIAGE_KEYS
+from voicemail.triage_config import TriageSettings, settings_from_section
 
 QUEUE_STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear",
                     "wrandom", "rrordered")
@@ -61,9 +63,10 @@ SINGLE_SECTIONS: dict[str, tuple[str, ...] | None] = {
     "trunk": ("host", "port", "username", "password", "prefix"),
     "database": ("url",),
     "api": ("bind", "port"),
-    "vosk": ("model",),
+    "vosk": ("model", "download_url"),
     "threeway": ("expert_ring_seconds",),
     "callbacks": ("claim_minutes", "max_attempts", "retry_minutes"),
+    "triage": tuple(TRIAGE_KEYS),
     "seats": None,
     "seat-passwords": None,
     "expert-passwords": None,
@@ -100,7 +103,8 @@ DEFAULTS: dict[str, dict[str, str]] = {
     "trunk": {"host": "", "port": "5060", "username": "", "password": "", "prefix": ""},
     "database": {"url": "sqlite:///var/hotline.db"},
     "api": {"bind": "127.0.0.1", "port": "8345"},
-    "vosk": {"model": "var/models/vosk-model-small-cn-0.22"},
+    "vosk": {"model": "var/models/vosk-model-small-cn-0.22",
+             "download_url": "https://alphacephei.com/vosk/models"},
     "threeway": {"expert_ring_seconds": "20"},
     "callbacks": {"claim_minutes": "15", "max_attempts": "3", "retry_minutes": "60"},
 }
@@ -407,12 +411,22 @@ def load_config(path: str | Path, overrides: Mapping[str, str] | None = None,
                     "expected an sqlite:/// or postgresql+psycopg:// URL")
 
     api = ApiConfig(address("api", "bind"), port("api", "port"))
-    vosk = VoskConfig(local_path("vosk", "model"))
+    vosk = VoskConfig(local_path("vosk", "model"), text_of("vosk", "download_url", required=True))
+    if not re.match(r"^https?://", vosk.download_url):
+        reader.fail(entry("vosk", "download_url"), "vosk", "download_url",
+                    "expected an http:// or https:// URL")
     callbacks = CallbacksConfig(
         claim_minutes=reader.integer(entry("callbacks", "claim_minutes"), "callbacks", 1, 1440),
         max_attempts=reader.integer(entry("callbacks", "max_attempts"), "callbacks", 1, 20),
         retry_minutes=reader.integer(entry("callbacks", "retry_minutes"), "callbacks", 1, 10080),
     )
+
+    triage_entries = values.get("triage", {})
+    try:
+        triage = settings_from_section({key: e.value for key, e in triage_entries.items()})
+    except ValueError as exc:
+        reader.fail(None, "triage", None, str(exc))
+        triage = TriageSettings()
 
     threeway = ThreewayConfig(expert_ring_seconds=reader.integer(
         entry("threeway", "expert_ring_seconds"), "threeway", 5, 120))
@@ -424,7 +438,7 @@ def load_config(path: str | Path, overrides: Mapping[str, str] | None = None,
     config = HotlineConfig(path, hall, queue, hours, voicemail, prompts, ami, sip, trunk,
                          DatabaseConfig(db_url), api, vosk, seats, departments, experts,
                          callbacks=callbacks)
-    return replace(config, threeway=threeway)
+    return replace(config, threeway=threeway, triage=triage)
 
 
 def _seats(reader: _Reader, values: dict[str, dict[str, Entry]]) -> tuple[Seat, ...]:

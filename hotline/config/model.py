@@ -7,6 +7,8 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from voicemail.triage_config import TriageSettings
+
 MINUTES_PER_DAY = 24 * 60
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -144,6 +146,7 @@ class ApiConfig:
 @dataclass(frozen=True)
 class VoskConfig:
     model: Path
+    download_url: str = "https://alphacephei.com/vosk/models"  # `hotline model install` fetches here
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,7 @@ class HotlineConfig:
     experts: tuple[Expert, ...] = field(default=())
     threeway: ThreewayConfig = field(default_factory=ThreewayConfig)
     callbacks: CallbacksConfig = field(default_factory=CallbacksConfig)
+    triage: TriageSettings = field(default_factory=TriageSettings)
 
     def seat(self, seat_id: str) -> Seat | None:
         return next((s for s in self.seats if s.seat_id == seat_id), None)

@@ -48,6 +48,7 @@ def test_health_without_ami_is_degraded_but_200(client: TestClient,
                 "pbx_uptime_seconds": None},
         "database": {"ok": True, "backend": "sqlite", "error": None},
         "version": service_version(),
+        "triage": None,  # the API-only app runs no triage worker
     }
 
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -20,6 +20,8 @@ from hotline.db.engine import backend_name
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
+
+TRIAGE_NO_MODEL = "no_model"  # voicemail.triage_worker.STATE_NO_MODEL (the API does not import it)
 
 
 class AmiHealth(BaseModel):
@@ -36,11 +38,27 @@ class DatabaseHealth(BaseModel):
     error: str | None = None
 
 
+class ModelHealth(BaseModel):
+    path: str
+    language: str | None
+    loaded: bool
+    warning: str | None = Field(None, description="set when the model is not Chinese")
+    error: str | None = None
+
+
+class TriageHealth(BaseModel):
+    state: str = Field(examples=["ready", "loading_model", "no_model"])
+    model: ModelHealth
+    passes: int
+    last_error: str | None = None
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     ami: AmiHealth
     database: DatabaseHealth
     version: str
+    triage: TriageHealth | None = None
 
 
 def _database(request: Request, session: SessionDep) -> DatabaseHealth:
@@ -51,6 +69,17 @@ def _database(request: Request, session: SessionDep) -> DatabaseHealth:
         log.warning("health: database check failed: %s", exc.__class__.__name__)
         return DatabaseHealth(ok=False, backend=backend, error=exc.__class__.__name__)
     return DatabaseHealth(ok=True, backend=backend)
+
+
+def _triage(request: Request) -> TriageHealth | None:
+    """The triage worker, when this service runs one (the API-only mode does not)."""
+    worker = getattr(request.app.state, "triage_worker", None)
+    if worker is None:
+        return None
+    m = worker.model
+    return TriageHealth(state=worker.state, passes=worker.passes, last_error=worker.last_error,
+                        model=ModelHealth(path=m.path, language=m.language, loaded=m.loaded,
+                                          warning=m.warning, error=m.error))
 
 
 @router.get("/health", summary="Service health")
@@ -65,5 +94,8 @@ def health(request: Request, _principal: ReaderDep, session: SessionDep,
         pbx_uptime_seconds=getattr(ami_status, "pbx_uptime_seconds", None),
     )
     database = _database(request, session)
-    status = "ok" if ami.connected and database.ok else "degraded"
-    return HealthOut(status=status, ami=ami, database=database, version=service_version())
+    triage = _triage(request)
+    triage_ok = triage is None or triage.state != TRIAGE_NO_MODEL
+    status = "ok" if ami.connected and database.ok and triage_ok else "degraded"
+    return HealthOut(status=status, ami=ami, database=database, version=service_version(),
+                     triage=triage)

@@ -1,0 +1,57 @@
+"""`hotline model install [NAME]`: fetch a Vosk model into the models directory."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from hotline.cli import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
+from hotline.cli.common import load_or_report
+from hotline.cli.progress import ProgressBar
+from voicemail.model_install import DEFAULT_MODEL, ChecksumError, InstallError, install_model
+
+MB = 1 << 20
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    model = subparsers.add_parser("model", help="Vosk speech models")
+    sub = model.add_subparsers(dest="model_command", required=True)
+    install = sub.add_parser("install", help="download, verify and unpack an official Vosk model")
+    install.add_argument("name", nargs="?", default=DEFAULT_MODEL,
+                         help=f"model name (default: {DEFAULT_MODEL})")
+    install.add_argument("--sha256", help="expected SHA-256 of NAME.zip (needed for unlisted models)")
+    install.add_argument("--base-url", help="where NAME.zip is served (default: [vosk] download_url)")
+    install.add_argument("--dir", type=Path, help="models directory (default: the folder of [vosk] model)")
+    install.set_defaults(handler=_install)
+
+
+def _install(args: argparse.Namespace) -> int:
+    config = load_or_report(args)
+    if config is None:
+        return EXIT_REFUSED
+    models_dir = args.dir or config.vosk.model.parent
+    base_url = args.base_url or config.vosk.download_url
+    bar: ProgressBar | None = None
+
+    def progress(done: int, total: int | None) -> None:
+        nonlocal bar
+        if total is None:
+            return
+        if bar is None:
+            bar = ProgressBar(total, label=f"{args.name} ")
+        bar.update(done, f"{done / MB:.1f}/{total / MB:.1f} MB")
+
+    try:
+        path = install_model(args.name, models_dir, base_url=base_url, sha256=args.sha256,
+                             progress=progress)
+    except ChecksumError as exc:
+        print(f"hotline: refused: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    except InstallError as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"installed {args.name} in {path}", file=sys.stderr)
+    if path != config.vosk.model:
+        print(f"set [vosk] model = {path} to use it", file=sys.stderr)
+    return EXIT_OK
