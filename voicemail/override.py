@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from hotline.db.audit import record_audit
 from hotline.db.types import utcnow
-from voicemail.callbacks.service import enqueue_callback
+from voicemail.callbacks.rules import Resolution, State
+from voicemail.callbacks.service import Actor, enqueue_callback, withdraw_callback
 from voicemail.models import STATE_INVALID, STATE_VALID, Voicemail
 
 OVERRIDE_VERDICTS = (STATE_VALID, STATE_INVALID)
@@ -66,7 +67,13 @@ def override_verdict(session: Session, voicemail_id: int, verdict: str, reason: 
                                     department=row.department, number=number,
                                     transcript=row.transcript, reasons=row.triage_reasons,
                                     now=moment)
+        if callback.state == State.CLOSED and callback.resolution == Resolution.WITHDRAWN:
+            callback.state = State.QUEUED  # judged invalid earlier, valid after all
+            callback.resolution = None
         callback_id = callback.id
+    elif verdict == STATE_INVALID:
+        withdraw_callback(session, row.id, reason=f"overridden as invalid: {reason}",
+                          actor=Actor(actor, role))
     record_audit(session, "voicemail.override", actor=actor, role=role,
                  target=f"voicemail:{voicemail_id}",
                  detail={"from": previous, "to": verdict, "reason": reason,

@@ -26,8 +26,7 @@ from hotline.config import HotlineConfig
 from hotline.db import session_scope
 from hotline.db.types import utcnow
 from voicemail.audio_analysis import AudioFeatures, AudioFormatError, Pcm, analyze, load_pcm
-from voicemail.callbacks.models import Callback
-from voicemail.callbacks.service import enqueue_callback
+from voicemail.callbacks.service import enqueue_callback, withdraw_callback
 from voicemail.ingest import resolve_archive_path
 from voicemail.models import STATE_INVALID, STATE_NEEDS_REVIEW, STATE_NEW, STATE_VALID, Voicemail
 from voicemail.transcribe import Transcript
@@ -67,8 +66,7 @@ class TriageReport:
     verdicts: Counter[str] = field(default_factory=Counter)
     triaged: list[int] = field(default_factory=list)
     superseded: list[int] = field(default_factory=list)
-    # Superseded messages whose callback was already queued: the callbacks service has no way to
-    # withdraw one yet, so staff see them in the queue (TODO once it offers a cancel).
+    # Superseded messages whose callback someone already holds (left to them to close).
     superseded_with_callback: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
 
@@ -201,7 +199,7 @@ def _supersede(session: Session, row: Voicemail, older_ids: tuple[str, ...],
                                 {"code": ReasonCode.DUPLICATE.value, "detail": f"superseded by {row.id}"}]
         older.explanation_zh = SUPERSEDED_ZH
         report.superseded.append(older.id)
-        if session.scalar(select(Callback.id).where(Callback.voicemail_id == older.id)) is not None:
+        if not withdraw_callback(session, older.id, reason=f"duplicate of voicemail {row.id}"):
             report.superseded_with_callback.append(older.id)
 
 

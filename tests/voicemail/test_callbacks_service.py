@@ -147,3 +147,19 @@ def test_transfer_needs_a_configured_department(sessions) -> None:
                                      SETTINGS, department="供水集团", departments=["供水集团"])
         assert (row.state, row.resolution, row.transferred_to) == \
             ("closed", "transferred", "供水集团")
+
+
+def test_withdraw_takes_a_queued_callback_out_but_leaves_a_held_one(sessions) -> None:
+    queued_id, held_id = add_valid(sessions, 2)
+    with session_scope(sessions) as session:
+        service.claim(session, held_id, ZHANG, T0, SETTINGS)
+    with session_scope(sessions) as session:
+        queued, held = session.get(Callback, queued_id), session.get(Callback, held_id)
+        assert service.withdraw_callback(session, queued.voicemail_id, reason="duplicate") is True
+        assert service.withdraw_callback(session, held.voicemail_id, reason="duplicate") is False
+    with session_scope(sessions) as session:
+        queued, held = session.get(Callback, queued_id), session.get(Callback, held_id)
+        assert (queued.state, queued.resolution) == ("closed", "withdrawn")
+        assert held.state == "claimed"
+        assert session.scalar(select(func.count()).select_from(AuditEntry)
+                              .where(AuditEntry.action == "callback.withdraw")) == 1

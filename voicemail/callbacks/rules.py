@@ -41,6 +41,7 @@ class Resolution(StrEnum):
     WRONG_NUMBER = "wrong_number"
     DECLINED = "declined"
     UNREACHABLE = "unreachable"  # every allowed attempt went unanswered or busy
+    WITHDRAWN = "withdrawn"  # the message turned out not to need a call (duplicate, overridden)
 
 
 RETRIED: frozenset[Outcome] = frozenset({Outcome.NO_ANSWER, Outcome.BUSY})

@@ -27,6 +27,7 @@ from voicemail.callbacks.rules import (
     PRIORITY_RANK,
     Outcome,
     Priority,
+    Resolution,
     State,
     after_outcome,
     claim_expiry,
@@ -135,6 +136,21 @@ def enqueue_callback(session: Session, voicemail_id: int, *, priority: str,
 
 
 # ------------------------------------------------------------------------------ reads
+
+def withdraw_callback(session: Session, voicemail_id: int, *, reason: str,
+                      actor: Actor | None = None) -> bool:
+    """Take a message's callback out of the queue (a later, fuller duplicate supersedes it, or
+    staff judged it invalid). A callback someone already holds is left to them; False then."""
+    row = session.scalar(select(Callback).where(Callback.voicemail_id == voicemail_id))
+    if row is None or row.state == State.CLOSED:
+        return True
+    if row.state != State.QUEUED:
+        return False
+    row.state = State.CLOSED
+    row.resolution = Resolution.WITHDRAWN
+    _audit(session, "withdraw", actor or Actor(SYSTEM_ACTOR), row.id, {"reason": reason})
+    return True
+
 
 def expire_claims(session: Session, now: datetime) -> list[int]:
     """Return claims left unfinished past their expiry to the queue (lazily, and by the sweep)."""
