@@ -35,28 +35,36 @@ CITIZENS = (
 )
 
 
-def citizens_pjsip(tz: ZoneInfo) -> str:
-    blocks = []
-    for c in CITIZENS:
-        blocks.append(f"""\
-[{c.endpoint}](hotline-phone)
+def citizen_endpoint(endpoint: str, number: str, name: str, now_epoch: int, *,
+                     privacy: str = "allowed", password: str = CITIZEN_PASSWORD) -> str:
+    """pjsip_local.conf text for one test citizen: reaches only 12345, with its clock forced."""
+    return f"""\
+[{endpoint}](hotline-phone)
 context=hotline-citizens
-auth={c.endpoint}
-aors={c.endpoint}
-callerid="{c.name}" <{c.number}>
-callerid_privacy={c.privacy}
-set_var=HOTLINE_NOW={int(datetime.fromisoformat(c.moment).replace(tzinfo=tz).timestamp())}
-[{c.endpoint}]
+auth={endpoint}
+aors={endpoint}
+callerid="{name}" <{number}>
+callerid_privacy={privacy}
+set_var=HOTLINE_NOW={now_epoch}
+[{endpoint}]
 type=auth
 auth_type=userpass
-username={c.endpoint}
-password={CITIZEN_PASSWORD}
-[{c.endpoint}]
+username={endpoint}
+password={password}
+[{endpoint}]
 type=aor
 max_contacts=1
 remove_existing=yes
-""")
-    return "".join(blocks)
+"""
+
+
+def epoch_at(moment: str, tz: ZoneInfo) -> int:
+    return int(datetime.fromisoformat(moment).replace(tzinfo=tz).timestamp())
+
+
+def citizens_pjsip(tz: ZoneInfo) -> str:
+    return "".join(citizen_endpoint(c.endpoint, c.number, c.name, epoch_at(c.moment, tz),
+                                    privacy=c.privacy) for c in CITIZENS)
 
 
 def citizen_phone(config: HotlineConfig, citizen: Citizen, work: Path, audio: Path | None,

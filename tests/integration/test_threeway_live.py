@@ -12,7 +12,6 @@ import wave
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from hotline.phones import BaresipPhone
 from hotline.phones.audio import AudioReport, analyse, read_samples, tone
 from telephony.ami import AmiClient
 from tests.hall_pbx import HallPbx, instance_name, start_hall_pbx
+from tests.integration.citizens import citizen_endpoint, epoch_at
 from tests.integration.harness import OPEN_MOMENT, Api, harness_client, seat_phone, wait_for
 from tests.service_process import ServiceProcess
 
@@ -51,24 +51,8 @@ ABSENT_SHARE = 0.03
 def citizen_pjsip(config: HotlineConfig) -> str:
     """A citizen endpoint whose calls happen at OPEN_MOMENT (the hall is staffed)."""
     endpoint, number, name = CITIZEN
-    now = int(datetime.fromisoformat(OPEN_MOMENT).replace(tzinfo=config.hall.tz).timestamp())
-    return f"""\
-[{endpoint}](hotline-phone)
-context=hotline-citizens
-auth={endpoint}
-aors={endpoint}
-callerid="{name}" <{number}>
-set_var=HOTLINE_NOW={now}
-[{endpoint}]
-type=auth
-auth_type=userpass
-username={endpoint}
-password={CITIZEN_PASSWORD}
-[{endpoint}]
-type=aor
-max_contacts=1
-remove_existing=yes
-"""
+    return citizen_endpoint(endpoint, number, name, epoch_at(OPEN_MOMENT, config.hall.tz),
+                            password=CITIZEN_PASSWORD)
 
 
 @pytest.fixture(scope="module")

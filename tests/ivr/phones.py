@@ -12,10 +12,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from hotline.phones import BaresipPhone
+from tests.integration.citizens import CITIZEN_PASSWORD, citizen_endpoint
 from tests.ivr.pbx import LOOPBACK, IvrPbx
 
 ZONE = ZoneInfo("Asia/Shanghai")  # the shipped hotline.conf's [hall] timezone
-CITIZEN_PASSWORD = "citizen-secret"
 CITIZEN_NAME = "王五"
 OPEN_NOW = int(datetime(2026, 11, 26, 10, 0, tzinfo=ZONE).timestamp())  # a Thursday
 CLOSED_NOW = int(datetime(2026, 11, 26, 17, 31, tzinfo=ZONE).timestamp())
@@ -28,29 +28,8 @@ CITIZENS = {
 OPEN_CITIZEN, CLOSED_CITIZEN, PRIVATE_CITIZEN = "citizen1", "citizen2", "citizen3"
 
 
-def _citizen_endpoint(name: str, number: str, now: int, privacy: str) -> str:
-    return f"""\
-; test citizen (tests/ivr/phones.py)
-[{name}](hotline-phone)
-context=hotline-citizens
-auth={name}
-aors={name}
-callerid="{CITIZEN_NAME}" <{number}>
-set_var=HOTLINE_NOW={now}
-callerid_privacy={privacy}
-[{name}]
-type=auth
-auth_type=userpass
-username={name}
-password={CITIZEN_PASSWORD}
-[{name}]
-type=aor
-max_contacts=1
-remove_existing=yes
-"""
-
-
-CITIZEN_PJSIP = "".join(_citizen_endpoint(name, *details) for name, details in CITIZENS.items())
+CITIZEN_PJSIP = "".join(citizen_endpoint(name, number, CITIZEN_NAME, now, privacy=privacy)
+                        for name, (number, now, privacy) in CITIZENS.items())
 
 
 def seat_phone(pbx: IvrPbx, seat_id: str, work: Path, *, auto_answer: bool = True,
