@@ -8,7 +8,6 @@ so a reconnect or an Asterisk restart never leaves a stale seat behind.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from hotline.tasks import cancel_and_wait
 from seat_manager.state import SeatBoard, SeatChange
 from telephony.ami import AmiActionError, AmiClient, AmiError, complete_event_for
 from telephony.ami.message import Message
@@ -71,11 +71,8 @@ class HallMonitor:
         self._tick_task = asyncio.create_task(self._tick_loop(), name="hall-tick")
 
     async def stop(self) -> None:
-        if self._tick_task is not None:
-            self._tick_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._tick_task
-            self._tick_task = None
+        await cancel_and_wait(self._tick_task)
+        self._tick_task = None
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
         """Wait until the picture satisfies `predicate` (re-checked after every event)."""

@@ -8,7 +8,6 @@ loses at most that much of today's figures.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
@@ -19,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db.types import utcnow
+from hotline.tasks import cancel_and_wait
 from seat_manager.models import SeatStateChange
 from seat_manager.state import SeatBoard, SeatChange, SeatState
 from telephony.models import OUTCOME_ABANDONED, OUTCOME_ANSWERED, CallRecord, DailyStats
@@ -92,11 +92,8 @@ class HallRecorder:
         self._task = asyncio.create_task(self._run(), name="hall-recorder")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         await self.flush(save_stats=True)
 
     async def _run(self) -> None:

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.config import HotlineConfig
+from hotline.tasks import cancel_and_wait
 from voicemail.transcribe import TranscriberPool, model_info, model_problem
 from voicemail.triage_service import TriageReport, triage_pending
 
@@ -76,11 +77,8 @@ class TriageWorker:
         self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         if self.pool is not None:
             await asyncio.to_thread(self.pool.close)
             self.pool = None

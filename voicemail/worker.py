@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.tasks import cancel_and_wait
 from voicemail.ingest import IngestReport, IngestSettings, ingest_spool
 
 log = logging.getLogger(__name__)
@@ -46,11 +47,8 @@ class VoicemailIngestWorker:
         self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def run_once(self) -> IngestReport:
         report = await asyncio.to_thread(ingest_spool, self.settings, self.sessions)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from hotline.phones import audio
+from hotline.tasks import cancel_and_wait
 
 BARESIP_BIN = "baresip"
 MODULE_PATH = "/usr/lib/baresip/modules"
@@ -504,11 +505,8 @@ class BaresipPhone:
         return proc.returncode
 
     async def _close_ctrl(self) -> None:
-        if self._read_task is not None:
-            self._read_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._read_task
-            self._read_task = None
+        await cancel_and_wait(self._read_task)
+        self._read_task = None
         if self._writer is not None:
             self._writer.close()
             with contextlib.suppress(OSError):

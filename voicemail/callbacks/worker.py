@@ -7,7 +7,6 @@ expiry audited) even when nobody looks at it for a while.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db.session import session_scope
 from hotline.db.types import utcnow
+from hotline.tasks import cancel_and_wait
 from voicemail.callbacks.service import expire_claims
 
 log = logging.getLogger(__name__)
@@ -44,11 +44,8 @@ class CallbackSweeper:
         self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:
