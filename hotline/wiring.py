@@ -43,7 +43,8 @@ def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
 
         ingest.after_pass.append(after_ingest)
         components = [hall, ingest, triage, CallbackSweeper(sessions)]
-    app = create_app(config, ami_status=hall, extra_routers=ROUTERS, components=components)
+    app = create_app(config, ami_status=hall, extra_routers=ROUTERS, components=components,
+                     engine=engine)
     if hall is not None:
         app.state.hall = hall
     return app

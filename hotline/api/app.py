@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from sqlalchemy import Engine
 
 from hotline.api.ami_status import AmiStatus, NotStartedAmiStatus
 from hotline.api.errors import ERROR_RESPONSES, install_error_handlers
@@ -74,8 +75,11 @@ def _document_roles(app: FastAPI) -> None:
 
 def create_app(config: HotlineConfig, *, ami_status: AmiStatus | None = None,
                extra_routers: Sequence[APIRouter] = (),
-               components: Sequence[Component] = ()) -> FastAPI:
+               components: Sequence[Component] = (), engine: Engine | None = None) -> FastAPI:
     """Build the API for `config`.
+
+    `engine` lets the composition root share one connection pool between the routes and its
+    components; without it the app makes its own from `[database] url`.
 
     `extra_routers` are mounted under /api beside the core routes (capabilities, tests);
     `components` start with the app and stop with it (see hotline.api.lifespan).
@@ -93,7 +97,8 @@ def create_app(config: HotlineConfig, *, ami_status: AmiStatus | None = None,
         swagger_ui_oauth2_redirect_url=None,  # bearer tokens only: no OAuth2 flow
         lifespan=make_lifespan(components),
     )
-    engine = make_engine(config.database.url)
+    if engine is None:
+        engine = make_engine(config.database.url)
     app.state.config = config
     app.state.engine = engine
     app.state.sessionmaker = make_session_factory(engine)
