@@ -16,11 +16,10 @@ from pathlib import Path
 from hotline.config import HotlineConfig, load_config
 from hotline.config.secrets import write_demo_secrets
 from hotline.phones.baresip import free_port, free_rtp_range
-from hotline.sandbox import SandboxPbx, ensure_root
+from hotline.sandbox import SandboxPbx, ensure_root, sandbox_overrides
 
 REPO = Path(__file__).resolve().parents[1]
 PBX_RTP_SPAN = 200
-SPOOL_SUBDIR = "spool/hotline"
 
 
 @dataclass
@@ -63,15 +62,14 @@ def start_hall_pbx(name: str, workdir: Path, overrides: Mapping[str, str] | None
             handle.write("\n" + extra_secrets.strip() + "\n")
     rendered = workdir / "rendered"
     pbx = SandboxPbx(name, rendered, root=ensure_root())
-    pbx_spool = f"{pbx.pbx_dir}/{SPOOL_SUBDIR}"
+    spool = sandbox_overrides(pbx)  # the same spool layout `hotline sandbox up` uses
     rtp_start, rtp_end = free_rtp_range(PBX_RTP_SPAN)
     settings = {
         "ami.port": str(free_port()),
         "sip.port": str(free_port(span=2)),
         "sip.rtp_start": str(rtp_start),
         "sip.rtp_end": str(rtp_end),
-        "voicemail.pbx_spool": pbx_spool,
-        "voicemail.spool": str(pbx.host_path(pbx_spool)),
+        **spool,
         "voicemail.archive": str(workdir / "archive"),
         "database.url": f"sqlite:///{workdir / 'hotline.db'}",
         "api.port": str(free_port()),
@@ -83,7 +81,7 @@ def start_hall_pbx(name: str, workdir: Path, overrides: Mapping[str, str] | None
     # Test-only additions (citizen phones) through the render's include hooks.
     (rendered / "pjsip_local.conf").write_text(pjsip_local, encoding="utf-8")
     (rendered / "extensions_local.conf").write_text(extensions_local, encoding="utf-8")
-    pbx.host_path(pbx_spool).mkdir(parents=True, exist_ok=True)
+    Path(spool["voicemail.spool"]).mkdir(parents=True, exist_ok=True)
     pbx.up()
     return HallPbx(name, workdir, config, pbx, rendered, settings)
 

@@ -16,15 +16,20 @@ from typing import Any
 
 from hotline.cli import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
 from hotline.cli.common import load_or_report
-from hotline.sandbox import SandboxError, SandboxPbx, SandboxStatus, ensure_root, root_dir
+from hotline.sandbox import (
+    SandboxError,
+    SandboxPbx,
+    SandboxStatus,
+    ensure_root,
+    root_dir,
+    sandbox_overrides,
+)
 from hotline.sandbox.instance import BOOT_TIMEOUT_S
 
 DEMO_INSTANCE = "demo"
 # Relative to the directory of hotline.conf (var/ is ignored by git); one subdirectory per name.
 RENDER_BASE = Path("var") / "sandbox"
 DEFAULT_RENDER_DIR = RENDER_BASE / DEMO_INSTANCE
-SPOOL_SUBDIR = "spool/hotline"
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     sandbox = subparsers.add_parser("sandbox", help="run the demo PBX (Asterisk 22 in a chroot)")
@@ -63,12 +68,6 @@ def _render_dir(args: argparse.Namespace) -> Path:
     if args.out is not None:
         return Path(args.out).resolve()
     return Path(args.config).resolve().parent / RENDER_BASE / args.name
-
-
-def sandbox_overrides(pbx: SandboxPbx) -> dict[str, str]:
-    """The configuration as the sandbox runs it: the voicemail spool lives in the instance."""
-    pbx_spool = f"{pbx.pbx_dir}/{SPOOL_SUBDIR}"
-    return {"voicemail.pbx_spool": pbx_spool, "voicemail.spool": str(pbx.host_path(pbx_spool))}
 
 
 def demo_overrides(args: argparse.Namespace) -> dict[str, str]:
@@ -149,7 +148,7 @@ def _status(args: argparse.Namespace) -> int:
     except SandboxError as exc:
         return _fail(exc)
     status = pbx.status()
-    spool = pbx.host_path(f"{pbx.pbx_dir}/{SPOOL_SUBDIR}")
+    spool = Path(sandbox_overrides(pbx)["voicemail.spool"])
     if args.json:
         print(json.dumps(_describe(status, spool), ensure_ascii=False, indent=2))
     else:
