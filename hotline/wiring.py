@@ -8,9 +8,11 @@ from hotline.api.app import create_app
 from hotline.api.lifespan import Component
 from hotline.config import HotlineConfig
 from hotline.db import make_engine, make_session_factory
+from hotline.live import LiveFeed
 from seat_manager.api import router as seats_router
 from telephony.api import router as calls_router
 from telephony.hall import Hall
+from telephony.live import attach_hall
 from telephony.threeway.api import router as threeway_router
 from voicemail.api import router as voicemail_router
 from voicemail.callbacks.api import router as callbacks_router
@@ -21,16 +23,25 @@ from voicemail.worker import VoicemailIngestWorker
 
 ROUTERS: tuple[APIRouter, ...] = (seats_router, calls_router, voicemail_router,
                                    callbacks_router, threeway_router)
+KIND_VOICEMAILS = "voicemails"
+KIND_CALLBACKS = "callbacks"
+# Successful changes through these routes are announced on the live feed (see hotline.api.live_mutations).
+LIVE_ANNOUNCEMENTS = {
+    "/api/callbacks": ((KIND_CALLBACKS, {"reason": "changed"}),),
+    "/api/voicemails": ((KIND_VOICEMAILS, {"reason": "overridden"}), (KIND_CALLBACKS, {"reason": "triage"})),
+}
 
 
 def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
     """The full application; `bridge=False` serves the API without connecting to Asterisk."""
     engine = make_engine(config.database.url)
     sessions = make_session_factory(engine)
+    live = LiveFeed()
     components: list[Component] = []
     hall: Hall | None = None
     if bridge:
         hall = Hall(config, sessions)
+        attach_hall(hall, live)
         ingest = VoicemailIngestWorker(
             IngestSettings(config.voicemail.spool, config.voicemail.archive,
                            float(config.voicemail.max_seconds)), sessions)
@@ -40,11 +51,16 @@ def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
         def after_ingest(report: IngestReport) -> None:
             if report.registered:
                 triage.wake()
+                live.publish(KIND_VOICEMAILS, {"reason": "registered"})
 
         ingest.after_pass.append(after_ingest)
-        components = [hall, ingest, triage, CallbackSweeper(sessions)]
+        triage.after_pass.append(lambda _report: (live.publish(KIND_VOICEMAILS, {"reason": "triaged"}),
+                                                  live.publish(KIND_CALLBACKS, {"reason": "triaged"})))
+        sweeper = CallbackSweeper(sessions)
+        sweeper.after_sweep.append(lambda _ids: live.publish(KIND_CALLBACKS, {"reason": "claims_expired"}))
+        components = [hall, ingest, triage, sweeper]
     app = create_app(config, ami_status=hall, extra_routers=ROUTERS, components=components,
-                     engine=engine)
+                     engine=engine, live=live, live_announcements=LIVE_ANNOUNCEMENTS)
     if hall is not None:
         app.state.hall = hall
     return app

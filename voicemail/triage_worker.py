@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +63,7 @@ class TriageWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.after_pass: list[Callable[[TriageReport], None]] = []
 
     def wake(self) -> None:
         """Ask for a pass soon (after an ingestion pass registered something); any thread."""
@@ -109,6 +111,8 @@ class TriageWorker:
         self.last_report = report
         if report.total:
             log.info("voicemail %s", report.summary())
+            for listener in self.after_pass:
+                listener(report)
         return report
 
     async def _run(self) -> None:

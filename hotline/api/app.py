@@ -8,7 +8,7 @@ each route states its roles.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -17,18 +17,20 @@ from sqlalchemy import Engine
 from hotline.api.ami_status import AmiStatus, NotStartedAmiStatus
 from hotline.api.errors import ERROR_RESPONSES, install_error_handlers
 from hotline.api.lifespan import Component, make_lifespan
-from hotline.api.routes import health, me
+from hotline.api.live_mutations import Announcement, LiveMutationMiddleware
+from hotline.api.routes import events, health, me
 from hotline.api.routing import route_table
 from hotline.api.version import service_version
 from hotline.auth.deps import roles_text
 from hotline.config import HotlineConfig
 from hotline.db.engine import make_engine, make_session_factory
+from hotline.live import LiveFeed
 from hotline.logging import RequestLogMiddleware
 
 API_PREFIX = "/api"
 DOCS_URL = f"{API_PREFIX}/docs"
 OPENAPI_URL = f"{API_PREFIX}/openapi.json"
-CORE_ROUTERS: tuple[APIRouter, ...] = (health.router, me.router)
+CORE_ROUTERS: tuple[APIRouter, ...] = (health.router, me.router, events.router)
 ROLES_HEADING = "**Roles:**"
 
 
@@ -36,9 +38,13 @@ class UnguardedRouteError(RuntimeError):
     """A route without `require_role(...)`: refusing to serve it to anyone who asks."""
 
 
-def _check_guards(app: FastAPI) -> None:
+PagesMount = Callable[[FastAPI], Sequence[str]]
+"""Mounts public pages (HTML and static files, no data) on the app; returns their paths."""
+
+
+def _check_guards(app: FastAPI, public_pages: Sequence[str] = ()) -> None:
     """Every endpoint declares its roles; anything else served must be a known public page."""
-    public = {app.docs_url, app.openapi_url}
+    public = {app.docs_url, app.openapi_url, *public_pages}
     table = route_table(app)
     if not any(route.is_api for route in table):
         raise UnguardedRouteError("found no API routes: the route walk is broken")
@@ -75,7 +81,10 @@ def _document_roles(app: FastAPI) -> None:
 
 def create_app(config: HotlineConfig, *, ami_status: AmiStatus | None = None,
                extra_routers: Sequence[APIRouter] = (),
-               components: Sequence[Component] = (), engine: Engine | None = None) -> FastAPI:
+               components: Sequence[Component] = (), engine: Engine | None = None,
+               root_routers: Sequence[APIRouter] = (), pages: PagesMount | None = None,
+               live: LiveFeed | None = None,
+               live_announcements: Mapping[str, Sequence[Announcement]] | None = None) -> FastAPI:
     """Build the API for `config`.
 
     `engine` lets the composition root share one connection pool between the routes and its
@@ -83,6 +92,9 @@ def create_app(config: HotlineConfig, *, ami_status: AmiStatus | None = None,
 
     `extra_routers` are mounted under /api beside the core routes (capabilities, tests);
     `components` start with the app and stop with it (see hotline.api.lifespan).
+    `root_routers` are mounted outside /api (`/metrics`, where scrapers look for it), still
+    role-guarded; `pages` mounts the web pages. `live` is the feed behind `/api/events`, and
+    `live_announcements` names the path prefixes whose successful changes it announces.
     """
     status = ami_status if ami_status is not None else NotStartedAmiStatus()
     if not isinstance(status, AmiStatus):
@@ -103,11 +115,18 @@ def create_app(config: HotlineConfig, *, ami_status: AmiStatus | None = None,
     app.state.engine = engine
     app.state.sessionmaker = make_session_factory(engine)
     app.state.ami_status = status
+    app.state.live = live if live is not None else LiveFeed()
 
     install_error_handlers(app)
+    if live_announcements:
+        app.add_middleware(LiveMutationMiddleware, feed=app.state.live,
+                           announcements=live_announcements)
     app.add_middleware(RequestLogMiddleware)  # added last: outermost, sees the final status
     for router in (*CORE_ROUTERS, *extra_routers):
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    _check_guards(app)
+    for router in root_routers:
+        app.include_router(router, responses=ERROR_RESPONSES)
+    public_pages = pages(app) if pages is not None else ()
+    _check_guards(app, public_pages)
     _document_roles(app)
     return app

@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
+SHUTDOWN_GRACE_S = 3
+"""Open event streams never end by themselves: at shutdown they get this long, then are closed."""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     serve = subparsers.add_parser("serve", help="migrate the database and run the API")
@@ -59,6 +62,6 @@ def _serve(args: argparse.Namespace) -> int:
     # log_config=None keeps our logging; access_log=False: our middleware logs requests
     # (without query strings, with the principal).
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False,
-                log_level=args.log_level)
+                log_level=args.log_level, timeout_graceful_shutdown=SHUTDOWN_GRACE_S)
     return EXIT_OK
 

@@ -39,6 +39,7 @@ class CallbackSweeper:
         self.interval = interval
         self.clock = clock
         self._task: asyncio.Task[None] | None = None
+        self.after_sweep: list[Callable[[list[int]], None]] = []
 
     async def start(self, app: FastAPI) -> None:
         self._task = asyncio.create_task(self._run(), name=self.name)
@@ -53,6 +54,8 @@ class CallbackSweeper:
                 expired = await asyncio.to_thread(sweep_once, self.sessions, self.clock())
                 if expired:
                     log.info("callback claims expired and returned to the queue: %s", expired)
+                    for listener in self.after_sweep:
+                        listener(expired)
             except SQLAlchemyError as exc:
                 log.warning("callback sweep failed (%s); trying again later",
                             exc.__class__.__name__)

@@ -1,0 +1,75 @@
+"""The live event stream (Server-Sent Events) that the wallboard and consoles listen to.
+
+Server-Sent Events rather than WebSocket: one direction is all the pages need, it passes every
+proxy as plain HTTP, and the bearer header works (the pages read it with fetch()). Each stream
+opens with `hello`; a client refetches its full state on every (re)connect and on `resync`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from hotline.api.deps import ReaderDep
+from hotline.api.version import service_version
+from hotline.auth.principal import Principal
+from hotline.live import LiveEvent, LiveFeed
+
+router = APIRouter(tags=["live"])
+
+KEEPALIVE_SECONDS = 15.0
+RETRY_MS = 2000
+MEDIA_TYPE = "text/event-stream"
+EVENT_KINDS = ("hello", "seat", "queue", "calls", "voicemails", "callbacks", "resync")
+
+STREAM_DESCRIPTION = f"""Role: monitor, operator or admin. A `text/event-stream` that stays open.
+
+Each frame is `event: <kind>` and `data: <one JSON object>`; kinds: {", ".join(EVENT_KINDS)}.
+`seat` carries the seat as `GET /api/seats` shows it (numbers masked for monitors); `queue` the
+callers waiting; `calls` the number of calls in progress; `voicemails` and `callbacks` say that the
+lists changed; `resync` says this stream fell behind and lost events. Refetch the full state on
+every (re)connect and on `resync`. A `: keepalive` comment comes every {KEEPALIVE_SECONDS:.0f} s."""
+
+STREAM_EXAMPLE = ('event: hello\ndata: {"server_time": "2026-11-28T09:00:00+08:00", "version": "0.1.0"}\n\n'
+                  'event: seat\ndata: {"seat_id": "07", "state": "on_call", ...}\n\n')
+
+
+def frame(kind: str, data: dict[str, Any]) -> bytes:
+    return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False, default=str)}\n\n".encode()
+
+
+async def _stream(request: Request, feed: LiveFeed, principal: Principal) -> AsyncIterator[bytes]:
+    # Subscribed inside the generator, so the `finally` that closes it always runs.
+    subscription = feed.subscribe()
+    try:
+        yield f"retry: {RETRY_MS}\n".encode() + frame("hello", {
+            "server_time": datetime.now(request.app.state.config.hall.tz).isoformat(),
+            "version": service_version()})
+        while True:
+            event: LiveEvent | None = await subscription.next_event(KEEPALIVE_SECONDS)
+            if event is None:
+                if await request.is_disconnected():
+                    return
+                yield b": keepalive\n\n"
+                continue
+            data = feed.render(event, principal)
+            if data is not None:
+                yield frame(event.kind, data)
+    finally:
+        subscription.close()
+
+
+@router.get("/events", summary="Live changes of seats, calls, the queue, voicemails and callbacks",
+            description=STREAM_DESCRIPTION, response_class=StreamingResponse,
+            responses={200: {"description": "the event stream",
+                             "content": {MEDIA_TYPE: {"schema": {"type": "string"},
+                                                      "example": STREAM_EXAMPLE}}}})
+async def events(request: Request, principal: ReaderDep) -> StreamingResponse:
+    feed: LiveFeed = request.app.state.live
+    return StreamingResponse(_stream(request, feed, principal), media_type=MEDIA_TYPE,
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,84 @@
+"""What the hall puts on the live feed: seat changes as they happen, queue and call markers.
+
+The publisher is a HallListener, so it sees exactly what the seat machine applied, in order,
+including the changes of a resync (which it announces as `resync`: every client refetches).
+Queue and call markers carry no data; their renderers read the picture when the frame goes out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from hotline.auth.principal import Principal
+from hotline.live import KIND_RESYNC, LiveFeed
+from hotline.privacy import phone_for
+from seat_manager.api import seat_out
+from seat_manager.state import SeatChange, SeatView
+from telephony.api import WaitingOut
+from telephony.hall import Hall
+
+KIND_SEAT = "seat"
+KIND_QUEUE = "queue"
+KIND_CALLS = "calls"
+QUEUE_EVENTS = frozenset({"QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon"})
+CALL_EVENTS = frozenset({"Newchannel", "Hangup", "BridgeEnter", "BridgeLeave",
+                         "ConfbridgeJoin", "ConfbridgeLeave"})
+WAIT_DECIMALS = 1
+
+
+def waiting_list(hall: Hall, principal: Principal) -> list[WaitingOut]:
+    """Callers waiting, in queue order, as the API shows them to `principal`."""
+    now = hall.now()
+    return [WaitingOut(queue=c.queue, position=c.position,
+                       caller_number=phone_for(principal, c.caller_number), joined_at=c.joined_at,
+                       waiting_seconds=round(c.waited(now).total_seconds(), WAIT_DECIMALS))
+            for c in hall.board.calls.queue()]
+
+
+class HallPublisher:
+    """Feeds the hall's changes to the live feed (a HallListener)."""
+
+    def __init__(self, hall: Hall, feed: LiveFeed) -> None:
+        self.hall = hall
+        self.feed = feed
+        self._resyncs_seen = hall.monitor.resyncs
+
+    def __call__(self, event: Mapping[str, str] | None, changes: list[SeatChange],
+                 now: datetime) -> None:
+        if self.hall.monitor.resyncs != self._resyncs_seen:
+            self._resyncs_seen = self.hall.monitor.resyncs
+            self.feed.publish(KIND_RESYNC)
+            return
+        for change in changes:
+            view = self.hall.board.seat(change.seat_id)
+            if view is not None:
+                self.feed.publish(KIND_SEAT, view)
+        name = event.get("Event") if event is not None else None
+        if name in QUEUE_EVENTS:
+            self.feed.publish(KIND_QUEUE)
+        if name in CALL_EVENTS:
+            self.feed.publish(KIND_CALLS)
+
+
+def attach_hall(hall: Hall, feed: LiveFeed) -> HallPublisher:
+    """Publish the hall's changes on `feed` and teach the feed how to render them."""
+
+    def render_seat(view: SeatView, principal: Principal) -> dict[str, Any]:
+        return seat_out(view, principal).model_dump(mode="json")
+
+    def render_queue(_payload: object, principal: Principal) -> dict[str, Any]:
+        waiting = waiting_list(hall, principal)
+        longest = max((w.waiting_seconds for w in waiting), default=None)
+        return {"waiting": [w.model_dump(mode="json") for w in waiting], "longest_wait_seconds": longest}
+
+    def render_calls(_payload: object, _principal: Principal) -> dict[str, Any]:
+        return {"in_progress": len(hall.board.calls.calls())}
+
+    feed.add_renderer(KIND_SEAT, render_seat)
+    feed.add_renderer(KIND_QUEUE, render_queue)
+    feed.add_renderer(KIND_CALLS, render_calls)
+    publisher = HallPublisher(hall, feed)
+    hall.monitor.add_listener(publisher)
+    return publisher
