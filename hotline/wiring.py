@@ -6,6 +6,8 @@ from fastapi import APIRouter, FastAPI
 
 from hotline.api.app import create_app
 from hotline.api.lifespan import Component
+from hotline.api.routes import metrics as metrics_routes
+from hotline.api.routes import status as status_routes
 from hotline.config import HotlineConfig
 from hotline.db import make_engine, make_session_factory
 from hotline.live import LiveFeed
@@ -13,6 +15,7 @@ from seat_manager.api import router as seats_router
 from telephony.api import router as calls_router
 from telephony.hall import Hall
 from telephony.live import attach_hall
+from telephony.stats_api import router as stats_router
 from telephony.threeway.api import router as threeway_router
 from voicemail.api import router as voicemail_router
 from voicemail.callbacks.api import router as callbacks_router
@@ -22,7 +25,8 @@ from voicemail.triage_worker import TriageWorker
 from voicemail.worker import VoicemailIngestWorker
 
 ROUTERS: tuple[APIRouter, ...] = (seats_router, calls_router, voicemail_router,
-                                   callbacks_router, threeway_router)
+                                   callbacks_router, threeway_router, status_routes.router, stats_router)
+ROOT_ROUTERS: tuple[APIRouter, ...] = (metrics_routes.router,)
 KIND_VOICEMAILS = "voicemails"
 KIND_CALLBACKS = "callbacks"
 # Successful changes through these routes are announced on the live feed (see hotline.api.live_mutations).
@@ -60,7 +64,8 @@ def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
         sweeper.after_sweep.append(lambda _ids: live.publish(KIND_CALLBACKS, {"reason": "claims_expired"}))
         components = [hall, ingest, triage, sweeper]
     app = create_app(config, ami_status=hall, extra_routers=ROUTERS, components=components,
-                     engine=engine, live=live, live_announcements=LIVE_ANNOUNCEMENTS)
+                     engine=engine, live=live, live_announcements=LIVE_ANNOUNCEMENTS,
+                     root_routers=ROOT_ROUTERS)
     if hall is not None:
         app.state.hall = hall
     return app

@@ -1,0 +1,105 @@
+"""GET /status: the whole hall in one answer, for wall screens that poll it every second."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from hotline.api.deps import ReaderDep
+from hotline.status import HallStatus, counts_cache, hall_status
+
+router = APIRouter(tags=["status"])
+
+
+class AmiOut(BaseModel):
+    connected: bool
+    pbx_uptime_seconds: float | None = Field(None, examples=[86400.0])
+
+
+class SeatsOut(BaseModel):
+    total: int = Field(examples=[50])
+    by_state: dict[str, int] = Field(
+        description="every seat state, zeros included",
+        examples=[{"offline": 2, "logged_out": 10, "available": 20, "ringing": 1, "on_call": 12,
+                   "wrap_up": 2, "paused": 3}])
+
+
+class CallsOut(BaseModel):
+    in_progress: int = Field(examples=[13])
+    three_way: int = Field(examples=[1])
+
+
+class QueueOut(BaseModel):
+    waiting: int = Field(examples=[4])
+    longest_wait_seconds: float | None = Field(description="null when nobody waits", examples=[37.5])
+
+
+class VoicemailsOut(BaseModel):
+    by_state: dict[str, int] = Field(examples=[{"new": 3, "needs_review": 2, "valid": 40, "invalid": 11}])
+
+
+class CallbacksOut(BaseModel):
+    by_state: dict[str, int] = Field(examples=[{"queued": 12, "claimed": 2, "closed": 80}])
+
+
+class TodayOut(BaseModel):
+    day: date
+    received: int = Field(examples=[412])
+    answered: int = Field(examples=[396])
+    abandoned: int = Field(examples=[16])
+    answer_rate: float | None = Field(description="answered / received; null before the first call",
+                                      examples=[0.961])
+    service_level: float | None = Field(description="answered within service_level_seconds / received",
+                                        examples=[0.93])
+    service_level_seconds: int = Field(examples=[15])
+    average_speed_of_answer_seconds: float | None = Field(
+        description="mean queue wait of today's answered calls, from the store", examples=[6.2])
+    talk_seconds: int = Field(examples=[98100])
+
+
+class StatusOut(BaseModel):
+    generated_at: datetime
+    ami: AmiOut
+    seats: SeatsOut | None = Field(description="null when the service runs without the AMI bridge")
+    calls: CallsOut | None
+    queue: QueueOut | None
+    voicemails: VoicemailsOut
+    callbacks: CallbacksOut
+    today: TodayOut | None = Field(description="today's live counters; null without the AMI bridge")
+
+
+def status_out(status: HallStatus) -> StatusOut:
+    seats, calls, queue, today = status.seats, status.calls, status.queue, status.today
+    return StatusOut(
+        generated_at=status.generated_at,
+        ami=AmiOut(connected=status.ami_connected, pbx_uptime_seconds=status.pbx_uptime_seconds),
+        seats=SeatsOut(total=seats.total, by_state=seats.by_state) if seats else None,
+        calls=CallsOut(in_progress=calls.in_progress, three_way=calls.three_way) if calls else None,
+        queue=QueueOut(waiting=queue.waiting, longest_wait_seconds=queue.longest_wait_seconds)
+        if queue else None,
+        voicemails=VoicemailsOut(by_state=status.voicemails_by_state),
+        callbacks=CallbacksOut(by_state=status.callbacks_by_state),
+        today=TodayOut(
+            day=today.day, received=today.received, answered=today.answered, abandoned=today.abandoned,
+            answer_rate=today.answer_rate, service_level=today.service_level,
+            service_level_seconds=today.service_level_seconds,
+            average_speed_of_answer_seconds=today.average_speed_of_answer_seconds,
+            talk_seconds=today.talk_seconds) if today else None,
+    )
+
+
+async def current_status(request: Request) -> HallStatus:
+    """The hall's summary for this app (shared with /metrics)."""
+    state = request.app.state
+    return await hall_status(state.config, getattr(state, "hall", None), state.ami_status,
+                             counts_cache(state))
+
+
+@router.get("/status", response_model=StatusOut, summary="The hall at a glance",
+            description="Role: monitor, operator or admin. Seats by state, calls in progress, callers "
+                        "waiting and the longest wait, voicemails and callbacks by state, today's "
+                        "figures. Store counts are at most 1 s old. No citizen numbers.")
+async def status(request: Request, _principal: ReaderDep) -> StatusOut:
+    return status_out(await current_status(request))

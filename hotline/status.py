@@ -1,0 +1,190 @@
+"""One summary of the hall for /api/status and /metrics: live parts from the Hall, counts from the store.
+
+The live parts (seats, calls, queue, today's counters) are read on the event loop, where the
+AMI monitor writes them, so a summary never sees a half-applied event. The store's counts
+(voicemails and callbacks by state, today's average speed of answer) come from
+`StoreCountsCache`: wall screens poll /api/status at up to 200 requests/s, so the counts are
+at most `STORE_COUNTS_TTL_S` (1 s) old and the database sees one GROUP BY per table per second
+at most, run in a worker thread, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time as monotonic_time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.config import HotlineConfig
+from seat_manager.state import SeatState
+from telephony.report_store import StoreCounts, store_counts
+
+if TYPE_CHECKING:
+    from telephony.hall import Hall
+
+STORE_COUNTS_TTL_S = 1.0
+CACHE_STATE_KEY = "status_store_counts"
+SEAT_STATES = tuple(state.value for state in SeatState)
+
+
+@dataclass(frozen=True, slots=True)
+class SeatsSummary:
+    total: int
+    by_state: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class CallsSummary:
+    in_progress: int
+    three_way: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSummary:
+    waiting: int
+    longest_wait_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class TodaySummary:
+    day: date
+    received: int
+    answered: int
+    abandoned: int
+    answer_rate: float | None
+    service_level: float | None
+    service_level_seconds: int
+    average_speed_of_answer_seconds: float | None
+    talk_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class HallStatus:
+    """The parts from the Hall are None when the service runs without the AMI bridge."""
+
+    generated_at: datetime
+    ami_connected: bool
+    pbx_uptime_seconds: float | None
+    seats: SeatsSummary | None
+    calls: CallsSummary | None
+    queue: QueueSummary | None
+    voicemails_by_state: dict[str, int]
+    callbacks_by_state: dict[str, int]
+    today: TodaySummary | None
+
+    @property
+    def bridge_running(self) -> bool:
+        return self.seats is not None
+
+
+class StoreCountsCache:
+    """The store's counts, refreshed at most once per TTL and one refresh at a time."""
+
+    def __init__(self, sessions: sessionmaker[Session], ttl: float = STORE_COUNTS_TTL_S,
+                 clock: Callable[[], float] = monotonic_time.monotonic) -> None:
+        self._sessions = sessions
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._value: StoreCounts | None = None
+        self._key: datetime | None = None
+        self._fetched = 0.0
+        self.refreshes = 0
+
+    def _fresh(self, today_start: datetime) -> StoreCounts | None:
+        if self._value is not None and self._key == today_start \
+                and self._clock() - self._fetched < self._ttl:
+            return self._value
+        return None
+
+    def _load(self, today_start: datetime) -> StoreCounts:
+        with self._sessions() as session:
+            return store_counts(session, today_start)
+
+    async def get(self, today_start: datetime) -> StoreCounts:
+        """Counts at most TTL old; `today_start` (local midnight) keys today's average."""
+        cached = self._fresh(today_start)
+        if cached is not None:
+            return cached
+        async with self._lock:
+            cached = self._fresh(today_start)  # another request refreshed while we waited
+            if cached is not None:
+                return cached
+            value = await asyncio.to_thread(self._load, today_start)
+            self._value, self._key, self._fetched = value, today_start, self._clock()
+            self.refreshes += 1
+            return value
+
+
+def counts_cache(state: Any) -> StoreCountsCache:
+    """The app's cache (made on first use and kept on app.state)."""
+    cache = getattr(state, CACHE_STATE_KEY, None)
+    if cache is None:
+        cache = StoreCountsCache(state.sessionmaker)
+        setattr(state, CACHE_STATE_KEY, cache)
+    return cache
+
+
+def _seats(hall: Hall) -> SeatsSummary:
+    by_state = dict.fromkeys(SEAT_STATES, 0)
+    seats = hall.board.seats()
+    for seat in seats:
+        by_state[seat.state.value] += 1
+    return SeatsSummary(total=len(seats), by_state=by_state)
+
+
+def _calls(hall: Hall) -> CallsSummary:
+    calls = hall.board.calls.calls()
+    return CallsSummary(in_progress=len(calls), three_way=sum(1 for c in calls if c.three_way))
+
+
+def _queue(hall: Hall, now: datetime) -> QueueSummary:
+    waiting = hall.board.calls.queue()
+    longest = max((c.waited(now).total_seconds() for c in waiting), default=None)
+    return QueueSummary(waiting=len(waiting),
+                        longest_wait_seconds=round(max(0.0, longest), 1) if longest is not None else None)
+
+
+def _today(hall: Hall, now: datetime, counts: StoreCounts, threshold: int) -> TodaySummary:
+    """Today's live counters; before the first event of a new day they are zero (read only:
+    rolling the counters over is the monitor's job)."""
+    figures = hall.stats.today(now)
+    if figures.day != now.date():
+        return TodaySummary(day=now.date(), received=0, answered=0, abandoned=0, answer_rate=None,
+                            service_level=None, service_level_seconds=threshold,
+                            average_speed_of_answer_seconds=counts.average_speed_of_answer_seconds,
+                            talk_seconds=0)
+    h = figures.hall
+    return TodaySummary(day=now.date(), received=h.received, answered=h.answered, abandoned=h.abandoned,
+                        answer_rate=h.answer_rate, service_level=h.service_level,
+                        service_level_seconds=figures.service_level_seconds,
+                        average_speed_of_answer_seconds=counts.average_speed_of_answer_seconds,
+                        talk_seconds=h.talk_seconds)
+
+
+def local_midnight(now: datetime) -> datetime:
+    return datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+
+
+async def hall_status(config: HotlineConfig, hall: Hall | None, ami_status: Any,
+                      cache: StoreCountsCache) -> HallStatus:
+    """The summary; call it on the event loop (where the Hall is written)."""
+    now = hall.now() if hall is not None else datetime.now(config.hall.tz)
+    counts = await cache.get(local_midnight(now))
+    if hall is not None:  # read the live parts after the await, all at one instant
+        now = hall.now()
+    return HallStatus(
+        generated_at=now,
+        ami_connected=bool(getattr(ami_status, "connected", False)),
+        pbx_uptime_seconds=getattr(ami_status, "pbx_uptime_seconds", None),
+        seats=_seats(hall) if hall is not None else None,
+        calls=_calls(hall) if hall is not None else None,
+        queue=_queue(hall, now) if hall is not None else None,
+        voicemails_by_state=counts.voicemails_by_state,
+        callbacks_by_state=counts.callbacks_by_state,
+        today=_today(hall, now, counts, config.queue.service_level_seconds) if hall is not None else None,
+    )
