@@ -16,6 +16,7 @@ from typing import Any
 
 from hotline.cli import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
 from hotline.cli.common import load_or_report
+from hotline.cli.simulate_cmd import register as register_simulate
 from hotline.sandbox import (
     SandboxError,
     SandboxPbx,
@@ -62,6 +63,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                  help="run one Asterisk CLI command in the demo PBX")
     cli.add_argument("cli_command", metavar="COMMAND", help="e.g. 'queue show'")
     cli.set_defaults(handler=_cli)
+
+    register_simulate(sandbox_sub, rendered)
 
 
 def _render_dir(args: argparse.Namespace) -> Path:

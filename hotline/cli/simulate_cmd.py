@@ -1,0 +1,107 @@
+"""`hotline sandbox simulate`: demo traffic against the sandbox PBX and a running `hotline serve`.
+
+Seat phones register and answer, citizens call by day, now and then an expert joins a call,
+and after-hours callers leave messages, so the wallboard comes alive. Runs until Ctrl-C /
+SIGTERM (or `--duration`); `--once` plays a fixed small scenario and exits 0 only if all of it
+happened. The engine is hotline/sandbox/simulate.py; the choices come from simulate_plan.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from hotline.cli import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
+from hotline.cli.common import load_or_report
+
+DEFAULT_SEATS = 12
+DEFAULT_RATE = 3.0
+DEFAULT_MAX_CALLS = 8
+DEFAULT_ONCE_CALLS = 3
+DEFAULT_ONCE_MESSAGES = 2
+MAX_MAX_CALLS = 20  # two cores: every line is a baresip process and two RTP streams
+UNSPECIFIED_BINDS = ("", "0.0.0.0", "::", "[::]")
+
+
+def register(sandbox_sub: argparse._SubParsersAction, rendered: argparse.ArgumentParser) -> None:
+    """Add `simulate` to `hotline sandbox`; `rendered` carries its --name and --out."""
+    sim = sandbox_sub.add_parser(
+        "simulate", parents=[rendered],
+        help="demo traffic: seat phones answer, citizens call, experts join, messages are left",
+        description="Register baresip seat phones, log them in (some paused) through the "
+                    "service's API, and place citizen calls: daytime calls, three-way calls "
+                    "with an expert, after-hours messages. Needs the sandbox PBX and "
+                    "`hotline serve --sandbox` running.")
+    sim.add_argument("--seats", type=int, default=DEFAULT_SEATS,
+                     help=f"seat phones to register, the first N 工号 (default {DEFAULT_SEATS})")
+    sim.add_argument("--rate", type=float, default=DEFAULT_RATE,
+                     help=f"citizen calls per minute on average (default {DEFAULT_RATE:g})")
+    sim.add_argument("--duration", type=float, default=None, metavar="SECONDS",
+                     help="stop after this long (default: run until Ctrl-C or SIGTERM)")
+    sim.add_argument("--once", action="store_true",
+                     help="a fixed small scenario (--calls daytime calls, the first with a "
+                          "three-way call, --messages after-hours messages), then a summary")
+    sim.add_argument("--calls", type=int, default=DEFAULT_ONCE_CALLS,
+                     help=f"daytime calls of --once (default {DEFAULT_ONCE_CALLS})")
+    sim.add_argument("--messages", type=int, default=DEFAULT_ONCE_MESSAGES,
+                     help=f"after-hours messages of --once (default {DEFAULT_ONCE_MESSAGES})")
+    sim.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable run")
+    sim.add_argument("--fast", action="store_true",
+                     help="short rings and conversations (seconds instead of minutes)")
+    sim.add_argument("--api", default=None, metavar="URL",
+                     help="the running service (default: http://[api] bind:port of the config)")
+    sim.add_argument("--max-calls", type=int, default=DEFAULT_MAX_CALLS,
+                     help=f"citizen phones at once (default {DEFAULT_MAX_CALLS})")
+    sim.add_argument("--wait-service", type=float, default=0.0, metavar="SECONDS",
+                     help="wait this long for the service to answer (default: fail at once)")
+    sim.add_argument("--work-dir", type=Path, default=None,
+                     help="keep the phones' files and logs here (default: a temporary "
+                          "directory, removed at the end)")
+    sim.set_defaults(handler=_simulate)
+
+
+def _refuse(message: str) -> int:
+    print(f"hotline sandbox simulate: {message}", file=sys.stderr)
+    return EXIT_REFUSED
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from hotline.cli.sandbox_cmds import RENDER_BASE
+    from hotline.sandbox import SandboxError, SandboxPbx, root_dir
+    from hotline.sandbox.simulate import SimulationOptions, once_complete, run_simulation
+
+    config = load_or_report(args)
+    if config is None:
+        return EXIT_REFUSED
+    problems = [
+        (not 1 <= args.seats <= len(config.seats), f"--seats must be 1..{len(config.seats)}"),
+        (args.rate <= 0, "--rate must be positive"),
+        (args.duration is not None and args.duration <= 0, "--duration must be positive"),
+        (args.calls < 0 or args.messages < 0, "--calls and --messages cannot be negative"),
+        (not 1 <= args.max_calls <= MAX_MAX_CALLS, f"--max-calls must be 1..{MAX_MAX_CALLS}"),
+        (args.once and args.calls + args.messages > args.max_calls,
+         "--once places all its calls together: --calls + --messages must not exceed --max-calls"),
+        (args.wait_service < 0, "--wait-service cannot be negative"),
+    ]
+    for bad, message in problems:
+        if bad:
+            return _refuse(message)
+    out_dir = (Path(args.out).resolve() if args.out is not None
+               else Path(args.config).resolve().parent / RENDER_BASE / args.name)
+    try:
+        pbx = SandboxPbx(args.name, out_dir, root=root_dir())
+    except SandboxError as exc:
+        return _refuse(str(exc))
+    bind = "127.0.0.1" if config.api.bind in UNSPECIFIED_BINDS else config.api.bind
+    options = SimulationOptions(
+        seats=args.seats, rate=args.rate, duration=args.duration, once=args.once,
+        once_calls=args.calls, once_messages=args.messages, seed=args.seed, fast=args.fast,
+        api_url=args.api or f"http://{bind}:{config.api.port}", max_calls=args.max_calls,
+        wait_service=args.wait_service,
+        work_dir=Path(args.work_dir).resolve() if args.work_dir else None)
+    summary = asyncio.run(run_simulation(config, pbx, options))
+    if args.once:
+        return EXIT_OK if once_complete(summary, options) else EXIT_FAILED
+    return EXIT_FAILED if summary.errors and summary.placed == 0 else EXIT_OK
