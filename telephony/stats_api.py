@@ -36,7 +36,7 @@ from telephony.reports import (
     SeatRow,
 )
 from voicemail.models import STATE_INVALID, STATE_NEEDS_REVIEW, STATE_NEW, STATE_VALID
-from voicemail.triage import _INVALID_ZH, _REVIEW_ZH  # the triage's own Chinese labels
+from voicemail.triage import INVALID_REASON_ZH, REVIEW_REASON_ZH
 from voicemail.triage_service import TRIAGE_FAILED
 
 router = APIRouter(tags=["stats"])
@@ -55,8 +55,8 @@ Table = Literal["days", "seats", "voicemail_reasons"]
 
 VERDICT_ZH = {STATE_VALID: "有效", STATE_INVALID: "无效", STATE_NEEDS_REVIEW: "待复核", STATE_NEW: "待分拣"}
 REASON_ZH: dict[str, str] = {
-    **{code.value: text for code, text in _INVALID_ZH.items()},
-    **{code.value: text for code, text in _REVIEW_ZH.items()},
+    **{code.value: text for code, text in INVALID_REASON_ZH.items()},
+    **{code.value: text for code, text in REVIEW_REASON_ZH.items()},
     TRIAGE_FAILED: "自动分拣多次失败",
     "spool": "录音文件异常（入库检查）",
     REASON_STAFF_OVERRIDE: "人工改判",

@@ -384,7 +384,7 @@ def _decide(reasons: Sequence[Reason], features: AudioFeatures | None, callback:
 
 # ---------------------------------------------------------------- the line for the morning staff
 
-_INVALID_ZH = {
+INVALID_REASON_ZH = {
     ReasonCode.SILENCE: "录音全程静音",
     ReasonCode.HANGUP_AT_BEEP: "提示音后即挂机",
     ReasonCode.TONES_ONLY: "只有按键音、传真音或忙音，没有人声",
@@ -397,7 +397,7 @@ _INVALID_ZH = {
 # Why a transcript is unusable, by the start of the reason's detail.
 _TRANSCRIPT_ZH = (("empty", "转写为空"), ("not Chinese", "识别模型不是中文"), ("only", "转写字数太少"),
                   ("low", "识别置信度低"))
-_REVIEW_ZH = {
+REVIEW_REASON_ZH = {
     ReasonCode.AUDIO_UNREADABLE: "录音文件无法分析",
     ReasonCode.LITTLE_SPEECH: "人声很少",
     ReasonCode.NO_TRANSCRIPT: "尚未转写",
@@ -410,7 +410,7 @@ _REVIEW_ZH = {
 
 
 def _review_zh(reason: Reason) -> str:
-    text = _REVIEW_ZH[reason.code]
+    text = REVIEW_REASON_ZH[reason.code]
     if reason.code == ReasonCode.TRANSCRIPT_UNUSABLE:
         why = next((zh for key, zh in _TRANSCRIPT_ZH if key in reason.detail), "")
         text += f"（{why}）" if why else ""
@@ -425,7 +425,7 @@ def explain_zh(decision: TriageDecision, features: AudioFeatures | None) -> str:
     by_code = {r.code: r.detail for r in decision.reasons}
     if decision.verdict == Verdict.INVALID:
         code = next(r.code for r in decision.reasons if r.code in INVALID_CODES)
-        line = f"无效：{_INVALID_ZH[code]}"
+        line = f"无效：{INVALID_REASON_ZH[code]}"
         if code in AUDIO_INVALID:
             line += f"（共 {features.duration_s:.1f} 秒）" if features else ""
         elif code == ReasonCode.TONES_ONLY:
@@ -440,7 +440,7 @@ def explain_zh(decision: TriageDecision, features: AudioFeatures | None) -> str:
             parts.append(f"【紧急：{by_code.get(ReasonCode.URGENT, '')}】")
         if decision.verdict == Verdict.NEEDS_REVIEW:
             review = [_review_zh(r) for r in decision.reasons if r.code in REVIEW_CODES]
-            overruled = [_INVALID_ZH[r.code] for r in decision.reasons if r.code in INVALID_CODES]
+            overruled = [INVALID_REASON_ZH[r.code] for r in decision.reasons if r.code in INVALID_CODES]
             parts.append("待人工复核：" + "；".join(dict.fromkeys(review))
                          + (f"（{'；'.join(overruled)}）" if overruled else "") + "，请收听录音")
         else:
