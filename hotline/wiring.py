@@ -11,6 +11,7 @@ from hotline.api.routes import status as status_routes
 from hotline.config import HotlineConfig
 from hotline.db import make_engine, make_session_factory
 from hotline.live import LiveFeed
+from hotline.web import mount_web
 from seat_manager.api import router as seats_router
 from telephony.api import router as calls_router
 from telephony.hall import Hall
@@ -65,7 +66,7 @@ def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
         components = [hall, ingest, triage, sweeper]
     app = create_app(config, ami_status=hall, extra_routers=ROUTERS, components=components,
                      engine=engine, live=live, live_announcements=LIVE_ANNOUNCEMENTS,
-                     root_routers=ROOT_ROUTERS)
+                     root_routers=ROOT_ROUTERS, pages=mount_web)
     if hall is not None:
         app.state.hall = hall
     return app

@@ -14,27 +14,27 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 10.0
 LOOPBACK = "127.0.0.1"
+GRACEFUL_SHUTDOWN_S = 1  # open event streams never end by themselves
 T = TypeVar("T")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
-
-
 class LiveServer:
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.port = free_port()
+        # Bound here, before the server starts, so no other process can take the port meanwhile.
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.socket.bind((LOOPBACK, 0))
+        self.port: int = self.socket.getsockname()[1]
         self.base_url = f"http://{LOOPBACK}:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host=LOOPBACK, port=self.port, log_config=None,
-                                                    access_log=False, timeout_graceful_shutdown=1))
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", ws="none",
+                                                    access_log=False,
+                                                    timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S))
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.Thread(target=self._run, name="live-server", daemon=True)
         self._error: BaseException | None = None
@@ -42,7 +42,7 @@ class LiveServer:
     def _run(self) -> None:
         self.loop = asyncio.new_event_loop()
         try:
-            self.loop.run_until_complete(self.server.serve())
+            self.loop.run_until_complete(self.server.serve(sockets=[self.socket]))
         except BaseException as exc:  # reported by start()/stop()
             self._error = exc
 
@@ -64,6 +64,7 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self._thread.join(STOP_TIMEOUT_S)
+        self.socket.close()
         if self._thread.is_alive():
             raise RuntimeError("uvicorn did not stop in time")
 

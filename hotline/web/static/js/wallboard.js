@@ -1,0 +1,239 @@
+// The wallboard: fifty seat tiles, callers waiting and today's figures, kept live by the event
+// stream. Events are applied as they arrive; on every (re)connect and on `resync` the full
+// picture is fetched again.
+
+import { get, openEventStream } from './api.js';
+import {
+  DASH, SEAT_STATES, SEAT_STATE_ZH, formatClock, formatCount, formatDuration, formatPercent,
+  formatSeconds, secondsSince,
+} from './format.js';
+import {
+  $, el, say, serverNow, setServerTime, setText, showConnection, startPage,
+} from './ui.js';
+
+const TICK_MS = 1000;
+const STATUS_MIN_INTERVAL_MS = 3000; // figures follow events, at most this often
+const STATUS_REFRESH_MS = 30000; // and at least this often (today's counters move with calls)
+
+const seats = new Map(); // seat_id -> SeatOut as the API shows it
+const tiles = new Map(); // seat_id -> {item, state, timer, note}
+const eventAppliedAt = new Map(); // seat_id -> performance.now() of the last `seat` event
+const queue = { waiting: null, oldestMs: null };
+
+// Problems: what failed to load, until it loads again ----------------------------------------
+
+const problems = new Map();
+
+function problem(source, what = null, error = null) {
+  if (what === null) problems.delete(source);
+  else if (!error || error.name !== 'AbortError') problems.set(source, `${what}：${error.message}`);
+  say([...problems.values()].join('；'), { error: problems.size > 0 });
+}
+
+// Tiles -------------------------------------------------------------------------------------
+
+function tileFor(seatId) {
+  let tile = tiles.get(seatId);
+  if (tile) return tile;
+  const state = el('span', { class: 'tile-state' });
+  const timer = el('span', { class: 'tile-timer', 'aria-label': '本状态持续时间' });
+  const note = el('span', { class: 'tile-note' });
+  const item = el('li', { class: 'tile', dataset: { seat: seatId } },
+    el('span', { class: 'tile-seat', text: seatId }), state, timer, note);
+  tile = { item, state, timer, note };
+  tiles.set(seatId, tile);
+  const list = $('#tiles');
+  const after = [...tiles.keys()].filter((id) => id > seatId && tiles.get(id).item.isConnected).sort()[0];
+  list.insertBefore(item, after ? tiles.get(after).item : null);
+  return tile;
+}
+
+function noteOf(seat) {
+  if (seat.state === 'paused') return seat.pause_reason || '';
+  if (seat.state === 'on_call' && seat.call && seat.call.three_way) return '三方通话';
+  if (seat.state === 'wrap_up' && seat.wrapup_until) {
+    const left = (Date.parse(seat.wrapup_until) - serverNow()) / 1000;
+    return left > 0 ? `还剩 ${Math.ceil(left)} 秒` : '';
+  }
+  if (seat.state === 'offline' && seat.registered === false) return '话机未注册';
+  return '';
+}
+
+function paintTile(seat) {
+  const tile = tileFor(seat.seat_id);
+  const name = SEAT_STATE_ZH[seat.state] || seat.state;
+  tile.item.dataset.state = seat.state;
+  tile.item.setAttribute('aria-label', `${seat.seat_id}号座席 ${name}`);
+  setText(tile.state, name);
+  setText(tile.note, noteOf(seat));
+  setText(tile.timer, formatDuration(secondsSince(seat.state_since, serverNow())));
+}
+
+function applySeat(seat) {
+  if (!seat || typeof seat.seat_id !== 'string') return;
+  seats.set(seat.seat_id, seat);
+  paintTile(seat);
+  paintLegend();
+}
+
+function paintLegend() {
+  const counts = Object.fromEntries(SEAT_STATES.map((state) => [state, 0]));
+  for (const seat of seats.values()) counts[seat.state] = (counts[seat.state] || 0) + 1;
+  $('#legend').replaceChildren(...SEAT_STATES.map((state) =>
+    el('li', { dataset: { state } }, `${SEAT_STATE_ZH[state]} ${counts[state]}`)));
+}
+
+async function loadSeats() {
+  const started = performance.now();
+  let list;
+  try {
+    list = await get('/api/seats');
+  } catch (error) {
+    problem('seats', '读取座席失败', error);
+    return;
+  }
+  problem('seats');
+  const listed = new Set();
+  for (const seat of list) {
+    listed.add(seat.seat_id);
+    // An event applied while this list was on its way is newer than the list.
+    if ((eventAppliedAt.get(seat.seat_id) || 0) > started) continue;
+    seats.set(seat.seat_id, seat);
+    paintTile(seat);
+  }
+  for (const [seatId, tile] of tiles) {
+    if (!listed.has(seatId)) {
+      tile.item.remove();
+      tiles.delete(seatId);
+      seats.delete(seatId);
+    }
+  }
+  paintLegend();
+}
+
+// Figures -----------------------------------------------------------------------------------
+
+function setQueue(waiting, oldestMs) {
+  queue.waiting = waiting;
+  queue.oldestMs = waiting ? oldestMs : null;
+  paintQueue();
+}
+
+function paintQueue() {
+  setText($('#fig-waiting'), formatCount(queue.waiting));
+  const longest = queue.oldestMs === null ? (queue.waiting === 0 ? 0 : null)
+    : (serverNow() - queue.oldestMs) / 1000;
+  setText($('#fig-longest'), longest === null ? DASH : formatDuration(longest));
+  $('#box-waiting').classList.toggle('alert', queue.waiting > 0);
+  $('#box-longest').classList.toggle('alert', queue.waiting > 0);
+}
+
+function applyQueueEvent(data) {
+  const waiting = Array.isArray(data.waiting) ? data.waiting : [];
+  const joined = waiting.map((caller) => Date.parse(caller.joined_at)).filter(Number.isFinite);
+  let oldest = joined.length ? Math.min(...joined) : null;
+  if (oldest === null && Number.isFinite(data.longest_wait_seconds)) {
+    oldest = serverNow() - data.longest_wait_seconds * 1000;
+  }
+  setQueue(waiting.length, oldest);
+}
+
+function paintStatus(status) {
+  if (status.generated_at) setServerTime(status.generated_at);
+  if (status.queue) {
+    const longest = status.queue.longest_wait_seconds;
+    setQueue(status.queue.waiting, Number.isFinite(longest) ? serverNow() - longest * 1000 : null);
+  }
+  setText($('#fig-calls'), formatCount(status.calls ? status.calls.in_progress : null));
+  const today = status.today || {};
+  setText($('#fig-received'), formatCount(today.received));
+  setText($('#fig-answered'), formatCount(today.answered));
+  setText($('#fig-abandoned'), formatCount(today.abandoned));
+  setText($('#fig-sl'), formatPercent(today.service_level));
+  setText($('#sl-label'), Number.isFinite(today.service_level_seconds)
+    ? `服务水平（${today.service_level_seconds} 秒）` : '服务水平');
+  setText($('#fig-asa'), formatSeconds(today.average_speed_of_answer_seconds));
+  const callbacks = status.callbacks && status.callbacks.by_state;
+  setText($('#fig-callbacks'), formatCount(callbacks ? callbacks.queued : null));
+}
+
+async function loadStatus() {
+  try {
+    paintStatus(await get('/api/status'));
+    problem('status');
+  } catch (error) {
+    problem('status', '读取话务数据失败', error);
+  }
+}
+
+function throttled(action, minIntervalMs) {
+  let last = 0;
+  let timer = null;
+  return () => {
+    if (timer !== null) return;
+    timer = setTimeout(() => {
+      timer = null;
+      last = Date.now();
+      action();
+    }, Math.max(0, last + minIntervalMs - Date.now()));
+  };
+}
+
+const refreshStatusSoon = throttled(loadStatus, STATUS_MIN_INTERVAL_MS);
+
+// Live --------------------------------------------------------------------------------------
+
+async function refetchAll() {
+  await Promise.all([loadSeats(), loadStatus()]);
+}
+
+function onEvent(kind, data) {
+  switch (kind) {
+    case 'seat':
+      eventAppliedAt.set(data.seat_id, performance.now());
+      applySeat(data);
+      refreshStatusSoon();
+      break;
+    case 'queue':
+      applyQueueEvent(data);
+      break;
+    case 'calls':
+      setText($('#fig-calls'), formatCount(data.in_progress));
+      refreshStatusSoon();
+      break;
+    case 'voicemails':
+    case 'callbacks':
+      refreshStatusSoon();
+      break;
+    default:
+      break;
+  }
+}
+
+function tick() {
+  const now = serverNow();
+  setText($('#clock'), formatClock(new Date(now)));
+  for (const seat of seats.values()) {
+    const tile = tiles.get(seat.seat_id);
+    if (!tile) continue;
+    setText(tile.timer, formatDuration(secondsSince(seat.state_since, now)));
+    if (seat.state === 'wrap_up') setText(tile.note, noteOf(seat));
+  }
+  paintQueue();
+}
+
+startPage(() => {
+  tick();
+  setInterval(tick, TICK_MS);
+  setInterval(loadStatus, STATUS_REFRESH_MS);
+  refetchAll();
+  openEventStream({
+    onEvent,
+    onConnect: (hello) => {
+      if (hello.server_time) setServerTime(hello.server_time);
+      refetchAll();
+    },
+    onResync: () => refetchAll(),
+    onStatus: showConnection,
+  });
+});
