@@ -25,6 +25,7 @@ KIND_CALLS = "calls"
 QUEUE_EVENTS = frozenset({"QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon"})
 CALL_EVENTS = frozenset({"Newchannel", "Hangup", "BridgeEnter", "BridgeLeave",
                          "ConfbridgeJoin", "ConfbridgeLeave"})
+CALLER_ID_EVENTS = frozenset({"NewCallerid", "NewConnectedLine"})
 WAIT_DECIMALS = 1
 
 
@@ -38,12 +39,30 @@ def waiting_list(hall: Hall, principal: Principal) -> list[WaitingOut]:
 
 
 class HallPublisher:
-    """Feeds the hall's changes to the live feed (a HallListener)."""
+    """Feeds the hall's changes to the live feed (a HallListener).
+
+    A seat is published when its state changes, and also when a call event changes what its
+    tile shows without changing its state (the call turning three-way, the caller's number
+    arriving): after such events the seats holding a call are compared with what was sent last.
+    """
 
     def __init__(self, hall: Hall, feed: LiveFeed) -> None:
         self.hall = hall
         self.feed = feed
         self._resyncs_seen = hall.monitor.resyncs
+        self._sent: dict[str, SeatView] = {}
+
+    def _send(self, view: SeatView) -> None:
+        self._sent[view.seat_id] = view
+        self.feed.publish(KIND_SEAT, view)
+
+    def _send_changed_calls(self) -> None:
+        for view in self.hall.board.seats():
+            last = self._sent.get(view.seat_id)
+            if view is last or (view.call is None and (last is None or last.call is None)):
+                continue
+            if view != last:
+                self._send(view)
 
     def __call__(self, event: Mapping[str, str] | None, changes: list[SeatChange],
                  now: datetime) -> None:
@@ -54,10 +73,12 @@ class HallPublisher:
         for change in changes:
             view = self.hall.board.seat(change.seat_id)
             if view is not None:
-                self.feed.publish(KIND_SEAT, view)
+                self._send(view)
         name = event.get("Event") if event is not None else None
         if name in QUEUE_EVENTS:
             self.feed.publish(KIND_QUEUE)
+        if name in CALL_EVENTS or name in CALLER_ID_EVENTS:
+            self._send_changed_calls()
         if name in CALL_EVENTS:
             self.feed.publish(KIND_CALLS)
 
