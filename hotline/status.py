@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.config import HotlineConfig
 from seat_manager.state import SeatState
 from telephony.report_store import StoreCounts, store_counts
+from telephony.threeway.service import is_expert_leg
 
 if TYPE_CHECKING:
     from telephony.hall import Hall
@@ -138,7 +139,8 @@ def _seats(hall: Hall) -> SeatsSummary:
 
 
 def _calls(hall: Hall) -> CallsSummary:
-    calls = hall.board.calls.calls()
+    """Citizens' calls: an expert's leg of a three-way call is part of the citizen's call."""
+    calls = [c for c in hall.board.calls.calls() if not is_expert_leg(c.linkedid)]
     return CallsSummary(in_progress=len(calls), three_way=sum(1 for c in calls if c.three_way))
 
 

@@ -38,6 +38,8 @@ TWO_PARTY = 2
 WHISPER_ALLOWANCE_S = 30
 """The Originate's own timeout is the ring time plus this: the expert's leg answers only after
 the whisper, and the ring time proper is enforced by the service (`machine.ring_timeout`)."""
+EXPERT_LEG_PREFIX = "tw"
+"""Uniqueid (and so Linkedid) prefix of the expert legs this service originates."""
 
 
 class ThreeWayError(Exception):
@@ -91,7 +93,7 @@ class ThreeWayService:
         number = next(self._ids)
         session_id = f"{self._epoch}{number:04d}"
         experts = [Party(Role.EXPERT, c.expert.name, PartyState.WAITING, target=c.target,
-                         uniqueid=f"tw{session_id}-{i}")
+                         uniqueid=f"{EXPERT_LEG_PREFIX}{session_id}-{i}")
                    for i, c in enumerate(candidates, start=1)]
         for party, candidate in zip(experts, candidates, strict=True):
             if not candidate.on_duty:
@@ -294,9 +296,15 @@ def _fingerprint(session: ThreeWaySession) -> tuple[object, ...]:
             *((p.state, p.reason, p.channel, p.uniqueid) for p in session.parties))
 
 
+def is_expert_leg(linkedid: str) -> bool:
+    """An expert's leg is originated with its own ids, so it shows up as a call of its own."""
+    return linkedid.startswith(EXPERT_LEG_PREFIX)
+
+
 def seat_of_principal(name: str) -> str:
     """An operator token is tied to its seat by its name: "07" or "seat:07" acts for seat 07."""
     return name.removeprefix("seat:")
 
 
-__all__ = ["SessionState", "ThreeWayError", "ThreeWayService", "seat_of_principal"]
+__all__ = ["EXPERT_LEG_PREFIX", "SessionState", "ThreeWayError", "ThreeWayService", "is_expert_leg",
+           "seat_of_principal"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,14 +13,20 @@ from typing import Any
 import httpx
 
 from hotline.config import HotlineConfig
+from hotline.db import make_engine, make_session_factory
 from hotline.phones import BaresipPhone
 from telephony.ami import AmiClient, AmiSettings
 from telephony.monitor import snapshot
+from tests.hall_pbx import HallPbx
+from voicemail.callbacks import service as callbacks
+from voicemail.models import STATE_VALID, Voicemail
 
 # A Wednesday morning in the hall's zone: the hall is open.
 OPEN_MOMENT = "2026-11-25T10:00:00"
 SETTLE_TIMEOUT_S = 8.0
 POLL_S = 0.05
+OUTSIDE_HOST = "127.0.0.2"  # where a test's [trunk] points: only the outside line's packets match it
+TRUNK_QUALIFY_TIMEOUT_S = 5.0
 
 
 def epoch_of(config: HotlineConfig, text: str) -> int:
@@ -99,6 +106,56 @@ def seat_phone(config: HotlineConfig, seat_id: str, work_dir: Path, **options: A
     assert seat is not None
     return BaresipPhone(f"seat{seat_id}", server_host=config.sip.bind, server_port=config.sip.port,
                         username=seat.extension, password=seat.password, work_dir=work_dir, **options)
+
+
+def expert_phone(config: HotlineConfig, extension: str, work_dir: Path, **options: Any) -> BaresipPhone:
+    """The desk phone of the expert with this extension (a three-way call rings it)."""
+    expert = next((e for e in config.experts if e.extension == extension), None)
+    assert expert is not None, f"no expert with extension {extension}"
+    return BaresipPhone(f"expert{extension}", server_host=config.sip.bind, server_port=config.sip.port,
+                        username=extension, password=expert.password, work_dir=work_dir, **options)
+
+
+def outside_line(config: HotlineConfig, number: str, work: Path, *, auto_answer: bool) -> BaresipPhone:
+    """The citizen's phone behind the trunk: listens on the trunk's address and port, never registers.
+
+    The dialled number is the phone's SIP user, so baresip takes calls to `number`."""
+    trunk = config.trunk
+    assert trunk is not None, "the PBX was started without [trunk]"
+    return BaresipPhone("outside", server_host=trunk.host, server_port=trunk.port,
+                        username=number, password="", work_dir=work / "phones",
+                        listen_host=trunk.host, sip_port=trunk.port, register=False,
+                        auto_answer=auto_answer)
+
+
+async def trunk_reachable(pbx: HallPbx) -> None:
+    """Asterisk qualifies the trunk's static contact; make it look again now that the line is up."""
+    async def available() -> bool:
+        await asyncio.to_thread(pbx.cli, "pjsip qualify hotline-trunk")
+        await asyncio.sleep(0.1)
+        contacts = await asyncio.to_thread(pbx.cli, "pjsip show contacts")
+        return any("hotline-trunk" in line and "Avail" in line for line in contacts.splitlines())
+
+    await wait_for(available, TRUNK_QUALIFY_TIMEOUT_S, "the trunk's contact to be reachable")
+
+
+def enqueue_callback_row(database_url: str, number: str, tag: str) -> int:
+    """A valid voicemail from `number` and its urgent callback, written through the service functions."""
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            voicemail = Voicemail(recording_id=f"live-{tag}-{secrets.token_hex(4)}", caller_num=number,
+                                  state=STATE_VALID, archive_name=f"{tag}.wav",
+                                  review_reasons=[{"code": "speech", "message": "speech found"}])
+            session.add(voicemail)
+            session.flush()
+            row = callbacks.enqueue_callback(session, voicemail.id, priority="urgent",
+                                             department="供水集团", number=number,
+                                             transcript="家里停水三天了")
+            session.commit()
+            return row.id
+    finally:
+        engine.dispose()
 
 
 async def asterisk_picture(client: AmiClient, config: HotlineConfig) -> dict[str, dict[str, Any]]:

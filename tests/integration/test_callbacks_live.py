@@ -28,14 +28,20 @@ from hotline.db.audit import AuditEntry
 from hotline.phones import BaresipPhone
 from hotline.phones.baresip import free_port
 from tests.hall_pbx import HallPbx, instance_name, start_hall_pbx
-from tests.integration.harness import Api, seat_phone, wait_for
+from tests.integration.harness import (
+    OUTSIDE_HOST,
+    Api,
+    enqueue_callback_row,
+    outside_line,
+    seat_phone,
+    trunk_reachable,
+    wait_for,
+)
 from tests.service_process import ServiceProcess
 from voicemail.callbacks import service as callbacks
-from voicemail.models import STATE_VALID, Voicemail
 
 pytestmark = pytest.mark.pbx
 
-OUTSIDE_HOST = "127.0.0.2"  # the trunk's address: only the outside line's packets match it
 CITIZEN = "13800138000"  # the dialled number is the outside phone's SIP user, so baresip takes it
 SEAT = "01"
 STAFF = "staff-a"
@@ -43,7 +49,6 @@ OTHER_STAFF = "staff-b"
 RETRY_MINUTES = 5
 MAX_ATTEMPTS = 2
 CALL_TIMEOUT_S = 15.0
-TRUNK_QUALIFY_TIMEOUT_S = 5.0
 
 
 @dataclass
@@ -104,40 +109,6 @@ async def seat(env: Env, tmp_path: Path) -> AsyncIterator[BaresipPhone]:
     env.pbx.reset()
 
 
-def outside_line(env: Env, work: Path, *, auto_answer: bool) -> BaresipPhone:
-    """The citizen's phone behind the trunk: listens on 127.0.0.2 at the trunk port, never registers."""
-    return BaresipPhone("outside", server_host=OUTSIDE_HOST, server_port=env.trunk_port,
-                        username=CITIZEN, password="", work_dir=work / "phones",
-                        listen_host=OUTSIDE_HOST, sip_port=env.trunk_port, register=False,
-                        auto_answer=auto_answer)
-
-
-async def trunk_reachable(env: Env) -> None:
-    """Asterisk qualifies the trunk's static contact; make it look again now that the line is up."""
-    async def available() -> bool:
-        await asyncio.to_thread(env.pbx.cli, "pjsip qualify hotline-trunk")
-        await asyncio.sleep(0.1)
-        contacts = await asyncio.to_thread(env.pbx.cli, "pjsip show contacts")
-        return any("hotline-trunk" in line and "Avail" in line for line in contacts.splitlines())
-
-    await wait_for(available, TRUNK_QUALIFY_TIMEOUT_S, "the trunk's contact to be reachable")
-
-
-def enqueue(env: Env, tag: str) -> int:
-    """A valid voicemail and its callback, written through the service functions."""
-    with env.session() as session:
-        voicemail = Voicemail(recording_id=f"live-{tag}-{secrets.token_hex(4)}", caller_num=CITIZEN,
-                              state=STATE_VALID, archive_name=f"{tag}.wav",
-                              review_reasons=[{"code": "speech", "message": "speech found"}])
-        session.add(voicemail)
-        session.flush()
-        row = callbacks.enqueue_callback(session, voicemail.id, priority="urgent",
-                                         department="供水集团", number=CITIZEN,
-                                         transcript="家里停水三天了")
-        session.commit()
-        return row.id
-
-
 def audit_actions(env: Env, callback_id: int) -> list[tuple[str, str]]:
     with env.session() as session:
         entries = session.scalars(select(AuditEntry).where(AuditEntry.target == f"callback:{callback_id}")
@@ -162,9 +133,9 @@ def parse(stamp: str) -> datetime:
 
 
 async def test_claim_dial_reach_and_record(env: Env, seat: BaresipPhone, tmp_path: Path) -> None:
-    callback_id = enqueue(env, "reached")
-    async with outside_line(env, tmp_path, auto_answer=True) as citizen:
-        await trunk_reachable(env)
+    callback_id = enqueue_callback_row(env.pbx.config.database.url, CITIZEN, "reached")
+    async with outside_line(env.pbx.config, CITIZEN, tmp_path, auto_answer=True) as citizen:
+        await trunk_reachable(env.pbx)
         claimed = await post_ok(env.api, "/api/callbacks/claim-next")
         assert claimed["id"] == callback_id and claimed["claimed_by"] == STAFF
         await dial(env, callback_id)
@@ -208,9 +179,9 @@ async def test_claim_dial_reach_and_record(env: Env, seat: BaresipPhone, tmp_pat
 
 async def test_no_answer_is_retried_then_closed_unreachable(
         env: Env, seat: BaresipPhone, tmp_path: Path) -> None:
-    callback_id = enqueue(env, "unanswered")
-    async with outside_line(env, tmp_path, auto_answer=False) as citizen:
-        await trunk_reachable(env)
+    callback_id = enqueue_callback_row(env.pbx.config.database.url, CITIZEN, "unanswered")
+    async with outside_line(env.pbx.config, CITIZEN, tmp_path, auto_answer=False) as citizen:
+        await trunk_reachable(env.pbx)
 
         # Attempt 1: the citizen's phone rings, nobody answers; the staff member gives up.
         await post_ok(env.api, f"/api/callbacks/{callback_id}/claim")
