@@ -6,7 +6,7 @@ from collections.abc import Awaitable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Path
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -23,17 +23,28 @@ from telephony.hall import Hall
 
 router = APIRouter(prefix="/seats", tags=["seats"])
 
+# The error statuses each route may answer (the body is always the API's error shape).
+BRIDGE_DOWN = {503: {"description": "The AMI bridge is not running (bridge_not_running)"}}
+NO_SEAT = {404: {"description": "No seat with this 工号 in hotline.conf (seat_not_found)"}}
+ACTION_REFUSED = {
+    409: {"description": "The seat is not in a state that allows this (already_logged_in, "
+                         "not_logged_in, not_paused), or Asterisk refused the action (pbx_refused)"},
+    503: {"description": "The AMI bridge is not running (bridge_not_running), or the PBX is "
+                         "unreachable or did not answer (pbx_unreachable, pbx_timeout)"},
+}
+SEAT_ID_EXAMPLES = ["07"]
+
 
 class SeatCallOut(BaseModel):
     citizen_number: str | None = Field(description="masked for the monitor role",
                                        examples=["139****5678"])
-    citizen_name: str | None
-    linkedid: str | None
-    queue: str | None
-    started_at: datetime | None
-    queue_wait_seconds: int | None
-    three_way: bool
-    ended_at: datetime | None
+    citizen_name: str | None = Field(examples=["张女士"])
+    linkedid: str | None = Field(examples=["1764291600.42"])
+    queue: str | None = Field(examples=["hotline"])
+    started_at: datetime | None = Field(examples=["2026-11-28T09:15:02+08:00"])
+    queue_wait_seconds: int | None = Field(examples=[12])
+    three_way: bool = Field(examples=[False])
+    ended_at: datetime | None = Field(examples=[None])
 
 
 class SeatOut(BaseModel):
@@ -41,14 +52,14 @@ class SeatOut(BaseModel):
     extension: str = Field(examples=["1007"])
     state: str = Field(examples=["available"], description="offline, logged_out, available, ringing, "
                                                             "on_call, wrap_up or paused")
-    state_since: datetime | None
-    registered: bool | None
-    logged_in: bool
-    paused: bool
-    pause_reason: str | None
-    paused_since: datetime | None
-    device_state: str | None
-    wrapup_until: datetime | None
+    state_since: datetime | None = Field(examples=["2026-11-28T09:15:14+08:00"])
+    registered: bool | None = Field(examples=[True])
+    logged_in: bool = Field(examples=[True])
+    paused: bool = Field(examples=[False])
+    pause_reason: str | None = Field(examples=[None])
+    paused_since: datetime | None = Field(examples=[None])
+    device_state: str | None = Field(examples=["INUSE"])
+    wrapup_until: datetime | None = Field(examples=[None])
     call: SeatCallOut | None
 
 
@@ -56,7 +67,7 @@ class SeatActionOut(BaseModel):
     seat: SeatOut
     pbx_message: str | None = Field(description="what Asterisk answered",
                                     examples=["Added interface to queue"])
-    confirmed: bool = Field(description="the queue's own event reached the bridge")
+    confirmed: bool = Field(description="the queue's own event reached the bridge", examples=[True])
 
 
 class PauseIn(BaseModel):
@@ -85,21 +96,24 @@ def _refused(error: SeatError) -> HTTPException:
     return HTTPException(error.status, detail={"code": error.code, "message": error.message})
 
 
+# Routes name the principal before the hall: who may ask is answered (401/403) before whether
+# the bridge runs (503), so an anonymous caller learns nothing about the service.
 HallDep = Annotated[Hall, Depends(get_hall)]
 Reader = Annotated[Principal, Depends(require_role(*READERS))]
 Operator = Annotated[Principal, Depends(require_role(*OPERATORS))]
 SessionDep = Annotated[Session, Depends(get_session)]
+SeatId = Annotated[str, Path(description="the seat's 工号", examples=SEAT_ID_EXAMPLES)]
 
 
 @router.get("", response_model=list[SeatOut], summary="All seats, live",
-            description="Role: monitor, operator or admin.")
-def list_seats(hall: HallDep, principal: Reader) -> list[SeatOut]:
+            description="Role: monitor, operator or admin.", responses=BRIDGE_DOWN)
+def list_seats(principal: Reader, hall: HallDep) -> list[SeatOut]:
     return [seat_out(view, principal) for view in hall.board.seats()]
 
 
 @router.get("/{seat_id}", response_model=SeatOut, summary="One seat, live",
-            description="Role: monitor, operator or admin.")
-def show_seat(seat_id: str, hall: HallDep, principal: Reader) -> SeatOut:
+            description="Role: monitor, operator or admin.", responses={**NO_SEAT, **BRIDGE_DOWN})
+def show_seat(seat_id: SeatId, principal: Reader, hall: HallDep) -> SeatOut:
     view = hall.board.seat(seat_id)
     if view is None:
         raise HTTPException(404, detail={"code": "seat_not_found",
@@ -121,26 +135,30 @@ async def _act(action: str, seat_id: str, hall: Hall, principal: Principal, sess
 
 
 @router.post("/{seat_id}/login", response_model=SeatActionOut, summary="Log the seat in to the queue",
-             description="Role: operator or admin. QueueAdd; 409 when already logged in.")
-async def login(seat_id: str, hall: HallDep, principal: Operator, session: SessionDep) -> SeatActionOut:
+             description="Role: operator or admin. QueueAdd; 409 when already logged in.",
+             responses={**NO_SEAT, **ACTION_REFUSED})
+async def login(seat_id: SeatId, principal: Operator, hall: HallDep, session: SessionDep) -> SeatActionOut:
     return await _act("login", seat_id, hall, principal, session, hall.seats.login(seat_id))
 
 
 @router.post("/{seat_id}/logout", response_model=SeatActionOut, summary="Log the seat out",
-             description="Role: operator or admin. QueueRemove.")
-async def logout(seat_id: str, hall: HallDep, principal: Operator, session: SessionDep) -> SeatActionOut:
+             description="Role: operator or admin. QueueRemove.",
+             responses={**NO_SEAT, **ACTION_REFUSED})
+async def logout(seat_id: SeatId, principal: Operator, hall: HallDep, session: SessionDep) -> SeatActionOut:
     return await _act("logout", seat_id, hall, principal, session, hall.seats.logout(seat_id))
 
 
 @router.post("/{seat_id}/pause", response_model=SeatActionOut, summary="Pause with a reason",
-             description="Role: operator or admin. QueuePause with the reason.")
-async def pause(seat_id: str, body: PauseIn, hall: HallDep, principal: Operator,
+             description="Role: operator or admin. QueuePause with the reason.",
+             responses={**NO_SEAT, **ACTION_REFUSED})
+async def pause(seat_id: SeatId, body: PauseIn, principal: Operator, hall: HallDep,
                 session: SessionDep) -> SeatActionOut:
     return await _act("pause", seat_id, hall, principal, session,
                       hall.seats.pause(seat_id, body.reason), {"reason": body.reason})
 
 
 @router.post("/{seat_id}/resume", response_model=SeatActionOut, summary="End the pause",
-             description="Role: operator or admin. QueuePause Paused=false.")
-async def resume(seat_id: str, hall: HallDep, principal: Operator, session: SessionDep) -> SeatActionOut:
+             description="Role: operator or admin. QueuePause Paused=false.",
+             responses={**NO_SEAT, **ACTION_REFUSED})
+async def resume(seat_id: SeatId, principal: Operator, hall: HallDep, session: SessionDep) -> SeatActionOut:
     return await _act("resume", seat_id, hall, principal, session, hall.seats.resume(seat_id))

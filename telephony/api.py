@@ -17,32 +17,35 @@ from telephony.hall import Hall
 
 router = APIRouter(tags=["calls"])
 Reader = Annotated[Principal, Depends(require_role(*READERS))]
+# Routes name the principal before the hall: 401/403 come before 503 bridge_not_running.
 HallDep = Annotated[Hall, Depends(get_hall)]
+# The error status these routes may answer besides 401/403 (the body is the API's error shape).
+BRIDGE_DOWN = {503: {"description": "The AMI bridge is not running (bridge_not_running)"}}
 
 
 class ChannelOut(BaseModel):
     name: str = Field(examples=["PJSIP/1001-0000002a"])
-    state: str | None
-    caller_number: str | None
-    bridge_id: str | None
-    conference: str | None
+    state: str | None = Field(examples=["Up"])
+    caller_number: str | None = Field(examples=["1007"])
+    bridge_id: str | None = Field(examples=["6c3f5a2e-4b1d-4e0a-9f7c-2d8e1b0a9c11"])
+    conference: str | None = Field(examples=[None])
 
 
 class CallOut(BaseModel):
-    linkedid: str
-    citizen_number: str | None = Field(description="masked for the monitor role")
-    started_at: datetime
-    bridged_at: datetime | None
-    three_way: bool
+    linkedid: str = Field(examples=["1764291600.42"])
+    citizen_number: str | None = Field(description="masked for the monitor role", examples=["139****5678"])
+    started_at: datetime = Field(examples=["2026-11-28T09:15:02+08:00"])
+    bridged_at: datetime | None = Field(examples=["2026-11-28T09:15:14+08:00"])
+    three_way: bool = Field(examples=[False])
     channels: list[ChannelOut]
 
 
 class BridgeOut(BaseModel):
-    bridge_id: str
-    technology: str | None
-    party_count: int
-    conference: str | None
-    channels: list[str]
+    bridge_id: str = Field(examples=["6c3f5a2e-4b1d-4e0a-9f7c-2d8e1b0a9c11"])
+    technology: str | None = Field(examples=["simple_bridge"])
+    party_count: int = Field(examples=[2])
+    conference: str | None = Field(examples=[None])
+    channels: list[str] = Field(examples=[["PJSIP/hotline-trunk-00000029", "PJSIP/1007-0000002a"]])
 
 
 class CallsOut(BaseModel):
@@ -51,40 +54,41 @@ class CallsOut(BaseModel):
 
 
 class WaitingOut(BaseModel):
-    queue: str
-    position: int
-    caller_number: str | None = Field(description="masked for the monitor role")
-    joined_at: datetime
-    waiting_seconds: float
+    queue: str = Field(examples=["hotline"])
+    position: int = Field(examples=[1])
+    caller_number: str | None = Field(description="masked for the monitor role", examples=["138****8000"])
+    joined_at: datetime = Field(examples=["2026-11-28T09:16:40+08:00"])
+    waiting_seconds: float = Field(examples=[23.4])
 
 
 class SeatFiguresOut(BaseModel):
-    seat_id: str
-    offered: int
-    answered: int
-    missed: int
-    talk_seconds: int
-    pause_seconds: float
+    seat_id: str = Field(examples=["07"])
+    offered: int = Field(examples=[31])
+    answered: int = Field(examples=[29])
+    missed: int = Field(examples=[2])
+    talk_seconds: int = Field(examples=[5820])
+    pause_seconds: float = Field(examples=[1800.0])
 
 
 class HallFiguresOut(BaseModel):
-    day: date | None
-    service_level_seconds: int
-    received: int
-    answered: int
-    abandoned: int
-    answered_within_service_level: int
-    talk_seconds: int
+    day: date | None = Field(examples=["2026-11-28"])
+    service_level_seconds: int = Field(examples=[20])
+    received: int = Field(examples=[412])
+    answered: int = Field(examples=[389])
+    abandoned: int = Field(examples=[23])
+    answered_within_service_level: int = Field(examples=[351])
+    talk_seconds: int = Field(examples=[98640])
     seats: list[SeatFiguresOut]
 
 
 @router.get("/calls", response_model=CallsOut, summary="Calls in progress",
-            description="Role: monitor, operator or admin. Channels grouped by Linkedid, and bridges.")
-def calls(hall: HallDep, principal: Reader) -> CallsOut:
+            description="Role: monitor, operator or admin. Channels grouped by Linkedid, and bridges.",
+            responses=BRIDGE_DOWN)
+def calls(principal: Reader, hall: HallDep) -> CallsOut:
     book = hall.board.calls
     out: list[CallOut] = []
     for call in book.calls():
-        channels = [book.channel(uid) for uid in call.channels]
+        channels = [book.channel_by_name(name) for name in call.channels]  # CallView lists names
         out.append(CallOut(
             linkedid=call.linkedid, citizen_number=phone_for(principal, call.citizen_number),
             started_at=call.started_at, bridged_at=call.bridged_at, three_way=call.three_way,
@@ -98,8 +102,9 @@ def calls(hall: HallDep, principal: Reader) -> CallsOut:
 
 
 @router.get("/queue", response_model=list[WaitingOut], summary="Callers waiting",
-            description="Role: monitor, operator or admin. In queue order, with how long each waits.")
-def queue(hall: HallDep, principal: Reader) -> list[WaitingOut]:
+            description="Role: monitor, operator or admin. In queue order, with how long each waits.",
+            responses=BRIDGE_DOWN)
+def queue(principal: Reader, hall: HallDep) -> list[WaitingOut]:
     now = hall.now()
     return [WaitingOut(queue=c.queue, position=c.position,
                        caller_number=phone_for(principal, c.caller_number), joined_at=c.joined_at,
@@ -108,8 +113,9 @@ def queue(hall: HallDep, principal: Reader) -> list[WaitingOut]:
 
 
 @router.get("/stats/today", response_model=HallFiguresOut, summary="Today's figures",
-            description="Role: monitor, operator or admin. Counters since local midnight.")
-def today(hall: HallDep, _principal: Reader) -> HallFiguresOut:
+            description="Role: monitor, operator or admin. Counters since local midnight.",
+            responses=BRIDGE_DOWN)
+def today(_principal: Reader, hall: HallDep) -> HallFiguresOut:
     figures = hall.stats.today(hall.now())
     h = figures.hall
     return HallFiguresOut(

@@ -92,7 +92,7 @@ class TotalsOut(CallFiguresOut):
 
 
 class DayOut(CallFiguresOut):
-    day: date
+    day: date = Field(examples=["2026-11-27"])
     voicemails: int = Field(examples=[14])
     voicemails_valid: int = Field(examples=[9])
     voicemails_invalid: int = Field(examples=[4])
@@ -136,11 +136,11 @@ class CallbackStatsOut(BaseModel):
 class StatsOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
-    from_: date = Field(alias="from")
-    to: date
+    from_: date = Field(alias="from", examples=["2026-11-01"])
+    to: date = Field(examples=["2026-11-27"])
     timezone: str = Field(examples=["Asia/Shanghai"])
     service_level_seconds: int = Field(examples=[15])
-    generated_at: datetime
+    generated_at: datetime = Field(examples=["2026-11-28T10:15:00+08:00"])
     totals: TotalsOut
     days: list[DayOut]
     seats: list[SeatStatsOut]

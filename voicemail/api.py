@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -22,37 +22,57 @@ from voicemail.override import REASON_MAX, OverrideError, override_verdict
 
 PAGE_DEFAULT = 50
 PAGE_MAX = 500
+ID_MAX = 2**31 - 1
+"""Ids are INTEGER columns (32-bit on PostgreSQL); a larger number names no row, and SQLite
+could not even bind it, so it is refused as invalid input rather than crashing the lookup."""
+OFFSET_MAX = ID_MAX
+EXAMPLE_ID = 1
+
+# The error statuses each route may answer besides 401/403/422 (the body is the API's error shape).
+NOT_FOUND = {404: {"description": "No voicemail with this id (voicemail_not_found)"}}
+AUDIO_ERRORS = {
+    404: {"description": "No voicemail with this id (voicemail_not_found), or it has no "
+                         "recording (no_audio)"},
+    410: {"description": "The register names a recording that is missing from the archive "
+                         "(audio_missing)"},
+}
+OVERRIDE_ERRORS = {**NOT_FOUND, 409: {"description": "A valid verdict needs a number to call back "
+                                                     "(no_callback_number)"}}
+
+RowId = Annotated[int, Path(ge=1, le=ID_MAX, description="the row's id", examples=[EXAMPLE_ID])]
 
 router = APIRouter(prefix="/voicemails", tags=["voicemail"])
 
 
 class VoicemailOut(BaseModel):
-    id: int
-    recording_id: str
+    id: int = Field(examples=[EXAMPLE_ID])
+    recording_id: str = Field(examples=["1764288000.17"])
     state: str = Field(examples=["new"])
     route: str | None = Field(examples=["after_hours"])
     caller_num: str | None = Field(description="masked (138****8000) for the monitor role",
                                    examples=["138****8000"])
-    caller_withheld: bool
-    caller_name: str | None
-    call_time: datetime | None
-    duration_s: float
-    review_reasons: list[dict[str, Any]]
-    registered_at: datetime
-    has_audio: bool
-    triage_reasons: list[dict[str, Any]] | None = None
-    explanation_zh: str | None = None
-    department: str | None = None
-    priority: str | None = None
-    duplicate_of: int | None = None
-    triaged_at: datetime | None = None
-    override_by: str | None = None
-    override_reason: str | None = None
-    override_at: datetime | None = None
+    caller_withheld: bool = Field(examples=[False])
+    caller_name: str | None = Field(examples=[None])
+    call_time: datetime | None = Field(examples=["2026-11-27T23:12:40+08:00"])
+    duration_s: float = Field(examples=[38.5])
+    review_reasons: list[dict[str, Any]] = Field(examples=[[]])
+    registered_at: datetime = Field(examples=["2026-11-27T23:13:20+08:00"])
+    has_audio: bool = Field(examples=[True])
+    triage_reasons: list[dict[str, Any]] | None = Field(
+        None, examples=[[{"code": "speech", "detail": "31.2 s of speech"},
+                         {"code": "department", "detail": "供水集团"}]])
+    explanation_zh: str | None = Field(None, examples=["有效：人声 31 秒；建议转办供水集团"])
+    department: str | None = Field(None, examples=["供水集团"])
+    priority: str | None = Field(None, examples=["normal"])
+    duplicate_of: int | None = Field(None, examples=[None])
+    triaged_at: datetime | None = Field(None, examples=["2026-11-28T07:30:05+08:00"])
+    override_by: str | None = Field(None, examples=[None])
+    override_reason: str | None = Field(None, examples=[None])
+    override_at: datetime | None = Field(None, examples=[None])
 
 
 class VoicemailPage(BaseModel):
-    total: int
+    total: int = Field(examples=[1])
     items: list[VoicemailOut]
 
 
@@ -79,9 +99,10 @@ def _not_found(voicemail_id: int) -> HTTPException:
 def list_voicemails(
     principal: Annotated[Principal, Depends(require_role(*READERS))],
     session: Annotated[Session, Depends(get_session)],
-    state: Annotated[str | None, Query(description="one of " + ", ".join(STATES))] = None,
+    state: Annotated[str | None, Query(description="one of " + ", ".join(STATES),
+                                       json_schema_extra={"enum": list(STATES)})] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
 ) -> VoicemailPage:
     if state is not None and state not in STATES:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail={
@@ -97,9 +118,9 @@ def list_voicemails(
 
 
 @router.get("/{voicemail_id}", response_model=VoicemailOut, summary="Show one voicemail",
-            description="Role: monitor, operator or admin.")
+            description="Role: monitor, operator or admin.", responses=NOT_FOUND)
 def show_voicemail(
-    voicemail_id: int,
+    voicemail_id: RowId,
     principal: Annotated[Principal, Depends(require_role(*READERS))],
     session: Annotated[Session, Depends(get_session)],
 ) -> VoicemailOut:
@@ -113,9 +134,9 @@ def show_voicemail(
             description="Role: operator or admin. The file is looked up from the register, "
                         "never from a path in the request.",
             response_class=FileResponse,
-            responses={200: {"content": {"audio/wav": {}}}})
+            responses={200: {"content": {"audio/wav": {}}}, **AUDIO_ERRORS})
 def voicemail_audio(
-    voicemail_id: int,
+    voicemail_id: RowId,
     request: Request,
     _principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
     session: Annotated[Session, Depends(get_session)],
@@ -142,8 +163,8 @@ class OverrideIn(BaseModel):
 
 class OverrideOut(BaseModel):
     voicemail: VoicemailOut
-    previous_state: str
-    callback_id: int | None
+    previous_state: str = Field(examples=["needs_review"])
+    callback_id: int | None = Field(examples=[3])
 
 
 OVERRIDE_STATUS = {"voicemail_not_found": status.HTTP_404_NOT_FOUND,
@@ -152,9 +173,10 @@ OVERRIDE_STATUS = {"voicemail_not_found": status.HTTP_404_NOT_FOUND,
 
 @router.post("/{voicemail_id}/override", response_model=OverrideOut, summary="Overrule triage",
              description="Role: operator or admin. Who and why are kept and audited; a message "
-                         "made valid enters the callback queue (once).")
+                         "made valid enters the callback queue (once).",
+             responses=OVERRIDE_ERRORS)
 def override_voicemail(
-    voicemail_id: int,
+    voicemail_id: RowId,
     body: OverrideIn,
     principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
     session: Annotated[Session, Depends(get_session)],

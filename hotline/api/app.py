@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from hotline.api.ami_status import AmiStatus, NotStartedAmiStatus
-from hotline.api.errors import ERROR_RESPONSES, install_error_handlers
+from hotline.api.errors import ERROR_RESPONSES, document_error_bodies, install_error_handlers
 from hotline.api.lifespan import Component, make_lifespan
 from hotline.api.live_mutations import Announcement, LiveMutationMiddleware
 from hotline.api.routes import events, health, me
@@ -65,6 +65,7 @@ def _document_roles(app: FastAPI) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = generate()
+        document_error_bodies(schema)
         for route in route_table(app):
             if not route.is_api or route.roles is None:
                 continue

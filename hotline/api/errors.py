@@ -147,3 +147,25 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorResponse, "description": "The token's role may not do this"},
     422: {"model": ErrorResponse, "description": "Invalid request"},
 }
+
+
+ERROR_SCHEMA_REF = f"#/components/schemas/{ErrorResponse.__name__}"
+BAD_BODY_RESPONSE = "The request body could not be read as JSON (bad_request)"
+
+
+def document_error_bodies(schema: dict[str, Any]) -> None:
+    """Routes name the error statuses they may answer; the body of every one is ErrorResponse.
+
+    Also documents 400, which FastAPI answers for a body it cannot decode (not UTF-8), on every
+    operation that takes a body.
+    """
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            if "requestBody" in operation:
+                responses.setdefault("400", {"description": BAD_BODY_RESPONSE})
+            for status, response in responses.items():
+                if status[:1] in ("4", "5") and "content" not in response:
+                    response["content"] = {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}}

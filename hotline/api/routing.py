@@ -49,8 +49,11 @@ def route_table(app: FastAPI) -> list[RouteInfo]:
     table = []
     for original, effective in _contexts(app):
         is_api = isinstance(original, APIRoute)
+        path = str(getattr(effective, "path", "") or "")
+        if is_api:  # as OpenAPI names it: "/x/{id}" also for a route declared "/x/{id:int}"
+            path = str(getattr(effective, "path_format", None) or path)
         table.append(RouteInfo(
-            path=str(getattr(effective, "path", "") or ""),
+            path=path,
             methods=frozenset(getattr(effective, "methods", None) or ()),
             is_api=is_api,
             roles=route_roles(effective.dependant) if is_api else None,

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_role
@@ -26,53 +26,80 @@ from telephony.threeway.session import Party, ThreeWaySession
 
 router = APIRouter(prefix="/threeway", tags=["three-way calls"])
 
+# Routes name the principal before the hall: 401/403 come before 503 bridge_not_running.
 HallDep = Annotated[Hall, Depends(get_hall)]
 Reader = Annotated[Principal, Depends(require_role(*READERS))]
 Operator = Annotated[Principal, Depends(require_role(*OPERATORS))]
 SessionDep = Annotated[Session, Depends(get_session)]
 
+# The error statuses each route may answer besides 401/403/422 (the body is the API's error shape).
+BRIDGE_DOWN = {503: {"description": "The AMI bridge is not running (bridge_not_running)"}}
+NOT_FOUND = {404: {"description": "No three-way call with this id (session_not_found)"},
+             **BRIDGE_DOWN}
+NOT_YOUR_SEAT = {403: {"description": "The token's role may not do this, or this operator token "
+                                      "is for another seat (not_your_seat)"}}
+START_ERRORS = {
+    **NOT_YOUR_SEAT,
+    404: {"description": "No such live call, seat, department or expert (call_not_found, "
+                         "seat_not_found, department_not_found, expert_not_found)"},
+    409: {"description": "The call cannot take an expert now (three_way_in_progress, "
+                         "seat_not_on_call, call_not_connected, call_not_two_party, "
+                         "department_has_no_experts)"},
+    **BRIDGE_DOWN,
+}
+SESSION_ACTION_ERRORS = {
+    **NOT_YOUR_SEAT, **NOT_FOUND,
+    409: {"description": "The three-way call is not in a state that allows this"},
+}
+
 
 class ExpertOut(BaseModel):
-    name: str
-    order: int
-    extension: str | None
-    number: str | None
+    name: str = Field(examples=["王建国"])
+    order: int = Field(examples=[1])
+    extension: str | None = Field(examples=["2001"])
+    number: str | None = Field(examples=[None])
     duty: list[str] = Field(examples=[["08:30-17:30"]])
-    on_duty: bool
+    on_duty: bool = Field(examples=[True])
 
 
 class DepartmentOut(BaseModel):
-    name: str
-    keywords: list[str]
+    name: str = Field(examples=["住房和城乡建设局"])
+    keywords: list[str] = Field(examples=[["物业", "小区", "房屋"]])
     experts: list[ExpertOut]
-    on_duty_now: list[str] = Field(description="names of the experts on duty now, in order")
+    on_duty_now: list[str] = Field(description="names of the experts on duty now, in order",
+                                   examples=[["王建国"]])
 
 
 class PartyOut(BaseModel):
     role: str = Field(examples=["expert"])
-    name: str
+    name: str = Field(examples=["王建国"])
     state: str = Field(examples=["in_conference"])
-    reason: str | None
-    dialled_at: datetime | None
-    joined_at: datetime | None
-    left_at: datetime | None
+    reason: str | None = Field(examples=[None])
+    dialled_at: datetime | None = Field(examples=["2026-11-28T10:02:11+08:00"])
+    joined_at: datetime | None = Field(examples=["2026-11-28T10:02:25+08:00"])
+    left_at: datetime | None = Field(examples=[None])
 
 
 class SessionOut(BaseModel):
-    session_id: str
-    linkedid: str | None
-    seat_id: str
-    department: str | None
+    session_id: str = Field(examples=["17642916000001"])
+    linkedid: str | None = Field(examples=["1764291600.42"])
+    seat_id: str = Field(examples=["07"])
+    department: str | None = Field(examples=["住房和城乡建设局"])
     state: str = Field(examples=["dialling"], description="dialling, joining, conference, "
                                                           "failed, cancelled or ended")
-    reason: str | None = Field(description="why it failed or ended")
-    started_at: datetime
-    answered_at: datetime | None
-    ended_at: datetime | None
+    reason: str | None = Field(description="why it failed or ended", examples=[None])
+    started_at: datetime = Field(examples=["2026-11-28T10:02:10+08:00"])
+    answered_at: datetime | None = Field(examples=[None])
+    ended_at: datetime | None = Field(examples=[None])
     participants: list[PartyOut]
 
 
 class StartIn(BaseModel):
+    # Whole examples: a department or one expert, never both (the field examples alone would
+    # combine into a request the route refuses).
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"seat_id": "07", "department": "住房和城乡建设局"}, {"seat_id": "07", "expert": "王建国"}]})
+
     seat_id: str = Field(examples=["07"])
     department: str | None = Field(default=None, examples=["住房和城乡建设局"])
     expert: str | None = Field(default=None, examples=["王建国"])
@@ -106,8 +133,9 @@ def _check_seat(principal: Principal, seat_id: str) -> None:
 
 @router.get("/departments", response_model=list[DepartmentOut],
             summary="Departments, their experts in order, and who is on duty now",
-            description="Role: monitor, operator or admin.")
-def departments(hall: HallDep, principal: Reader) -> list[DepartmentOut]:
+            description="Role: monitor, operator or admin.",
+            responses=BRIDGE_DOWN)
+def departments(principal: Reader, hall: HallDep) -> list[DepartmentOut]:
     now = hall.now()
     result = []
     for department in hall.config.departments:
@@ -123,14 +151,16 @@ def departments(hall: HallDep, principal: Reader) -> list[DepartmentOut]:
 
 
 @router.get("/sessions", response_model=list[SessionOut], summary="Recent three-way calls",
-            description="Role: monitor, operator or admin. Newest first.")
-def list_sessions(hall: HallDep, principal: Reader) -> list[SessionOut]:
+            description="Role: monitor, operator or admin. Newest first.",
+            responses=BRIDGE_DOWN)
+def list_sessions(principal: Reader, hall: HallDep) -> list[SessionOut]:
     return [session_out(s) for s in hall.threeway.sessions()]
 
 
 @router.get("/sessions/{session_id}", response_model=SessionOut, summary="One three-way call",
-            description="Role: monitor, operator or admin.")
-def show_session(session_id: str, hall: HallDep, principal: Reader) -> SessionOut:
+            description="Role: monitor, operator or admin.",
+            responses=NOT_FOUND)
+def show_session(session_id: str, principal: Reader, hall: HallDep) -> SessionOut:
     try:
         return session_out(hall.threeway.get(session_id))
     except ThreeWayError as error:
@@ -140,8 +170,9 @@ def show_session(session_id: str, hall: HallDep, principal: Reader) -> SessionOu
 @router.post("/calls/{linkedid}/start", response_model=SessionOut, status_code=201,
              summary="Bring a department's expert (or one named expert) into the call",
              description="Role: operator (for their own seat) or admin. Experts are tried in "
-                         "order, only those on duty; the answer comes while the first rings.")
-async def start(linkedid: str, body: StartIn, hall: HallDep, principal: Operator,
+                         "order, only those on duty; the answer comes while the first rings.",
+             responses=START_ERRORS)
+async def start(linkedid: str, body: StartIn, principal: Operator, hall: HallDep,
                 db: SessionDep) -> SessionOut:
     _check_seat(principal, body.seat_id)
     try:
@@ -175,27 +206,31 @@ def _audit(db: Session, action: str, principal: Principal, session: ThreeWaySess
 
 @router.post("/sessions/{session_id}/cancel", response_model=SessionOut,
              summary="Stop dialling before the expert answers",
-             description="Role: operator (own seat) or admin. 409 unless still dialling.")
-async def cancel(session_id: str, hall: HallDep, principal: Operator, db: SessionDep) -> SessionOut:
+             description="Role: operator (own seat) or admin. 409 unless still dialling.",
+             responses=SESSION_ACTION_ERRORS)
+async def cancel(session_id: str, principal: Operator, hall: HallDep, db: SessionDep) -> SessionOut:
     return await _act("cancel", session_id, hall, principal, db, machine.cancel)
 
 
 @router.post("/sessions/{session_id}/drop-expert", response_model=SessionOut,
              summary="The expert leaves; citizen and operator stay connected",
-             description="Role: operator (own seat) or admin.")
-async def drop_expert(session_id: str, hall: HallDep, principal: Operator,
+             description="Role: operator (own seat) or admin.",
+             responses=SESSION_ACTION_ERRORS)
+async def drop_expert(session_id: str, principal: Operator, hall: HallDep,
                       db: SessionDep) -> SessionOut:
     return await _act("drop_expert", session_id, hall, principal, db, machine.drop_expert)
 
 
 @router.post("/sessions/{session_id}/leave", response_model=SessionOut,
              summary="The operator leaves; citizen and expert keep talking",
-             description="Role: operator (own seat) or admin. The seat goes to wrap-up.")
-async def leave(session_id: str, hall: HallDep, principal: Operator, db: SessionDep) -> SessionOut:
+             description="Role: operator (own seat) or admin. The seat goes to wrap-up.",
+             responses=SESSION_ACTION_ERRORS)
+async def leave(session_id: str, principal: Operator, hall: HallDep, db: SessionDep) -> SessionOut:
     return await _act("leave", session_id, hall, principal, db, machine.operator_leaves)
 
 
 @router.post("/sessions/{session_id}/end", response_model=SessionOut,
-             summary="Hang up everybody", description="Role: operator (own seat) or admin.")
-async def end(session_id: str, hall: HallDep, principal: Operator, db: SessionDep) -> SessionOut:
+             summary="Hang up everybody", description="Role: operator (own seat) or admin.",
+             responses=SESSION_ACTION_ERRORS)
+async def end(session_id: str, principal: Operator, hall: HallDep, db: SessionDep) -> SessionOut:
     return await _act("end", session_id, hall, principal, db, machine.end_for_all)

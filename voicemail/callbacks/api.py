@@ -23,6 +23,7 @@ from hotline.db.types import utcnow
 from hotline.privacy import phone_for
 from telephony.deps import get_hall
 from telephony.hall import Hall
+from voicemail.api import RowId
 from voicemail.callbacks import service
 from voicemail.callbacks.dial import DialFailed, check_seat_free, originate_callback, seat_extension
 from voicemail.callbacks.models import Callback, CallbackAttempt
@@ -38,36 +39,54 @@ ERROR_STATUS: dict[type[service.CallbackError], int] = {
 
 router = APIRouter(prefix="/callbacks", tags=["callbacks"])
 
+# The error statuses each route may answer besides 401/403/422 (the body is the API's error shape).
+NOT_FOUND = {404: {"description": "No callback with this id (callback_not_found)"}}
+CLAIM_CONFLICT = {409: {"description": "Claimed by someone else, closed, or not due yet "
+                                       "(already_claimed, closed, not_due)"}}
+NOT_HELD = {403: {"description": "The token's role may not do this, or someone else holds the "
+                                 "claim (not_claimer)"},
+            409: {"description": "The callback is not claimed (not_claimed)"}}
+DIAL_ERRORS = {
+    404: {"description": "No callback with this id (callback_not_found), or no seat with this "
+                         "工号 (seat_not_found)"},
+    403: NOT_HELD[403],
+    409: {"description": "The callback is not claimed (not_claimed), or the seat cannot take a "
+                         "call now (seat_busy)"},
+    502: {"description": "Asterisk did not place the call (dial_failed)"},
+    503: {"description": "The AMI bridge is not running (bridge_not_running)"},
+}
+
 
 class AttemptOut(BaseModel):
-    attempt: int
-    staff: str
-    seat_id: str | None
-    outcome: str
-    department: str | None
-    note: str | None
-    dialed_at: datetime | None
-    recorded_at: datetime
+    attempt: int = Field(examples=[1])
+    staff: str = Field(examples=["zhang.wei"])
+    seat_id: str | None = Field(examples=["07"])
+    outcome: str = Field(examples=["no_answer"])
+    department: str | None = Field(examples=[None])
+    note: str | None = Field(examples=["无人接听"])
+    dialed_at: datetime | None = Field(examples=["2026-11-28T08:41:10+08:00"])
+    recorded_at: datetime = Field(examples=["2026-11-28T08:42:00+08:00"])
 
 
 class CallbackOut(BaseModel):
-    id: int
-    voicemail_id: int
+    id: int = Field(examples=[3])
+    voicemail_id: int = Field(examples=[17])
     state: str = Field(examples=["queued"])
     priority: str = Field(examples=["urgent"])
-    department: str | None = Field(description="suggested by triage")
-    transcript_excerpt: str | None
-    number: str | None = Field(description="masked (138****8000) for the monitor role")
-    reasons: list[Any]
-    received_at: datetime
-    due_at: datetime
-    attempts: int
-    claimed_by: str | None
-    claim_expires_at: datetime | None
-    resolution: str | None
-    transferred_to: str | None
-    closed_at: datetime | None
-    audio_url: str
+    department: str | None = Field(description="suggested by triage", examples=["供水集团"])
+    transcript_excerpt: str | None = Field(examples=["家里停水三天了，请尽快派人来看看"])
+    number: str | None = Field(description="masked (138****8000) for the monitor role",
+                               examples=["138****8000"])
+    reasons: list[Any] = Field(examples=[[{"code": "urgent", "detail": "停水"}]])
+    received_at: datetime = Field(examples=["2026-11-27T23:12:40+08:00"])
+    due_at: datetime = Field(examples=["2026-11-28T08:30:00+08:00"])
+    attempts: int = Field(examples=[0])
+    claimed_by: str | None = Field(examples=[None])
+    claim_expires_at: datetime | None = Field(examples=[None])
+    resolution: str | None = Field(examples=[None])
+    transferred_to: str | None = Field(examples=[None])
+    closed_at: datetime | None = Field(examples=[None])
+    audio_url: str = Field(examples=["/api/voicemails/17/audio"])
 
 
 class CallbackDetail(CallbackOut):
@@ -79,9 +98,10 @@ class DialIn(BaseModel):
 
 
 class OutcomeIn(BaseModel):
-    outcome: Outcome
-    department: str | None = Field(None, description="required with reached_transferred (转办)")
-    note: str | None = Field(None, max_length=2000)
+    outcome: Outcome = Field(examples=["reached_transferred"])
+    department: str | None = Field(None, description="required with reached_transferred (转办)",
+                                   examples=["供水集团"])
+    note: str | None = Field(None, max_length=2000, examples=["已转供水集团处理"])
 
 
 def to_out(row: Callback, principal: Principal) -> CallbackOut:
@@ -158,18 +178,13 @@ def list_callbacks(principal: Annotated[Principal, Depends(require_role(*READERS
         return [to_out(row, principal) for row in rows]
 
 
-@router.get("/{callback_id}", response_model=CallbackDetail, summary="One callback and its history",
-            description="Role: monitor, operator or admin.")
-def show_callback(callback_id: int, principal: Annotated[Principal, Depends(require_role(*READERS))],
-                  work: Unit, clock: Clock) -> CallbackDetail:
-    with work as session:
-        row = service.get_callback(session, callback_id, clock())
-        history = [_attempt_out(a) for a in service.attempts_of(session, callback_id)]
-        return CallbackDetail(**to_out(row, principal).model_dump(), history=history)
-
-
+# /claim-next is declared first and /{callback_id:int} matches digits only: a request to
+# /claim-next with another method must be answered 405 with `Allow: POST`, not taken for a
+# callback id.
 @router.post("/claim-next", response_model=CallbackOut, summary="Claim the next callback",
-             description="Role: operator or admin. 404 nothing_to_claim when the queue is empty.")
+             description="Role: operator or admin. 404 nothing_to_claim when the queue is empty.",
+             responses={404: {"description": "No callback is waiting to be claimed "
+                                             "(nothing_to_claim)"}})
 def claim_next(principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
                work: Unit, clock: Clock, config: Config) -> CallbackOut:
     with work as session:
@@ -179,9 +194,20 @@ def claim_next(principal: Annotated[Principal, Depends(require_role(*OPERATORS))
         return to_out(row, principal)
 
 
+@router.get("/{callback_id:int}", response_model=CallbackDetail, summary="One callback and its history",
+            description="Role: monitor, operator or admin.", responses=NOT_FOUND)
+def show_callback(callback_id: RowId, principal: Annotated[Principal, Depends(require_role(*READERS))],
+                  work: Unit, clock: Clock) -> CallbackDetail:
+    with work as session:
+        row = service.get_callback(session, callback_id, clock())
+        history = [_attempt_out(a) for a in service.attempts_of(session, callback_id)]
+        return CallbackDetail(**to_out(row, principal).model_dump(), history=history)
+
+
 @router.post("/{callback_id}/claim", response_model=CallbackOut, summary="Claim this callback",
-             description="Role: operator or admin. 409 when claimed, closed or not yet due.")
-def claim_one(callback_id: int, principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
+             description="Role: operator or admin. 409 when claimed, closed or not yet due.",
+             responses={**NOT_FOUND, **CLAIM_CONFLICT})
+def claim_one(callback_id: RowId, principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
               work: Unit, clock: Clock, config: Config) -> CallbackOut:
     with work as session:
         return to_out(service.claim(session, callback_id, _actor(principal), clock(),
@@ -189,8 +215,9 @@ def claim_one(callback_id: int, principal: Annotated[Principal, Depends(require_
 
 
 @router.post("/{callback_id}/release", response_model=CallbackOut, summary="Give a claim back",
-             description="Role: operator or admin; only the claimer.")
-def release(callback_id: int, principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
+             description="Role: operator or admin; only the claimer.",
+             responses={**NOT_FOUND, **NOT_HELD})
+def release(callback_id: RowId, principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
             work: Unit, clock: Clock) -> CallbackOut:
     with work as session:
         return to_out(service.release(session, callback_id, _actor(principal), clock()), principal)
@@ -199,8 +226,9 @@ def release(callback_id: int, principal: Annotated[Principal, Depends(require_ro
 @router.post("/{callback_id}/dial", response_model=CallbackOut,
              summary="Call the citizen from my seat",
              description="Role: operator or admin; only the claimer. Rings the seat's phone, "
-                         "then the citizen through the trunk.")
-async def dial(callback_id: int, body: DialIn,
+                         "then the citizen through the trunk.",
+             responses=DIAL_ERRORS)
+async def dial(callback_id: RowId, body: DialIn,
                principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
                work: Unit, clock: Clock, config: Config,
                hall: Annotated[Hall, Depends(get_hall)]) -> CallbackOut:
@@ -227,8 +255,9 @@ async def dial(callback_id: int, body: DialIn,
 
 @router.post("/{callback_id}/outcome", response_model=CallbackOut, summary="Record the outcome",
              description="Role: operator or admin; only the claimer. no_answer and busy are "
-                         "retried after [callbacks] retry_minutes, up to max_attempts.")
-def outcome(callback_id: int, body: OutcomeIn,
+                         "retried after [callbacks] retry_minutes, up to max_attempts.",
+             responses={**NOT_FOUND, **NOT_HELD})
+def outcome(callback_id: RowId, body: OutcomeIn,
             principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
             work: Unit, clock: Clock, config: Config) -> CallbackOut:
     with work as session:

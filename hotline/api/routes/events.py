@@ -35,6 +35,12 @@ callers waiting; `calls` the number of calls in progress; `voicemails` and `call
 lists changed; `resync` says this stream fell behind and lost events. Refetch the full state on
 every (re)connect and on `resync`. A `: keepalive` comment comes every {KEEPALIVE_SECONDS:.0f} s."""
 
+EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object", "required": ["event", "data"],
+    "description": "one frame; OpenAPI 3.1 describes an event stream by the schema of each event",
+    "properties": {"event": {"enum": list(EVENT_KINDS)},
+                   "data": {"type": "string", "contentMediaType": "application/json"},
+                   "retry": {"type": "integer"}, "id": {"type": "string"}}}
 STREAM_EXAMPLE = ('event: hello\ndata: {"server_time": "2026-11-28T09:00:00+08:00", "version": "0.1.0"}\n\n'
                   'event: seat\ndata: {"seat_id": "07", "state": "on_call", ...}\n\n')
 
@@ -67,7 +73,7 @@ async def _stream(request: Request, feed: LiveFeed, principal: Principal) -> Asy
 @router.get("/events", summary="Live changes of seats, calls, the queue, voicemails and callbacks",
             description=STREAM_DESCRIPTION, response_class=StreamingResponse,
             responses={200: {"description": "the event stream",
-                             "content": {MEDIA_TYPE: {"schema": {"type": "string"},
+                             "content": {MEDIA_TYPE: {"schema": EVENT_SCHEMA,
                                                       "example": STREAM_EXAMPLE}}}})
 async def events(request: Request, principal: ReaderDep) -> StreamingResponse:
     feed: LiveFeed = request.app.state.live

@@ -25,39 +25,39 @@ TRIAGE_NO_MODEL = "no_model"  # voicemail.triage_worker.STATE_NO_MODEL (the API 
 
 
 class AmiHealth(BaseModel):
-    connected: bool
-    connected_since: datetime | None
-    last_error: str | None
-    pbx_version: str | None = None
-    pbx_uptime_seconds: float | None = None
+    connected: bool = Field(examples=[True])
+    connected_since: datetime | None = Field(examples=["2026-11-28T06:00:03+08:00"])
+    last_error: str | None = Field(examples=[None])
+    pbx_version: str | None = Field(None, examples=["22.10.1"])
+    pbx_uptime_seconds: float | None = Field(None, examples=[86400.0])
 
 
 class DatabaseHealth(BaseModel):
-    ok: bool
+    ok: bool = Field(examples=[True])
     backend: Literal["sqlite", "postgresql"]
-    error: str | None = None
+    error: str | None = Field(None, examples=[None])
 
 
 class ModelHealth(BaseModel):
-    path: str
-    language: str | None
-    loaded: bool
-    warning: str | None = Field(None, description="set when the model is not Chinese")
-    error: str | None = None
+    path: str = Field(examples=["/var/lib/hotline/models/vosk-model-small-cn-0.22"])
+    language: str | None = Field(examples=["zh"])
+    loaded: bool = Field(examples=[True])
+    warning: str | None = Field(None, description="set when the model is not Chinese", examples=[None])
+    error: str | None = Field(None, examples=[None])
 
 
 class TriageHealth(BaseModel):
     state: str = Field(examples=["ready", "loading_model", "no_model"])
     model: ModelHealth
-    passes: int
-    last_error: str | None = None
+    passes: int = Field(examples=[3])
+    last_error: str | None = Field(None, examples=[None])
 
 
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     ami: AmiHealth
     database: DatabaseHealth
-    version: str
+    version: str = Field(examples=["0.1.0"])
     triage: TriageHealth | None = None
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from hotline.api.deps import ReaderDep
 from hotline.auth import Role
@@ -12,9 +12,9 @@ router = APIRouter(tags=["auth"])
 
 
 class MeOut(BaseModel):
-    name: str
+    name: str = Field(examples=["wallboard-hall"])
     role: Role
-    sees_phone_numbers: bool
+    sees_phone_numbers: bool = Field(examples=[False])
 
 
 @router.get("/me", summary="The calling token's identity")

@@ -45,7 +45,7 @@ class CallbacksOut(BaseModel):
 
 
 class TodayOut(BaseModel):
-    day: date
+    day: date = Field(examples=["2026-11-28"])
     received: int = Field(examples=[412])
     answered: int = Field(examples=[396])
     abandoned: int = Field(examples=[16])
@@ -60,7 +60,7 @@ class TodayOut(BaseModel):
 
 
 class StatusOut(BaseModel):
-    generated_at: datetime
+    generated_at: datetime = Field(examples=["2026-11-28T10:15:00+08:00"])
     ami: AmiOut
     seats: SeatsOut | None = Field(description="null when the service runs without the AMI bridge")
     calls: CallsOut | None
