@@ -107,13 +107,13 @@ SeatId = Annotated[str, Path(description="the seat's 工号", examples=SEAT_ID_E
 
 @router.get("", response_model=list[SeatOut], summary="All seats, live",
             description="Role: monitor, operator or admin.", responses=BRIDGE_DOWN)
-def list_seats(principal: Reader, hall: HallDep) -> list[SeatOut]:
+async def list_seats(principal: Reader, hall: HallDep) -> list[SeatOut]:
     return [seat_out(view, principal) for view in hall.board.seats()]
 
 
 @router.get("/{seat_id}", response_model=SeatOut, summary="One seat, live",
             description="Role: monitor, operator or admin.", responses={**NO_SEAT, **BRIDGE_DOWN})
-def show_seat(seat_id: SeatId, principal: Reader, hall: HallDep) -> SeatOut:
+async def show_seat(seat_id: SeatId, principal: Reader, hall: HallDep) -> SeatOut:
     view = hall.board.seat(seat_id)
     if view is None:
         raise HTTPException(404, detail={"code": "seat_not_found",

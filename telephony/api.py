@@ -84,7 +84,7 @@ class HallFiguresOut(BaseModel):
 @router.get("/calls", response_model=CallsOut, summary="Calls in progress",
             description="Role: monitor, operator or admin. Channels grouped by Linkedid, and bridges.",
             responses=BRIDGE_DOWN)
-def calls(principal: Reader, hall: HallDep) -> CallsOut:
+async def calls(principal: Reader, hall: HallDep) -> CallsOut:
     book = hall.board.calls
     out: list[CallOut] = []
     for call in book.calls():
@@ -104,7 +104,7 @@ def calls(principal: Reader, hall: HallDep) -> CallsOut:
 @router.get("/queue", response_model=list[WaitingOut], summary="Callers waiting",
             description="Role: monitor, operator or admin. In queue order, with how long each waits.",
             responses=BRIDGE_DOWN)
-def queue(principal: Reader, hall: HallDep) -> list[WaitingOut]:
+async def queue(principal: Reader, hall: HallDep) -> list[WaitingOut]:
     now = hall.now()
     return [WaitingOut(queue=c.queue, position=c.position,
                        caller_number=phone_for(principal, c.caller_number), joined_at=c.joined_at,
@@ -115,7 +115,7 @@ def queue(principal: Reader, hall: HallDep) -> list[WaitingOut]:
 @router.get("/stats/today", response_model=HallFiguresOut, summary="Today's figures",
             description="Role: monitor, operator or admin. Counters since local midnight.",
             responses=BRIDGE_DOWN)
-def today(_principal: Reader, hall: HallDep) -> HallFiguresOut:
+async def today(_principal: Reader, hall: HallDep) -> HallFiguresOut:
     figures = hall.stats.today(hall.now())
     h = figures.hall
     return HallFiguresOut(

@@ -10,7 +10,8 @@ if TYPE_CHECKING:
     from telephony.hall import Hall
 
 
-def get_hall(request: Request) -> Hall:
+async def get_hall(request: Request) -> Hall:
+    # async: a plain attribute read, not worth a hop to a worker thread
     hall = getattr(request.app.state, "hall", None)
     if hall is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail={

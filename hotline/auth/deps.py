@@ -15,12 +15,12 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from hotline.auth.principal import Principal
 from hotline.auth.roles import Role, parse_role
 from hotline.auth.tokens import authenticate
-from hotline.db.session import get_session
+from hotline.db.engine import SessionFactory
 from hotline.logging import PRINCIPAL_STATE_KEY
 
 log = logging.getLogger(__name__)
@@ -61,24 +61,20 @@ class RoleRequirement:
     def __repr__(self) -> str:
         return f"require_role({', '.join(sorted(self.roles))})"
 
-    def __call__(
+    async def __call__(
         self,
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-        session: Annotated[Session, Depends(get_session)],
     ) -> Principal:
         if credentials is None:
             raise _unauthorized("missing_token",
                                 "an API token is required: send 'Authorization: Bearer <token>'",
                                 invalid=False)
-        try:
-            principal = authenticate(session, credentials.credentials)
-            session.commit()  # last_used_at
-        except SQLAlchemyError as exc:
-            log.error("token check failed: database unavailable: %s", exc.__class__.__name__)
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                                detail={"code": "database_unavailable",
-                                        "message": "the database is unavailable"}) from None
+        # One hop to a worker thread for the lookup (the store may be remote): not the three a
+        # sync dependency on a per-request session costs, which dominated the latency of the
+        # wall screens' polling (bench/api_load.py).
+        principal = await run_in_threadpool(_lookup, request.app.state.sessionmaker,
+                                            credentials.credentials)
         if principal is None:
             raise _unauthorized("invalid_token", "the API token is unknown or revoked",
                                 invalid=True)
@@ -91,6 +87,20 @@ class RoleRequirement:
                            f"token {principal.name!r} has role {principal.role.value}",
             })
         return principal
+
+
+def _lookup(sessions: SessionFactory, plaintext: str) -> Principal | None:
+    try:
+        with sessions() as session:
+            principal = authenticate(session, plaintext)
+            if session.dirty:
+                session.commit()  # last_used_at, at most once a minute per token
+            return principal
+    except SQLAlchemyError as exc:
+        log.error("token check failed: database unavailable: %s", exc.__class__.__name__)
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            detail={"code": "database_unavailable",
+                                    "message": "the database is unavailable"}) from None
 
 
 def require_role(*roles: Role | str) -> RoleRequirement:

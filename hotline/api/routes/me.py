@@ -18,7 +18,7 @@ class MeOut(BaseModel):
 
 
 @router.get("/me", summary="The calling token's identity")
-def me(principal: ReaderDep) -> MeOut:
+async def me(principal: ReaderDep) -> MeOut:
     """The token's name and role, and whether citizens' numbers are shown to it unmasked."""
     return MeOut(name=principal.name, role=principal.role,
                  sees_phone_numbers=principal.sees_phone_numbers)
