@@ -222,10 +222,11 @@ class Pages:
     errors: list[str] = field(default_factory=list)
 
     def open(self, path: str, *, token: str | None = None,
-             viewport: dict[str, int] | None = None) -> Page:
-        """`path` with `token` handed over in the URL fragment (never sent to the server)."""
+             viewport: dict[str, int] | None = None, timezone_id: str = "Asia/Shanghai") -> Page:
+        """`path` with `token` handed over in the URL fragment (never sent to the server);
+        `timezone_id` is the browser's own zone."""
         context = self.browser.new_context(viewport=viewport or WALL_SCREEN, locale="zh-CN",
-                                           timezone_id="Asia/Shanghai")
+                                           timezone_id=timezone_id)
         context.set_default_timeout(WAIT_MS)
         page = context.new_page()
         page.on("pageerror", lambda error: self.errors.append(f"{path}: {error}"))

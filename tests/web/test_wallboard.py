@@ -46,6 +46,16 @@ def test_fifty_tiles_in_seat_order_all_offline_without_a_pbx(web: WebApp, pages:
     expect(page.locator('#legend [data-state="offline"]')).to_have_text("离线 50")
 
 
+def test_the_clock_shows_the_halls_time_on_a_screen_set_to_another_zone(web: WebApp, pages: Pages) -> None:
+    before = datetime.now(web.config.hall.tz)
+    page = pages.open("/wallboard", token=web.token(Role.MONITOR, "wall-utc"), timezone_id="UTC")
+    expect(page.locator("#connection")).to_have_attribute("data-connection", "live")
+    after = datetime.now(web.config.hall.tz)
+    assert before.utcoffset() != timedelta(0), "the test needs a hall zone other than UTC"
+    hall_minutes = {before.strftime("%H:%M"), (after + timedelta(seconds=2)).strftime("%H:%M")}
+    expect(page.locator("#clock")).to_have_text(re.compile(f"^({'|'.join(hall_minutes)})$"))
+
+
 def test_a_seat_event_turns_its_tile_at_once_with_timer_and_pause_reason(web: WebApp,
                                                                          pages: Pages) -> None:
     page = open_wallboard(web, pages)

@@ -41,7 +41,8 @@ EVENT_SCHEMA: dict[str, Any] = {
     "properties": {"event": {"enum": list(EVENT_KINDS)},
                    "data": {"type": "string", "contentMediaType": "application/json"},
                    "retry": {"type": "integer"}, "id": {"type": "string"}}}
-STREAM_EXAMPLE = ('event: hello\ndata: {"server_time": "2026-11-28T09:00:00+08:00", "version": "0.1.0"}\n\n'
+STREAM_EXAMPLE = ('event: hello\ndata: {"server_time": "2026-11-28T09:00:00+08:00", '
+                  '"timezone": "Asia/Shanghai", "version": "0.1.0"}\n\n'
                   'event: seat\ndata: {"seat_id": "07", "state": "on_call", ...}\n\n')
 
 
@@ -53,8 +54,9 @@ async def _stream(request: Request, feed: LiveFeed, principal: Principal) -> Asy
     # Subscribed inside the generator, so the `finally` that closes it always runs.
     subscription = feed.subscribe()
     try:
+        tz = request.app.state.config.hall.tz
         yield f"retry: {RETRY_MS}\n".encode() + frame("hello", {
-            "server_time": datetime.now(request.app.state.config.hall.tz).isoformat(),
+            "server_time": datetime.now(tz).isoformat(), "timezone": tz.key,
             "version": service_version()})
         while True:
             event: LiveEvent | None = await subscription.next_event(KEEPALIVE_SECONDS)

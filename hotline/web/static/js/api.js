@@ -5,6 +5,8 @@
 // The token is kept in localStorage and only ever sent in the Authorization header: never in
 // a URL that reaches the server.
 
+import { setHallTimeZone } from './format.js';
+
 export const TOKEN_KEY = 'hotline.token';
 export const EVENTS_PATH = '/api/events';
 const FRAGMENT_TOKEN = /(?:^#|&)token=([^&]*)/;
@@ -239,6 +241,7 @@ export function openEventStream(handlers = {}) {
     }
     if (raw.event === 'hello') {
       attempt = 0;
+      setHallTimeZone(data.timezone);
       onStatus('live', data);
       onConnect(data);
     } else if (raw.event === 'resync') {

@@ -92,12 +92,23 @@ export function secondsSince(iso, nowMs) {
   return Math.max(0, (nowMs - at) / 1000);
 }
 
-const TIME = new Intl.DateTimeFormat('zh-CN', { hour: '2-digit', minute: '2-digit', hour12: false });
-const DATE_TIME = new Intl.DateTimeFormat('zh-CN', {
-  month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
-});
+const TIME_OPTIONS = { hour: '2-digit', minute: '2-digit', hour12: false };
+const DATE_TIME_OPTIONS = { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false };
+let TIME = new Intl.DateTimeFormat('zh-CN', TIME_OPTIONS);
+let DATE_TIME = new Intl.DateTimeFormat('zh-CN', DATE_TIME_OPTIONS);
 
-/** "11-28 08:30" (local time of the browser), or "—". */
+/** Show times in the hall's zone (the stream's hello names it), whatever the screen's own zone. */
+export function setHallTimeZone(timeZone) {
+  if (!timeZone) return;
+  try {
+    TIME = new Intl.DateTimeFormat('zh-CN', { ...TIME_OPTIONS, timeZone });
+    DATE_TIME = new Intl.DateTimeFormat('zh-CN', { ...DATE_TIME_OPTIONS, timeZone });
+  } catch {
+    // a zone this browser does not know: keep its own
+  }
+}
+
+/** "11-28 08:30" (in the hall's time zone once known), or "—". */
 export function formatDateTime(iso) {
   if (!iso) return DASH;
   const at = new Date(iso);
