@@ -12,6 +12,7 @@ from voicemail.callbacks.service import enqueue_callback
 from voicemail.models import STATE_VALID, Voicemail
 
 T0 = datetime(2026, 11, 26, 0, 30, tzinfo=UTC)  # 08:30 in the hall's zone
+CALLER_NAMES = ("王女士", None, "欧阳建国")
 
 
 def add_valid(sessions: sessionmaker[Session], count: int, *, priority: str = "normal",
@@ -21,7 +22,8 @@ def add_valid(sessions: sessionmaker[Session], count: int, *, priority: str = "n
     with session_scope(sessions) as session:
         for index in range(start, start + count):
             vm = Voicemail(recording_id=f"rec-{index}-{priority}",
-                           caller_num=f"137{index:08d}", state=STATE_VALID,
+                           caller_num=f"137{index:08d}", caller_name=CALLER_NAMES[index % len(CALLER_NAMES)],
+                           state=STATE_VALID,
                            call_time=T0 - timedelta(hours=10) + timedelta(minutes=index),
                            review_reasons=[{"code": "speech", "message": "speech found"}],
                            archive_name=f"{index}.wav")

@@ -54,6 +54,9 @@ def test_queue_masks_numbers_for_monitor_and_links_the_audio(hall) -> None:
     assert monitor[0]["audio_url"] == f"/api/voicemails/{monitor[0]['voicemail_id']}/audio"
     operator = client.get("/api/callbacks", headers=auth(tokens[Role.OPERATOR])).json()
     assert operator[0]["number"] == "13700000000"
+    assert [i["citizen_name"] for i in operator] == ["王女士", None]
+    one = client.get(f"/api/callbacks/{ids[0]}", headers=auth(tokens[Role.OPERATOR])).json()
+    assert one["citizen_name"] == "王女士"
 
 
 def test_claim_dial_outcome_flow_and_history(hall) -> None:

@@ -6,13 +6,14 @@ Refusals are JSON {code, message}: 404 unknown, 409 state conflicts, 403 someone
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
 
 from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
@@ -28,6 +29,7 @@ from voicemail.callbacks import service
 from voicemail.callbacks.dial import DialFailed, check_seat_free, originate_callback, seat_extension
 from voicemail.callbacks.models import Callback, CallbackAttempt
 from voicemail.callbacks.rules import Outcome
+from voicemail.models import Voicemail
 
 CLOCK_STATE_KEY = "callback_clock"  # tests put an injected clock on app.state under this name
 ERROR_STATUS: dict[type[service.CallbackError], int] = {
@@ -77,6 +79,8 @@ class CallbackOut(BaseModel):
     transcript_excerpt: str | None = Field(examples=["家里停水三天了，请尽快派人来看看"])
     number: str | None = Field(description="masked (138****8000) for the monitor role",
                                examples=["138****8000"])
+    citizen_name: str | None = Field(description="the caller's name as the trunk gave it, if any",
+                                     examples=["李女士"])
     reasons: list[Any] = Field(examples=[[{"code": "urgent", "detail": "停水"}]])
     received_at: datetime = Field(examples=["2026-11-27T23:12:40+08:00"])
     due_at: datetime = Field(examples=["2026-11-28T08:30:00+08:00"])
@@ -104,11 +108,25 @@ class OutcomeIn(BaseModel):
     note: str | None = Field(None, max_length=2000, examples=["已转供水集团处理"])
 
 
-def to_out(row: Callback, principal: Principal) -> CallbackOut:
+def citizen_names(session: Session, rows: Sequence[Callback]) -> dict[int, str | None]:
+    """The callers' names of `rows`' messages, in one query (the queue lists many)."""
+    ids = {row.voicemail_id for row in rows}
+    if not ids:
+        return {}
+    found = session.execute(select(Voicemail.id, Voicemail.caller_name).where(Voicemail.id.in_(ids)))
+    return {voicemail_id: name for voicemail_id, name in found}
+
+
+def to_out(row: Callback, principal: Principal,
+           names: Mapping[int, str | None] | None = None) -> CallbackOut:
+    if names is None:
+        session = object_session(row)
+        names = citizen_names(session, [row]) if session is not None else {}
     return CallbackOut(
         id=row.id, voicemail_id=row.voicemail_id, state=row.state, priority=row.priority,
         department=row.department, transcript_excerpt=row.transcript_excerpt,
-        number=phone_for(principal, row.number), reasons=row.reasons or [],
+        number=phone_for(principal, row.number), citizen_name=names.get(row.voicemail_id),
+        reasons=row.reasons or [],
         received_at=row.received_at, due_at=row.due_at, attempts=row.attempts,
         claimed_by=row.claimed_by, claim_expires_at=row.claim_expires_at,
         resolution=row.resolution, transferred_to=row.transferred_to, closed_at=row.closed_at,
@@ -175,7 +193,8 @@ def list_callbacks(principal: Annotated[Principal, Depends(require_role(*READERS
                    include_closed: Annotated[bool, Query()] = False) -> list[CallbackOut]:
     with work as session:
         rows = service.queue(session, clock(), include_closed=include_closed)
-        return [to_out(row, principal) for row in rows]
+        names = citizen_names(session, rows)
+        return [to_out(row, principal, names) for row in rows]
 
 
 # /claim-next is declared first and /{callback_id:int} matches digits only: a request to

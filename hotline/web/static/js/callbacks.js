@@ -44,6 +44,7 @@ function itemButton(item) {
   el('span', { class: 'cb-line' },
     item.priority === 'urgent' ? el('span', { class: 'badge urgent', text: PRIORITY_ZH.urgent }) : null,
     el('span', { class: 'cb-number', text: item.number || '号码未知' }),
+    item.citizen_name ? el('span', { class: 'cb-name', text: item.citizen_name }) : null,
     el('span', { class: 'badge', text: stateText(item) }),
     isMine(item) ? el('span', { class: 'badge mine', text: '我已认领' }) : null),
   el('span', { class: 'cb-line' },
@@ -125,15 +126,15 @@ async function loadDetail(id) {
   }
   if (view.selectedId !== id) return;
   showDetail(detail);
+  setText($('#d-name'), detail.citizen_name || DASH);
   try {
     const voicemail = await get(`/api/voicemails/${detail.voicemail_id}`);
     if (view.selectedId !== id) return;
-    setText($('#d-name'), voicemail.caller_name || DASH);
     const explanation = $('#d-explanation');
     explanation.hidden = !voicemail.explanation_zh;
     setText(explanation, voicemail.explanation_zh ? `研判说明：${voicemail.explanation_zh}` : '');
   } catch {
-    setText($('#d-name'), DASH); // the caller's name is a nicety; the callback stands without it
+    // the triage's explanation is a nicety; the callback stands without it
   }
 }
 
