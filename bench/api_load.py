@@ -39,7 +39,6 @@ import multiprocessing
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -51,6 +50,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import httpx
+import state_latency
 from hall_replay import BusyHall
 from state_latency import MS, FakeAsterisk, free_port, percentile
 
@@ -141,13 +141,13 @@ def prepare_hall(workdir: Path, ami_port: int) -> tuple[HotlineConfig, str]:
     return config, token
 
 
-class ServiceProcess:
-    """`hotline serve` on the temporary hall, as an administrator would run it."""
+class ServiceProcess(state_latency.ServiceProcess):
+    """`hotline serve` on the temporary hall, as an administrator would run it (the rest,
+    stopping and reading the log, as state_latency's)."""
 
     def __init__(self, config: HotlineConfig, log_path: Path) -> None:
+        super().__init__({}, log_path)
         self.config = config
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         with self.log_path.open("ab") as log:
@@ -159,25 +159,6 @@ class ServiceProcess:
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process is not None else None
-
-    def check_alive(self) -> None:
-        if self.process is not None and self.process.poll() is not None:
-            raise RuntimeError(f"the service exited ({self.process.returncode}):\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-    def log_tail(self, lines: int = 40) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        return "(no log)"
 
 
 # ----- the trickle of AMI events ------------------------------------------------------------------
