@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
-from hotline.auth.roles import OPERATORS, READERS
+from hotline.auth.roles import OPERATORS, READERS, Role
 from hotline.db.audit import record_audit
 from hotline.db.session import get_session
 from hotline.privacy import phone_for
+from seat_manager.directory import seat_of_principal
 from seat_manager.service import SeatError, SeatOutcome
 from seat_manager.state import SeatCall, SeatView
 from telephony.deps import get_hall
@@ -121,8 +122,28 @@ async def show_seat(seat_id: SeatId, principal: Reader, hall: HallDep) -> SeatOu
     return seat_out(view, principal)
 
 
+OWN_SEAT_ROLE = "Role: operator (a token named after a seat acts for that seat only) or admin."
+
+
+def _check_own_seat(hall: Hall, principal: Principal, seat_id: str) -> None:
+    """An operator token named after a seat acts for that seat only; admins, and operator
+    tokens not named after a seat (a team lead's), act for any seat."""
+    if principal.role is not Role.OPERATOR:
+        return
+    own = hall.directory.get(seat_of_principal(principal.name))
+    if own is not None and own.seat_id != seat_id:
+        raise HTTPException(403, detail={"code": "not_your_seat",
+                                         "message": f"token {principal.name!r} acts for seat "
+                                                    f"{own.seat_id} only, not {seat_id}"})
+
+
 async def _act(action: str, seat_id: str, hall: Hall, principal: Principal, session: Session,
                operation: Awaitable[SeatOutcome], detail: dict[str, str] | None = None) -> SeatActionOut:
+    try:
+        _check_own_seat(hall, principal, seat_id)
+    except HTTPException:
+        operation.close()  # type: ignore[attr-defined]  # a coroutine, never started
+        raise
     try:
         outcome = await operation
     except SeatError as error:
@@ -135,21 +156,21 @@ async def _act(action: str, seat_id: str, hall: Hall, principal: Principal, sess
 
 
 @router.post("/{seat_id}/login", response_model=SeatActionOut, summary="Log the seat in to the queue",
-             description="Role: operator or admin. QueueAdd; 409 when already logged in.",
+             description=f"{OWN_SEAT_ROLE} QueueAdd; 409 when already logged in.",
              responses={**NO_SEAT, **ACTION_REFUSED})
 async def login(seat_id: SeatId, principal: Operator, hall: HallDep, session: SessionDep) -> SeatActionOut:
     return await _act("login", seat_id, hall, principal, session, hall.seats.login(seat_id))
 
 
 @router.post("/{seat_id}/logout", response_model=SeatActionOut, summary="Log the seat out",
-             description="Role: operator or admin. QueueRemove.",
+             description=f"{OWN_SEAT_ROLE} QueueRemove.",
              responses={**NO_SEAT, **ACTION_REFUSED})
 async def logout(seat_id: SeatId, principal: Operator, hall: HallDep, session: SessionDep) -> SeatActionOut:
     return await _act("logout", seat_id, hall, principal, session, hall.seats.logout(seat_id))
 
 
 @router.post("/{seat_id}/pause", response_model=SeatActionOut, summary="Pause with a reason",
-             description="Role: operator or admin. QueuePause with the reason.",
+             description=f"{OWN_SEAT_ROLE} QueuePause with the reason.",
              responses={**NO_SEAT, **ACTION_REFUSED})
 async def pause(seat_id: SeatId, body: PauseIn, principal: Operator, hall: HallDep,
                 session: SessionDep) -> SeatActionOut:
@@ -158,7 +179,7 @@ async def pause(seat_id: SeatId, body: PauseIn, principal: Operator, hall: HallD
 
 
 @router.post("/{seat_id}/resume", response_model=SeatActionOut, summary="End the pause",
-             description="Role: operator or admin. QueuePause Paused=false.",
+             description=f"{OWN_SEAT_ROLE} QueuePause Paused=false.",
              responses={**NO_SEAT, **ACTION_REFUSED})
 async def resume(seat_id: SeatId, principal: Operator, hall: HallDep, session: SessionDep) -> SeatActionOut:
     return await _act("resume", seat_id, hall, principal, session, hall.seats.resume(seat_id))

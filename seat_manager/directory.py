@@ -76,6 +76,11 @@ class Seat:
         )
 
 
+def seat_of_principal(name: str) -> str:
+    """An operator token is tied to its seat by its name: "07" (or "seat:07") acts for seat 07."""
+    return name.removeprefix("seat:")
+
+
 class SeatDirectory:
     """Immutable lookups from any PBX name to its seat; unknown names give None."""
 

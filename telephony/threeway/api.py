@@ -16,12 +16,13 @@ from hotline.auth.principal import Principal
 from hotline.auth.roles import OPERATORS, READERS, Role
 from hotline.db.audit import record_audit
 from hotline.db.session import get_session
+from seat_manager.directory import seat_of_principal
 from telephony.deps import get_hall
 from telephony.hall import Hall
 from telephony.threeway import machine
 from telephony.threeway.directory import department_experts
 from telephony.threeway.machine import Command
-from telephony.threeway.service import ThreeWayError, seat_of_principal
+from telephony.threeway.service import ThreeWayError
 from telephony.threeway.session import Party, ThreeWaySession
 
 router = APIRouter(prefix="/threeway", tags=["three-way calls"])

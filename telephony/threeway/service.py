@@ -301,10 +301,4 @@ def is_expert_leg(linkedid: str) -> bool:
     return linkedid.startswith(EXPERT_LEG_PREFIX)
 
 
-def seat_of_principal(name: str) -> str:
-    """An operator token is tied to its seat by its name: "07" or "seat:07" acts for seat 07."""
-    return name.removeprefix("seat:")
-
-
-__all__ = ["EXPERT_LEG_PREFIX", "SessionState", "ThreeWayError", "ThreeWayService", "is_expert_leg",
-           "seat_of_principal"]
+__all__ = ["EXPERT_LEG_PREFIX", "SessionState", "ThreeWayError", "ThreeWayService", "is_expert_leg"]

@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from playwright.sync_api import Page, expect
+from sqlalchemy import func, select
 
 from hotline.auth import Role
+from hotline.db.audit import AuditEntry
 from seat_manager.state import SeatCall, SeatState
 from telephony.threeway.session import Party, PartyState, SessionState, ThreeWaySession
 from telephony.threeway.session import Role as PartyRole
@@ -159,3 +161,24 @@ def test_an_admin_chooses_the_seat_and_a_monitor_only_looks(web: WebApp, pages: 
     expect(page.locator("#message")).to_have_text("监控角色只能查看，不能操作座席")
     expect(page.locator("#seat-id")).not_to_have_text("")
     expect(page.get_by_role("button", name="签入")).to_be_disabled()
+
+
+def test_a_seat_token_acts_for_its_own_seat_only(web: WebApp, base_url: str) -> None:
+    seat_token = web.token(Role.OPERATOR, "07")
+    lead_token = web.token(Role.OPERATOR, "team-lead")
+    with web.sessions() as session:
+        audits_before = session.scalar(select(func.count()).select_from(AuditEntry))
+    for action in ("login", "logout", "resume"):
+        message = api_refusal(base_url, seat_token, f"/api/seats/08/{action}")
+        assert message == "token '07' acts for seat 07 only, not 08"
+    refused = httpx.post(f"{base_url}/api/seats/08/pause", json={"reason": "午休"},
+                         headers={"Authorization": f"Bearer {seat_token}"})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_your_seat"
+    # Its own seat, and any seat for a token not named after one, get past the check (to the
+    # PBX, which this app has not connected: a 503, not a 403).
+    for token, seat in ((seat_token, "07"), (lead_token, "08")):
+        answer = httpx.post(f"{base_url}/api/seats/{seat}/login",
+                            headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 503, answer.text
+    with web.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == audits_before
