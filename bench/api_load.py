@@ -37,7 +37,6 @@ import contextlib
 import math
 import multiprocessing
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -56,6 +55,7 @@ from state_latency import MS, FakeAsterisk, free_port, percentile
 
 from hotline.auth import Role, add_token
 from hotline.config import HotlineConfig, load_config
+from hotline.config.ini import write_overrides
 from hotline.config.secrets import write_demo_secrets
 from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
 from seat_manager.service import build_directory
@@ -97,23 +97,6 @@ TRANSPORT_ERROR: Final = 0
 # ----- the service under test -------------------------------------------------------------------
 
 
-def write_config(source: Path, target: Path, overrides: dict[str, str]) -> None:
-    """hotline.conf with "section.key" values replaced in the file itself, so that
-    `hotline serve` run on it sees them."""
-    lines = source.read_text(encoding="utf-8").splitlines()
-    for dotted, value in overrides.items():
-        section, _, key = dotted.partition(".")
-        start = lines.index(f"[{section}]")
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("[")), len(lines))
-        for i in range(start + 1, end):
-            if re.match(rf"^{re.escape(key)}\s*=", lines[i]):
-                lines[i] = f"{key} = {value}"
-                break
-        else:
-            lines.insert(start + 1, f"{key} = {value}")
-    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
 def prepare_hall(workdir: Path, ami_port: int) -> tuple[HotlineConfig, str]:
     """The temporary hall: config, secrets, folders, migrated database, a monitor token."""
     overrides = {
@@ -123,7 +106,8 @@ def prepare_hall(workdir: Path, ami_port: int) -> tuple[HotlineConfig, str]:
         "voicemail.spool": str(workdir / "spool"), "voicemail.archive": str(workdir / "archive"),
     }
     config_path = workdir / "hotline.conf"
-    write_config(CONFIG_PATH, config_path, overrides)
+    shutil.copy(CONFIG_PATH, config_path)
+    write_overrides(config_path, overrides)
     if SECRETS_PATH.exists():
         shutil.copy(SECRETS_PATH, workdir / SECRETS_PATH.name)
     else:

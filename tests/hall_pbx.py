@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hotline.config import HotlineConfig, load_config
+from hotline.config.ini import write_overrides
 from hotline.config.secrets import write_demo_secrets
 from hotline.phones.baresip import free_port, free_rtp_range
 from hotline.sandbox import SandboxPbx, ensure_root, sandbox_overrides
@@ -84,22 +85,6 @@ def start_hall_pbx(name: str, workdir: Path, overrides: Mapping[str, str] | None
     Path(spool["voicemail.spool"]).mkdir(parents=True, exist_ok=True)
     pbx.up()
     return HallPbx(name, workdir, config, pbx, rendered, settings)
-
-
-def write_overrides(path: Path, overrides: Mapping[str, str]) -> None:
-    """Put "section.key" values into the file itself, so a `hotline serve` process sees them."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    for dotted, value in overrides.items():
-        section, _, key = dotted.partition(".")
-        start = lines.index(f"[{section}]")
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("[")), len(lines))
-        for i in range(start + 1, end):
-            if re.match(rf"^{re.escape(key)}\s*=", lines[i]):
-                lines[i] = f"{key} = {value}"
-                break
-        else:
-            lines.insert(start + 1, f"{key} = {value}")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def instance_name(tag: str) -> str:

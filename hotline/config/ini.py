@@ -6,6 +6,8 @@ The standard library's configparser forgets line numbers, and an administrator f
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,3 +115,20 @@ def _strip_inline_comment(value: str) -> str:
         if index != -1:
             value = value[:index]
     return value.strip()
+
+
+def write_overrides(path: Path, overrides: Mapping[str, str]) -> None:
+    """Put "section.key" values into the file itself (a key missing from its section is added
+    at the section's top), so another process reading the file sees them."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for dotted, value in overrides.items():
+        section, _, key = dotted.partition(".")
+        start = lines.index(f"[{section}]")
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("[")), len(lines))
+        for i in range(start + 1, end):
+            if re.match(rf"^{re.escape(key)}\s*=", lines[i]):
+                lines[i] = f"{key} = {value}"
+                break
+        else:
+            lines.insert(start + 1, f"{key} = {value}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
