@@ -91,7 +91,6 @@ class LiveFeed:
         self._subscribers: set[Subscription] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
-        self.published = 0
 
     @property
     def subscriber_count(self) -> int:
@@ -102,7 +101,6 @@ class LiveFeed:
 
     def publish(self, kind: str, payload: Any = None) -> None:
         """Hand a change to every subscriber; safe from any thread, never blocks."""
-        self.published += 1
         if not self._subscribers or self._loop is None:
             return
         event = LiveEvent(kind, payload)

@@ -16,6 +16,7 @@ from telephony.deps import get_hall
 from telephony.hall import Hall
 
 router = APIRouter(tags=["calls"])
+WAIT_DECIMALS = 1
 Reader = Annotated[Principal, Depends(require_role(*READERS))]
 # Routes name the principal before the hall: 401/403 come before 503 bridge_not_running.
 HallDep = Annotated[Hall, Depends(get_hall)]
@@ -101,15 +102,20 @@ async def calls(principal: Reader, hall: HallDep) -> CallsOut:
     return CallsOut(calls=out, bridges=bridges)
 
 
+def waiting_list(hall: Hall, principal: Principal) -> list[WaitingOut]:
+    """Callers waiting, in queue order, as `principal` may see them (the route and the stream)."""
+    now = hall.now()
+    return [WaitingOut(queue=c.queue, position=c.position,
+                       caller_number=phone_for(principal, c.caller_number), joined_at=c.joined_at,
+                       waiting_seconds=round(c.waited(now).total_seconds(), WAIT_DECIMALS))
+            for c in hall.board.calls.queue()]
+
+
 @router.get("/queue", response_model=list[WaitingOut], summary="Callers waiting",
             description="Role: monitor, operator or admin. In queue order, with how long each waits.",
             responses=BRIDGE_DOWN)
 async def queue(principal: Reader, hall: HallDep) -> list[WaitingOut]:
-    now = hall.now()
-    return [WaitingOut(queue=c.queue, position=c.position,
-                       caller_number=phone_for(principal, c.caller_number), joined_at=c.joined_at,
-                       waiting_seconds=round(c.waited(now).total_seconds(), 1))
-            for c in hall.board.calls.queue()]
+    return waiting_list(hall, principal)
 
 
 @router.get("/stats/today", response_model=HallFiguresOut, summary="Today's figures",

@@ -13,10 +13,9 @@ from typing import Any
 
 from hotline.auth.principal import Principal
 from hotline.live import KIND_RESYNC, LiveFeed
-from hotline.privacy import phone_for
 from seat_manager.api import seat_out
 from seat_manager.state import SeatChange, SeatView
-from telephony.api import WaitingOut
+from telephony.api import waiting_list
 from telephony.hall import Hall
 
 KIND_SEAT = "seat"
@@ -26,16 +25,6 @@ QUEUE_EVENTS = frozenset({"QueueCallerJoin", "QueueCallerLeave", "QueueCallerAba
 CALL_EVENTS = frozenset({"Newchannel", "Hangup", "BridgeEnter", "BridgeLeave",
                          "ConfbridgeJoin", "ConfbridgeLeave"})
 CALLER_ID_EVENTS = frozenset({"NewCallerid", "NewConnectedLine"})
-WAIT_DECIMALS = 1
-
-
-def waiting_list(hall: Hall, principal: Principal) -> list[WaitingOut]:
-    """Callers waiting, in queue order, as the API shows them to `principal`."""
-    now = hall.now()
-    return [WaitingOut(queue=c.queue, position=c.position,
-                       caller_number=phone_for(principal, c.caller_number), joined_at=c.joined_at,
-                       waiting_seconds=round(c.waited(now).total_seconds(), WAIT_DECIMALS))
-            for c in hall.board.calls.queue()]
 
 
 class HallPublisher:
