@@ -6,7 +6,9 @@ import {
   CALLBACK_STATE_ZH, DASH, OUTCOMES, OUTCOME_NEEDS_DEPARTMENT, OUTCOME_ZH, PRIORITY_ZH, RESOLUTION_ZH,
   formatDateTime, seatOfTokenName,
 } from './format.js';
-import { $, act, el, replaceChildren, say, sayError, setText, showConnection, startPage } from './ui.js';
+import {
+  $, act, el, loadIdentity, replaceChildren, say, sayError, setText, showConnection, startPage,
+} from './ui.js';
 
 const SEAT_KEY = 'hotline.seat';
 const REFRESH_DEBOUNCE_MS = 250;
@@ -332,13 +334,8 @@ async function loadDepartments() {
 }
 
 async function loadMe() {
-  try {
-    view.me = await get('/api/me');
-  } catch (error) {
-    sayError('读取身份失败', error);
-    return;
-  }
-  setText($('#whoami'), `${view.me.name}（${view.me.role}）`);
+  view.me = await loadIdentity();
+  if (!view.me) return;
   const seat = $('#my-seat');
   const saved = localStorage.getItem(SEAT_KEY);
   seat.value = view.me.role === 'operator' ? seatOfTokenName(view.me.name) : saved || '';

@@ -8,7 +8,8 @@ import {
   formatDateTime, formatDuration, seatOfTokenName, secondsSince,
 } from './format.js';
 import {
-  $, act, el, replaceChildren, say, sayError, serverNow, setServerTime, setText, showConnection, startPage,
+  $, act, el, loadIdentity, replaceChildren, say, sayError, serverNow, setServerTime, setText, showConnection,
+  startPage,
 } from './ui.js';
 
 const SEAT_KEY = 'hotline.seat';
@@ -271,13 +272,8 @@ startPage(async () => {
   $('#tw-leave').addEventListener('click', (e) => sessionAction(e.currentTarget, 'leave', '我退出'));
   $('#tw-end').addEventListener('click', (e) => sessionAction(e.currentTarget, 'end', '全部挂断'));
   setInterval(tick, TICK_MS);
-  try {
-    view.me = await get('/api/me');
-  } catch (error) {
-    sayError('读取身份失败', error);
-    return;
-  }
-  setText($('#whoami'), `${view.me.name}（${view.me.role}）`);
+  view.me = await loadIdentity();
+  if (!view.me) return;
   const seatId = view.me.role === 'operator' ? seatOfTokenName(view.me.name) : await setUpChooser();
   if (view.me.role === 'monitor') say('监控角色只能查看，不能操作座席');
   loadDepartments();

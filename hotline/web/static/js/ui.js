@@ -64,6 +64,19 @@ export function sayError(what, error) {
   }
 }
 
+/** Who the token is (GET /api/me), shown in the header's #whoami; null when it cannot be read. */
+export async function loadIdentity() {
+  let me;
+  try {
+    me = await get('/api/me');
+  } catch (error) {
+    sayError('读取身份失败', error);
+    return null;
+  }
+  setText($('#whoami'), `${me.name}（${me.role}）`);
+  return me;
+}
+
 /**
  * Run `action` once at a time per button (a second press while it runs is ignored) and report
  * the API's message if it is refused. The button's `disabled` state is left to the page.
