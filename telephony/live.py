@@ -14,7 +14,7 @@ from typing import Any
 from hotline.auth.principal import Principal
 from hotline.live import KIND_RESYNC, LiveFeed
 from seat_manager.api import seat_out
-from seat_manager.state import SeatChange, SeatView
+from seat_manager.state import SeatChange, SeatState, SeatView
 from telephony.api import waiting_list
 from telephony.hall import Hall
 
@@ -24,6 +24,7 @@ KIND_CALLS = "calls"
 QUEUE_EVENTS = frozenset({"QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon"})
 CALL_EVENTS = frozenset({"Newchannel", "Hangup", "BridgeEnter", "BridgeLeave",
                          "ConfbridgeJoin", "ConfbridgeLeave"})
+CALL_STATES = frozenset({SeatState.RINGING, SeatState.ON_CALL, SeatState.WRAP_UP})
 CALLER_ID_EVENTS = frozenset({"NewCallerid", "NewConnectedLine"})
 
 
@@ -32,31 +33,38 @@ class HallPublisher:
 
     A seat is published when its state changes, and also when a call event changes what its
     tile shows without changing its state (the call turning three-way, the caller's number
-    arriving): after such events the seats holding a call are compared with what was sent last.
+    arriving): after such events the seats last sent in a call state are compared with what was
+    sent (only those: building all 50 views on every channel event costs ~160 µs).
     """
 
     def __init__(self, hall: Hall, feed: LiveFeed) -> None:
         self.hall = hall
         self.feed = feed
         self._resyncs_seen = hall.monitor.resyncs
-        self._sent: dict[str, SeatView] = {}
+        self._sent: dict[str, SeatView] = self._current()
+
+    def _current(self) -> dict[str, SeatView]:
+        """Every seat as the pages have it after a (re)fetch."""
+        return {view.seat_id: view for view in self.hall.board.seats()}
 
     def _send(self, view: SeatView) -> None:
         self._sent[view.seat_id] = view
         self.feed.publish(KIND_SEAT, view)
 
     def _send_changed_calls(self) -> None:
-        for view in self.hall.board.seats():
-            last = self._sent.get(view.seat_id)
-            if view is last or (view.call is None and (last is None or last.call is None)):
+        # A seat only holds a call in these states, and reaching one is a state change (sent).
+        for seat_id, last in list(self._sent.items()):
+            if last.state not in CALL_STATES:
                 continue
-            if view != last:
+            view = self.hall.board.seat(seat_id)
+            if view is not None and view != last:
                 self._send(view)
 
     def __call__(self, event: Mapping[str, str] | None, changes: list[SeatChange],
                  now: datetime) -> None:
         if self.hall.monitor.resyncs != self._resyncs_seen:
             self._resyncs_seen = self.hall.monitor.resyncs
+            self._sent = self._current()
             self.feed.publish(KIND_RESYNC)
             return
         for change in changes:
