@@ -108,6 +108,49 @@ def test_claim_and_outcome_with_the_keyboard_only(web: WebApp, pages: Pages) -> 
     assert attempts(web.sessions, second.callback_id) == [("08", "no_answer", None)]
 
 
+# Wraps the page's fetch so that the next GET of `path` is answered by the server at once but
+# handed to the page only when the test calls `window.heldReply.release()`.
+HOLD_NEXT_REPLY = """(path) => {
+  const realFetch = window.fetch.bind(window);
+  window.heldReply = null;
+  window.fetch = (url, init) => {
+    const isGet = !init || !init.method || init.method === 'GET';
+    if (window.heldReply === null && isGet && String(url) === path) {
+      const reply = realFetch(url, init);
+      window.heldReply = { release: null };
+      return new Promise((resolve) => {
+        window.heldReply.release = () => resolve(reply);
+      });
+    }
+    return realFetch(url, init);
+  };
+}"""
+
+
+def test_a_refetch_begun_before_the_claim_does_not_undo_it(web: WebApp, pages: Pages) -> None:
+    """Live events refetch the detail; one that answers after the claim shows the older state
+    and must be dropped (CI saw the outcome list disabled under the staff's hands)."""
+    queued = add_callback(web.sessions, web.config.voicemail.archive, number="13500000005",
+                          name="周先生", transcript="井盖丢了")
+    page = pages.open("/callbacks", token=web.token(Role.OPERATOR, "05"))
+    item(page, queued).click()
+    expect(page.locator("#d-state")).to_have_text("待回拨")
+
+    page.evaluate(HOLD_NEXT_REPLY, f"/api/callbacks/{queued.callback_id}")
+    page.get_by_role("button", name="刷新").click()
+    page.wait_for_function("() => window.heldReply && window.heldReply.release !== null")
+    page.get_by_role("button", name="认领", exact=True).click()
+    expect(page.locator("#d-state")).to_have_text("已认领")
+    expect(page.locator("#outcome")).to_be_enabled()
+
+    page.evaluate("() => window.heldReply.release()")
+    page.wait_for_timeout(300)  # the stale reply is read and (not) shown within a few ms
+    assert page.locator("#d-state").text_content() == "已认领"
+    expect(page.locator("#outcome")).to_be_enabled()
+    expect(page.locator("#outcome")).to_be_focused()
+    expect(page.locator("#claim")).to_be_disabled()
+
+
 def test_refusals_show_the_api_message_and_change_nothing(web: WebApp, pages: Pages) -> None:
     queued = add_callback(web.sessions, web.config.voicemail.archive, number="13600000000",
                           name="赵女士", transcript="燃气味道很重")

@@ -7,7 +7,8 @@ import {
   formatDateTime, seatOfTokenName,
 } from './format.js';
 import {
-  $, act, el, loadIdentity, replaceChildren, say, sayError, setText, showConnection, startPage,
+  $, act, el, loadIdentity, newestReply, replaceChildren, say, sayError, setText, showConnection,
+  startPage,
 } from './ui.js';
 
 const SEAT_KEY = 'hotline.seat';
@@ -20,6 +21,9 @@ const view = {
   selectedId: null,
   detail: null, // CallbackDetail
   audioUrl: null,
+  // Live events refetch the queue and the detail; an answer overtaken by a newer one is dropped.
+  queueReplies: newestReply(),
+  detailReplies: newestReply(),
 };
 
 // Queue -------------------------------------------------------------------------------------
@@ -75,12 +79,16 @@ function renderQueue() {
 
 async function loadQueue() {
   const closed = $('#show-closed').checked;
+  const ticket = view.queueReplies.begin();
+  let items;
   try {
-    view.items = await get(`/api/callbacks${closed ? '?include_closed=true' : ''}`);
+    items = await get(`/api/callbacks${closed ? '?include_closed=true' : ''}`);
   } catch (error) {
     sayError('读取回拨队列失败', error);
     return;
   }
+  if (!view.queueReplies.accept(ticket)) return;
+  view.items = items;
   renderQueue();
 }
 
@@ -119,6 +127,7 @@ async function select(id, { focus = false } = {}) {
 }
 
 async function loadDetail(id) {
+  const ticket = view.detailReplies.begin();
   let detail;
   try {
     detail = await get(`/api/callbacks/${id}`);
@@ -126,7 +135,8 @@ async function loadDetail(id) {
     sayError('读取回拨详情失败', error);
     return;
   }
-  if (view.selectedId !== id) return;
+  // A refetch begun before a claim must not show the callback unclaimed again after it.
+  if (view.selectedId !== id || !view.detailReplies.accept(ticket)) return;
   showDetail(detail);
   setText($('#d-name'), detail.citizen_name || DASH);
   try {
@@ -218,6 +228,7 @@ async function listen() {
 // Actions -----------------------------------------------------------------------------------
 
 function afterChange(row, message) {
+  view.detailReplies.accept(view.detailReplies.begin());
   showDetail(row);
   say(message);
   loadQueue();

@@ -79,6 +79,7 @@ async function loadSeat() {
 async function seatAction(button, action, what, body = undefined) {
   await act(button, `${what}失败`, async () => {
     const result = await post(`/api/seats/${encodeURIComponent(view.seatId)}/${action}`, body);
+    view.seatEventAt = performance.now(); // newer than any refetch still on its way
     applySeat(result.seat);
     const pbx = result.pbx_message ? `（PBX：${result.pbx_message}）` : '';
     say(`${what}成功${pbx}`);

@@ -78,6 +78,28 @@ export async function loadIdentity() {
 }
 
 /**
+ * Orders overlapping answers for one part of a page. A page refetches on every live event, so a
+ * GET begun before a change can answer after it; `begin()` numbers a request when it is sent and
+ * `accept(ticket)` is true only if nothing begun later has been shown yet. A reply to the user's own
+ * action takes `accept(begin())` when it arrives: it is newer than every request still on its way.
+ */
+export function newestReply() {
+  let begun = 0;
+  let shown = 0;
+  return {
+    begin: () => {
+      begun += 1;
+      return begun;
+    },
+    accept(ticket) {
+      if (ticket <= shown) return false;
+      shown = ticket;
+      return true;
+    },
+  };
+}
+
+/**
  * Run `action` once at a time per button (a second press while it runs is ignored) and report
  * the API's message if it is refused. The button's `disabled` state is left to the page.
  */
