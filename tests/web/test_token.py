@@ -62,6 +62,14 @@ def test_a_revoked_token_sends_the_user_back_to_the_form_with_the_message(web: W
     expect(page.locator("#app")).to_be_hidden()
     expect(page.locator("#token-message")).to_contain_text(INVALID_TOKEN_MESSAGE)
     assert pages.stored_token(page) is None
+    # A request still on its way goes out without the token; its 401 keeps the first message.
+    late = page.evaluate("""async () => {
+      const api = await import('/static/js/api.js');
+      try { await api.get('/api/callbacks'); } catch (error) { return error.status; }
+      return 200;
+    }""")
+    assert late == 401
+    expect(page.locator("#token-message")).to_contain_text(INVALID_TOKEN_MESSAGE)
 
     fresh = web.token(Role.OPERATOR, "08")
     page.get_by_label("API 令牌", exact=True).fill(fresh)

@@ -222,7 +222,12 @@ function addTokenButton() {
  */
 export function startPage(start) {
   adoptFragmentToken();
+  let signedOut = false;
   onUnauthorized((error) => {
+    // Only the first 401 says why: requests still on their way then go out without a token and
+    // would replace "revoked" with "a token is required". A new token reloads the page.
+    if (signedOut) return;
+    signedOut = true;
     clearToken();
     closeAllStreams();
     showTokenGate(`令牌无效或已被吊销：${error.message}`);
