@@ -38,6 +38,10 @@ from hotline.phones import audio
 from hotline.tasks import cancel_and_wait
 
 BARESIP_BIN = "baresip"
+# util-linux (Essential in Debian): the phone gets SIGTERM when the process that started it dies,
+# even by SIGKILL, so no baresip outlives a killed `hotline sandbox simulate` or test run.
+SETPRIV_BIN = "setpriv"
+PARENT_DEATH_SIGNAL = "TERM"
 MODULE_PATH = "/usr/lib/baresip/modules"
 LOOPBACK = "127.0.0.1"
 DEFAULT_REGINT_S = 600
@@ -383,11 +387,15 @@ class BaresipPhone:
             raise PhoneError(f"{self.name}: already started; make a new BaresipPhone to start again")
         if shutil.which(self.baresip_bin) is None:
             raise PhoneError(f"{self.name}: {self.baresip_bin} not found (Debian package baresip-core)")
+        setpriv = shutil.which(SETPRIV_BIN)
+        if setpriv is None:
+            raise PhoneError(f"{self.name}: {SETPRIV_BIN} not found (Debian package util-linux)")
         self.write_config()
         self.prepare_source()
         self._log_file = self.log_path.open("wb")
         try:
             self._proc = await asyncio.create_subprocess_exec(
+                setpriv, "--pdeathsig", PARENT_DEATH_SIGNAL, "--",
                 self.baresip_bin, "-f", str(self.conf_dir),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=self._log_file,

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -222,3 +226,52 @@ def test_registering_phone_still_needs_a_password_and_loopback(tmp_path: Path) -
     with pytest.raises(ValueError, match="loopback"):
         BaresipPhone("p", server_host="127.0.0.1", server_port=5060, username="7001", password="x",
                      work_dir=tmp_path, listen_host="10.0.0.1")
+
+
+# A process that starts a listening phone, prints its pid and waits to be killed.
+PHONE_OWNER = """
+import asyncio, sys
+from pathlib import Path
+from hotline.phones import BaresipPhone
+from hotline.phones.baresip import free_port
+
+async def main():
+    phone = BaresipPhone("orphan", server_host="127.0.0.1", server_port=free_port(), username="9009",
+                         password="", work_dir=Path(sys.argv[1]), register=False)
+    await phone.start()
+    print(phone.pid, flush=True)
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+def test_a_phone_dies_with_the_process_that_started_it_even_on_sigkill(tmp_path: Path) -> None:
+    owner = subprocess.Popen([sys.executable, "-c", PHONE_OWNER, str(tmp_path)],
+                             stdout=subprocess.PIPE, text=True)
+    phone_pid = None
+    try:
+        line = owner.stdout.readline() if owner.stdout else ""
+        assert line.strip().isdigit(), f"the owner did not start its phone: {line!r}"
+        phone_pid = int(line)
+        assert pid_alive(phone_pid)
+        owner.kill()  # SIGKILL: no cleanup runs in the owner
+        owner.wait(timeout=5)
+        deadline = time.monotonic() + 5
+        while pid_alive(phone_pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not pid_alive(phone_pid), f"baresip {phone_pid} outlived its killed owner"
+    finally:
+        owner.kill()
+        owner.wait(timeout=5)
+        if phone_pid is not None and pid_alive(phone_pid):
+            os.kill(phone_pid, signal.SIGKILL)
+
+
+def pid_alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie counts as gone: it has stopped and only awaits its reaper)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
