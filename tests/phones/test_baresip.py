@@ -27,8 +27,7 @@ TONE_SECONDS = 6.0  # longer than any call here; the phone pads it with silence 
 TALK_SECONDS = 3.0
 HEARD_SHARE = 0.8  # a party hearing one pure tone gets ~1.0 of its energy at that frequency
 ABSENT_SHARE = 0.01
-REGISTER_BUDGET_S = 2.0  # measured ~0.1 s; generous for a loaded CI machine
-SETUP_BUDGET_S = 2.0  # dial -> both established, measured ~0.05 s
+SETUP_WAIT_S = 10.0  # dial -> both established (about 0.05 s); only a bound on waiting
 CONTACT_GONE_S = 3.0
 
 
@@ -49,12 +48,8 @@ def tones(tmp_path: Path) -> dict[int, Path]:
 async def test_two_phones_register(make_phone: PhoneFactory, phones_pbx: PhonesPbx) -> None:
     a = make_phone("reg-a", "7001")
     b = make_phone("reg-b", "7002")
-    started = time.monotonic()
     await a.start()
     await b.start()
-    elapsed = time.monotonic() - started
-
-    assert elapsed < 2 * REGISTER_BUDGET_S, f"two phones took {elapsed:.2f}s to start and register"
     assert await a.registration_state() == "OK"
     assert await b.registration_state() == "OK"
     for extension, phone in (("7001", a), ("7002", b)):
@@ -72,12 +67,9 @@ async def test_call_carries_each_partys_tone(
     await a.start()
     await b.start()
 
-    started = time.monotonic()
     await a.dial("7002")
-    established_a = await a.wait_for("CALL_ESTABLISHED", timeout=SETUP_BUDGET_S)
-    established_b = await b.wait_for("CALL_ESTABLISHED", timeout=SETUP_BUDGET_S)
-    setup = time.monotonic() - started
-    assert setup < SETUP_BUDGET_S
+    established_a = await a.wait_for("CALL_ESTABLISHED", timeout=SETUP_WAIT_S)
+    established_b = await b.wait_for("CALL_ESTABLISHED", timeout=SETUP_WAIT_S)
     assert established_a.direction == "outgoing"
     assert established_b.direction == "incoming"
     assert established_b.peer_uri is not None and "7001" in established_b.peer_uri
@@ -189,11 +181,9 @@ async def test_unreachable_server_times_out_with_hint(tmp_path: Path) -> None:
         "nowhere", server_host="127.0.0.1", server_port=free_port(), username="7001",
         password="x", work_dir=tmp_path,
     )
-    started = time.monotonic()
     with pytest.raises(RegistrationError, match=r"not registered within 1\.0s"):
         await phone.start(register_timeout=1.0)
-    assert time.monotonic() - started < 6.0  # the failed phone is stopped quickly, not left hanging
-    assert not phone.running
+    assert not phone.running  # the failed phone was stopped, not left behind
 
 
 async def test_listening_phone_on_its_own_address_takes_calls_for_its_user(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 import wave
 from array import array
 from pathlib import Path
@@ -166,10 +165,11 @@ def test_unsupported_audio_is_rejected_clearly(tmp_path: Path) -> None:
         load_pcm(junk)
 
 
-def test_a_minute_of_audio_takes_well_under_a_second(speech: list[int]) -> None:
+def test_a_whole_minute_is_analysed_to_its_end(speech: list[int]) -> None:
+    """Speed is measured in bench/audio_analysis.py; here, that a long message is judged whole."""
     minute = array("h", (speech * 6)[: 60 * fx.RATE])
     tones = array("h", (fx.dtmf("1234567890") * 40)[: 60 * fx.RATE])
-    for samples in (minute, tones):
-        started = time.process_time()
-        analyze(samples)
-        assert time.process_time() - started < 1.0
+    spoken, keyed = analyze(minute), analyze(tones)
+    assert spoken.duration_s == keyed.duration_s == 60.0
+    assert spoken.speech_s > 40.0 and spoken.content_end_s > 55.0 and not spoken.tone_only
+    assert keyed.tone_only and keyed.speech_s < 1.0
