@@ -6,7 +6,7 @@ No I/O here: `apply` folds one event into the session and returns what the servi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -281,3 +281,101 @@ def end_for_all(session: ThreeWaySession, now: datetime) -> list[Command]:
             party.state = PartyState.CANCELLED
     _set_state(session, SessionState.ENDED, now, "ended for all by the operator")
     return commands
+
+
+# ----- after the service (or its AMI link) was away ----------------------------------------------
+
+AWAY = "while the service was away"
+
+
+def resume(session: ThreeWaySession, in_room: Collection[str], alive: Callable[[str], bool],
+           now: datetime) -> list[Command]:
+    """Fold what Asterisk shows now into a session whose events were missed (the service
+    restarted, or AMI reconnected): `in_room` holds the Uniqueids its conference lists, `alive`
+    says whether a channel still exists. Calls carry on in Asterisk regardless; this only makes
+    the session true again, so the operator can still leave, drop the expert or end it."""
+    if not session.active:
+        return []
+    roles = {uniqueid: _role_in_room(session, uniqueid) for uniqueid in in_room}
+    if not roles:
+        return _resume_without_room(session, alive, now)
+    if set(roles.values()) == {Role.EXPERT}:
+        return _resume_expert_waiting(session, roles, alive, now)
+    commands: list[Command] = []
+    for party in session.parties:
+        if party.uniqueid in roles or (party is session.operator and Role.OPERATOR in roles.values()):
+            if party.state is not PartyState.IN_CONFERENCE:
+                party.state, party.joined_at = PartyState.IN_CONFERENCE, party.joined_at or now
+        elif party.state is PartyState.WAITING:
+            party.state = PartyState.CANCELLED
+        elif party.state is PartyState.RINGING:
+            party.state, party.left_at = PartyState.CANCELLED, now
+            if party.uniqueid and alive(party.uniqueid):
+                commands.append(HangUp(party.uniqueid))
+        elif party.state in (PartyState.TALKING, PartyState.IN_CONFERENCE):
+            party.state, party.left_at = PartyState.LEFT, now
+    remaining = _in_room(session)
+    if len(remaining) < MIN_PARTIES:
+        _set_state(session, SessionState.ENDED, now, f"the others left {AWAY}")
+        return commands + [HangUp(uniqueid) for uniqueid in roles]
+    session.answered_at = session.answered_at or now
+    if session.state is not SessionState.CONFERENCE:
+        _set_state(session, SessionState.CONFERENCE, now)
+    return commands
+
+
+def _role_in_room(session: ThreeWaySession, uniqueid: str) -> Role:
+    """Only the session's parties are sent to its room: a channel it does not know there stands
+    for the operator (the seat's Local channel, optimised or not), and is remembered as such."""
+    party = session.party(uniqueid)
+    if party is not None:
+        return party.role
+    session.aliases[uniqueid] = session.operator.uniqueid or ""
+    return Role.OPERATOR
+
+
+def _resume_without_room(session: ThreeWaySession, alive: Callable[[str], bool],
+                         now: datetime) -> list[Command]:
+    talkers_on_line = all(p.uniqueid and alive(p.uniqueid) for p in (session.citizen, session.operator))
+    ringing = session.current_expert()
+    if session.state is SessionState.DIALLING and talkers_on_line:
+        if ringing is not None and ringing.uniqueid and alive(ringing.uniqueid):
+            return []  # still ringing; the service restarts its ring timer
+        if ringing is not None:
+            ringing.state, ringing.reason, ringing.left_at = PartyState.NO_ANSWER, f"hung up {AWAY}", now
+        return dial_next(session, now)
+    commands = [HangUp(p.uniqueid) for p in session.experts
+                if p.state in (PartyState.RINGING, PartyState.IN_CONFERENCE)
+                and p.uniqueid and alive(p.uniqueid)]
+    _leave_all(session, now)
+    if session.state is SessionState.DIALLING:
+        _set_state(session, SessionState.CANCELLED, now, f"the call ended {AWAY}")
+    else:
+        _set_state(session, SessionState.ENDED, now, f"the conference ended {AWAY}")
+    return commands
+
+
+def _resume_expert_waiting(session: ThreeWaySession, roles: Mapping[str, Role],
+                           alive: Callable[[str], bool], now: datetime) -> list[Command]:
+    """The expert answered and waits in the room alone: bring citizen and operator in, as the
+    expert's join would have, if they are still talking to each other."""
+    expert = next(p for p in session.experts if p.uniqueid in roles)
+    talkers_on_line = all(p.uniqueid and alive(p.uniqueid) for p in (session.citizen, session.operator))
+    if talkers_on_line and session.state in (SessionState.DIALLING, SessionState.JOINING):
+        expert.state, expert.joined_at = PartyState.IN_CONFERENCE, expert.joined_at or now
+        session.answered_at = session.answered_at or now
+        if session.state is not SessionState.JOINING:
+            _set_state(session, SessionState.JOINING, now)
+        return [MoveIntoRoom()]
+    _leave_all(session, now)
+    _set_state(session, SessionState.ENDED, now, f"citizen and operator left {AWAY}")
+    return [HangUp(uniqueid) for uniqueid in roles]
+
+
+def _leave_all(session: ThreeWaySession, now: datetime) -> None:
+    for party in session.parties:
+        if party.state in (PartyState.TALKING, PartyState.RINGING, PartyState.IN_CONFERENCE):
+            party.state, party.left_at = (
+                PartyState.CANCELLED if party.state is PartyState.RINGING else PartyState.LEFT, now)
+        elif party.state is PartyState.WAITING:
+            party.state = PartyState.CANCELLED

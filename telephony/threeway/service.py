@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -18,13 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.config import HotlineConfig
 from ivr.names import EXPERT_CONTEXT, THREEWAY_CONTEXT, THREEWAY_OPERATOR_CONTEXT
 from seat_manager.state import SeatBoard
-from telephony.ami import AmiClient, AmiError
+from telephony.ami import AmiActionError, AmiClient, AmiError
 from telephony.calls import ChannelView
 from telephony.threeway import machine
 from telephony.threeway.directory import ExpertOnDuty, department_experts, find_expert
 from telephony.threeway.machine import Command, Dial, HangUp, MoveIntoRoom, RequestRefused
 from telephony.threeway.session import Party, PartyState, Role, SessionState, ThreeWaySession
-from telephony.threeway.store import save_session
+from telephony.threeway.store import load_active, save_session
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ TWO_PARTY = 2
 WHISPER_ALLOWANCE_S = 30
 """The Originate's own timeout is the ring time plus this: the expert's leg answers only after
 the whisper, and the ring time proper is enforced by the service (`machine.ring_timeout`)."""
+NO_ROOM = re.compile(r"^No (Conference|active conferences)", re.IGNORECASE)
+"""ConfbridgeList's refusal when the room does not exist (Asterisk 22 app_confbridge)."""
 EXPERT_LEG_PREFIX = "tw"
 """Uniqueid (and so Linkedid) prefix of the expert legs this service originates."""
 
@@ -65,6 +68,8 @@ class ThreeWayService:
         self._epoch = int(time.time())
         self._tasks: set[asyncio.Task[None]] = set()
         client.add_listener(self.on_event, events=EVENTS)
+        # After the hall monitor's own login hook: the call book is Asterisk's picture again.
+        client.add_login_hook(self.resume)
 
     # ----- reading ------------------------------------------------------------------------
     def sessions(self) -> list[ThreeWaySession]:
@@ -198,6 +203,55 @@ class ThreeWayService:
             or event.get("Conference") == session.room \
             or (event.get("Event") == "Newstate" and session.party(event.get("Linkedid")) is not None)
 
+    # ----- after a restart or an AMI reconnect ------------------------------------------------
+    async def resume(self, client: AmiClient) -> None:
+        """Take up the sessions still in progress: those in memory (events were missed while AMI
+        was down) and, after a restart, those the database holds. Each is checked against its
+        conference room and the live channels; see `machine.resume`."""
+        loaded: set[str] = set()
+        if self.db is not None:
+            try:
+                stored = load_active(self.db, self.config.threeway.expert_ring_seconds, self.clock())
+            except Exception:
+                log.exception("three-way sessions in progress could not be read; not resumed")
+                stored = []
+            for session in stored:
+                if session.session_id not in self._sessions:
+                    self._remember(session)
+                    loaded.add(session.session_id)
+        for session in [s for s in self._sessions.values() if s.active]:
+            try:
+                in_room = await self._room_members(client, session.room)
+            except AmiError as error:
+                log.warning("three-way %s: room not listed (%s); resumed at the next login",
+                            session.session_id, error)
+                continue
+            before = _fingerprint(session)
+            commands = machine.resume(session, in_room, self._alive, self.clock())
+            log.info("three-way %s resumed as %s (room: %d)", session.session_id,
+                     session.state.value, len(in_room))
+            await self._execute(session, commands)
+            ringing = session.current_expert()
+            if session.session_id in loaded and session.state is SessionState.DIALLING \
+                    and ringing is not None and ringing.uniqueid and not commands:
+                self._ring_timer(session, ringing.uniqueid)  # the old process's timer died with it
+            if session.session_id in loaded or _fingerprint(session) != before:
+                self._save(session)
+
+    async def _room_members(self, client: AmiClient, room: str) -> set[str]:
+        """Uniqueids in the session's conference; none when Asterisk has no such room."""
+        try:
+            response = await client.send_action("ConfbridgeList", Conference=room)
+        except AmiActionError as error:
+            if NO_ROOM.search(error.message.get("Message") or ""):
+                return set()
+            raise
+        return {e["Uniqueid"] for e in response.events
+                if e.get("Event") == "ConfbridgeList" and e.get("Uniqueid")}
+
+    def _alive(self, uniqueid: str) -> bool:
+        return self.board.calls.channel(uniqueid) is not None
+
     # ----- commands ---------------------------------------------------------------------------
     async def _execute(self, session: ThreeWaySession, commands: Iterable[Command]) -> None:
         for command in commands:
@@ -224,6 +278,9 @@ class ThreeWayService:
             expert.state, expert.reason, expert.left_at = PartyState.FAILED, str(error), self.clock()
             await self._execute(session, machine.dial_next(session, self.clock()))
             return
+        self._ring_timer(session, uniqueid)
+
+    def _ring_timer(self, session: ThreeWaySession, uniqueid: str) -> None:
         asyncio.get_running_loop().call_later(
             session.ring_seconds, lambda: self._spawn(self._ring_over(session, uniqueid)))
 

@@ -78,6 +78,7 @@ def tones(tmp_path_factory: pytest.TempPathFactory) -> dict[float, Path]:
 class Live:
     pbx: HallPbx
     config: HotlineConfig
+    service: ServiceProcess
     ami: AmiClient
     api: Api
     monitor: Api
@@ -110,7 +111,7 @@ async def live(tw_pbx: HallPbx, tones: dict[float, Path], tmp_path: Path) -> Asy
     ami = await harness_client(tw_pbx.config)
     try:
         await service.start()
-        yield Live(tw_pbx, tw_pbx.config, ami, Api(service.base_url, service.headers(Role.ADMIN)),
+        yield Live(tw_pbx, tw_pbx.config, service, ami, Api(service.base_url, service.headers(Role.ADMIN)),
                    Api(service.base_url, service.headers(Role.MONITOR)), tmp_path, tones)
     finally:
         service.stop()
@@ -303,3 +304,39 @@ async def test_citizen_hangs_up_mid_dial_cancels_the_expert_leg(live: Live) -> N
                         if c.startswith(("PJSIP/2001-", "Local/2001@"))]
 
         await wait_for(expert_gone, RING_S, "the expert's channels to be gone")
+
+
+async def test_a_killed_and_restarted_service_takes_up_the_conference(live: Live) -> None:
+    """The calls never depended on the service; after a kill -9 and a restart its session is
+    taken up from the database and the room, and the operator can still leave it."""
+    async with AsyncExitStack() as stack:
+        seat = await stack.enter_async_context(live.seat())
+        citizen = await stack.enter_async_context(live.citizen())
+        expert = await stack.enter_async_context(live.expert("2002", EXPERT_HZ, answer=True))
+        linkedid = await citizen_on_seat(live, citizen)
+        session_id = await start(live, linkedid, expert="李明")
+        await session_state(live, session_id, "conference", timeout=RING_S + 20)
+
+        live.service.stop(kill=True)
+        await live.service.start()
+        body = await session_state(live, session_id, "conference")
+        assert {p["role"]: p["state"] for p in body["participants"]} == {
+            "citizen": "in_conference", "operator": "in_conference", "expert": "in_conference"}
+        assert (await live.api.seat("07"))["call"]["three_way"] is True
+        await talk()
+
+        left = await live.api.post(f"/api/threeway/sessions/{session_id}/leave")
+        assert left.status_code == 200, left.text
+        await live.api.wait_state("07", "wrap_up")
+        body = await session_state(live, session_id, "conference")
+        states = {p["role"]: p["state"] for p in body["participants"]}
+        assert states == {"citizen": "in_conference", "operator": "left", "expert": "in_conference"}
+        await talk()
+        ended = await live.api.post(f"/api/threeway/sessions/{session_id}/end")
+        assert ended.status_code == 200 and ended.json()["state"] == "ended"
+        by_citizen, by_seat, by_expert = await heard(citizen), await heard(seat), await heard(expert)
+
+    # All three talked across the restart; after the operator left, citizen and expert still did.
+    assert_hears("operator", by_seat, (CITIZEN_HZ, EXPERT_HZ), (OPERATOR_HZ,))
+    assert_hears("citizen", by_citizen, (EXPERT_HZ,), (OPERATOR_HZ, CITIZEN_HZ))
+    assert_hears("expert", by_expert, (CITIZEN_HZ,), (OPERATOR_HZ, EXPERT_HZ))
