@@ -77,8 +77,8 @@ class Seat:
 
 
 def seat_of_principal(name: str) -> str:
-    """An operator token is tied to its seat by its name: "07" (or "seat:07") acts for seat 07."""
-    return name.removeprefix("seat:")
+    """An operator token is tied to its seat by its name: a token named "07" acts for seat 07."""
+    return name
 
 
 class SeatDirectory:

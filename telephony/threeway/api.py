@@ -1,5 +1,5 @@
-"""HTTP routes for three-way calls. An operator acts only for their own seat (token name "07" or
-"seat:07"); an admin may act on any call."""
+"""HTTP routes for three-way calls. An operator acts only for their own seat (a token named "07");
+an admin may act on any call."""
 
 from __future__ import annotations
 

@@ -133,7 +133,7 @@ export function formatSeconds(value) {
   return Number.isFinite(value) ? `${value.toFixed(1)} 秒` : DASH;
 }
 
-/** The seat a token acts for: its name "07" or "seat:07". */
+/** The seat a token acts for: a token named "07" acts for seat 07. */
 export function seatOfTokenName(name) {
-  return String(name || '').replace(/^seat:/, '');
+  return String(name || '');
 }

@@ -1,5 +1,5 @@
 // The operator panel: my seat (login, pause with a reason, resume, logout), my current call and
-// three-way calls by department. The seat comes from the token's name ("07" or "seat:07"); an
+// three-way calls by department. The seat comes from the token's name (a token named "07"); an
 // admin (or a monitor, read-only) chooses one.
 
 import { get, openEventStream, post } from './api.js';
