@@ -336,7 +336,7 @@ def _role_in_room(session: ThreeWaySession, uniqueid: str) -> Role:
 
 def _resume_without_room(session: ThreeWaySession, alive: Callable[[str], bool],
                          now: datetime) -> list[Command]:
-    talkers_on_line = all(p.uniqueid and alive(p.uniqueid) for p in (session.citizen, session.operator))
+    talkers_on_line = _talkers_on_line(session, alive)
     ringing = session.current_expert()
     if session.state is SessionState.DIALLING and talkers_on_line:
         if ringing is not None and ringing.uniqueid and alive(ringing.uniqueid):
@@ -360,7 +360,7 @@ def _resume_expert_waiting(session: ThreeWaySession, roles: Mapping[str, Role],
     """The expert answered and waits in the room alone: bring citizen and operator in, as the
     expert's join would have, if they are still talking to each other."""
     expert = next(p for p in session.experts if p.uniqueid in roles)
-    talkers_on_line = all(p.uniqueid and alive(p.uniqueid) for p in (session.citizen, session.operator))
+    talkers_on_line = _talkers_on_line(session, alive)
     if talkers_on_line and session.state in (SessionState.DIALLING, SessionState.JOINING):
         expert.state, expert.joined_at = PartyState.IN_CONFERENCE, expert.joined_at or now
         session.answered_at = session.answered_at or now
@@ -370,6 +370,11 @@ def _resume_expert_waiting(session: ThreeWaySession, roles: Mapping[str, Role],
     _leave_all(session, now)
     _set_state(session, SessionState.ENDED, now, f"citizen and operator left {AWAY}")
     return [HangUp(uniqueid) for uniqueid in roles]
+
+
+def _talkers_on_line(session: ThreeWaySession, alive: Callable[[str], bool]) -> bool:
+    """Citizen and operator both still have their channels (their own call goes on)."""
+    return all(p.uniqueid and alive(p.uniqueid) for p in (session.citizen, session.operator))
 
 
 def _leave_all(session: ThreeWaySession, now: datetime) -> None:
