@@ -8,8 +8,8 @@ import {
   formatDateTime, formatDuration, seatOfTokenName, secondsSince,
 } from './format.js';
 import {
-  $, act, el, loadIdentity, replaceChildren, say, sayError, serverNow, setServerTime, setText, showConnection,
-  startPage,
+  $, act, el, loadIdentity, newestReply, replaceChildren, say, sayError, serverNow, setServerTime, setText,
+  showConnection, startPage,
 } from './ui.js';
 
 const SEAT_KEY = 'hotline.seat';
@@ -23,7 +23,8 @@ const view = {
   departments: [],
   session: null, // SessionOut
   pollTimer: null,
-  seatEventAt: 0,
+  // A seat refetch overtaken by a live seat event or an action's reply is dropped.
+  seatReplies: newestReply(),
 };
 
 const canAct = () => Boolean(view.me && view.me.role !== 'monitor');
@@ -65,10 +66,10 @@ function applySeat(seat) {
 
 async function loadSeat() {
   if (!view.seatId) return;
-  const started = performance.now();
+  const ticket = view.seatReplies.begin();
   try {
     const seat = await get(`/api/seats/${encodeURIComponent(view.seatId)}`);
-    if (view.seatEventAt <= started && seat.seat_id === view.seatId) applySeat(seat);
+    if (seat.seat_id === view.seatId && view.seatReplies.accept(ticket)) applySeat(seat);
   } catch (error) {
     view.seat = null;
     renderSeat();
@@ -79,7 +80,7 @@ async function loadSeat() {
 async function seatAction(button, action, what, body = undefined) {
   await act(button, `${what}失败`, async () => {
     const result = await post(`/api/seats/${encodeURIComponent(view.seatId)}/${action}`, body);
-    view.seatEventAt = performance.now(); // newer than any refetch still on its way
+    view.seatReplies.accept(view.seatReplies.begin()); // newer than any refetch on its way
     applySeat(result.seat);
     const pbx = result.pbx_message ? `（PBX：${result.pbx_message}）` : '';
     say(`${what}成功${pbx}`);
@@ -282,7 +283,7 @@ startPage(async () => {
   openEventStream({
     onEvent: (kind, data) => {
       if (kind === 'seat' && data.seat_id === view.seatId) {
-        view.seatEventAt = performance.now();
+        view.seatReplies.accept(view.seatReplies.begin());
         applySeat(data);
       }
     },
