@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -138,14 +138,11 @@ def _check_own_seat(hall: Hall, principal: Principal, seat_id: str) -> None:
 
 
 async def _act(action: str, seat_id: str, hall: Hall, principal: Principal, session: Session,
-               operation: Awaitable[SeatOutcome], detail: dict[str, str] | None = None) -> SeatActionOut:
+               operation: Callable[[], Awaitable[SeatOutcome]],
+               detail: dict[str, str] | None = None) -> SeatActionOut:
+    _check_own_seat(hall, principal, seat_id)
     try:
-        _check_own_seat(hall, principal, seat_id)
-    except HTTPException:
-        operation.close()  # type: ignore[attr-defined]  # a coroutine, never started
-        raise
-    try:
-        outcome = await operation
+        outcome = await operation()
     except SeatError as error:
         raise _refused(error) from None
     record_audit(session, f"seat.{action}", actor=principal.name, role=principal.role.value,
@@ -159,14 +156,14 @@ async def _act(action: str, seat_id: str, hall: Hall, principal: Principal, sess
              description=f"{OWN_SEAT_ROLE} QueueAdd; 409 when already logged in.",
              responses={**NO_SEAT, **ACTION_REFUSED})
 async def login(seat_id: SeatId, principal: Operator, hall: HallDep, session: SessionDep) -> SeatActionOut:
-    return await _act("login", seat_id, hall, principal, session, hall.seats.login(seat_id))
+    return await _act("login", seat_id, hall, principal, session, lambda: hall.seats.login(seat_id))
 
 
 @router.post("/{seat_id}/logout", response_model=SeatActionOut, summary="Log the seat out",
              description=f"{OWN_SEAT_ROLE} QueueRemove.",
              responses={**NO_SEAT, **ACTION_REFUSED})
 async def logout(seat_id: SeatId, principal: Operator, hall: HallDep, session: SessionDep) -> SeatActionOut:
-    return await _act("logout", seat_id, hall, principal, session, hall.seats.logout(seat_id))
+    return await _act("logout", seat_id, hall, principal, session, lambda: hall.seats.logout(seat_id))
 
 
 @router.post("/{seat_id}/pause", response_model=SeatActionOut, summary="Pause with a reason",
@@ -175,11 +172,11 @@ async def logout(seat_id: SeatId, principal: Operator, hall: HallDep, session: S
 async def pause(seat_id: SeatId, body: PauseIn, principal: Operator, hall: HallDep,
                 session: SessionDep) -> SeatActionOut:
     return await _act("pause", seat_id, hall, principal, session,
-                      hall.seats.pause(seat_id, body.reason), {"reason": body.reason})
+                      lambda: hall.seats.pause(seat_id, body.reason), {"reason": body.reason})
 
 
 @router.post("/{seat_id}/resume", response_model=SeatActionOut, summary="End the pause",
              description=f"{OWN_SEAT_ROLE} QueuePause Paused=false.",
              responses={**NO_SEAT, **ACTION_REFUSED})
 async def resume(seat_id: SeatId, principal: Operator, hall: HallDep, session: SessionDep) -> SeatActionOut:
-    return await _act("resume", seat_id, hall, principal, session, hall.seats.resume(seat_id))
+    return await _act("resume", seat_id, hall, principal, session, lambda: hall.seats.resume(seat_id))
