@@ -35,14 +35,16 @@ from ivr.output import GeneratedFile
 SAMPLE_RATE = 8000
 SAMPLE_WIDTH = 2  # bytes: 16-bit signed PCM, what Asterisk's format_wav reads
 CHANNELS = 1
-SPEECH_WPM = 175  # espeak's default: about 3.7 syllables a second, a natural pace
 PEAK_DBFS = -3  # normalise every prompt to the same loudness
-PAD_START_SECONDS = 0.1
-PAD_END_SECONDS = 0.3
+PAD_START_SECONDS = 0.05
+PAD_END_SECONDS = 0.25
+# espeak leaves silence around its speech; trimmed (then padded as above) so prompts played back
+# to back do not keep the caller waiting in silence. Threshold: 0.5 % of full scale for 20 ms.
+TRIM_SILENCE = ["silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02", "0.5%", "reverse"]
 BEEP_HZ = 1000
 BEEP_SECONDS = 0.4
 BEEP_AMPLITUDE = 0.5
-PIPELINE_VERSION = "1"  # bump when the conversion below changes, to invalidate caches
+PIPELINE_VERSION = "2"  # bump when the conversion below changes, to invalidate caches
 TOOL_TIMEOUT_SECONDS = 60
 PACKAGES = {"espeak-ng": "espeak-ng", "sox": "sox"}
 DIGIT_NAMES = "零一二三四五六七八九"
@@ -140,21 +142,22 @@ class PromptSynth:
                      "-c", str(CHANNELS), "-b", str(SAMPLE_WIDTH * 8), "-e", "signed-integer",
                      "-", *effects], source)
 
-    def speech(self, text: str, voice: str) -> bytes:
+    def speech(self, text: str, voice: str, rate: int) -> bytes:
+        """`text` spoken by `voice` at `rate` espeak words (about syllables) a minute."""
         spoken = speakable(text)
 
         def make() -> bytes:
             try:
-                raw = _run([self.espeak, "-v", voice, "-s", str(SPEECH_WPM), "--stdout",
+                raw = _run([self.espeak, "-v", voice, "-s", str(rate), "--stdout",
                             spoken])
             except RenderError as exc:
                 raise RenderError(f"[prompts] voice = {voice!r}: {exc}") from None
             if len(raw) <= len(_wav(b"")):
                 raise RenderError(f"espeak-ng produced no audio for {text!r} with voice {voice!r}")
-            pcm = self._to_pcm(raw, "wav", ["gain", "-n", str(PEAK_DBFS),
+            pcm = self._to_pcm(raw, "wav", [*TRIM_SILENCE, "gain", "-n", str(PEAK_DBFS),
                                             "pad", str(PAD_START_SECONDS), str(PAD_END_SECONDS)])
             return _wav(pcm)
-        return self._cached(self._key("speech", voice, spoken), make)
+        return self._cached(self._key("speech", voice, str(rate), spoken), make)
 
     def beep(self) -> bytes:
         def make() -> bytes:
@@ -170,9 +173,9 @@ def render_prompts(config: HotlineConfig, cache: Path | None = None,
                    ) -> list[GeneratedFile]:
     """Every prompt the dialplan plays, as files under sounds/hotline/."""
     synth = PromptSynth(cache)
-    voice = config.prompts.voice
+    voice, rate = config.prompts.voice, config.prompts.rate
     texts: Mapping[str, str] = prompt_texts(config)
-    files = [GeneratedFile(f"sounds/{SOUND_DIR}/{name}.wav", synth.speech(text, voice))
+    files = [GeneratedFile(f"sounds/{SOUND_DIR}/{name}.wav", synth.speech(text, voice, rate))
              for name, text in sorted(texts.items())]
     files.append(GeneratedFile(f"sounds/{SOUND_DIR}/{PROMPT_BEEP}.wav", synth.beep()))
     return files

@@ -101,6 +101,8 @@ class PromptsConfig:
     overflow: str
     named_operator: str
     threeway_whisper: str
+    rate: int = 220
+    """Speaking rate of the synthesised prompts (espeak-ng words, about syllables, a minute)."""
 
     def operator_id_for(self, seat_id: str) -> str:
         return self.operator_id.replace("{seat}", seat_id)

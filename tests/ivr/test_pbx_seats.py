@@ -99,27 +99,32 @@ async def test_sip_citizen_hears_the_operator_id(pbx: IvrPbx, tmp_path: Path) ->
     assert find_exact(heard, samples(prompt(pbx, "operator-02")), G711) is None
 
 
-async def _key_in(pbx: IvrPbx, ami: AmiClient, citizen: BaresipPhone, keys: str) -> int:
-    """Dial 12345 and key `keys` during the 工号 prompt; the event index the call started at."""
+async def _key_in(pbx: IvrPbx, ami: AmiClient, citizen: BaresipPhone, keys: str,
+                  after_s: float | None = None) -> int:
+    """Dial 12345 and key `keys` `after_s` seconds into the call (default: during the 工号
+    prompt); the event index the call started at."""
     start = len(ami.events)
     await citizen.dial("12345")
     route = await ami.wait_event(user_event("HotlineRoute"), start=start)
     assert route["Route"] == "open"
-    await asyncio.sleep(prompt_seconds(pbx, "greeting") + 1.0)
+    await asyncio.sleep(prompt_seconds(pbx, "greeting") + 1.0 if after_s is None else after_s)
     await citizen.send_dtmf(keys)
     return start
 
 
-async def test_keyed_operator_is_rung_directly(pbx: IvrPbx, tmp_path: Path) -> None:
-    """Seats 05 and 06 are free; the caller keys 6# (工号 06 without its zero)."""
+@pytest.mark.parametrize("during", ["named-prompt", "greeting"])
+async def test_keyed_operator_is_rung_directly(pbx: IvrPbx, tmp_path: Path, during: str) -> None:
+    """Seats 05 and 06 are free; the caller keys 6# (工号 06 without its zero), during the 工号
+    prompt or already during the greeting (a regular caller need not wait for the prompt)."""
     ami = await pbx.ami()
+    after_s = 0.5 if during == "greeting" else None
     try:
         async with seat_phone(pbx, "05", tmp_path / "phones") as seat5, \
                 seat_phone(pbx, "06", tmp_path / "phones") as seat6, \
                 citizen_phone(pbx, OPEN_CITIZEN, tmp_path / "phones") as citizen:
             await log_in(ami, pbx, "05")
             await log_in(ami, pbx, "06")
-            start = await _key_in(pbx, ami, citizen, "6#")
+            start = await _key_in(pbx, ami, citizen, "6#", after_s)
             await ami.wait_event(user_event("HotlineNamedSeat", Seat="06", Result="dialling"),
                                  start=start)
             await seat6.wait_for("CALL_ESTABLISHED")

@@ -138,7 +138,7 @@ def test_entry_queue_and_overflow_steps(hall: HotlineConfig, hall_conf: Path) ->
     opened = "\n".join(dialplan["hotline-open"])
     assert "Queue(hotline,r,,,120)" in opened
     assert "Read(HOTLINE_CHOICE,hotline/overflow,1,,1,5)" in opened
-    assert "Read(HOTLINE_KEYED,hotline/named-operator,2,,1,3)" in opened
+    assert "Read(HOTLINE_KEYED,hotline/greeting&hotline/named-operator,2,,1,1.5)" in opened
     never = contexts(render_dialplan(load_config(
         hall_conf, overrides={"queue.overflow_seconds": "0"})).decode("utf-8"))
     assert "Queue(hotline,r)" in "\n".join(never["hotline-open"])
