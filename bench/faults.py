@@ -28,8 +28,13 @@ REPO: Final = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from tests.hall_pbx import instance_name, start_hall_pbx  # noqa: E402
-from tests.integration.faults import FAULTS, Outcome, run_fault, table  # noqa: E402
-from tests.integration.test_faults import FAULT_PBX_OVERRIDES  # noqa: E402
+from tests.integration.faults import (  # noqa: E402
+    FAULT_PBX_OVERRIDES,
+    FAULTS,
+    Outcome,
+    run_fault,
+    table,
+)
 
 
 async def _run_all(work: Path, only: str | None) -> list[Outcome]:

@@ -40,10 +40,12 @@ from tests.integration.harness import (
     harness_client,
     seat_phone,
 )
+from tests.integration.live_service import SHORT_PROMPTS
 from tests.integration.private_postgres import PrivatePostgres
 from tests.service_process import ServiceProcess, TcpProxy
 from voicemail.models import Voicemail
 
+FAULT_PBX_OVERRIDES = {**SHORT_PROMPTS, "queue.wrapup_seconds": "2"}
 SEATS = ("01", "02")
 NIGHT = "2026-11-25T22:00:00"  # a Wednesday night: closed, the caller is sent to voicemail
 TIME_TOLERANCE_S = 2.0
