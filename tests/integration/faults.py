@@ -77,6 +77,7 @@ class Outcome:
     """One row of the table."""
 
     fault: Fault
+    detected_s: float | None = None  # AMI faults: from the strike until health said disconnected
     converged_s: float | None = None
     lost: int = 0
     duplicated: int = 0
@@ -85,8 +86,9 @@ class Outcome:
 
     @property
     def clean(self) -> bool:
-        return (self.converged_s is not None and not self.lost and not self.duplicated
-                and not self.wrong_times)
+        detected = self.detected_s is not None or self.fault.kind not in ("cut", "freeze")
+        return (detected and self.converged_s is not None and not self.lost
+                and not self.duplicated and not self.wrong_times)
 
 
 @dataclass
@@ -166,6 +168,7 @@ class Stage:
     work: Path
     truth: Truth
     postgres: PrivatePostgres | None = None
+    disconnected_at: float = 0.0
 
     async def picture_agrees(self) -> bool:
         try:
@@ -233,6 +236,18 @@ async def _hang_up(run: Stage, number: str) -> None:
         await run.ami.send_action("Hangup", Channel=channel)
 
 
+async def _disconnected(run: Stage) -> bool:
+    """Health says the AMI link is down (remembered with the time it was first seen)."""
+    try:
+        health = await run.api.get("/api/health")
+    except Exception:  # the service itself is down: not what this watches
+        return False
+    if health["ami"]["connected"]:
+        return False
+    run.disconnected_at = time.monotonic()
+    return True
+
+
 async def _strike(run: Stage, fault: Fault, during: Callable[[], Any]) -> float:
     """Apply the fault, let `during` happen while it lasts, lift it; monotonic time lifted."""
     if fault.kind == "cut":
@@ -288,7 +303,15 @@ async def run_fault(pbx: HallPbx, work: Path, fault: Fault) -> Outcome:
             await call_hotline(run.ami, run.pbx.config, night_number, at=NIGHT,
                                seconds=VOICEMAIL_HOLD_S)
 
+        struck = time.monotonic()
+        watcher = asyncio.create_task(_until(lambda: _disconnected(run), CONVERGE_LIMIT_S))
         lifted = await _strike(run, fault, during)
+        if watcher.done() and watcher.result():
+            outcome.detected_s = round(run.disconnected_at - struck, 1)
+        else:
+            watcher.cancel()
+            if fault.kind in ("cut", "freeze"):
+                outcome.problems.append("故障期间健康检查未显示 AMI 断开")
         if await _until(run.picture_agrees, CONVERGE_LIMIT_S):
             outcome.converged_s = round(time.monotonic() - lifted, 1)
         else:
@@ -348,9 +371,11 @@ def _check_books(run: Stage, night_number: str, outcome: Outcome) -> None:
 
 def table(outcomes: list[Outcome]) -> str:
     """The fault table, one row a fault."""
-    head = f"{'故障':<24}{'收敛(s)':>8}{'丢失':>6}{'重复':>6}{'时间错误':>8}"
+    head = f"{'故障':<24}{'发现(s)':>8}{'收敛(s)':>8}{'丢失':>6}{'重复':>6}{'时间错误':>8}"
     rows = [head]
     for o in outcomes:
         converged = f"{o.converged_s:.1f}" if o.converged_s is not None else "未收敛"
-        rows.append(f"{o.fault.name:<24}{converged:>8}{o.lost:>6}{o.duplicated:>6}{o.wrong_times:>8}")
+        detected = f"{o.detected_s:.1f}" if o.detected_s is not None else "-"
+        rows.append(f"{o.fault.name:<24}{detected:>8}{converged:>8}{o.lost:>6}{o.duplicated:>6}"
+                    f"{o.wrong_times:>8}")
     return "\n".join(rows)
