@@ -16,6 +16,7 @@ from seat_manager.api import router as seats_router
 from telephony.api import router as calls_router
 from telephony.hall import Hall
 from telephony.live import attach_hall
+from telephony.queue_log_reader import QueueLogReader
 from telephony.stats_api import router as stats_router
 from telephony.threeway.api import router as threeway_router
 from voicemail.api import router as voicemail_router
@@ -63,7 +64,8 @@ def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
                                                   live.publish(KIND_CALLBACKS, {"reason": "triaged"})))
         sweeper = CallbackSweeper(sessions)
         sweeper.after_sweep.append(lambda _ids: live.publish(KIND_CALLBACKS, {"reason": "claims_expired"}))
-        components = [hall, ingest, triage, sweeper]
+        books = QueueLogReader(config.queue.queue_log, sessions)
+        components = [hall, ingest, triage, sweeper, books]
     app = create_app(config, ami_status=hall, extra_routers=ROUTERS, components=components,
                      engine=engine, live=live, live_announcements=LIVE_ANNOUNCEMENTS,
                      root_routers=ROOT_ROUTERS, pages=mount_web)

@@ -29,6 +29,7 @@ from ivr.names import (
     PROMPT_GREETING,
     PROMPT_NAMED_OPERATOR,
     PROMPT_OVERFLOW,
+    QUEUE_LOG_LINKEDID,
     ROUTE_AFTER_HOURS,
     ROUTE_OVERFLOW,
     SEAT_CONTEXT,
@@ -129,6 +130,7 @@ def open_contexts(config: HotlineConfig) -> list[Context]:
         "Goto(queue,1)",
     ])
     opened.exten("queue", [
+        f"QueueLog({queue.name},${{UNIQUEID}},NONE,{QUEUE_LOG_LINKEDID},${{CHANNEL(linkedid)}})",
         queue_call,
         ("exit", f"UserEvent({EVENT_QUEUE_EXIT},Status: ${{QUEUESTATUS}})"),
         'GotoIf($["${QUEUESTATUS}" = "TIMEOUT"]?overflow,1)',

@@ -6,6 +6,9 @@ One home for them so the dialplan, queues.conf and the service's QueueAdd can ne
 from __future__ import annotations
 
 ENTRY_NUMBER = "12345"
+QUEUE_LOG_LINKEDID = "HOTLINEID"
+"""The dialplan's own queue_log line before Queue(): data1 is the caller's Linkedid, so a call in
+Asterisk's queue_log carries the live records' key (telephony/queue_log.py)."""
 
 # Dialplan contexts.
 ENTRY_CONTEXT = "hotline-entry"  # a citizen's call starts here

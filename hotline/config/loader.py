@@ -57,7 +57,7 @@ MIN_PROMPT_RATE, MAX_PROMPT_RATE = 120, 400
 SINGLE_SECTIONS: dict[str, tuple[str, ...] | None] = {
     "hall": ("name", "timezone", "secrets_file"),
     "queue": ("name", "strategy", "ring_timeout", "wrapup_seconds", "service_level_seconds",
-              "overflow_seconds"),
+              "overflow_seconds", "queue_log"),
     "hours": (*WEEKDAYS, "holidays", "workdays", "workday_hours", "night_shift"),
     "voicemail": ("max_seconds", "pbx_spool", "spool", "archive"),
     "prompts": ("voice", "greeting", "after_hours", "operator_id", "overflow", "named_operator",
@@ -89,7 +89,8 @@ SECRET_KEYS: dict[str, tuple[str, ...] | None] = {
 DEFAULTS: dict[str, dict[str, str]] = {
     "hall": {"name": "12345热线", "timezone": "Asia/Shanghai", "secrets_file": "hotline.secrets"},
     "queue": {"name": "hotline", "strategy": "rrmemory", "ring_timeout": "15",
-              "wrapup_seconds": "10", "service_level_seconds": "15", "overflow_seconds": "0"},
+              "wrapup_seconds": "10", "service_level_seconds": "15", "overflow_seconds": "0",
+              "queue_log": "/var/log/asterisk/queue_log"},
     "hours": {**{day: "08:30-17:30" for day in WEEKDAYS[:5]}, "saturday": "closed",
               "sunday": "closed", "holidays": "", "workdays": "", "workday_hours": "08:30-17:30",
               "night_shift": ""},
@@ -346,6 +347,7 @@ def load_config(path: str | Path, overrides: Mapping[str, str] | None = None,
         service_level_seconds=reader.integer(entry("queue", "service_level_seconds"), "queue",
                                              1, 3600),
         overflow_seconds=reader.integer(entry("queue", "overflow_seconds"), "queue", 0, 86400),
+        queue_log=local_path("queue", "queue_log"),
     )
 
     weekly = {

@@ -57,6 +57,9 @@ class QueueConfig:
     wrapup_seconds: int
     service_level_seconds: int
     overflow_seconds: int
+    queue_log: Path = Path("/var/log/asterisk/queue_log")
+    """Asterisk's queue_log as the service sees it: the books of every queue call, kept by
+    Asterisk itself (telephony/queue_log_reader.py)."""
 
 
 @dataclass(frozen=True)

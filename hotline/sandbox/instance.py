@@ -508,4 +508,5 @@ def sandbox_overrides(pbx: SandboxPbx) -> dict[str, str]:
     """The configuration as the sandbox runs it: the voicemail spool lives in the instance,
     written by Asterisk at its path inside the root and read by the service from the host."""
     pbx_spool = f"{pbx.pbx_dir}/{SPOOL_SUBDIR}"
-    return {"voicemail.pbx_spool": pbx_spool, "voicemail.spool": str(pbx.host_path(pbx_spool))}
+    return {"voicemail.pbx_spool": pbx_spool, "voicemail.spool": str(pbx.host_path(pbx_spool)),
+            "queue.queue_log": str(pbx.host_path(f"{pbx.pbx_dir}/log/queue_log"))}

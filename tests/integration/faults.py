@@ -87,7 +87,7 @@ class Outcome:
     @property
     def clean(self) -> bool:
         detected = self.detected_s is not None or self.fault.kind not in ("cut", "freeze")
-        return (detected and self.converged_s is not None and not self.lost
+        return (detected and self.converged_s is not None and not self.lost and not self.problems
                 and not self.duplicated and not self.wrong_times)
 
 
@@ -342,8 +342,10 @@ async def _books_settled(run: Stage, night_number: str) -> bool:
         calls, messages = await asyncio.to_thread(_stored, run, night_number)
     except Exception:  # the database may still be coming back
         return False
-    expected = {call.linkedid for call in run.truth.calls.values()}
-    return {c.linkedid for c in calls} >= expected and len(messages) >= 1
+    truths = run.truth.calls.values()
+    expected = {call.linkedid for call in truths}
+    return (all(call.ended_at is not None for call in truths)
+            and {c.linkedid for c in calls} >= expected and len(messages) >= 1)
 
 
 def _check_books(run: Stage, night_number: str, outcome: Outcome) -> None:
@@ -356,7 +358,10 @@ def _check_books(run: Stage, night_number: str, outcome: Outcome) -> None:
             continue
         outcome.duplicated += len(rows) - 1
         row = rows[0]
-        if truth.ended_at is None or row.ended_at is None or truth.talk_s is None or \
+        if truth.ended_at is None:
+            outcome.problems.append(f"Asterisk 未报告通话 {truth.linkedid} 结束（AgentComplete）")
+            continue
+        if row.ended_at is None or truth.talk_s is None or \
                 abs((row.ended_at - truth.ended_at).total_seconds()) > TIME_TOLERANCE_S or \
                 abs((row.talk_seconds or 0) - truth.talk_s) > TIME_TOLERANCE_S:
             outcome.wrong_times += 1
