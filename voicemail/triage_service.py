@@ -197,6 +197,7 @@ def _store(row: Voicemail, decision: TriageDecision, heard: _Heard, now: datetim
         row.transcript = heard.transcript.text
         row.transcript_words = [[w.word, w.start, w.end, w.conf] for w in heard.transcript.words]
     row.triaged_at = now
+    row.version = (row.version or 0) + 1
 
 
 def _supersede(session: Session, row: Voicemail, older_ids: tuple[str, ...],
@@ -211,6 +212,7 @@ def _supersede(session: Session, row: Voicemail, older_ids: tuple[str, ...],
         older.triage_reasons = [*(older.triage_reasons or []),
                                 {"code": ReasonCode.DUPLICATE.value, "detail": f"superseded by {row.id}"}]
         older.explanation_zh = SUPERSEDED_ZH
+        older.version = (older.version or 0) + 1  # a screener's view of it is out of date
         report.superseded.append(older.id)
         if not withdraw_callback(session, older.id, reason=f"duplicate of voicemail {row.id}"):
             report.superseded_with_callback.append(older.id)
