@@ -126,3 +126,20 @@ def test_a_night_screened_with_the_keyboard_only(web: WebApp, pages: Pages) -> N
                      ("voicemail.override", "筛选员", f"voicemail:{chatter}"),
                      ("voicemail.override", "筛选员", f"voicemail:{repeat}"),
                      ("voicemail.override.undo", "筛选员", f"voicemail:{repeat}")]
+
+
+def test_the_stand_in_model_is_announced_loudly_on_the_desk(web: WebApp, pages: Pages) -> None:
+    from voicemail.transcribe import default_test_model_path
+    from voicemail.triage_worker import TriageWorker
+
+    worker = TriageWorker(web.config, web.sessions, model_path=default_test_model_path())
+    worker._load()  # what start() does first, without the sweeping loop
+    web.app.state.triage_worker = worker
+    try:
+        page = pages.open("/screening", token=web.token(Role.OPERATOR, "筛选员"))
+        warning = page.locator("#model-warning")
+        expect(warning).to_be_visible()
+        expect(warning).to_contain_text("识别模型不是中文")
+    finally:
+        if worker.pool is not None:
+            worker.pool.close()

@@ -75,13 +75,15 @@ function rowButton(row, number) {
     row.priority === 'urgent' ? el('span', { class: 'badge urgent', text: PRIORITY_ZH.urgent }) : null,
     el('span', { class: 'cb-number', text: callerText(row) }),
     el('span', { text: formatDateTime(row.call_time) }),
-    row.override_by ? el('span', { class: 'badge mine', text: `已处理：${STATE_ZH[row.state] || row.state}` }) : null),
+    row.override_by
+      ? el('span', { class: 'badge mine', text: `已处理：${STATE_ZH[row.state] || row.state}` }) : null),
   el('span', { class: 'cb-excerpt', text: row.explanation_zh || '' }));
 }
 
 function renderNight() {
   let number = 0;
-  const sections = view.groups.map((group) => el('section', { class: 'sc-group', dataset: { group: group.key } },
+  const sections = view.groups.map((group) => el('section',
+    { class: 'sc-group', dataset: { group: group.key } },
     el('h3', {}, GROUP_ZH[group.key], ' ', el('span', { class: 'badge', text: String(group.count) })),
     el('ol', { class: 'cb-list' }, group.items.map((row) => {
       number += 1;
@@ -395,6 +397,28 @@ function onKey(event) {
   }
 }
 
+const MODEL_WARNING_ZH = '注意：识别模型不是中文（演示或测试用的替代模型），转写不可信；'
+  + '凡有人声的留言都交人工复核，请收听录音。';
+const NO_MODEL_ZH = '注意：没有安装语音识别模型，自动分拣已关闭，新留言暂不分拣。';
+
+/** The model's loud warning (from /api/health), in Chinese, above the desk. */
+async function loadModelWarning() {
+  let health;
+  try {
+    health = await get('/api/health');
+  } catch {
+    return;
+  }
+  const triage = health.triage;
+  if (!triage) return;
+  let text = '';
+  if (triage.state === 'no_model') text = NO_MODEL_ZH;
+  else if (triage.model && triage.model.warning) text = MODEL_WARNING_ZH;
+  const line = $('#model-warning');
+  setText(line, text);
+  line.hidden = !text;
+}
+
 async function loadDepartments() {
   try {
     const departments = await get('/api/threeway/departments');
@@ -416,6 +440,7 @@ startPage(async () => {
   document.addEventListener('keydown', onKey);
   view.me = await loadIdentity();
   await loadDepartments();
+  loadModelWarning();
   await loadNight();
   const first = view.order.find((row) => !row.override_by) || view.order[0];
   if (first) await select(first.id);
