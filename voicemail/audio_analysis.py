@@ -79,6 +79,11 @@ BUSY_MIN_BURSTS = 3
 FAX_CNG_ON = (0.35, 0.8)
 FAX_CED_MIN_S = 1.5
 BEEP_WITHIN_S = 2.0  # a beep this close to the start is the recording beep
+# Shortest run that names a tone: a partly filled frame at a burst's edge can look like another
+# tone (450 Hz half a frame long resembles 440+480), so names need a steady stretch.
+STEADY_TONE_S = 0.9  # ringback (1-2 s on) and dial tone (continuous)
+SIT_MIN_S = 0.15  # each SIT segment lasts 274-380 ms
+BEEP_MIN_S = 0.1
 
 # Judgements.
 TONE_ONLY_SHARE = 0.7  # of the active (non-silent) time
@@ -546,18 +551,22 @@ def _syllabic_frames(frames: _Frames) -> int:
                if frames.active[i] and frames.label[i] is None and abs(a - b) >= SYLLABIC_DB)
 
 
+def _lasting(labels: list[str | None], kind: str, seconds: float) -> bool:
+    return any(n * FRAME_S >= seconds for _, n in _runs(labels, kind))
+
+
 def _tone_facts(labels: list[str | None]) -> dict[str, bool]:
     """Which telephony tones the labelled frames make up (cadences and durations)."""
-    first_beep = next((i for i, label in enumerate(labels) if label == "beep"), None)
+    first_beep = next((a for a, n in _runs(labels, "beep") if n * FRAME_S >= BEEP_MIN_S), None)
     busy = any(_cadenced(_runs(labels, kind), BUSY_ON, BUSY_MIN_BURSTS) for kind in ("cn", "na"))
     long_cn = any(n * FRAME_S > BUSY_ON[1] for _, n in _runs(labels, "cn"))  # ringback or dial tone
     return {
         "busy_tone": busy,
         "fax_cng": _cadenced(_runs(labels, "cng"), FAX_CNG_ON, 1),
         "fax_ced": any(length * FRAME_S >= FAX_CED_MIN_S for _, length in _runs(labels, "ced")),
-        "ringback": bool(_runs(labels, "ring")) or (long_cn and not busy),
-        "dial_tone": bool(_runs(labels, "dial")),
-        "sit": bool(_runs(labels, "sit")),
+        "ringback": _lasting(labels, "ring", STEADY_TONE_S) or (long_cn and not busy),
+        "dial_tone": _lasting(labels, "dial", STEADY_TONE_S),
+        "sit": _lasting(labels, "sit", SIT_MIN_S),
         "beep_at_start": first_beep is not None and first_beep * FRAME_S <= BEEP_WITHIN_S,
     }
 

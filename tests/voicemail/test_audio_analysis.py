@@ -252,3 +252,10 @@ def test_voice_distance_finds_a_repeat_through_g711_and_noise(audio_dir: Path, s
         distance = voice_distance(first.speech_print, different.speech_print)
         assert distance is not None and distance > 100
     assert voice_distance((), repeat.speech_print) is None
+
+
+@pytest.mark.parametrize("law", ["u-law", "a-law"])
+def test_the_edges_of_busy_bursts_are_not_named_ringback(audio_dir: Path, law: str) -> None:
+    quiet_busy = [s // 6 for s in fx.cadence([450], 0.35, 0.35, 10.0)]
+    f = analyze(array("h", fx.g711(quiet_busy, audio_dir, law)))
+    assert f.tones == ("busy",)
