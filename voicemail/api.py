@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -15,10 +15,25 @@ from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
 from hotline.auth.roles import OPERATORS, READERS
 from hotline.db.session import get_session
+from hotline.db.types import utcnow
 from hotline.privacy import phone_for
+from voicemail.audio_analysis import AudioFormatError, load_pcm
 from voicemail.ingest import resolve_archive_path
 from voicemail.models import STATES, Voicemail
-from voicemail.override import REASON_MAX, OverrideError, override_verdict
+from voicemail.numbers import CALLBACK_NUMBER_PATTERN
+from voicemail.override import (
+    OVERRIDE_VERDICTS,
+    REASON_MAX,
+    URGENCIES,
+    Decision,
+    OverrideError,
+    OverrideResult,
+    confirm_verdicts,
+    override_verdict,
+    same_caller_recent,
+    undo_last,
+)
+from voicemail.screening import GROUPS, STRIP_STEP_S, energy_strip, load_night
 
 PAGE_DEFAULT = 50
 PAGE_MAX = 500
@@ -37,7 +52,15 @@ AUDIO_ERRORS = {
                          "(audio_missing)"},
 }
 OVERRIDE_ERRORS = {**NOT_FOUND, 409: {"description": "A valid verdict needs a number to call back "
-                                                     "(no_callback_number)"}}
+                                                     "(no_callback_number); the message changed "
+                                                     "since the version you saw (version_conflict); "
+                                                     "duplicate_of is not one of the same caller's "
+                                                     "recent messages (invalid_duplicate_of)"}}
+BATCH_ERRORS = {**NOT_FOUND, 409: {"description": "A message changed since the version you saw "
+                                                  "(version_conflict) or has no machine verdict "
+                                                  "(not_decided); nothing was confirmed"}}
+UNDO_ERRORS = {409: {"description": "Nothing left to undo (nothing_to_undo), or the message changed "
+                                    "since your decision (version_conflict)"}}
 
 RowId = Annotated[int, Path(ge=1, le=ID_MAX, description="the row's id", examples=[EXAMPLE_ID])]
 
@@ -69,6 +92,11 @@ class VoicemailOut(BaseModel):
     override_by: str | None = Field(None, examples=[None])
     override_reason: str | None = Field(None, examples=[None])
     override_at: datetime | None = Field(None, examples=[None])
+    callback_number: str | None = Field(None, description="masked for the monitor role",
+                                        examples=["13812348000"])
+    version: int = Field(0, description="raised by every decision; send it back as expected_version",
+                         examples=[1])
+    transcript: str | None = Field(None, examples=["我家燃气管道漏气了"])
 
 
 class VoicemailPage(BaseModel):
@@ -86,6 +114,8 @@ def to_out(row: Voicemail, principal: Principal) -> VoicemailOut:
         explanation_zh=row.explanation_zh, department=row.department, priority=row.priority,
         duplicate_of=row.duplicate_of, triaged_at=row.triaged_at, override_by=row.override_by,
         override_reason=row.override_reason, override_at=row.override_at,
+        callback_number=phone_for(principal, row.callback_number), version=row.version or 0,
+        transcript=row.transcript,
     )
 
 
@@ -117,7 +147,9 @@ def list_voicemails(
     return VoicemailPage(total=total, items=[to_out(row, principal) for row in rows])
 
 
-@router.get("/{voicemail_id}", response_model=VoicemailOut, summary="Show one voicemail",
+# /{voicemail_id:int} matches digits only, so /confirm and /undo asked with another method are
+# answered 405 with `Allow: POST`, not taken for an id.
+@router.get("/{voicemail_id:int}", response_model=VoicemailOut, summary="Show one voicemail",
             description="Role: monitor, operator or admin.", responses=NOT_FOUND)
 def show_voicemail(
     voicemail_id: RowId,
@@ -141,6 +173,11 @@ def voicemail_audio(
     _principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
     session: Annotated[Session, Depends(get_session)],
 ) -> FileResponse:
+    path = _audio_path(session, request, voicemail_id)
+    return FileResponse(path, media_type="audio/wav", filename=f"voicemail-{voicemail_id}.wav")
+
+
+def _audio_path(session: Session, request: Request, voicemail_id: int) -> Any:
     row = session.get(Voicemail, voicemail_id)
     if row is None:
         raise _not_found(voicemail_id)
@@ -153,43 +190,231 @@ def voicemail_audio(
         raise HTTPException(status.HTTP_410_GONE, detail={
             "code": "audio_missing", "message": f"the archived audio of voicemail {voicemail_id} "
                                                 "is missing from the archive"})
-    return FileResponse(path, media_type="audio/wav", filename=f"voicemail-{voicemail_id}.wav")
+    return path
+
+
+def _no_bool(value: Any) -> Any:
+    """JSON false is not the number 0 (pydantic would take it for one)."""
+    if isinstance(value, bool):
+        raise ValueError("a number is required, not true/false")
+    return value
 
 
 class OverrideIn(BaseModel):
-    verdict: Literal["valid", "invalid"]
+    verdict: Literal["valid", "invalid", "duplicate"] = Field(
+        description="valid: call back; invalid: discard; duplicate: repeats `duplicate_of`",
+        json_schema_extra={"enum": list(OVERRIDE_VERDICTS)})
     reason: str = Field(min_length=1, max_length=REASON_MAX, examples=["听了录音，是真实的燃气报修"])
+    callback_number: str | None = Field(None, pattern=CALLBACK_NUMBER_PATTERN,
+                                        description="for valid: the number to call back (the one "
+                                        "heard in the message), digits only: a mobile, a landline "
+                                        "with its area code, or a local number",
+                                        examples=["13812345678"])
+    department: str | None = Field(None, max_length=200, description="one of the configured departments",
+                                   examples=["燃气公司"])
+    urgency: Literal["urgent", "normal"] | None = Field(None, json_schema_extra={"enum": list(URGENCIES)},
+                                                        examples=["urgent"])
+    duplicate_of: int | None = Field(None, ge=1, le=ID_MAX, description="for duplicate: one of the same "
+                                     "caller's recent messages", examples=[None])
+    expected_version: int | None = Field(None, ge=0, le=ID_MAX, description="the version you decided on; "
+                                         "refused (409 version_conflict) if the message changed since",
+                                         examples=[1])
+
+    _numbers = field_validator("duplicate_of", "expected_version", mode="before")(_no_bool)
 
 
 class OverrideOut(BaseModel):
     voicemail: VoicemailOut
     previous_state: str = Field(examples=["needs_review"])
     callback_id: int | None = Field(examples=[3])
+    audit_id: int = Field(0, examples=[12])
 
 
 OVERRIDE_STATUS = {"voicemail_not_found": status.HTTP_404_NOT_FOUND,
-                   "no_callback_number": status.HTTP_409_CONFLICT}
+                   "no_callback_number": status.HTTP_409_CONFLICT,
+                   "version_conflict": status.HTTP_409_CONFLICT,
+                   "not_decided": status.HTTP_409_CONFLICT,
+                   "nothing_to_undo": status.HTTP_409_CONFLICT,
+                   "invalid_duplicate_of": status.HTTP_409_CONFLICT}
 
 
-@router.post("/{voicemail_id}/override", response_model=OverrideOut, summary="Overrule triage",
-             description="Role: operator or admin. Who and why are kept and audited; a message "
-                         "made valid enters the callback queue (once).",
+def _refused(session: Session, exc: OverrideError) -> HTTPException:
+    session.rollback()
+    return HTTPException(OVERRIDE_STATUS.get(exc.code, status.HTTP_422_UNPROCESSABLE_CONTENT),
+                         detail={"code": exc.code, "message": exc.message})
+
+
+def _result_out(session: Session, result: OverrideResult, principal: Principal) -> OverrideOut:
+    row = session.get(Voicemail, result.voicemail_id)
+    assert row is not None
+    return OverrideOut(voicemail=to_out(row, principal), previous_state=result.previous,
+                       callback_id=result.callback_id, audit_id=result.audit_id)
+
+
+@router.post("/{voicemail_id}/override", response_model=OverrideOut, summary="Decide a message (screening)",
+             description="Role: operator or admin. Valid (with a validated callback number, department "
+                         "and urgency), invalid, or duplicate of one of the same caller's recent "
+                         "messages. Send expected_version so two screeners never decide one message "
+                         "twice. Who, when, before and after are audited; a valid message enters the "
+                         "callback queue (once).",
              responses=OVERRIDE_ERRORS)
 def override_voicemail(
     voicemail_id: RowId,
     body: OverrideIn,
+    request: Request,
+    principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
+    session: Annotated[Session, Depends(get_session)],
+) -> OverrideOut:
+    config = request.app.state.config
+    decision = Decision(body.verdict, body.reason, body.callback_number, body.department, body.urgency,
+                        body.duplicate_of, body.expected_version)
+    try:
+        result = override_verdict(session, voicemail_id, body.verdict, body.reason,
+                                  actor=principal.name, role=principal.role.value, decision=decision,
+                                  departments={d.name for d in config.departments},
+                                  duplicate_window=config.triage.duplicate_window)
+    except OverrideError as exc:
+        raise _refused(session, exc) from None
+    session.commit()
+    return _result_out(session, result, principal)
+
+
+class ConfirmItem(BaseModel):
+    id: int = Field(ge=1, le=ID_MAX, examples=[EXAMPLE_ID])
+    version: int = Field(ge=0, le=ID_MAX, description="the version you checked", examples=[1])
+
+    _numbers = field_validator("id", "version", mode="before")(_no_bool)
+
+
+class ConfirmIn(BaseModel):
+    items: list[ConfirmItem] = Field(min_length=1, max_length=PAGE_MAX)
+    reason: str = Field("抽查确认机器判定", min_length=1, max_length=REASON_MAX,
+                        examples=["抽查确认机器判定"])
+
+
+class ConfirmOut(BaseModel):
+    confirmed: list[OverrideOut]
+
+
+@router.post("/confirm", response_model=ConfirmOut, summary="Confirm machine verdicts in one call",
+             description="Role: operator or admin. The machine's valid/invalid verdicts of the listed "
+                         "messages (spot-checked) are confirmed as a staff decision, each audited; all "
+                         "or nothing.",
+             responses=BATCH_ERRORS)
+def confirm_machine_verdicts(
+    body: ConfirmIn,
+    principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
+    session: Annotated[Session, Depends(get_session)],
+) -> ConfirmOut:
+    try:
+        results = confirm_verdicts(session, [(i.id, i.version) for i in body.items], body.reason,
+                                   actor=principal.name, role=principal.role.value)
+    except OverrideError as exc:
+        raise _refused(session, exc) from None
+    session.commit()
+    return ConfirmOut(confirmed=[_result_out(session, r, principal) for r in results])
+
+
+@router.post("/undo", response_model=OverrideOut, summary="Undo your last decision",
+             description="Role: operator or admin. Puts back the message as it was before your last "
+                         "decision (callback queued or withdrawn to match), if nobody changed it since; "
+                         "the undo is audited too.",
+             responses=UNDO_ERRORS)
+def undo_last_decision(
     principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
     session: Annotated[Session, Depends(get_session)],
 ) -> OverrideOut:
     try:
-        result = override_verdict(session, voicemail_id, body.verdict, body.reason,
-                                  actor=principal.name, role=principal.role.value)
+        result = undo_last(session, actor=principal.name, role=principal.role.value)
     except OverrideError as exc:
-        session.rollback()
-        raise HTTPException(OVERRIDE_STATUS.get(exc.code, status.HTTP_422_UNPROCESSABLE_CONTENT),
-                            detail={"code": exc.code, "message": exc.message}) from None
+        raise _refused(session, exc) from None
     session.commit()
+    return _result_out(session, result, principal)
+
+
+class RecentOut(BaseModel):
+    items: list[VoicemailOut]
+
+
+@router.get("/{voicemail_id}/same-caller", response_model=RecentOut,
+            summary="The same caller's recent messages",
+            description="Role: operator or admin. What a duplicate may name: the same number's other "
+                        "messages within the duplicate window, newest first.",
+            responses=NOT_FOUND)
+def same_caller_messages(
+    voicemail_id: RowId,
+    request: Request,
+    principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
+    session: Annotated[Session, Depends(get_session)],
+) -> RecentOut:
     row = session.get(Voicemail, voicemail_id)
-    assert row is not None
-    return OverrideOut(voicemail=to_out(row, principal), previous_state=result.previous,
-                       callback_id=result.callback_id)
+    if row is None:
+        raise _not_found(voicemail_id)
+    rows = same_caller_recent(session, row, request.app.state.config.triage.duplicate_window)
+    return RecentOut(items=[to_out(r, principal) for r in rows])
+
+
+class StripOut(BaseModel):
+    duration_s: float = Field(examples=[12.4])
+    step_s: float = Field(examples=[STRIP_STEP_S])
+    levels_db: list[float] = Field(description="level of each step, dBFS (floored at -70)",
+                                   examples=[[-70.0, -32.5, -21.0]])
+    speech_segments: list[list[float]] = Field(description="[start, end] seconds of speech (triage's)",
+                                               examples=[[[0.9, 5.4], [6.1, 11.0]]])
+
+
+@router.get("/{voicemail_id}/strip", response_model=StripOut, summary="Energy strip and speech segments",
+            description="Role: operator or admin. The recording's level every 0.1 s and the speech "
+                        "segments triage found, for the screening desk to draw and to play speech only.",
+            responses=AUDIO_ERRORS)
+def voicemail_strip(
+    voicemail_id: RowId,
+    request: Request,
+    _principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
+    session: Annotated[Session, Depends(get_session)],
+) -> StripOut:
+    path = _audio_path(session, request, voicemail_id)
+    try:
+        pcm = load_pcm(path)
+    except AudioFormatError as exc:
+        raise HTTPException(status.HTTP_410_GONE, detail={
+            "code": "audio_unreadable", "message": f"voicemail {voicemail_id}: {exc}"}) from None
+    row = session.get(Voicemail, voicemail_id)
+    segments = (row.features or {}).get("speech_segments") if row is not None else None
+    return StripOut(duration_s=round(pcm.duration_s, 3), step_s=STRIP_STEP_S,
+                    levels_db=energy_strip(pcm.samples),
+                    speech_segments=[[float(a), float(b)] for a, b in segments or []])
+
+
+class ScreeningGroup(BaseModel):
+    key: Literal["needs_review", "valid", "invalid"] = Field(examples=["needs_review"])
+    count: int = Field(examples=[1])
+    items: list[VoicemailOut]
+
+
+class ScreeningOut(BaseModel):
+    since: datetime = Field(examples=["2026-11-27T08:00:00+08:00"])
+    done: int = Field(description="decided or confirmed by staff", examples=[37])
+    total: int = Field(examples=[212])
+    groups: list[ScreeningGroup]
+
+
+SCREENING_HOURS_DEFAULT = 24
+SCREENING_HOURS_MAX = 24 * 14
+
+
+@router.get("/screening", response_model=ScreeningOut, summary="The night's messages for the screening desk",
+            description="Role: operator or admin. Messages triaged in the last `hours`: needs-review "
+                        "first (urgent, then oldest), then machine-valid and machine-invalid for spot "
+                        "checks; counts per group and how many staff have processed.")
+def screening_night(
+    principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
+    session: Annotated[Session, Depends(get_session)],
+    hours: Annotated[int, Query(ge=1, le=SCREENING_HOURS_MAX)] = SCREENING_HOURS_DEFAULT,
+) -> ScreeningOut:
+    until = utcnow()
+    since = until - timedelta(hours=hours)
+    night = load_night(session, since, until + timedelta(minutes=1))
+    return ScreeningOut(since=since, done=night.done, total=night.total, groups=[
+        ScreeningGroup(key=key, count=len(night.groups[key]),
+                       items=[to_out(row, principal) for row in night.groups[key]]) for key in GROUPS])

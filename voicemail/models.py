@@ -69,6 +69,8 @@ class Voicemail(Base):
     override_by: Mapped[str | None] = mapped_column(String(ACTOR_MAX))
     override_reason: Mapped[str | None] = mapped_column(String(OVERRIDE_REASON_MAX))
     override_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Raised by every decision; a screener's decision names the version it saw (migration 0007).
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         Index("ix_voicemails_state_call_time", "state", "call_time"),

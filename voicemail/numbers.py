@@ -38,6 +38,9 @@ _MOBILE = re.compile(r"1[3-9]\d{9}")
 _LANDLINE = re.compile(r"(?:010|02\d)[2-8]\d{7}|0[3-9]\d\d[2-8]\d{6,7}")
 _LOCAL = re.compile(r"[2-8]\d{6,7}")
 _COUNTRY_PREFIX = re.compile(r"^(?:\+86|0086|86)")
+# A number staff may type to be called back on, digits only, as a JSON Schema pattern (the API
+# states it, so a client learns the rule from the schema): mobile, landline with area code, local.
+CALLBACK_NUMBER_PATTERN = rf"^(?:{_MOBILE.pattern}|{_LANDLINE.pattern}|{_LOCAL.pattern})$"
 
 
 @dataclass(frozen=True)

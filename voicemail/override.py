@@ -1,30 +1,47 @@
-"""Staff overrule the machine: a verdict set by a person, with who and why kept and audited.
+"""Staff decide a message (the screening desk, 筛选台): verdict, number, department, urgency.
 
-A message made valid enters the callback queue in the same transaction (enqueue is idempotent,
-so overriding twice never queues twice). The callbacks service cannot withdraw a queued callback
-yet, so making a valid message invalid leaves its callback for staff to close.
+Every decision names the version of the message it was made on (optional for the plain override,
+always sent by the screening page): the version is raised by a conditional UPDATE before anything
+else, so of two screeners deciding one message at once exactly one succeeds (PostgreSQL re-checks
+the row after the lock, SQLite serialises writers) and the other gets `version_conflict`. Every
+decision is audited with who, when, and the message's fields before and after; `undo_last` puts
+back the "before" of the caller's last decision if nobody changed the message since.
+
+A message made valid enters the callback queue in the same transaction (a withdrawn callback is
+reopened, a queued one takes the new number, department and urgency); one made invalid or a
+duplicate has its queued callback withdrawn.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hotline.db.audit import record_audit
+from hotline.db.audit import AuditEntry, record_audit
 from hotline.db.types import utcnow
-from voicemail.callbacks.rules import Resolution, State
+from voicemail.callbacks.rules import PRIORITY_RANK, Priority, Resolution, State
 from voicemail.callbacks.service import Actor, enqueue_callback, withdraw_callback
 from voicemail.models import STATE_INVALID, STATE_VALID, Voicemail
+from voicemail.numbers import normalise_caller
 
-OVERRIDE_VERDICTS = (STATE_VALID, STATE_INVALID)
+VERDICT_DUPLICATE = "duplicate"
+OVERRIDE_VERDICTS = (STATE_VALID, STATE_INVALID, VERDICT_DUPLICATE)
+URGENCIES = tuple(p.value for p in Priority)
 DEFAULT_PRIORITY = "normal"
 REASON_MAX = 500
+AUDIT_DECIDE = "voicemail.override"
+AUDIT_UNDO = "voicemail.override.undo"
+SNAPSHOT_FIELDS = ("state", "callback_number", "department", "priority", "duplicate_of",
+                   "override_by", "override_reason", "version")
 
 
 class OverrideError(Exception):
-    """A refused override; `code` is stable for API clients and nothing was changed."""
+    """A refused decision; `code` is stable for API clients and nothing was changed."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -33,49 +50,208 @@ class OverrideError(Exception):
 
 
 @dataclass(frozen=True)
+class Decision:
+    """What a screener decided; None fields keep the message's (machine) values."""
+
+    verdict: str
+    reason: str
+    callback_number: str | None = None
+    department: str | None = None
+    urgency: str | None = None
+    duplicate_of: int | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
 class OverrideResult:
     voicemail_id: int
     previous: str
     verdict: str
     callback_id: int | None
+    version: int
+    audit_id: int
+
+
+# ---------------------------------------------------------------- checks (no writes)
+
+
+def check_decision(decision: Decision, departments: Collection[str] | None) -> Decision:
+    """The decision with its number normalised, or OverrideError saying what is wrong."""
+    if decision.verdict not in OVERRIDE_VERDICTS:
+        raise OverrideError("invalid_verdict", f"verdict must be one of {', '.join(OVERRIDE_VERDICTS)}")
+    reason = decision.reason.strip()
+    if not reason or len(reason) > REASON_MAX:
+        raise OverrideError("invalid_reason", f"a reason of 1 to {REASON_MAX} characters is required")
+    number = decision.callback_number
+    if number is not None:
+        parsed = normalise_caller(number)
+        if parsed is None:
+            raise OverrideError("invalid_callback_number",
+                                f"{number!r} is not a number that can be called back "
+                                "(a mobile of 11 digits or a landline with its area code)")
+        number = parsed.digits
+    if decision.department is not None and departments is not None and decision.department not in departments:
+        raise OverrideError("unknown_department", f"unknown department {decision.department!r}")
+    if decision.urgency is not None and decision.urgency not in URGENCIES:
+        raise OverrideError("invalid_urgency", f"urgency must be one of {', '.join(URGENCIES)}")
+    if decision.verdict == VERDICT_DUPLICATE and decision.duplicate_of is None:
+        raise OverrideError("duplicate_of_required", "a duplicate names the message it repeats")
+    return Decision(decision.verdict, reason, number, decision.department, decision.urgency,
+                    decision.duplicate_of, decision.expected_version)
+
+
+def same_caller_recent(session: Session, row: Voicemail, window: timedelta) -> list[Voicemail]:
+    """The same caller's other messages within the window (what "duplicate of" may name)."""
+    numbers = {n for n in (row.callback_number, None if row.caller_withheld else row.caller_num) if n}
+    if not numbers:
+        return []
+    moment = row.call_time or row.registered_at
+    rows = session.scalars(select(Voicemail).where(
+        Voicemail.id != row.id,
+        Voicemail.caller_num.in_(numbers) | Voicemail.callback_number.in_(numbers),
+        Voicemail.call_time >= moment - window, Voicemail.call_time <= moment + window,
+    ).order_by(Voicemail.call_time.desc())).all()
+    return list(rows)
+
+
+def _check_duplicate_target(session: Session, row: Voicemail, target_id: int, window: timedelta) -> None:
+    if target_id == row.id or target_id not in {r.id for r in same_caller_recent(session, row, window)}:
+        raise OverrideError("invalid_duplicate_of",
+                            f"voicemail {target_id} is not one of the same caller's recent messages")
+
+
+# ---------------------------------------------------------------- the decision
+
+
+def snapshot(row: Voicemail) -> dict[str, Any]:
+    """The fields a decision changes, as the audit keeps them."""
+    return {name: getattr(row, name) for name in SNAPSHOT_FIELDS}
+
+
+def _take_version(session: Session, voicemail_id: int, expected: int | None) -> Voicemail:
+    """Raise the version (only if it is still `expected`) and return the row, or refuse."""
+    condition = [Voicemail.id == voicemail_id]
+    if expected is not None:
+        condition.append(Voicemail.version == expected)
+    result = session.execute(update(Voicemail).where(*condition).values(version=Voicemail.version + 1)
+                             .execution_options(synchronize_session=False))
+    row = session.get(Voicemail, voicemail_id, populate_existing=True)
+    if row is None:
+        raise OverrideError("voicemail_not_found", f"no voicemail with id {voicemail_id}")
+    if result.rowcount == 0:
+        raise OverrideError("version_conflict",
+                            f"voicemail {voicemail_id} was changed by someone else (now version "
+                            f"{row.version}, you saw {expected}); reload it")
+    return row
+
+
+def _queue(session: Session, row: Voicemail, now: datetime) -> int:
+    """Put a valid message in the callback queue with its current number, department, urgency."""
+    callback = enqueue_callback(session, row.id, priority=row.priority or DEFAULT_PRIORITY,
+                                department=row.department, number=row.callback_number or "",
+                                transcript=row.transcript, reasons=row.triage_reasons, now=now)
+    if callback.state == State.CLOSED and callback.resolution == Resolution.WITHDRAWN:
+        callback.state = State.QUEUED  # judged invalid earlier, valid after all
+        callback.resolution = None
+        callback.closed_at = None
+    if callback.state == State.QUEUED:
+        level = Priority(row.priority or DEFAULT_PRIORITY)
+        callback.number, callback.department = row.callback_number or callback.number, row.department
+        callback.priority, callback.priority_rank = level.value, PRIORITY_RANK[level]
+    return callback.id
+
+
+def _apply(session: Session, row: Voicemail, decision: Decision, actor: Actor, now: datetime) -> int | None:
+    """Change the row (and its callback) as decided; the callback id for a valid message."""
+    if decision.verdict == STATE_VALID:
+        number = (decision.callback_number or row.callback_number
+                  or (None if row.caller_withheld else row.caller_num))
+        if not number:
+            raise OverrideError("no_callback_number",
+                                f"voicemail {row.id} has no number to call back; give callback_number")
+        row.state, row.callback_number, row.duplicate_of = STATE_VALID, number, None
+        row.department = decision.department or row.department
+        row.priority = decision.urgency or row.priority or DEFAULT_PRIORITY
+        return _queue(session, row, now)
+    row.state = STATE_INVALID
+    row.duplicate_of = decision.duplicate_of if decision.verdict == VERDICT_DUPLICATE else None
+    withdraw_callback(session, row.id, reason=f"overridden as {decision.verdict}: {decision.reason}",
+                      actor=actor)
+    return None
 
 
 def override_verdict(session: Session, voicemail_id: int, verdict: str, reason: str, *,
-                     actor: str, role: str | None, now: datetime | None = None) -> OverrideResult:
-    """Set the verdict of one message; the caller commits (the audit entry goes with it)."""
-    if verdict not in OVERRIDE_VERDICTS:
-        raise OverrideError("invalid_verdict", f"verdict must be one of {', '.join(OVERRIDE_VERDICTS)}")
-    reason = reason.strip()
-    if not reason or len(reason) > REASON_MAX:
-        raise OverrideError("invalid_reason", f"a reason of 1 to {REASON_MAX} characters is required")
-    row = session.get(Voicemail, voicemail_id, with_for_update=True)
-    if row is None:
-        raise OverrideError("voicemail_not_found", f"no voicemail with id {voicemail_id}")
-    number = row.callback_number or (None if row.caller_withheld else row.caller_num)
-    if verdict == STATE_VALID and not number:
-        raise OverrideError("no_callback_number",
-                            f"voicemail {voicemail_id} has no number to call back")
+                     actor: str, role: str | None, now: datetime | None = None,
+                     decision: Decision | None = None, departments: Collection[str] | None = None,
+                     duplicate_window: timedelta = timedelta(hours=12)) -> OverrideResult:
+    """Decide one message; the caller commits (the audit entry goes with it).
+
+    `decision` carries the screening fields (number, department, urgency, duplicate_of,
+    expected_version); without it only verdict and reason are set.
+    """
+    wanted = check_decision(decision or Decision(verdict, reason), departments)
+    row = _take_version(session, voicemail_id, wanted.expected_version)
+    if wanted.verdict == VERDICT_DUPLICATE and wanted.duplicate_of != row.duplicate_of:
+        _check_duplicate_target(session, row, wanted.duplicate_of or 0, duplicate_window)
     moment = now or utcnow()
-    previous = row.state
-    row.state = verdict
-    row.override_by = actor
-    row.override_reason = reason
-    row.override_at = moment
-    callback_id = None
-    if verdict == STATE_VALID and number:
-        callback = enqueue_callback(session, row.id, priority=row.priority or DEFAULT_PRIORITY,
-                                    department=row.department, number=number,
-                                    transcript=row.transcript, reasons=row.triage_reasons,
-                                    now=moment)
-        if callback.state == State.CLOSED and callback.resolution == Resolution.WITHDRAWN:
-            callback.state = State.QUEUED  # judged invalid earlier, valid after all
-            callback.resolution = None
-        callback_id = callback.id
-    elif verdict == STATE_INVALID:
-        withdraw_callback(session, row.id, reason=f"overridden as invalid: {reason}",
-                          actor=Actor(actor, role))
-    record_audit(session, "voicemail.override", actor=actor, role=role,
-                 target=f"voicemail:{voicemail_id}",
-                 detail={"from": previous, "to": verdict, "reason": reason,
-                         "callback_id": callback_id})
-    return OverrideResult(row.id, previous, verdict, callback_id)
+    before = snapshot(row)
+    callback_id = _apply(session, row, wanted, Actor(actor, role), moment)
+    row.override_by, row.override_reason, row.override_at = actor, wanted.reason, moment
+    entry = record_audit(session, AUDIT_DECIDE, actor=actor, role=role, target=f"voicemail:{voicemail_id}",
+                         detail={"from": before["state"], "to": row.state, "verdict": wanted.verdict,
+                                 "reason": wanted.reason, "callback_id": callback_id,
+                                 "before": before, "after": snapshot(row)})
+    session.flush()
+    return OverrideResult(row.id, before["state"], row.state, callback_id, row.version, entry.id)
+
+
+# ---------------------------------------------------------------- batch and undo
+
+
+def confirm_verdicts(session: Session, items: Sequence[tuple[int, int]], reason: str, *,
+                     actor: str, role: str | None, now: datetime | None = None) -> list[OverrideResult]:
+    """Confirm the machine's valid/invalid verdicts of several messages at once (all or nothing).
+
+    `items` are (voicemail id, version seen); a message still in review cannot be confirmed.
+    """
+    results = []
+    for voicemail_id, version in items:
+        row = session.get(Voicemail, voicemail_id)
+        if row is not None and row.state not in (STATE_VALID, STATE_INVALID):
+            raise OverrideError("not_decided", f"voicemail {voicemail_id} is {row.state}: decide it, "
+                                               "there is no machine verdict to confirm")
+        verdict = VERDICT_DUPLICATE if row is not None and row.duplicate_of else (row.state if row else "")
+        decision = Decision(verdict or STATE_INVALID, reason, duplicate_of=row.duplicate_of if row else None,
+                            expected_version=version)
+        results.append(override_verdict(session, voicemail_id, decision.verdict, reason, actor=actor,
+                                        role=role, now=now, decision=decision))
+    return results
+
+
+def undo_last(session: Session, *, actor: str, role: str | None,
+              now: datetime | None = None) -> OverrideResult:
+    """Put back what the actor's last decision changed, if nobody changed the message since."""
+    undone = {(e.detail or {}).get("undoes") for e in session.scalars(
+        select(AuditEntry).where(AuditEntry.action == AUDIT_UNDO, AuditEntry.actor == actor))}
+    last = session.scalar(select(AuditEntry).where(
+        AuditEntry.action == AUDIT_DECIDE, AuditEntry.actor == actor,
+        AuditEntry.id.not_in([u for u in undone if u is not None] or [-1]))
+        .order_by(AuditEntry.id.desc()).limit(1))
+    if last is None or "after" not in (last.detail or {}):
+        raise OverrideError("nothing_to_undo", "you have no decision left to undo")
+    before, after = last.detail["before"], last.detail["after"]
+    voicemail_id = int((last.target or "").split(":")[1])
+    row = _take_version(session, voicemail_id, after["version"])
+    current = snapshot(row)
+    for name in SNAPSHOT_FIELDS[:-1]:
+        setattr(row, name, before[name])
+    if not before["override_by"]:
+        row.override_at = None
+    if row.state == STATE_VALID and row.callback_number:
+        _queue(session, row, now or utcnow())
+    else:
+        withdraw_callback(session, row.id, reason="decision undone", actor=Actor(actor, role))
+    entry = record_audit(session, AUDIT_UNDO, actor=actor, role=role, target=last.target,
+                         detail={"undoes": last.id, "before": current, "after": snapshot(row)})
+    session.flush()
+    return OverrideResult(row.id, current["state"], row.state, None, row.version, entry.id)

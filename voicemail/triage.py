@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from hotline.config.model import Department
-from voicemail.audio_analysis import AudioFeatures
+from voicemail.audio_analysis import AudioFeatures, voice_distance
 from voicemail.numbers import PhoneNumber, normalise_caller, scan_numbers
 from voicemail.transcribe import Transcript
 from voicemail.triage_config import TriageSettings
@@ -68,13 +68,15 @@ class ReasonCode(StrEnum):
     SUPERSEDES = "supersedes"
 
 
+# A message with real speech is never invalid for lack of a number: NO_CALLBACK_NUMBER sends it to
+# a person (who may hear a number the recogniser missed).
 INVALID_CODES = frozenset({ReasonCode.SILENCE, ReasonCode.HANGUP_AT_BEEP, ReasonCode.TONES_ONLY,
                            ReasonCode.NOISE_ONLY, ReasonCode.NO_SPEECH, ReasonCode.ADVERT,
-                           ReasonCode.DUPLICATE, ReasonCode.NO_CALLBACK_NUMBER})
+                           ReasonCode.DUPLICATE})
 REVIEW_CODES = frozenset({ReasonCode.AUDIO_UNREADABLE, ReasonCode.LITTLE_SPEECH, ReasonCode.NO_TRANSCRIPT,
                           ReasonCode.TRANSCRIPT_UNUSABLE, ReasonCode.NUMBER_UNCLEAR,
                           ReasonCode.CALLER_NUMBER_INVALID, ReasonCode.ADVERT_OR_COMPLAINT,
-                          ReasonCode.URGENT_NOT_DISCARDED})
+                          ReasonCode.URGENT_NOT_DISCARDED, ReasonCode.NO_CALLBACK_NUMBER})
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,9 @@ class PriorMessage:
     transcript_text: str
     verdict: str
     duplicate_of: str | None = None
+    speech_print: tuple[tuple[int, ...], ...] = ()  # AudioFeatures.speech_print, for acoustic duplicates
+    withheld: bool = False  # the caller id was withheld (matched by voice, or by the number spoken)
+    transcript_trusted: bool = True  # its transcript passed transcript_problem
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,14 @@ def bigram_similarity(a: str, b: str) -> float:
     return len(grams_a & grams_b) / len(grams_a | grams_b)
 
 
+def bigram_containment(a: str, b: str) -> float:
+    """Share of the shorter text's bigrams found in the longer one: a short repeat scores high."""
+    grams_a, grams_b = _bigrams(a), _bigrams(b)
+    if not grams_a or not grams_b:
+        return 0.0
+    return len(grams_a & grams_b) / min(len(grams_a), len(grams_b))
+
+
 def _bigrams(text: str) -> set[str]:
     chars = "".join(_CONTENT.findall(text.lower()))
     return {chars[i : i + 2] for i in range(len(chars) - 1)}
@@ -158,6 +171,11 @@ def _bigrams(text: str) -> set[str]:
 
 def han_count(text: str) -> int:
     return len(_HAN.findall(text))
+
+
+def department_suggestion(text: str, departments: Sequence[Department]) -> tuple[str | None, str]:
+    """The one place triage asks which department a message belongs to (swap the engine here)."""
+    return suggest_department(text, departments)
 
 
 def suggest_department(text: str, departments: Sequence[Department]) -> tuple[str | None, str]:
@@ -179,13 +197,17 @@ def suggest_department(text: str, departments: Sequence[Department]) -> tuple[st
 def _audio_verdict(features: AudioFeatures, s: TriageSettings) -> Reason | None:
     """An invalid reason from the audio alone, or None when there may be a request in it."""
     duration = features.duration_s
+    if features.beep_at_start and (features.noise_only or features.tone_only
+                                   or features.speech_s < s.min_speech_s):
+        return Reason(ReasonCode.HANGUP_AT_BEEP, f"beep, then {duration:.1f} s without speech")
     if features.silent:
         if duration <= s.hangup_max_s:
             return Reason(ReasonCode.HANGUP_AT_BEEP, f"{duration:.1f} s, no sound")
         return Reason(ReasonCode.SILENCE, f"{duration:.1f} s of silence")
     if features.noise_only:
-        return Reason(ReasonCode.NOISE_ONLY, f"steady noise, level spread {features.level_spread_db:.1f} dB, "
-                                             f"{features.events_s:.1f} s standing out")
+        return Reason(ReasonCode.NOISE_ONLY, f"noise, level spread {features.level_spread_db:.1f} dB, "
+                                             f"{features.events_s:.1f} s standing out, "
+                                             f"{features.syllabic_s:.1f} s at syllable rate")
     if features.speech_s >= s.min_speech_s:
         return None
     if features.tone_only:
@@ -202,16 +224,16 @@ def needs_transcript(features: AudioFeatures | None, settings: TriageSettings) -
     return features is not None and _audio_verdict(features, settings) is None
 
 
+TONE_NAMES_ZH = (("fax", "传真音"), ("busy", "忙音"), ("ringback", "回铃音"), ("dial", "拨号音"),
+                 ("sit", "空号或故障提示音"), ("beep", "提示音"))
+
+
 def _tone_detail(features: AudioFeatures) -> str:
-    parts = []
-    if features.dtmf_digits:
-        parts.append(f"DTMF {features.dtmf_digits}")
-    if features.fax_cng or features.fax_ced:
-        parts.append("fax " + "+".join(n for n, on in (("CNG", features.fax_cng), ("CED", features.fax_ced))
-                                      if on))
-    if features.busy_tone:
-        parts.append("busy tone")
-    return ", ".join(parts) or f"{features.tone_s:.1f} s of tones"
+    """The tones heard, in Chinese (this detail is shown as it is)."""
+    heard = set(features.tones)
+    parts = [f"按键音 {features.dtmf_digits}"] if features.dtmf_digits else []
+    parts += [zh for name, zh in TONE_NAMES_ZH if name in heard]
+    return "、".join(parts) or f"信号音 {features.tone_s:.1f} 秒"
 
 
 def transcript_problem(transcript: Transcript | None, speech_s: float, s: TriageSettings) -> str | None:
@@ -230,36 +252,55 @@ def transcript_problem(transcript: Transcript | None, speech_s: float, s: Triage
     return None
 
 
-def _duplicates(message: TriageInput, callback: str | None, speech_s: float, text: str,
-                history: Sequence[PriorMessage], s: TriageSettings,
+def _same_caller(prior: PriorMessage, callback: str | None, withheld: bool) -> bool:
+    """Same number to call back; or both withheld with no number at all (then only the voice tells)."""
+    if callback is not None:
+        number = normalise_caller(prior.callback_number) if prior.callback_number else None
+        return number is not None and number.digits == callback
+    return withheld and prior.withheld and prior.callback_number is None
+
+
+def _likeness(prior: PriorMessage, text: str, speech_print: Sequence[Sequence[int]],
+              s: TriageSettings) -> str | None:
+    """Why the prior message says the same as this one, or None.
+
+    Two trusted transcripts decide by containment (a short repeat lies inside the fuller one);
+    otherwise the voices are compared, so duplicates are found whatever the model.
+    """
+    if text and prior.transcript_trusted and han_count(prior.transcript_text) >= s.min_transcript_chars:
+        score = bigram_containment(text, prior.transcript_text)
+        return f"transcript containment {score:.2f}" if score >= s.duplicate_similarity else None
+    if min(len(speech_print), len(prior.speech_print)) < s.duplicate_min_print_frames:
+        return None
+    distance = voice_distance(speech_print, prior.speech_print)
+    if distance is None or distance > s.duplicate_voice_distance:
+        return None
+    return f"voice distance {distance:.0f}"
+
+
+def _duplicates(message: TriageInput, callback: str | None, withheld: bool, features: AudioFeatures,
+                text: str, history: Sequence[PriorMessage], s: TriageSettings,
                 ) -> tuple[str | None, tuple[str, ...], str]:
-    """(duplicate_of, supersedes, detail): similar messages on the same number within the window."""
-    if callback is None:
-        return None, (), ""
+    """(duplicate_of, supersedes, detail): the same caller saying the same within the window."""
     similar = []
     for prior in history:
-        if prior.message_id == message.message_id or prior.callback_number is None:
-            continue
-        same_number = normalise_caller(prior.callback_number)
-        if same_number is None or same_number.digits != callback:
+        if prior.message_id == message.message_id or not _same_caller(prior, callback, withheld):
             continue
         if abs(message.received_at - prior.received_at) > s.duplicate_window:
             continue
         if prior.verdict == Verdict.INVALID and prior.duplicate_of is None:
             continue  # an advert or an empty message is nothing to keep
-        if han_count(prior.transcript_text) < s.min_transcript_chars:
-            continue
-        score = bigram_similarity(text, prior.transcript_text)
-        if score >= s.duplicate_similarity:
-            similar.append((prior, score))
+        why = _likeness(prior, text, features.speech_print, s)
+        if why is not None:
+            similar.append((prior, why))
     if not similar:
         return None, (), ""
-    fullest, score = max(similar, key=lambda ps: (ps[0].speech_s, -ps[0].received_at.timestamp()))
-    if speech_s > fullest.speech_s:
+    fullest, why = max(similar, key=lambda pw: (pw[0].speech_s, -pw[0].received_at.timestamp()))
+    if features.speech_s > fullest.speech_s:
         ids = tuple(dict.fromkeys(p.message_id for p, _ in similar))
         return None, ids, f"fuller than {', '.join(ids)}"
     keep = fullest.duplicate_of or fullest.message_id
-    return keep, (), f"{keep}: same number, similarity {score:.2f}, {fullest.speech_s:.1f} s speech kept"
+    return keep, (), f"{keep}: same caller, {why}, {fullest.speech_s:.1f} s speech kept"
 
 
 def _callback(caller_number: str | None, spoken: Sequence[PhoneNumber]) -> tuple[str | None, str | None]:
@@ -272,28 +313,39 @@ def _callback(caller_number: str | None, spoken: Sequence[PhoneNumber]) -> tuple
     return None, None
 
 
-def _content_rules(message: TriageInput, features: AudioFeatures, transcript: Transcript,
-                   callback: str | None, history: Sequence[PriorMessage], s: TriageSettings,
-                   ) -> tuple[list[Reason], list[Reason], str | None, tuple[str, ...]]:
-    """Rules on a trusted transcript: (invalid reasons, other reasons, duplicate_of, supersedes)."""
-    text = transcript.text
-    invalid: list[Reason] = []
-    notes: list[Reason] = []
+def _advert_rules(text: str, s: TriageSettings) -> tuple[list[Reason], list[Reason]]:
+    """Adverts on a trusted transcript: (invalid reasons, other reasons)."""
     adverts = keyword_hits(text, s.advert_keywords)
     complaint = keyword_hits(text, s.complaint_keywords)
     if len(adverts) >= s.advert_min_hits and complaint:
-        notes.append(Reason(ReasonCode.ADVERT_OR_COMPLAINT,
-                            f"advert words {'、'.join(adverts)} with {'、'.join(complaint)}"))
-    elif len(adverts) >= s.advert_min_hits:
-        invalid.append(Reason(ReasonCode.ADVERT, "、".join(adverts)))
-    elif adverts:
-        notes.append(Reason(ReasonCode.ADVERT_WORD, "、".join(adverts)))
-    duplicate_of, supersedes, detail = _duplicates(message, callback, features.speech_s, text, history, s)
-    if duplicate_of:
-        invalid.append(Reason(ReasonCode.DUPLICATE, detail))
-    elif supersedes:
-        notes.append(Reason(ReasonCode.SUPERSEDES, detail))
-    return invalid, notes, duplicate_of, supersedes
+        return [], [Reason(ReasonCode.ADVERT_OR_COMPLAINT,
+                           f"advert words {'、'.join(adverts)} with {'、'.join(complaint)}")]
+    if len(adverts) >= s.advert_min_hits:
+        return [Reason(ReasonCode.ADVERT, "、".join(adverts))], []
+    if adverts:
+        return [], [Reason(ReasonCode.ADVERT_WORD, "、".join(adverts))]
+    return [], []
+
+
+def _speech_notes(features: AudioFeatures, s: TriageSettings) -> list[Reason]:
+    """What the audio says about a message with speech."""
+    reasons = [Reason(ReasonCode.SPEECH, f"{features.speech_s:.1f} s in {features.duration_s:.1f} s")]
+    if features.speech_s < s.min_speech_s:
+        reasons.append(Reason(ReasonCode.LITTLE_SPEECH, f"{features.speech_s:.1f} s of speech"))
+    if features.dtmf_digits:
+        reasons.append(Reason(ReasonCode.DTMF, features.dtmf_digits))
+    if features.clipping_ratio >= CLIPPING_NOTE_RATIO:
+        reasons.append(Reason(ReasonCode.CLIPPING, f"{features.clipping_ratio:.1%} of samples clipped"))
+    return reasons
+
+
+def _missing_number(caller_number: str | None, unclear: Sequence[str]) -> Reason:
+    """Why there is no number to call back; each of these sends the message to a person."""
+    if caller_number:
+        return Reason(ReasonCode.CALLER_NUMBER_INVALID, f"caller id {caller_number!r}")
+    if unclear:
+        return Reason(ReasonCode.NUMBER_UNCLEAR, "digits heard: " + ", ".join(unclear))
+    return Reason(ReasonCode.NO_CALLBACK_NUMBER, "caller id withheld, no number spoken")
 
 
 def triage(message: TriageInput, features: AudioFeatures | None, transcript: Transcript | None,
@@ -301,8 +353,8 @@ def triage(message: TriageInput, features: AudioFeatures | None, transcript: Tra
            departments: Sequence[Department]) -> TriageDecision:
     """Judge one message. `caller_number` is None when the caller id was withheld.
 
-    `history` holds earlier messages (at least those on the same number within the duplicate
-    window); when the decision `supersedes` some of them, mark those duplicates of this one.
+    `history` holds earlier messages (at least those of the same caller within the duplicate
+    window, and withheld ones); when the decision `supersedes` some, mark those duplicates of it.
     """
     s = settings
     if features is None:
@@ -312,48 +364,35 @@ def triage(message: TriageInput, features: AudioFeatures | None, transcript: Tra
     audio_reason = _audio_verdict(features, s)
     if audio_reason is not None:
         return _decide([audio_reason], features)
-
-    reasons = [Reason(ReasonCode.SPEECH, f"{features.speech_s:.1f} s in {features.duration_s:.1f} s")]
-    if features.speech_s < s.min_speech_s:
-        reasons.append(Reason(ReasonCode.LITTLE_SPEECH, f"{features.speech_s:.1f} s of speech"))
-    if features.dtmf_digits:
-        reasons.append(Reason(ReasonCode.DTMF, features.dtmf_digits))
-    if features.clipping_ratio >= CLIPPING_NOTE_RATIO:
-        reasons.append(Reason(ReasonCode.CLIPPING, f"{features.clipping_ratio:.1%} of samples clipped"))
-
     # Chinese words are worth reading even when too few to judge by: urgency, remit, numbers.
     text = transcript.text if transcript is not None and transcript.language_hint == "zh" else ""
     urgent_words = keyword_hits(text, s.urgent_keywords)
-    if urgent_words:
-        reasons.append(Reason(ReasonCode.URGENT, "、".join(urgent_words)))
-    department, department_detail = suggest_department(text, departments)
-    if department:
-        reasons.append(Reason(ReasonCode.DEPARTMENT, department_detail))
+    department, department_detail = department_suggestion(text, departments)
+    reasons = [*_speech_notes(features, s),
+               *([Reason(ReasonCode.URGENT, "、".join(urgent_words))] if urgent_words else []),
+               *([Reason(ReasonCode.DEPARTMENT, department_detail)] if department else [])]
     scan = scan_numbers(text)
     callback, source = _callback(caller_number, scan.numbers)
     if callback:
         others = ", ".join(n.digits for n in scan.numbers if n.digits != callback)
-        detail = f"{callback} ({source})" + (f"; also said {others}" if others else "")
-        reasons.append(Reason(ReasonCode.CALLBACK, detail))
-
+        also = f"; also said {others}" if others else ""
+        reasons.append(Reason(ReasonCode.CALLBACK, f"{callback} ({source}){also}"))
     problem = transcript_problem(transcript, features.speech_s, s)
     invalid: list[Reason] = []
-    duplicate_of, supersedes = None, ()
-    if problem is not None or transcript is None:
+    if problem is not None:
         code = ReasonCode.NO_TRANSCRIPT if transcript is None else ReasonCode.TRANSCRIPT_UNUSABLE
-        reasons.append(Reason(code, problem or ""))
+        reasons.append(Reason(code, problem))
     else:
-        invalid, notes, duplicate_of, supersedes = _content_rules(message, features, transcript, callback,
-                                                                  history, s)
+        invalid, notes = _advert_rules(text, s)
         reasons.extend(notes)
+    duplicate_of, supersedes, detail = _duplicates(message, callback, caller_number is None, features,
+                                                   text if problem is None else "", history, s)
+    if duplicate_of:
+        invalid.append(Reason(ReasonCode.DUPLICATE, detail))
+    elif supersedes:
+        reasons.append(Reason(ReasonCode.SUPERSEDES, detail))
     if callback is None:
-        if caller_number:
-            reasons.append(Reason(ReasonCode.CALLER_NUMBER_INVALID, f"caller id {caller_number!r}"))
-        elif scan.unclear:
-            reasons.append(Reason(ReasonCode.NUMBER_UNCLEAR, "digits heard: " + ", ".join(scan.unclear)))
-        elif problem is None:
-            invalid.append(Reason(ReasonCode.NO_CALLBACK_NUMBER, "caller id withheld, no number spoken"))
-
+        reasons.append(_missing_number(caller_number, scan.unclear))
     # Urgent words keep a message in front of a person, unless a fuller copy of it is kept anyway.
     decisive = bool(invalid)
     if urgent_words and any(r.code != ReasonCode.DUPLICATE for r in invalid):
@@ -387,12 +426,11 @@ def _decide(reasons: Sequence[Reason], features: AudioFeatures | None, callback:
 INVALID_REASON_ZH = {
     ReasonCode.SILENCE: "录音全程静音",
     ReasonCode.HANGUP_AT_BEEP: "提示音后即挂机",
-    ReasonCode.TONES_ONLY: "只有按键音、传真音或忙音，没有人声",
-    ReasonCode.NOISE_ONLY: "只有平稳的噪声，没有人声",
+    ReasonCode.TONES_ONLY: "只有信号音（按键音、传真音、忙音等），没有人声",
+    ReasonCode.NOISE_ONLY: "只有噪声，没有说话的音节起伏",
     ReasonCode.NO_SPEECH: "录音中没有人声",
     ReasonCode.ADVERT: "广告推销",
     ReasonCode.DUPLICATE: "重复留言",
-    ReasonCode.NO_CALLBACK_NUMBER: "来电号码隐藏，留言中也没有说回拨号码",
 }
 # Why a transcript is unusable, by the start of the reason's detail.
 _TRANSCRIPT_ZH = (("empty", "转写为空"), ("not Chinese", "识别模型不是中文"), ("only", "转写字数太少"),
@@ -406,6 +444,7 @@ REVIEW_REASON_ZH = {
     ReasonCode.CALLER_NUMBER_INVALID: "来电号码无法回拨",
     ReasonCode.ADVERT_OR_COMPLAINT: "含广告词，但可能是投诉",
     ReasonCode.URGENT_NOT_DISCARDED: "含紧急词，不自动作废",
+    ReasonCode.NO_CALLBACK_NUMBER: "来电号码隐藏，未听出回拨号码",
 }
 
 
@@ -433,7 +472,8 @@ def explain_zh(decision: TriageDecision, features: AudioFeatures | None) -> str:
         elif code == ReasonCode.ADVERT:
             line += f"（关键词：{by_code[code]}）"
         elif code == ReasonCode.DUPLICATE:
-            line += f"，与留言 {decision.duplicate_of} 内容相似，已保留较完整的那条"
+            basis = "声音和内容" if "voice" in by_code[code] else "内容"
+            line += f"，与留言 {decision.duplicate_of} {basis}相似，已保留较完整的那条"
     else:
         parts = []
         if decision.priority == Priority.URGENT:

@@ -34,7 +34,14 @@ class TriageSettings:
     complaint_keywords: tuple[str, ...] = DEFAULT_COMPLAINT_KEYWORDS
     urgent_keywords: tuple[str, ...] = DEFAULT_URGENT_KEYWORDS
     duplicate_window: timedelta = timedelta(hours=12)
-    duplicate_similarity: float = 0.5  # character-bigram Jaccard of the two transcripts
+    # Share of the shorter transcript's character bigrams found in the longer one.
+    duplicate_similarity: float = 0.6
+    # Acoustic duplicates (any model): mean cepstral distance along the best alignment of the
+    # shorter speech print inside the longer (voicemail.audio_analysis.voice_distance). Espeak
+    # repeats of the same words by the same voice score 30-70, even through G.711 and noise;
+    # other words or another voice 125-140.
+    duplicate_voice_distance: float = 90.0
+    duplicate_min_print_frames: int = 30  # about 1.8 s of speech on each side
     hangup_max_s: float = 3.0  # shorter, with no speech: the caller hung up at the beep
     min_speech_s: float = 1.0  # less speech than this carries no request
     no_speech_s: float = 0.3  # below this the VAD heard nothing at all
@@ -59,6 +66,8 @@ CONF_KEYS = {
     "urgent_keywords": ("urgent_keywords", _keywords),
     "duplicate_window_minutes": ("duplicate_window", _minutes),
     "duplicate_similarity": ("duplicate_similarity", float),
+    "duplicate_voice_distance": ("duplicate_voice_distance", float),
+    "duplicate_min_print_frames": ("duplicate_min_print_frames", int),
     "hangup_max_seconds": ("hangup_max_s", float),
     "min_speech_seconds": ("min_speech_s", float),
     "no_speech_seconds": ("no_speech_s", float),

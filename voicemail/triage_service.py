@@ -135,26 +135,39 @@ def _listen(config: HotlineConfig, pool: Recognizer | None, job: _Job) -> _Heard
     return _Heard(features, transcript)
 
 
+UNTRUSTED_TRANSCRIPT = ("no_transcript", "transcript_unusable")
+HISTORY_MAX = 200  # withheld messages compared by voice within the window, newest first
+
+
 def _history(session: Session, job: _Job, config: HotlineConfig) -> list[PriorMessage]:
-    """The same caller's triaged messages within the duplicate window."""
-    if job.caller_number is None:
-        return []
+    """The same caller's triaged messages within the duplicate window; for a withheld caller,
+    the other withheld messages (matched by voice, or by the number spoken)."""
     since = job.received_at - config.triage.duplicate_window
+    withheld = or_(Voicemail.caller_withheld.is_(True), Voicemail.caller_num.is_(None),
+                   Voicemail.caller_num == "")
+    same = (withheld if job.caller_number is None else
+            or_(Voicemail.caller_num == job.caller_number, Voicemail.callback_number == job.caller_number))
     rows = session.scalars(
         select(Voicemail).where(
             Voicemail.id != job.voicemail_id, Voicemail.state.in_(PREVIOUS_STATES),
-            Voicemail.triaged_at.is_not(None),
-            or_(Voicemail.caller_num == job.caller_number,
-                Voicemail.callback_number == job.caller_number),
+            Voicemail.triaged_at.is_not(None), same,
             Voicemail.call_time >= since, Voicemail.call_time <= job.received_at)
-        .order_by(Voicemail.call_time)).all()
-    return [PriorMessage(
-        message_id=str(row.id), callback_number=row.callback_number or row.caller_num,
+        .order_by(Voicemail.call_time.desc()).limit(HISTORY_MAX)).all()
+    return [_prior(row) for row in reversed(rows)]
+
+
+def _prior(row: Voicemail) -> PriorMessage:
+    features = row.features or {}
+    codes = {r.get("code") for r in row.triage_reasons or []}
+    return PriorMessage(
+        message_id=str(row.id), callback_number=row.callback_number or row.caller_num or None,
         received_at=row.call_time or row.registered_at,
-        speech_s=float((row.features or {}).get("speech_s") or 0.0),
+        speech_s=float(features.get("speech_s") or 0.0),
         transcript_text=row.transcript or "", verdict=row.state,
-        duplicate_of=str(row.duplicate_of) if row.duplicate_of is not None else None)
-        for row in rows]
+        duplicate_of=str(row.duplicate_of) if row.duplicate_of is not None else None,
+        speech_print=tuple(tuple(frame) for frame in features.get("speech_print") or ()),
+        withheld=bool(row.caller_withheld or not row.caller_num),
+        transcript_trusted=not codes & set(UNTRUSTED_TRANSCRIPT))
 
 
 def _finite(value: Any) -> Any:
@@ -162,7 +175,7 @@ def _finite(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
+        return [_finite(v) for v in value]  # (speech_print: a list of lists of ints)
     return value
 
 
@@ -184,6 +197,7 @@ def _store(row: Voicemail, decision: TriageDecision, heard: _Heard, now: datetim
         row.transcript = heard.transcript.text
         row.transcript_words = [[w.word, w.start, w.end, w.conf] for w in heard.transcript.words]
     row.triaged_at = now
+    row.version = (row.version or 0) + 1
 
 
 def _supersede(session: Session, row: Voicemail, older_ids: tuple[str, ...],
@@ -198,6 +212,7 @@ def _supersede(session: Session, row: Voicemail, older_ids: tuple[str, ...],
         older.triage_reasons = [*(older.triage_reasons or []),
                                 {"code": ReasonCode.DUPLICATE.value, "detail": f"superseded by {row.id}"}]
         older.explanation_zh = SUPERSEDED_ZH
+        older.version = (older.version or 0) + 1  # a screener's view of it is out of date
         report.superseded.append(older.id)
         if not withdraw_callback(session, older.id, reason=f"duplicate of voicemail {row.id}"):
             report.superseded_with_callback.append(older.id)

@@ -11,6 +11,7 @@ import logging
 
 from hotline.cli import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
 from hotline.cli.common import load_or_report
+from hotline.config import HotlineConfig
 from hotline.db import upgrade_database
 from hotline.logging import LOG_FORMATS, configure_logging
 
@@ -48,6 +49,10 @@ def _serve(args: argparse.Namespace) -> int:
     config = load_or_report(args, overrides=overrides)
     if config is None:
         return EXIT_REFUSED
+    if args.sandbox:
+        config = _demo_model(args, config, overrides or {})
+        if config is None:
+            return EXIT_REFUSED
     host = args.host or config.api.bind
     port = args.port if args.port is not None else config.api.port
     try:
@@ -65,3 +70,23 @@ def _serve(args: argparse.Namespace) -> int:
                 log_level=args.log_level, timeout_graceful_shutdown=SHUTDOWN_GRACE_S)
     return EXIT_OK
 
+
+
+def _demo_model(args: argparse.Namespace, config: HotlineConfig,
+                overrides: dict[str, str]) -> HotlineConfig | None:
+    """The demo triages even without a Chinese model: with the small stand-in CI uses (its loud
+    warning shows in the log, in /api/health and on the screening page)."""
+    from voicemail.transcribe import default_test_model_path, model_problem
+
+    if model_problem(config.vosk.model) is None:
+        return config
+    try:
+        stand_in = default_test_model_path()
+    except RuntimeError as exc:
+        log.warning("demo: no Vosk model at %s and no stand-in (%s): triage stays off",
+                    config.vosk.model, exc)
+        return config
+    log.warning("!!! demo: no Chinese Vosk model at %s; triage runs with the stand-in model %s: "
+                "its transcripts are never trusted, messages with speech go to the screening desk !!!",
+                config.vosk.model, stand_in)
+    return load_or_report(args, overrides={**overrides, "vosk.model": str(stand_in)})

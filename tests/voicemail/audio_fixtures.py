@@ -135,3 +135,54 @@ def mix(a: Sequence[int], b: Sequence[int]) -> list[int]:
 
 def scale(samples: Sequence[int], factor: float) -> list[int]:
     return [round(s * factor) for s in samples]
+
+
+def g711(samples: Sequence[int], workdir: Path, law: str = "u-law") -> list[int]:
+    """The samples after a G.711 round trip (sox encodes μ-law or A-law and decodes it again)."""
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        src, coded, back = Path(tmp) / "in.wav", Path(tmp) / "coded.wav", Path(tmp) / "out.wav"
+        write_wav(src, samples)
+        subprocess.run([_require("sox"), str(src), "-e", law, "-b", "8", str(coded)],
+                       check=True, capture_output=True)
+        subprocess.run([_require("sox"), str(coded), "-e", "signed-integer", "-b", "16", str(back)],
+                       check=True, capture_output=True)
+        return list(read_samples(back))
+
+
+def dtmf_twisted(digits: str, on_s: float, off_s: float, low_amp: int = 3000, high_amp: int = 4500,
+                 ) -> list[int]:
+    """Key presses as an auto-dialler or an IVR sends them: short, and the two tones unequal."""
+    out: list[int] = []
+    for digit in digits:
+        low, high = DTMF_PAIRS[digit]
+        n = int(on_s * RATE)
+        out += [round(low_amp * math.sin(2 * math.pi * low * i / RATE)
+                      + high_amp * math.sin(2 * math.pi * high * i / RATE)) for i in range(n)]
+        out += silence(off_s)
+    return out
+
+
+def sit(repeats: int = 2, gap_s: float = 1.0) -> list[int]:
+    """Special information tone: 913.8, 1370.6 and 1776.7 Hz rising, 274/274/380 ms, then a pause."""
+    out: list[int] = []
+    for _ in range(repeats):
+        out += tones([913.8], 0.274) + tones([1370.6], 0.274) + tones([1776.7], 0.380) + silence(gap_s)
+    return out
+
+
+def ringback_cn(seconds: float) -> list[int]:
+    """Chinese ringback: 450 Hz, 1 s on, 4 s off."""
+    return cadence([450], 1.0, 4.0, seconds)
+
+
+def ringback_na(seconds: float) -> list[int]:
+    """North American ringback: 440 + 480 Hz, 2 s on, 4 s off."""
+    return cadence([440, 480], 2.0, 4.0, seconds)
+
+
+def modulated_noise(path: Path, seconds: float, rate_hz: float = 0.3, depth: float = 0.8,
+                    colour: str = "pinknoise", volume: float = 0.3) -> list[int]:
+    """Street noise: sox noise whose level swells and fades slowly (passing traffic)."""
+    noise = read_samples(sox_noise(path, seconds, colour, volume))
+    return [round(s * (1.0 - depth * 0.5 * (1 + math.sin(2 * math.pi * rate_hz * i / RATE))))
+            for i, s in enumerate(noise)]

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from tests.voicemail import audio_fixtures as fx
-from voicemail.audio_analysis import AudioFeatures, AudioFormatError, analyze, analyze_file, load_pcm
+from voicemail.audio_analysis import (
+    AudioFeatures,
+    AudioFormatError,
+    analyze,
+    analyze_file,
+    load_pcm,
+    voice_distance,
+)
 
 FRAME_TOLERANCE_S = 0.1  # frames are 30 ms; smoothing bridges and trims a few
 
@@ -173,3 +180,82 @@ def test_a_whole_minute_is_analysed_to_its_end(speech: list[int]) -> None:
     assert spoken.duration_s == keyed.duration_s == 60.0
     assert spoken.speech_s > 40.0 and spoken.content_end_s > 55.0 and not spoken.tone_only
     assert keyed.tone_only and keyed.speech_s < 1.0
+
+
+# ---------------------------------------------------------------- tones after G.711, noise, voices
+
+
+@pytest.mark.parametrize("law", ["u-law", "a-law"])
+@pytest.mark.parametrize(("name", "keys", "expected"), [
+    ("ordinary", lambda: fx.dtmf("13812345678#"), "13812345678#"),
+    ("auto-dialler 40/40 ms", lambda: fx.dtmf_twisted("13987654321", 0.04, 0.04), "13987654321"),
+    ("auto-dialler 50/50 ms", lambda: fx.dtmf_twisted("0123456789", 0.05, 0.05), "0123456789"),
+    ("ivr 0 0 # 9, quiet and twisted", lambda: fx.dtmf_twisted("00#9", 0.08, 0.3, 1500, 2500), "00#9"),
+])
+def test_dtmf_after_g711_at_any_speed(audio_dir: Path, law: str, name: str, keys, expected: str) -> None:
+    f = analyze(array("h", fx.g711(fx.silence(1.0) + keys() + fx.silence(1.0), audio_dir, law)))
+    assert f.dtmf_digits == expected, name
+    assert f.tone_only and f.speech_s == 0.0 and not f.noise_only
+
+
+@pytest.mark.parametrize(("name", "make", "tone"), [
+    ("china busy", lambda: fx.cadence([450], 0.35, 0.35, 8.0), "busy"),
+    ("north american busy", lambda: fx.cadence([480, 620], 0.5, 0.5, 8.0), "busy"),
+    ("china ringback", lambda: fx.ringback_cn(12.0), "ringback"),
+    ("north american ringback", lambda: fx.ringback_na(12.0), "ringback"),
+    ("north american dial tone", lambda: fx.tones([350, 440], 4.0), "dial"),
+    ("special information tone", lambda: fx.sit(3), "sit"),
+    ("fax calling tone", lambda: fx.fax_cng(12.0), "fax"),
+])
+@pytest.mark.parametrize("law", ["u-law", "a-law"])
+def test_call_progress_tones_after_g711(audio_dir: Path, name: str, make, tone: str, law: str) -> None:
+    f = analyze(array("h", fx.g711(make(), audio_dir, law)))
+    assert f.tone_only and tone in f.tones, (name, f.tones)
+    assert f.speech_s == 0.0 and not f.noise_only
+
+
+def test_a_beep_then_hiss_is_a_beep_not_speech(audio_dir: Path) -> None:
+    hiss = fx.read_samples(fx.sox_noise(audio_dir / "hiss.wav", 8.0, "whitenoise", 0.02))
+    f = analyze(array("h", fx.g711(fx.tones([1000], 0.5) + list(hiss), audio_dir)))
+    assert f.beep_at_start and "beep" in f.tones
+    assert f.noise_only and f.speech_s == 0.0
+
+
+@pytest.mark.parametrize(("rate_hz", "depth", "colour"), [(0.3, 0.8, "pinknoise"), (0.5, 0.9, "brownnoise"),
+                                                          (0.8, 0.95, "brownnoise")])
+def test_slowly_swelling_street_noise_has_no_syllables(audio_dir: Path, rate_hz: float, depth: float,
+                                                       colour: str) -> None:
+    """Its level spread is that of speech (13-23 dB), but it does not rise and fall 3-8 times a second."""
+    noise = fx.modulated_noise(audio_dir / "street.wav", 20.0, rate_hz, depth, colour)
+    f = analyze(array("h", noise))
+    assert f.level_spread_db > 10.0
+    assert f.noise_only and f.syllabic_s < 1.5
+
+
+def test_speech_has_syllables_even_under_noise(audio_dir: Path, speech: list[int]) -> None:
+    noise = fx.read_samples(fx.sox_noise(audio_dir / "loud2.wav", len(speech) / fx.RATE, "whitenoise", 0.15))
+    clean, noisy = analyze(array("h", speech)), features_of(audio_dir / "sn.wav", fx.mix(speech, noise))
+    assert clean.syllabic_s > 5.0 and noisy.syllabic_s > 2.0
+    assert not clean.noise_only and not noisy.noise_only
+
+
+def test_voice_distance_finds_a_repeat_through_g711_and_noise(audio_dir: Path, speech: list[int]) -> None:
+    first = analyze(array("h", speech))
+    first_sentence = list(fx.read_samples(fx.espeak(audio_dir / "s0.wav", fx.PINYIN_SENTENCES[0])))
+    repeat = analyze(array("h", fx.g711(fx.silence(1.0) + first_sentence, audio_dir, "a-law")))
+    other = analyze(fx.read_samples(fx.espeak(audio_dir / "s4.wav", fx.PINYIN_SENTENCES[4])))
+    same_words_other_voice = analyze(fx.read_samples(
+        fx.espeak(audio_dir / "s0f.wav", fx.PINYIN_SENTENCES[0], fx.VOICES[1])))
+    alike = voice_distance(first.speech_print, repeat.speech_print)
+    assert alike is not None and alike < 80
+    for different in (other, same_words_other_voice):
+        distance = voice_distance(first.speech_print, different.speech_print)
+        assert distance is not None and distance > 100
+    assert voice_distance((), repeat.speech_print) is None
+
+
+@pytest.mark.parametrize("law", ["u-law", "a-law"])
+def test_the_edges_of_busy_bursts_are_not_named_ringback(audio_dir: Path, law: str) -> None:
+    quiet_busy = [s // 6 for s in fx.cadence([450], 0.35, 0.35, 10.0)]
+    f = analyze(array("h", fx.g711(quiet_busy, audio_dir, law)))
+    assert f.tones == ("busy",)
