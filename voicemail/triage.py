@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from hotline.config.model import Department
+from hotline.config.remit import RemitTable
+from remit.suggest import suggest
 from voicemail.audio_analysis import AudioFeatures
 from voicemail.numbers import PhoneNumber, normalise_caller, scan_numbers
 from voicemail.transcribe import Transcript
@@ -137,12 +138,6 @@ def keyword_hits(text: str, keywords: Sequence[str]) -> list[str]:
     return [word for word in dict.fromkeys(w for _, _, w in spans) if word in kept]
 
 
-def keyword_count(text: str, keywords: Sequence[str]) -> int:
-    """Occurrences of the keywords (for comparing departments)."""
-    hits = keyword_hits(text, keywords)
-    return sum(len(re.findall(re.escape(word), text, flags=re.IGNORECASE)) for word in hits)
-
-
 def bigram_similarity(a: str, b: str) -> float:
     """Jaccard similarity of the character bigrams of two texts (punctuation and spaces ignored)."""
     grams_a, grams_b = _bigrams(a), _bigrams(b)
@@ -160,17 +155,16 @@ def han_count(text: str) -> int:
     return len(_HAN.findall(text))
 
 
-def suggest_department(text: str, departments: Sequence[Department]) -> tuple[str | None, str]:
-    """The department whose remit keywords occur most often (config order breaks ties), and why."""
-    scored = [(keyword_count(text, d.keywords), -i, d) for i, d in enumerate(departments)]
-    scored = [s for s in scored if s[0] > 0]
-    if not scored:
+def suggest_department(text: str, remit: RemitTable) -> tuple[str | None, str]:
+    """The department the remit table suggests and why: the same suggestion as the written channels."""
+    ranked = suggest(text, remit)
+    if not ranked:
         return None, ""
-    count, _, best = max(scored, key=lambda s: (s[0], s[1]))
-    words = "、".join(keyword_hits(text, best.keywords))
-    tied = [d.name for c, _, d in scored if c == count and d is not best]
-    detail = f"{best.name}: {count} hit(s) ({words})" + (f"; tied with {', '.join(tied)}" if tied else "")
-    return best.name, detail
+    best = ranked[0]
+    detail = best.department + (f"/{best.section}" if best.section else "") + f"（{best.reason}）"
+    if len(ranked) > 1:
+        detail += "；其次：" + "、".join(s.department for s in ranked[1:])
+    return best.department, detail
 
 
 # ---------------------------------------------------------------- the rules
@@ -298,7 +292,7 @@ def _content_rules(message: TriageInput, features: AudioFeatures, transcript: Tr
 
 def triage(message: TriageInput, features: AudioFeatures | None, transcript: Transcript | None,
            caller_number: str | None, history: Sequence[PriorMessage], settings: TriageSettings,
-           departments: Sequence[Department]) -> TriageDecision:
+           remit: RemitTable) -> TriageDecision:
     """Judge one message. `caller_number` is None when the caller id was withheld.
 
     `history` holds earlier messages (at least those on the same number within the duplicate
@@ -326,7 +320,7 @@ def triage(message: TriageInput, features: AudioFeatures | None, transcript: Tra
     urgent_words = keyword_hits(text, s.urgent_keywords)
     if urgent_words:
         reasons.append(Reason(ReasonCode.URGENT, "、".join(urgent_words)))
-    department, department_detail = suggest_department(text, departments)
+    department, department_detail = suggest_department(text, remit)
     if department:
         reasons.append(Reason(ReasonCode.DEPARTMENT, department_detail))
     scan = scan_numbers(text)
