@@ -114,6 +114,11 @@ class DecisionIn(BaseModel):
     reason: str | None = Field(None, max_length=REASON_MAX, examples=["重复留言"])
 
 
+class DepartmentOut(BaseModel):
+    name: str = Field(examples=["城市管理局"])
+    sections: list[str] = Field(examples=[["综合执法支队", "市政设施科"]])
+
+
 class ImportOut(BaseModel):
     imported: int = Field(examples=[2])
     ids: list[int] = Field(examples=[[7, 8]])
@@ -253,3 +258,12 @@ def decide(message_id: RowId, body: DecisionIn, work: Work, config: Config,
         row = service.decide(work, message_id, body.action, rules_of(config), _actor(principal),
                              department=body.department, section=body.section, reason=body.reason)
         return to_out(row, principal)
+
+
+@router.get("/departments", response_model=list[DepartmentOut], summary="Where a message may be sent (转办)",
+            description="Role: monitor, operator or admin. The remit table's departments and their sections, "
+                        "in the table's order.")
+def departments(config: Config,
+                _principal: Annotated[Principal, Depends(require_role(*READERS))]) -> list[DepartmentOut]:
+    return [DepartmentOut(name=d.name, sections=[s.name for s in d.sections])
+            for d in config.remit.departments]
