@@ -86,6 +86,7 @@ def main() -> None:
     try:
         conf = work / "hotline.conf"
         shutil.copy(REPO / "hotline.conf", conf)
+        shutil.copy(REPO / "remit.conf", work / "remit.conf")
         write_demo_secrets(conf)
         pbx = ivr_pbx.start("ringbench", conf, work / "render", pjsip_local=CITIZEN_PJSIP)
         try:

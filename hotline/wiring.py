@@ -25,9 +25,11 @@ from voicemail.callbacks.worker import CallbackSweeper
 from voicemail.ingest import IngestReport, IngestSettings
 from voicemail.triage_worker import TriageWorker
 from voicemail.worker import VoicemailIngestWorker
+from written.api import router as written_router
 
 ROUTERS: tuple[APIRouter, ...] = (seats_router, calls_router, voicemail_router,
-                                   callbacks_router, threeway_router, status_routes.router, stats_router)
+                                   callbacks_router, threeway_router, status_routes.router, stats_router,
+                                   written_router)
 ROOT_ROUTERS: tuple[APIRouter, ...] = (metrics_routes.router,)
 KIND_VOICEMAILS = "voicemails"
 KIND_CALLBACKS = "callbacks"

@@ -57,6 +57,7 @@ def start_hall_pbx(name: str, workdir: Path, overrides: Mapping[str, str] | None
 
     workdir.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "hotline.conf", workdir / "hotline.conf")
+    shutil.copy(REPO / "remit.conf", workdir / "remit.conf")
     secrets_path = write_demo_secrets(workdir / "hotline.conf")
     if extra_secrets and secrets_path is not None:
         with secrets_path.open("a", encoding="utf-8") as handle:

@@ -210,7 +210,7 @@ class OverrideIn(BaseModel):
                                         "heard in the message), digits only: a mobile, a landline "
                                         "with its area code, or a local number",
                                         examples=["13812345678"])
-    department: str | None = Field(None, max_length=200, description="one of the configured departments",
+    department: str | None = Field(None, max_length=200, description="a department of the remit table",
                                    examples=["燃气公司"])
     urgency: Literal["urgent", "normal"] | None = Field(None, json_schema_extra={"enum": list(URGENCIES)},
                                                         examples=["urgent"])
@@ -271,7 +271,7 @@ def override_voicemail(
     try:
         result = override_verdict(session, voicemail_id, body.verdict, body.reason,
                                   actor=principal.name, role=principal.role.value, decision=decision,
-                                  departments={d.name for d in config.departments},
+                                  departments=set(config.remit.names),
                                   duplicate_window=config.triage.duplicate_window)
     except OverrideError as exc:
         raise _refused(session, exc) from None

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from hotline.config.model import Department
+from hotline.config.remit import RemitTable
+from remit.suggest import suggest
 from voicemail.audio_analysis import AudioFeatures, voice_distance
 from voicemail.numbers import PhoneNumber, normalise_caller, scan_numbers
 from voicemail.transcribe import Transcript
@@ -142,12 +143,6 @@ def keyword_hits(text: str, keywords: Sequence[str]) -> list[str]:
     return [word for word in dict.fromkeys(w for _, _, w in spans) if word in kept]
 
 
-def keyword_count(text: str, keywords: Sequence[str]) -> int:
-    """Occurrences of the keywords (for comparing departments)."""
-    hits = keyword_hits(text, keywords)
-    return sum(len(re.findall(re.escape(word), text, flags=re.IGNORECASE)) for word in hits)
-
-
 def bigram_similarity(a: str, b: str) -> float:
     """Jaccard similarity of the character bigrams of two texts (punctuation and spaces ignored)."""
     grams_a, grams_b = _bigrams(a), _bigrams(b)
@@ -173,22 +168,16 @@ def han_count(text: str) -> int:
     return len(_HAN.findall(text))
 
 
-def department_suggestion(text: str, departments: Sequence[Department]) -> tuple[str | None, str]:
-    """The one place triage asks which department a message belongs to (swap the engine here)."""
-    return suggest_department(text, departments)
-
-
-def suggest_department(text: str, departments: Sequence[Department]) -> tuple[str | None, str]:
-    """The department whose remit keywords occur most often (config order breaks ties), and why."""
-    scored = [(keyword_count(text, d.keywords), -i, d) for i, d in enumerate(departments)]
-    scored = [s for s in scored if s[0] > 0]
-    if not scored:
+def suggest_department(text: str, remit: RemitTable) -> tuple[str | None, str]:
+    """The department the remit table suggests and why: the same suggestion as the written channels."""
+    ranked = suggest(text, remit)
+    if not ranked:
         return None, ""
-    count, _, best = max(scored, key=lambda s: (s[0], s[1]))
-    words = "、".join(keyword_hits(text, best.keywords))
-    tied = [d.name for c, _, d in scored if c == count and d is not best]
-    detail = f"{best.name}: {count} hit(s) ({words})" + (f"; tied with {', '.join(tied)}" if tied else "")
-    return best.name, detail
+    best = ranked[0]
+    detail = best.department + (f"/{best.section}" if best.section else "") + f"（{best.reason}）"
+    if len(ranked) > 1:
+        detail += "；其次：" + "、".join(s.department for s in ranked[1:])
+    return best.department, detail
 
 
 # ---------------------------------------------------------------- the rules
@@ -350,7 +339,7 @@ def _missing_number(caller_number: str | None, unclear: Sequence[str]) -> Reason
 
 def triage(message: TriageInput, features: AudioFeatures | None, transcript: Transcript | None,
            caller_number: str | None, history: Sequence[PriorMessage], settings: TriageSettings,
-           departments: Sequence[Department]) -> TriageDecision:
+           remit: RemitTable) -> TriageDecision:
     """Judge one message. `caller_number` is None when the caller id was withheld.
 
     `history` holds earlier messages (at least those of the same caller within the duplicate
@@ -367,7 +356,7 @@ def triage(message: TriageInput, features: AudioFeatures | None, transcript: Tra
     # Chinese words are worth reading even when too few to judge by: urgency, remit, numbers.
     text = transcript.text if transcript is not None and transcript.language_hint == "zh" else ""
     urgent_words = keyword_hits(text, s.urgent_keywords)
-    department, department_detail = department_suggestion(text, departments)
+    department, department_detail = suggest_department(text, remit)
     reasons = [*_speech_notes(features, s),
                *([Reason(ReasonCode.URGENT, "、".join(urgent_words))] if urgent_words else []),
                *([Reason(ReasonCode.DEPARTMENT, department_detail)] if department else [])]

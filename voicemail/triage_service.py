@@ -227,7 +227,7 @@ def _decide_and_commit(sessions: sessionmaker[Session], config: HotlineConfig, j
             return None
         decision = triage(TriageInput(str(job.voicemail_id), job.received_at), heard.features,
                           heard.transcript, job.caller_number, _history(session, job, config),
-                          config.triage, config.departments)
+                          config.triage, config.remit)
         _store(row, decision, heard, utcnow())
         if decision.verdict == Verdict.VALID and decision.callback_number:
             enqueue_callback(session, row.id, priority=decision.priority.value,

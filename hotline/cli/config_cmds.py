@@ -26,7 +26,8 @@ def _check(args: argparse.Namespace) -> int:
     if config is None:
         return EXIT_REFUSED
     print(f"{config.path}: OK — {len(config.seats)} seats, {len(config.departments)} departments, "
-          f"{len(config.experts)} experts")
+          f"{len(config.experts)} experts; remit table: {len(config.remit.departments)} departments, "
+          f"{len(config.remit.overlaps)} overlaps")
     return EXIT_OK
 
 

@@ -36,6 +36,7 @@ from hotline.config.model import (
     VoicemailConfig,
     VoskConfig,
 )
+from hotline.config.remit import RemitTable, load_remit
 from voicemail.triage_config import CONF_KEYS as TRIAGE_KEYS
 from voicemail.triage_config import TriageSettings, settings_from_section
 
@@ -70,6 +71,7 @@ SINGLE_SECTIONS: dict[str, tuple[str, ...] | None] = {
     "vosk": ("model", "download_url"),
     "threeway": ("expert_ring_seconds",),
     "callbacks": ("claim_minutes", "max_attempts", "retry_minutes"),
+    "remit": ("file",),
     "triage": tuple(TRIAGE_KEYS),
     "seats": None,
     "seat-passwords": None,
@@ -112,6 +114,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
              "download_url": "https://alphacephei.com/vosk/models"},
     "threeway": {"expert_ring_seconds": "20"},
     "callbacks": {"claim_minutes": "15", "max_attempts": "3", "retry_minutes": "60"},
+    "remit": {"file": ""},
 }
 
 
@@ -441,12 +444,29 @@ def load_config(path: str | Path, overrides: Mapping[str, str] | None = None,
 
     seats = _seats(reader, values)
     departments, experts = _directory(reader, named, values)
+    remit = _remit(reader, entry("remit", "file"), base, departments)
     if issues:
         raise ConfigError(issues)
     config = HotlineConfig(path, hall, queue, hours, voicemail, prompts, ami, sip, trunk,
                          DatabaseConfig(db_url), api, vosk, seats, departments, experts,
                          callbacks=callbacks)
-    return replace(config, threeway=threeway, triage=triage)
+    return replace(config, threeway=threeway, triage=triage, remit=remit)
+
+
+def _remit(reader: _Reader, item: Entry, base: Path,
+           departments: tuple[Department, ...]) -> RemitTable:
+    """The remit table from its own file; without one, hotline.conf's [department] keywords."""
+    if not item.value:
+        return RemitTable.from_keywords(tuple((d.name, d.keywords) for d in departments))
+    file = Path(item.value) if Path(item.value).is_absolute() else base / item.value
+    if not file.is_file():
+        reader.fail(item, "remit", "file", f"no such file {str(file)!r}")
+        return RemitTable(())
+    try:
+        return load_remit(file)
+    except ConfigError as exc:
+        reader.issues.extend(exc.issues)
+        return RemitTable(())
 
 
 def _seats(reader: _Reader, values: dict[str, dict[str, Entry]]) -> tuple[Seat, ...]:

@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from hotline.config.remit import RemitTable
 from voicemail.triage_config import TriageSettings
 
 MINUTES_PER_DAY = 24 * 60
@@ -219,6 +220,7 @@ class HotlineConfig:
     threeway: ThreewayConfig = field(default_factory=ThreewayConfig)
     callbacks: CallbacksConfig = field(default_factory=CallbacksConfig)
     triage: TriageSettings = field(default_factory=TriageSettings)
+    remit: RemitTable = field(default_factory=lambda: RemitTable(()))
 
     def seat(self, seat_id: str) -> Seat | None:
         return next((s for s in self.seats if s.seat_id == seat_id), None)

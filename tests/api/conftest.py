@@ -77,4 +77,5 @@ def hall_dir(tmp_path: Path) -> Path:
     assert count == 1
     (hall / "hotline.conf").write_text(text, encoding="utf-8")
     shutil.copy(REPO / "hotline.secrets", hall / "hotline.secrets")
+    shutil.copy(REPO / "remit.conf", hall / "remit.conf")
     return hall

@@ -64,6 +64,9 @@ CROSS_FIELD_RULES = frozenset({
     "duplicate_of_required",  # voicemail decision: the verdict duplicate names duplicate_of
     "invalid_range",  # statistics: `from` after `to`
     "range_too_long",  # statistics: at most a year between `from` and `to`
+    "unknown_section",  # written channels: the section must be one of the remit table's
+    "reason_required",  # written channels: 退回 (return) needs a reason
+    "import_refused",  # written channels: the CSV/XLSX file's rows, checked one by one
 })
 """422 codes a schema-valid request may get: rules between fields, or against the hall's
 configuration, that JSON Schema as FastAPI writes it cannot express."""

@@ -18,6 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     shutil.copy(REPO / "hotline.conf", tmp_path / "hotline.conf")
+    shutil.copy(REPO / "remit.conf", tmp_path / "remit.conf")
     assert write_demo_secrets(tmp_path / "hotline.conf") is not None
     return tmp_path
 

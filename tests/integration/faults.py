@@ -185,6 +185,7 @@ def _service_config(pbx: HallPbx, folder: Path, ami_port: int, database_url: str
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(pbx.workdir / "hotline.conf", folder / "hotline.conf")
     shutil.copy(pbx.workdir / "hotline.secrets", folder / "hotline.secrets")
+    shutil.copy(pbx.workdir / "remit.conf", folder / "remit.conf")
     write_overrides(folder / "hotline.conf", {"ami.port": str(ami_port), "database.url": database_url})
     return load_config(folder / "hotline.conf")
 

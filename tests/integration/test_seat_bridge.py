@@ -67,6 +67,7 @@ async def bridge(seats_pbx: HallPbx, tmp_path: Path) -> AsyncIterator[Bridge]:
     service_dir.mkdir()
     shutil.copy(seats_pbx.workdir / "hotline.conf", service_dir / "hotline.conf")
     shutil.copy(seats_pbx.workdir / "hotline.secrets", service_dir / "hotline.secrets")
+    shutil.copy(seats_pbx.workdir / "remit.conf", service_dir / "remit.conf")
     write_overrides(service_dir / "hotline.conf", {"ami.port": str(proxy.port),
                                                     "database.url": f"sqlite:///{service_dir}/svc.db"})
     config = load_config(service_dir / "hotline.conf")

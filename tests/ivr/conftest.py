@@ -23,6 +23,7 @@ def hall_conf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shipped hotline.conf next to freshly generated demo secrets."""
     folder = tmp_path_factory.mktemp("hall")
     shutil.copy(REPO / "hotline.conf", folder / "hotline.conf")
+    shutil.copy(REPO / "remit.conf", folder / "remit.conf")
     assert write_demo_secrets(folder / "hotline.conf") is not None
     return folder / "hotline.conf"
 

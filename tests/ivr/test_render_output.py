@@ -105,7 +105,7 @@ def test_cli_renders_next_to_the_config_by_default(hall_conf: Path, tmp_path: Pa
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "hall"
     folder.mkdir()
-    for name in ("hotline.conf", "hotline.secrets"):
+    for name in ("hotline.conf", "hotline.secrets", "remit.conf"):
         shutil.copy(hall_conf.parent / name, folder / name)
     assert main(["-c", str(folder / "hotline.conf"), "pbx", "render"]) == EXIT_OK
     out = capsys.readouterr().out
@@ -121,6 +121,7 @@ def test_cli_refuses_a_broken_config_and_writes_nothing(hall_conf: Path, tmp_pat
     folder = tmp_path / "hall"
     folder.mkdir()
     shutil.copy(hall_conf.parent / "hotline.secrets", folder / "hotline.secrets")
+    shutil.copy(hall_conf.parent / "remit.conf", folder / "remit.conf")
     text = hall_conf.read_text(encoding="utf-8").replace("strategy = rrmemory",
                                                          "strategy = roundrobin")
     (folder / "hotline.conf").write_text(text, encoding="utf-8")
@@ -137,6 +138,7 @@ def test_cli_refuses_what_asterisk_cannot_use_and_writes_nothing(
     folder = tmp_path / "hall"
     folder.mkdir()
     shutil.copy(hall_conf.parent / "hotline.secrets", folder / "hotline.secrets")
+    shutil.copy(hall_conf.parent / "remit.conf", folder / "remit.conf")
     text = hall_conf.read_text(encoding="utf-8").replace(
         "pbx_spool = /var/spool/asterisk/hotline", "pbx_spool = /var/spool/my hotline")
     (folder / "hotline.conf").write_text(text, encoding="utf-8")

@@ -69,6 +69,7 @@ def hall_dir(tmp_path: Path) -> Path:
     hall = tmp_path / "hall"
     hall.mkdir()
     shutil.copy(REPO / "hotline.conf", hall / "hotline.conf")
+    shutil.copy(REPO / "remit.conf", hall / "remit.conf")
     shutil.copy(REPO / "hotline.secrets", hall / "hotline.secrets")
     write_overrides(hall / "hotline.conf", {"database.url": f"sqlite:///{tmp_path}/db/p.db",
                                             "voicemail.archive": str(tmp_path / "archive")})

@@ -79,6 +79,7 @@ def conf(tmp_path: Path) -> Path:
     hall = tmp_path / "hall"
     hall.mkdir()
     shutil.copy(REPO / "hotline.conf", hall / "hotline.conf")
+    shutil.copy(REPO / "remit.conf", hall / "remit.conf")
     shutil.copy(REPO / "hotline.secrets", hall / "hotline.secrets")
     return hall / "hotline.conf"
 

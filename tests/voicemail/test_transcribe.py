@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.config.model import Department
+from hotline.config.remit import RemitTable
 from tests.voicemail import audio_fixtures as fx
 from voicemail.audio_analysis import analyze, load_pcm
 from voicemail.transcribe import (
@@ -215,7 +215,7 @@ def test_speech_through_a_non_chinese_model_is_never_invalid(pool: TranscriberPo
     pcm = load_pcm(wavs["speech"])
     features = analyze(pcm.samples)
     transcript = pool.transcribe(pcm)
-    departments = (Department("燃气公司", ("燃气",)),)
+    departments = RemitTable.from_keywords((("燃气公司", ("燃气",)),))
     for caller in ("13812345678", None):
         decision = triage(TriageInput("m1", datetime.now(UTC)), features, transcript, caller, [],
                           TriageSettings(), departments)

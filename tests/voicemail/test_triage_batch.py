@@ -65,6 +65,7 @@ def make_hall(tmp_path: Path) -> Path:
     hall = tmp_path / "hall"
     hall.mkdir()
     shutil.copy(REPO / "hotline.conf", hall / "hotline.conf")
+    shutil.copy(REPO / "remit.conf", hall / "remit.conf")
     shutil.copy(REPO / "hotline.secrets", hall / "hotline.secrets")
     write_overrides(hall / "hotline.conf", {
         "database.url": f"sqlite:///{tmp_path}/db/t.db", "voicemail.archive": str(tmp_path / "archive"),

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hotline.config.model import Department
+from hotline.config.remit import RemitTable
 from voicemail.audio_analysis import AudioFeatures
 from voicemail.transcribe import Transcript, Word, script_of
 from voicemail.triage import (
@@ -30,13 +30,13 @@ from voicemail.triage_config import TriageSettings, settings_from_section
 
 NIGHT = datetime(2026, 3, 5, 22, 0, tzinfo=UTC)
 CALLER = "13812345678"
-DEPARTMENTS = (  # as in hotline.conf
-    Department("住房和城乡建设局", ("物业", "小区", "房屋", "装修", "电梯", "违建")),
-    Department("市场监督管理局", ("消费", "退款", "食品", "假货", "价格", "商家")),
-    Department("供水集团", ("停水", "漏水", "水管", "水压", "水费")),
-    Department("燃气公司", ("燃气", "煤气", "天然气", "燃气泄漏")),
-    Department("供电公司", ("停电", "电表", "电费", "电线")),
-)
+DEPARTMENTS = RemitTable.from_keywords((  # as hotline.conf's [department] blocks
+    ("住房和城乡建设局", ("物业", "小区", "房屋", "装修", "电梯", "违建")),
+    ("市场监督管理局", ("消费", "退款", "食品", "假货", "价格", "商家")),
+    ("供水集团", ("停水", "漏水", "水管", "水压", "水费")),
+    ("燃气公司", ("燃气", "煤气", "天然气", "燃气泄漏")),
+    ("供电公司", ("停电", "电表", "电费", "电线")),
+))
 SPEECH = AudioFeatures(
     duration_s=12.0, active_s=10.0, speech_s=8.0, speech_segments=((1.0, 9.0),),
     leading_silence_s=1.0, trailing_silence_s=3.0, rms_dbfs=-24.0, peak_dbfs=-4.0, clipping_ratio=0.0,
@@ -92,7 +92,7 @@ def test_department_follows_the_most_keyword_hits() -> None:
 def test_department_tie_goes_to_the_first_in_configuration() -> None:
     d = judge("物业说这个假货的事不归他们管请帮忙处理一下")  # 物业 vs 假货: one each
     assert d.department == "住房和城乡建设局"
-    assert "tied with 市场监督管理局" in next(r.detail for r in d.reasons if r.code == "department")
+    assert "其次：市场监督管理局" in next(r.detail for r in d.reasons if r.code == "department")
 
 
 def test_no_remit_keyword_means_no_department() -> None:

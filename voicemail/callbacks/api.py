@@ -283,5 +283,5 @@ def outcome(callback_id: RowId, body: OutcomeIn,
         row = service.record_outcome(
             session, callback_id, _actor(principal), body.outcome.value, clock(),
             config.callbacks, department=body.department, note=body.note,
-            departments=[d.name for d in config.departments])
+            departments=list(config.remit.names))
         return to_out(row, principal)

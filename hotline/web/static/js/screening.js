@@ -421,7 +421,7 @@ async function loadModelWarning() {
 
 async function loadDepartments() {
   try {
-    const departments = await get('/api/threeway/departments');
+    const departments = await get('/api/messages/departments');  // the remit table (三定方案)
     replaceChildren($('#v-department'), el('option', { value: '', text: '（不指定）' }),
       departments.map((d) => el('option', { value: d.name, text: d.name })));
   } catch {

@@ -1,0 +1,168 @@
+"""The written channels through the API, on SQLite and PostgreSQL: intake, audit, decisions."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from hotline.api import create_app
+from hotline.auth import Role, add_token
+from hotline.config import load_config
+from hotline.db import AuditEntry, make_engine, make_session_factory, session_scope, upgrade_database
+from written.api import XLSX_TYPE, router
+from written.models import WrittenMessage
+
+REPO = Path(__file__).resolve().parents[2]
+BARBECUE = "小区外面的空地每天晚上都有露天烧烤，烟熏火燎的，油烟污染太严重了"
+
+
+@dataclass
+class Hall:
+    client: TestClient
+    tokens: dict[Role, str]
+    sessions: object
+
+    def headers(self, role: Role = Role.OPERATOR, key: str | None = None) -> dict[str, str]:
+        found = {"Authorization": f"Bearer {self.tokens[role]}"}
+        return found | ({"Idempotency-Key": key} if key else {})
+
+    def count(self) -> int:
+        with session_scope(self.sessions) as session:
+            return session.scalar(select(func.count()).select_from(WrittenMessage))
+
+    def decisions(self) -> list[AuditEntry]:
+        with session_scope(self.sessions) as session:
+            return list(session.scalars(select(AuditEntry).where(AuditEntry.action == "written.decision")))
+
+    def post(self, key: str, **fields: str) -> dict:
+        body = {"channel": "网上民声", "author": "王女士", "contact": "13912873456", "text": BARBECUE,
+                "written_at": "2026-12-03T09:15:00+08:00", "left_with": "生态环境局"} | fields
+        return self.client.post("/api/messages", json=body, headers=self.headers(key=key))
+
+
+@pytest.fixture
+def hall(database_url: str, tmp_path: Path) -> Iterator[Hall]:
+    config = load_config(REPO / "hotline.conf", overrides={"database.url": database_url})
+    upgrade_database(config)
+    engine = make_engine(config.database.url)
+    sessions = make_session_factory(engine)
+    with session_scope(sessions) as session:
+        tokens = {role: add_token(session, f"{role.value}-w", role) for role in Role}
+    with TestClient(create_app(config, extra_routers=[router]), raise_server_exceptions=False) as client:
+        yield Hall(client, tokens, sessions)
+    engine.dispose()
+
+
+def test_a_message_is_received_once_per_idempotency_key(hall: Hall) -> None:
+    first = hall.post("site-1")
+    assert first.status_code == 201, first.text
+    again = hall.post("site-1")
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    other = hall.post("site-1", text="另一条留言：路灯坏了")
+    assert other.status_code == 409 and other.json()["error"]["code"] == "idempotency_key_reused"
+    missing = hall.client.post("/api/messages", json={}, headers=hall.headers())
+    assert missing.status_code == 422
+    assert hall.count() == 1
+
+
+def test_the_audit_suggests_the_department_and_checks_the_contact(hall: Hall) -> None:
+    message_id = hall.post("site-2").json()["id"]
+    shown = hall.client.get(f"/api/messages/{message_id}", headers=hall.headers()).json()
+    assert [s["department"] for s in shown["suggestions"]][:2] == ["城市管理局", "生态环境局"]
+    best = shown["suggestions"][0]
+    assert best["section"] == "综合执法支队" and "露天烧烤" in best["reason"]
+    assert shown["contact"] == {"valid": True, "reason": "手机号码，号段 139"}
+    assert shown["contact_number"] == "13912873456" and shown["left_with"] == "生态环境局"
+    assert shown["recommendation"] == "transfer" and shown["summary"].startswith("建议转办城市管理局")
+    assert shown["checks"]["substance"]["ok"] and not shown["checks"]["advert"]["is_advert"]
+    masked = hall.client.get(f"/api/messages/{message_id}", headers=hall.headers(Role.MONITOR)).json()
+    assert masked["contact_number"] == "139****3456"
+
+
+def test_false_numbers_adverts_empty_talk_and_repeats_are_explained(hall: Hall) -> None:
+    fake = hall.post("k-fake", contact="13800138000", author="张三").json()
+    assert fake["contact"] == {"valid": False, "reason": "13800138000 是常见的测试号码，不是真实联系电话"}
+    advert = hall.post("k-ad", text="专业代开发票，优惠多多，加微信详谈", author="某公司", contact="").json()
+    assert advert["checks"]["advert"]["is_advert"] and advert["recommendation"] == "return"
+    hello = hall.post("k-hi", text="你好，在吗？谢谢！", author="李四", contact="18657120931").json()
+    assert not hello["checks"]["substance"]["ok"] and "问候语" in hello["summary"]
+    first = hall.post("k-a", text="幸福路的路灯坏了一个月", contact="15067238841").json()
+    repeat = hall.post("k-b", text="幸福路的路灯坏了一个月，晚上很黑，请尽快修", contact="150-6723-8841",
+                       written_at="2026-12-03T15:00:00+08:00").json()
+    assert repeat["checks"]["duplicate"]["of"] == first["id"]
+    assert f"第{first['id']}号留言重复" in repeat["summary"]
+
+
+def test_decisions_are_checked_stored_and_audited(hall: Hall) -> None:
+    message_id = hall.post("d-1").json()["id"]
+    url = f"/api/messages/{message_id}/decision"
+    for body, code in [({"action": "transfer", "department": "城管局"}, "unknown_department"),
+                       ({"action": "transfer", "department": "城市管理局", "section": "无此科"},
+                        "unknown_section"),
+                       ({"action": "return"}, "reason_required"),
+                       ({"action": "approve", "department": "城市管理局"}, "department_unexpected")]:
+        refused = hall.client.post(url, json=body, headers=hall.headers())
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == code
+    monitor = hall.client.post(url, json={"action": "approve"}, headers=hall.headers(Role.MONITOR))
+    assert monitor.status_code == 403
+    assert hall.decisions() == []
+    done = hall.client.post(url, json={"action": "transfer", "department": "城市管理局",
+                                       "section": "综合执法支队"}, headers=hall.headers())
+    assert done.status_code == 200 and done.json()["state"] == "transferred"
+    assert done.json()["decided_by"] == "operator-w"
+    again = hall.client.post(url, json={"action": "approve"}, headers=hall.headers())
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_decided"
+    [entry] = hall.decisions()
+    assert entry.target == f"written_message:{message_id}" and entry.actor == "operator-w"
+    assert entry.detail["department"] == "城市管理局" and entry.detail["suggested"] == "城市管理局"
+    returned = hall.post("d-2", text="小区门口的井盖丢了", author="赵六")
+    back = hall.client.post(f"/api/messages/{returned.json()['id']}/decision",
+                            json={"action": "return", "reason": "重复留言"}, headers=hall.headers())
+    assert back.json()["state"] == "returned" and back.json()["decision_reason"] == "重复留言"
+    assert [m["id"] for m in hall.client.get("/api/messages/queue", headers=hall.headers()).json()] == []
+
+
+CSV = ("渠道,留言人,联系电话,留言内容,留言时间,留言部门\n"
+       "市长信箱,陈先生,0571-87023456,公司拖欠我们三个月工资，老板电话也不接,2026-12-02 08:00,\n"
+       "网上民声,周女士,18657120931,路口的路名牌把解放路写成了解放街,2026-12-01 10:30,城市管理局\n")
+
+
+def test_csv_and_xlsx_imports_land_in_the_unaudited_list_in_time_order(hall: Hall) -> None:
+    done = hall.client.post("/api/messages/import", content=CSV.encode("utf-8-sig"),
+                            headers=hall.headers() | {"Content-Type": "text/csv"})
+    assert done.status_code == 201 and done.json()["imported"] == 2
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["留言时间", "渠道", "留言人", "联系电话", "留言内容"])
+    sheet.append([datetime(2026, 12, 1, 9, 0), "网上民声", "吴先生", "13605718823", "楼道里燃气味很大"])
+    data = io.BytesIO()
+    book.save(data)
+    done = hall.client.post("/api/messages/import", content=data.getvalue(),
+                            headers=hall.headers() | {"Content-Type": XLSX_TYPE})
+    assert done.status_code == 201, done.text
+    listed = hall.client.get("/api/messages/queue", headers=hall.headers()).json()
+    assert [m["author"] for m in listed] == ["吴先生", "周女士", "陈先生"]
+    assert listed[0]["written_at"].startswith("2026-12-01T01:00:00")  # 09:00 in Asia/Shanghai
+    assert listed[1]["suggestions"][0]["section"] == "区划地名科"
+    assert [m["source"] for m in listed] == ["xlsx", "csv", "csv"]
+
+
+def test_a_bad_file_is_refused_whole_naming_its_rows(hall: Hall) -> None:
+    bad = CSV + "微博,钱七,13912873456,内容,2026-12-01 10:30,\n网上民声,孙八,13912873456,内容,昨天,\n"
+    refused = hall.client.post("/api/messages/import", content=bad.encode(),
+                               headers=hall.headers() | {"Content-Type": "text/csv"})
+    assert refused.status_code == 422
+    problems = refused.json()["error"]["detail"]
+    assert problems[0].startswith("第4行：渠道“微博”无效") and problems[1].startswith("第5行：留言时间“昨天”")
+    header = hall.client.post("/api/messages/import", content="姓名,内容\n".encode(),
+                              headers=hall.headers() | {"Content-Type": "text/csv"})
+    assert "缺少列" in header.json()["error"]["message"]
+    assert hall.count() == 0
