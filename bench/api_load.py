@@ -18,17 +18,16 @@ every seat registered and logged in to the queue and 20 of them talking to a cit
 keeps a trickle of queue calls coming in and ending (--events-per-s) so the bridge works while
 the API is read. Before measuring, the API must show the seats and the calls (or the run fails).
 
-The load comes from a second process (multiprocessing, spawn). First it opens --sse-clients
-`/api/events` streams (what wall screens and consoles hold) and keeps reading them until the end.
-Then asyncio + httpx, keep-alive connections, an open-loop schedule at --rate to each route
-under test (request i is due at i/total rate; a slow answer does not delay the next request)
-and every latency measured from the moment the request was due, so queueing shows. After a
-warm-up, blocks of --block seconds alternate between the routes under test (requested in turn)
-and the baseline, GET /api/me (authentication only), at the same rate, so both see the same
-machine. Last, a closed loop: --closed-loop-connections connections each
-send GET /api/status as soon as their last answer arrived (a hand-written HTTP/1.1 client; httpx
-would saturate the generator first), streams still open; targets: p99 < 20 ms, >= 1,000 answers/s
-closed loop. The last line is exactly:
+The load comes from two more processes (multiprocessing, spawn). One opens --sse-clients
+`/api/events` streams (what wall screens and consoles hold) and keeps reading them until the
+end. The other, the generator: asyncio, a hand-written HTTP/1.1 client (see RawClient), keep-
+alive connections, an open-loop schedule at --rate to each route under test (request i is due at
+i/total rate; a slow answer does not delay the next request) and every latency measured from the
+moment the request was due, so queueing shows. After a warm-up, blocks of --block seconds
+alternate between the routes under test (requested in turn) and the baseline, GET /api/me
+(authentication only), at the same rate, so both see the same machine. Last, a closed loop:
+--closed-loop-connections connections each send GET /api/status as soon as their last answer
+arrived, streams still open. Targets: p99 < 20 ms, >= 1,000 answers/s closed loop. The last line is exactly:
 
     rps=N p50_ms=A p99_ms=B sse_clients=S closed_loop_rps=C
 
@@ -349,25 +348,53 @@ SampleRow = tuple[str, str, int, float, float, float, int]
 """A Sample as plain values: what crosses the process boundary (classes of a script do not)."""
 
 
+class RawPool:
+    """Up to `size` keep-alive RawClient connections; a request waits for a free one (so a slow
+    service shows as queueing, measured from the due time)."""
+
+    def __init__(self, plan: LoadPlan) -> None:
+        self.plan = plan
+        self.host, self.port = _host_port(plan)
+        self.free: asyncio.Queue[RawClient] = asyncio.Queue()
+        self.opened = 0
+
+    async def get(self, route: str) -> int:
+        if self.free.empty() and self.opened < self.plan.connections:
+            self.opened += 1
+            client = RawClient(self.host, self.port, self.plan.token)
+            await client.open()
+        else:
+            client = await self.free.get()
+        try:
+            status = await asyncio.wait_for(client.get(client.request(route)), HTTP_TIMEOUT_S)
+        except BaseException:
+            self.opened -= 1  # a connection in an unknown state is not reused
+            await client.close()
+            raise
+        self.free.put_nowait(client)
+        return status
+
+    async def close(self) -> None:
+        while not self.free.empty():
+            await self.free.get_nowait().close()
+
+
 async def drive(plan: LoadPlan) -> list[SampleRow]:
     """Send every request of the schedule when it is due, without waiting for earlier answers."""
     samples: list[SampleRow] = []
-    limits = httpx.Limits(max_connections=plan.connections, max_keepalive_connections=plan.connections)
-    headers = {"Authorization": f"Bearer {plan.token}"}
-    async with httpx.AsyncClient(base_url=plan.base_url, limits=limits, timeout=HTTP_TIMEOUT_S,
-                                 trust_env=False, headers=headers) as client:
+    pool = RawPool(plan)
 
-        async def one(due: float, condition: str, route: str, block: int) -> None:
-            sent = time.perf_counter()
-            try:
-                response = await client.get(route)
-                status = response.status_code
-            except httpx.HTTPError:
-                status = TRANSPORT_ERROR
-            samples.append((condition, route, block, due, sent, time.perf_counter(), status))
+    async def one(due: float, condition: str, route: str, block: int) -> None:
+        sent = time.perf_counter()
+        try:
+            status = await pool.get(route)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, RuntimeError):
+            status = TRANSPORT_ERROR
+        samples.append((condition, route, block, due, sent, time.perf_counter(), status))
 
-        tasks = []
-        origin = time.perf_counter() + START_DELAY_S
+    tasks = []
+    origin = time.perf_counter() + START_DELAY_S
+    try:
         for offset, condition, route, block in schedule(plan):
             due = origin + offset
             wait = due - time.perf_counter()
@@ -375,12 +402,15 @@ async def drive(plan: LoadPlan) -> list[SampleRow]:
                 await asyncio.sleep(wait)
             tasks.append(asyncio.create_task(one(due, condition, route, block)))
         await asyncio.gather(*tasks)
+    finally:
+        await pool.close()
     return samples
 
 
 class RawClient:
-    """One keep-alive HTTP/1.1 connection spoken by hand: httpx costs the generator ~1 ms of CPU
-    per request, too much to measure a service that answers over 1,000 per second."""
+    """One keep-alive HTTP/1.1 connection spoken by hand: httpx cost the generator so much CPU
+    per request that at 400 requests/s on a busy 2-core machine it, not the service, fell
+    minutes behind."""
 
     def __init__(self, host: str, port: int, token: str) -> None:
         self.host, self.port, self.token = host, port, token
@@ -478,22 +508,22 @@ async def closed_loop(plan: LoadPlan, host: str, port: int) -> tuple[int, int, f
     return counts[0], counts[1], time.perf_counter() - started
 
 
-GeneratorResult = tuple[list[SampleRow], int, int, int, int, float]
-"""(samples, streams open at the end, frames they received, closed-loop answers, errors, s)."""
+GeneratorResult = tuple[list[SampleRow], int, int, float]
+"""(samples, closed-loop answers, errors, seconds)."""
+
+
+def _host_port(plan: LoadPlan) -> tuple[str, int]:
+    url = httpx.URL(plan.base_url)
+    return url.host, url.port or 80
 
 
 async def generate(plan: LoadPlan) -> GeneratorResult:
-    """Streams first, then the open-loop schedule, then the closed loop (streams still open)."""
-    url = httpx.URL(plan.base_url)
-    host, port = url.host, url.port or 80
-    streams = await open_streams(plan, host, port)
-    try:
-        samples = await drive(plan)
-        answers, errors, seconds = (await closed_loop(plan, host, port)) if plan.closed_loop_s > 0 \
-            else (0, 0, 0.0)
-    finally:
-        still_open = await close_streams(streams)
-    return samples, still_open, streams.frames, answers, errors, seconds
+    """The open-loop schedule, then the closed loop."""
+    host, port = _host_port(plan)
+    samples = await drive(plan)
+    answers, errors, seconds = (await closed_loop(plan, host, port)) if plan.closed_loop_s > 0 \
+        else (0, 0, 0.0)
+    return samples, answers, errors, seconds
 
 
 def load_process(plan: LoadPlan, results: Connection) -> None:
@@ -505,6 +535,29 @@ def load_process(plan: LoadPlan, results: Connection) -> None:
         raise
     finally:
         results.close()
+
+
+async def hold_streams(plan: LoadPlan, control: Connection) -> None:
+    """Open the streams, say "ready", read them until told to stop, send (still open, frames)."""
+    streams = await open_streams(plan, *_host_port(plan))
+    control.send("ready")
+    try:
+        await asyncio.to_thread(control.recv)
+    finally:
+        still_open = await close_streams(streams)
+    control.send((still_open, streams.frames))
+
+
+def streams_process(plan: LoadPlan, control: Connection) -> None:
+    """The third process: the event streams, apart so that reading their frames does not delay
+    the generator's schedule."""
+    try:
+        asyncio.run(hold_streams(plan, control))
+    except BaseException as exc:
+        control.send(RuntimeError(f"event streams failed: {exc!r}"))
+        raise
+    finally:
+        control.close()
 
 
 @dataclass(frozen=True)
@@ -522,25 +575,42 @@ class LoadResult:
         return self.closed_answers / self.closed_seconds if self.closed_seconds else 0.0
 
 
-async def run_load(plan: LoadPlan) -> LoadResult:
-    """Start the generator process and wait for its results."""
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=load_process, args=(plan, sender), name="api-load-generator")
-    process.start()
-    sender.close()  # ours: so recv() fails instead of hanging if the generator dies
+def _received(connection: Connection, who: str, process: multiprocessing.process.BaseProcess) -> Any:
     try:
-        result = await asyncio.to_thread(receiver.recv)
+        result = connection.recv()
     except EOFError:
-        raise RuntimeError(f"the load generator died (exit code {process.exitcode})") from None
-    finally:
-        await asyncio.to_thread(process.join, STOP_TIMEOUT_S)
-        receiver.close()
+        raise RuntimeError(f"the {who} died (exit code {process.exitcode})") from None
     if isinstance(result, BaseException):
         raise result
+    return result
+
+
+async def run_load(plan: LoadPlan) -> LoadResult:
+    """Open the streams (a third process), run the generator, close the streams; the results."""
+    context = multiprocessing.get_context("spawn")
+    control, their_control = context.Pipe(duplex=True)
+    streams = context.Process(target=streams_process, args=(plan, their_control), name="api-load-streams")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=load_process, args=(plan, sender), name="api-load-generator")
+    streams.start()
+    their_control.close()
+    try:
+        await asyncio.to_thread(_received, control, "event streams process", streams)
+        process.start()
+        sender.close()  # ours: so recv() fails instead of hanging if the generator dies
+        try:
+            rows, answers, errors, seconds = await asyncio.to_thread(_received, receiver, "load generator",
+                                                                     process)
+        finally:
+            await asyncio.to_thread(process.join, STOP_TIMEOUT_S)
+            receiver.close()
+        control.send("stop")
+        still_open, frames = await asyncio.to_thread(_received, control, "event streams process", streams)
+    finally:
+        await asyncio.to_thread(streams.join, STOP_TIMEOUT_S)
+        control.close()
     assert process.pid is not None
-    rows, sse_open, frames, answers, errors, seconds = result
-    return LoadResult([Sample(*row) for row in rows], process.pid, sse_open, frames, answers, errors,
+    return LoadResult([Sample(*row) for row in rows], process.pid, still_open, frames, answers, errors,
                       seconds)
 
 
@@ -601,7 +671,7 @@ def report(result: LoadResult, plan: LoadPlan, emit: Callable[[str], None]) -> i
     emit(f"ratio to the baseline: {ratios}")
     rps = answered_rate(routes, plan)
     lag = percentile(sorted(s.lag_ms for s in measured), 99)
-    per_route_rates = ", ".join(f"{f.label} {answered_rate(f.samples, plan) / 2:.1f}" for f in per_route)
+    per_route_rates = ", ".join(f"{f.label} {answered_rate(f.samples, plan):.1f}" for f in per_route)
     emit(f"offered: {plan.rate:g} req/s to each route under test ({offered_rate(plan):g} req/s in their "
          f"blocks), {offered_rate(plan):g} req/s to the baseline in its blocks")
     emit(f"achieved: routes {rps:.1f} answers/s ({per_route_rates}), baseline "
