@@ -28,6 +28,7 @@ from telephony.report_store import call_aggregate, load_report
 from telephony.reports import RangeReport, ReportPeriod
 from telephony.stats_api import (
     DATE_PATTERN,
+    DATE_SCHEMA,
     REASON_ZH,
     FromQuery,
     ToQuery,
@@ -44,7 +45,9 @@ router = APIRouter(prefix="/reports", tags=["reports"])
 Supervisor = Annotated[Principal, Depends(require_role(Role.MONITOR))]
 SessionDep = Annotated[Session, Depends(get_session)]
 DayQuery = Annotated[str | None, Query(pattern=DATE_PATTERN, examples=["2026-11-27"],
-                                       description="the day shown per hour (default: `to`)")]
+                                       json_schema_extra=DATE_SCHEMA,
+                                       description="the day shown per hour, within `from`..`to` "
+                                                   "(default: `to`; else 422 day_outside_range)")]
 Table = Literal["days", "seats", "hourly", "funnel"]
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -217,9 +220,25 @@ def _attachment(view: ReportView, stem: str, suffix: str) -> dict[str, str]:
 # ----- routes ----------------------------------------------------------------------------------
 
 ROLE_TEXT = "Role: monitor or admin (supervisors). "
+_HOURS = [0.0] * 9 + [3.0, 0.0, 1.0] + [0.0] * 12
+REPORTS_EXAMPLE = {
+    "from": "2026-11-01", "to": "2026-11-02", "day": "2026-11-02",
+    "reference_days": ["2026-10-26", "2026-10-19", "2026-10-12", "2026-10-05"], "timezone": "Asia/Shanghai",
+    "service_level_seconds": 15, "generated_at": "2026-11-03T09:00:00Z",
+    "day_hourly": {"received": _HOURS, "answered": _HOURS, "abandoned": [0.0] * 24},
+    "reference_hourly": {"received": _HOURS, "answered": _HOURS, "abandoned": [0.0] * 24},
+    "days": [{"day": "2026-11-02", "received": 4, "answered": 3, "abandoned": 1, "service_level": 0.5,
+              "average_speed_of_answer_seconds": 13.3, "abandon_rate": 0.25}],
+    "seats": [{"seat_id": "01", "answered": 3, "talk_seconds": 250, "average_handling_seconds": 83.3,
+               "pause_seconds": 3600.0, "pause_by_reason": {"午休": 3600.0}}],
+    "funnel": {"received": 12, "pending": 1, "invalid": 4, "invalid_by_reason": {"silence": 1, "advert": 3},
+               "reason_names": {"silence": "静音", "advert": "广告推销"}, "valid": 3, "needs_review": 4,
+               "called_back": 6, "reached": 3},
+}
 
 
 @router.get("", response_model=ReportsOut, response_model_by_alias=True, summary="The reports page's data",
+            responses={200: {"content": {"application/json": {"example": REPORTS_EXAMPLE}}}},
             description=ROLE_TEXT + "Local days `from`..`to` (as GET /stats) and `day` in them: that day's "
                         "calls per hour against the mean of the same weekday over the four weeks before, "
                         "service level, average speed of answer and abandon rate per day, per-seat figures, "

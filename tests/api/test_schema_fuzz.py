@@ -63,6 +63,7 @@ CROSS_FIELD_RULES = frozenset({
     "unknown_department",  # the department must be one of hotline.conf's
     "invalid_range",  # statistics: `from` after `to`
     "range_too_long",  # statistics: at most a year between `from` and `to`
+    "day_outside_range",  # reports: the day shown per hour lies within `from`..`to`
 })
 """422 codes a schema-valid request may get: rules between fields, or against the hall's
 configuration, that JSON Schema as FastAPI writes it cannot express."""

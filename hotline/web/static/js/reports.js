@@ -57,6 +57,7 @@ function drawHourly(report) {
   const ref = report.reference_hourly;
   const dashed = { type: 'dashed' };
   chart('chart-hourly').setOption({
+    animation: false,
     tooltip: { trigger: 'axis' },
     legend: { top: 0 },
     grid: { left: 48, right: 24, top: 40, bottom: 32 },
@@ -78,6 +79,7 @@ function drawHourly(report) {
 function drawDays(report) {
   const percent = (value) => (value === null ? null : Math.round(value * 10000) / 100);
   chart('chart-days').setOption({
+    animation: false,
     tooltip: { trigger: 'axis' },
     legend: { top: 0 },
     grid: { left: 56, right: 56, top: 40, bottom: 32 },
@@ -101,6 +103,7 @@ function drawFunnel(report) {
   const stages = [['收到留言', f.received], ['无效', f.invalid], ['有效', f.valid], ['待复核', f.needs_review],
     ['已回拨', f.called_back], ['已联系上', f.reached]];
   chart('chart-funnel').setOption({
+    animation: false,
     tooltip: { trigger: 'axis' },
     grid: { left: 80, right: 32, top: 16, bottom: 24 },
     xAxis: { type: 'value', minInterval: 1 },
@@ -186,7 +189,10 @@ async function download(path, name) {
 }
 
 startPage(async () => {
-  await load(new URLSearchParams());
+  // A link may name the range (?from=…&to=…&day=…); otherwise today.
+  const linked = new URLSearchParams(window.location.search);
+  if (linked.has('from') || linked.has('to')) $('#preset').value = 'custom';
+  await load(linked);
   const today = shown ? shown.to : dayText(new Date());
   $('#preset').addEventListener('change', () => {
     if ($('#preset').value === 'custom') return;
