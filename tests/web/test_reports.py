@@ -3,7 +3,7 @@ ECharts' own option, not from pixels), the seat table sorts by keyboard, the exp
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -99,3 +99,21 @@ def test_the_exports_download_with_the_token(web: WebApp, pages: Pages) -> None:
         page.locator("#export-csv").click()
     path = download.value.path()
     assert path is not None and path.read_bytes().decode("utf-8-sig").startswith("工号,")
+
+
+def test_the_presets_pick_the_hall_days(web: WebApp, pages: Pages) -> None:
+    token = web.token(Role.MONITOR, "supervisor")
+    page = pages.open("/reports", token=token)
+    today = datetime.now(web.config.hall.tz).date()
+    expect(page.locator("#message")).to_contain_text(f"已加载 {today} 至 {today}")
+    expected = {
+        "yesterday": (today - timedelta(days=1), today - timedelta(days=1)),
+        "week": (today - timedelta(days=today.weekday()), today),
+        "month": (today.replace(day=1), today),
+        "today": (today, today),
+    }
+    for preset, (first, last) in expected.items():
+        page.locator("#preset").select_option(preset)
+        expect(page.locator("#message")).to_contain_text(f"已加载 {first} 至 {last}")
+        expect(page.locator("#day option")).to_have_count((last - first).days + 1)
+        assert len(chart_series(page, "chart-days")["asa"]) == (last - first).days + 1
