@@ -5,6 +5,7 @@ same run. Target: p99 under 20 ms.
 Run by hand:
 
     .venv/bin/python bench/api_load.py [--rate 200] [--seconds 20] [--routes /api/status,/api/seats]
+        [--sse-clients 100] [--closed-loop-seconds 5] [--closed-loop-connections 8]
 
 The service is the real one: `python -m hotline.cli -c <tmp>/hotline.conf serve` in a
 subprocess, as deployed (json logs at info, one line per request), with hotline.conf's hall and
@@ -17,16 +18,21 @@ every seat registered and logged in to the queue and 20 of them talking to a cit
 keeps a trickle of queue calls coming in and ending (--events-per-s) so the bridge works while
 the API is read. Before measuring, the API must show the seats and the calls (or the run fails).
 
-The load comes from a second process (multiprocessing, spawn): asyncio + httpx, keep-alive
-connections, an open-loop schedule at --rate (request i is due at i/rate; a slow answer does not
-delay the next request) and every latency measured from the moment the request was due, so
-queueing shows. After a warm-up, blocks of --block seconds alternate between the routes under
-test (requested in turn) and the baseline, GET /api/me (authentication only), at the same rate,
-so both see the same machine. The last line is exactly:
+The load comes from two more processes (multiprocessing, spawn). One opens --sse-clients
+`/api/events` streams (what wall screens and consoles hold) and keeps reading them until the
+end. The other, the generator: asyncio, a hand-written HTTP/1.1 client (see RawClient), keep-
+alive connections, an open-loop schedule at --rate to each route under test (request i is due at
+i/total rate; a slow answer does not delay the next request) and every latency measured from the
+moment the request was due, so queueing shows. After a warm-up, blocks of --block seconds
+alternate between the routes under test (requested in turn) and the baseline, GET /api/me
+(authentication only), at the same rate, so both see the same machine. Last, a closed loop:
+--closed-loop-connections connections each send GET /api/status as soon as their last answer
+arrived, streams still open. Targets: p99 < 20 ms, >= 1,000 answers/s closed loop. The last line is exactly:
 
-    rps=N p50_ms=A p99_ms=B
+    rps=N p50_ms=A p99_ms=B sse_clients=S closed_loop_rps=C
 
-over the routes under test together (N: their answers per second while their blocks ran).
+N, A, B over the routes under test together (N: their answers per second while their blocks
+ran), S the streams still open at the end, C the closed loop's answers per second.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import contextlib
 import math
 import multiprocessing
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -90,6 +97,12 @@ TEMP_PREFIX: Final = "hotline-api-load-"
 CONDITION_ROUTES: Final = "routes"
 CONDITION_BASELINE: Final = "baseline"
 CONDITION_WARMUP: Final = "warmup"
+CONTENT_LENGTH: Final = re.compile(rb"(?i)\r\ncontent-length:\s*(\d+)")
+DEFAULT_SSE_CLIENTS: Final = 100
+DEFAULT_CLOSED_LOOP_S: Final = 5.0
+DEFAULT_CLOSED_LOOP_CONNECTIONS: Final = 8
+CLOSED_LOOP_ROUTE: Final = "/api/status"
+TARGET_CLOSED_LOOP_RPS: Final = 1000.0
 TRANSPORT_ERROR: Final = 0
 """The status recorded for a request that got no HTTP answer."""
 
@@ -269,6 +282,10 @@ class LoadPlan:
     seconds: float
     block_s: float
     connections: int
+    sse_clients: int
+    closed_loop_route: str
+    closed_loop_s: float
+    closed_loop_connections: int
 
 
 @dataclass(frozen=True)
@@ -291,6 +308,12 @@ class Sample:
         return (self.sent - self.due) * MS
 
 
+def offered_rate(plan: LoadPlan) -> float:
+    """Requests per second in every block: --rate to each route under test, and as many to the
+    baseline in its blocks, so both conditions load the machine alike."""
+    return plan.rate * len(plan.routes)
+
+
 Slot = tuple[float, str, str, int]
 """(due offset s, condition, route, block number; WARMUP_BLOCK during the warm-up)."""
 WARMUP_BLOCK: Final = -1
@@ -298,13 +321,14 @@ WARMUP_BLOCK: Final = -1
 
 def schedule(plan: LoadPlan) -> list[Slot]:
     """Every request in order: when it is due, under which condition, to which route."""
-    interval = 1.0 / plan.rate
+    rate = offered_rate(plan)
+    interval = 1.0 / rate
     slots: list[Slot] = []
     mixed = [*plan.routes, plan.baseline]
-    for index in range(int(plan.warmup_s * plan.rate)):
+    for index in range(int(plan.warmup_s * rate)):
         slots.append((index * interval, CONDITION_WARMUP, mixed[index % len(mixed)], WARMUP_BLOCK))
     start = plan.warmup_s
-    per_block = round(plan.block_s * plan.rate)
+    per_block = round(plan.block_s * rate)
     blocks = 2 * math.ceil(plan.seconds / plan.block_s)
     turn = 0
     for block in range(blocks):
@@ -324,25 +348,53 @@ SampleRow = tuple[str, str, int, float, float, float, int]
 """A Sample as plain values: what crosses the process boundary (classes of a script do not)."""
 
 
+class RawPool:
+    """Up to `size` keep-alive RawClient connections; a request waits for a free one (so a slow
+    service shows as queueing, measured from the due time)."""
+
+    def __init__(self, plan: LoadPlan) -> None:
+        self.plan = plan
+        self.host, self.port = _host_port(plan)
+        self.free: asyncio.Queue[RawClient] = asyncio.Queue()
+        self.opened = 0
+
+    async def get(self, route: str) -> int:
+        if self.free.empty() and self.opened < self.plan.connections:
+            self.opened += 1
+            client = RawClient(self.host, self.port, self.plan.token)
+            await client.open()
+        else:
+            client = await self.free.get()
+        try:
+            status = await asyncio.wait_for(client.get(client.request(route)), HTTP_TIMEOUT_S)
+        except BaseException:
+            self.opened -= 1  # a connection in an unknown state is not reused
+            await client.close()
+            raise
+        self.free.put_nowait(client)
+        return status
+
+    async def close(self) -> None:
+        while not self.free.empty():
+            await self.free.get_nowait().close()
+
+
 async def drive(plan: LoadPlan) -> list[SampleRow]:
     """Send every request of the schedule when it is due, without waiting for earlier answers."""
     samples: list[SampleRow] = []
-    limits = httpx.Limits(max_connections=plan.connections, max_keepalive_connections=plan.connections)
-    headers = {"Authorization": f"Bearer {plan.token}"}
-    async with httpx.AsyncClient(base_url=plan.base_url, limits=limits, timeout=HTTP_TIMEOUT_S,
-                                 trust_env=False, headers=headers) as client:
+    pool = RawPool(plan)
 
-        async def one(due: float, condition: str, route: str, block: int) -> None:
-            sent = time.perf_counter()
-            try:
-                response = await client.get(route)
-                status = response.status_code
-            except httpx.HTTPError:
-                status = TRANSPORT_ERROR
-            samples.append((condition, route, block, due, sent, time.perf_counter(), status))
+    async def one(due: float, condition: str, route: str, block: int) -> None:
+        sent = time.perf_counter()
+        try:
+            status = await pool.get(route)
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, RuntimeError):
+            status = TRANSPORT_ERROR
+        samples.append((condition, route, block, due, sent, time.perf_counter(), status))
 
-        tasks = []
-        origin = time.perf_counter() + START_DELAY_S
+    tasks = []
+    origin = time.perf_counter() + START_DELAY_S
+    try:
         for offset, condition, route, block in schedule(plan):
             due = origin + offset
             wait = due - time.perf_counter()
@@ -350,13 +402,134 @@ async def drive(plan: LoadPlan) -> list[SampleRow]:
                 await asyncio.sleep(wait)
             tasks.append(asyncio.create_task(one(due, condition, route, block)))
         await asyncio.gather(*tasks)
+    finally:
+        await pool.close()
     return samples
 
 
+class RawClient:
+    """One keep-alive HTTP/1.1 connection spoken by hand: httpx cost the generator so much CPU
+    per request that at 400 requests/s on a busy 2-core machine it, not the service, fell
+    minutes behind."""
+
+    def __init__(self, host: str, port: int, token: str) -> None:
+        self.host, self.port, self.token = host, port, token
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    def request(self, path: str, accept: str = "application/json") -> bytes:
+        return (f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nAccept: {accept}\r\n"
+                f"Authorization: Bearer {self.token}\r\n\r\n").encode()
+
+    async def open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        return self.reader, self.writer
+
+    async def get(self, request: bytes) -> int:
+        """Send one request, read its whole answer (Content-Length); the status."""
+        assert self.reader is not None and self.writer is not None
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        length = CONTENT_LENGTH.search(head)
+        if length is None:
+            raise RuntimeError(f"an answer without Content-Length: {head[:200]!r}")
+        await self.reader.readexactly(int(length.group(1)))
+        return int(head[9:12])
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()
+
+
+@dataclass
+class Streams:
+    """The open /api/events streams: how many answered 200, how many frames they received."""
+
+    connected: int = 0
+    frames: int = 0
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+async def open_streams(plan: LoadPlan, host: str, port: int) -> Streams:
+    """`plan.sse_clients` event streams, each on its own connection, read until cancelled."""
+    streams = Streams()
+    ready = asyncio.Event()
+
+    async def one(client: RawClient) -> None:
+        reader, writer = await client.open()
+        try:
+            writer.write(client.request("/api/events", "text/event-stream"))
+            head = await reader.readuntil(b"\r\n\r\n")
+            if head[9:12] == b"200":
+                streams.connected += 1
+            if streams.connected == plan.sse_clients:
+                ready.set()
+            while chunk := await reader.read(65536):
+                streams.frames += chunk.count(b"\nevent: ") + chunk.startswith(b"event: ")
+        finally:
+            await client.close()
+
+    for _ in range(plan.sse_clients):
+        streams.tasks.append(asyncio.create_task(one(RawClient(host, port, plan.token))))
+    if plan.sse_clients:
+        await asyncio.wait_for(ready.wait(), READY_TIMEOUT_S)
+    return streams
+
+
+async def close_streams(streams: Streams) -> int:
+    """Stop reading; how many streams were still open (not ended by the service)."""
+    still_open = sum(1 for task in streams.tasks if not task.done())
+    for task in streams.tasks:
+        task.cancel()
+    await asyncio.gather(*streams.tasks, return_exceptions=True)
+    return still_open
+
+
+async def closed_loop(plan: LoadPlan, host: str, port: int) -> tuple[int, int, float]:
+    """Each connection sends its next request as soon as the last is answered; (answers,
+    errors, seconds)."""
+    clients = [RawClient(host, port, plan.token) for _ in range(plan.closed_loop_connections)]
+    request = clients[0].request(plan.closed_loop_route)
+    counts = [0, 0]
+    started = time.perf_counter()
+    end = started + plan.closed_loop_s
+
+    async def one(client: RawClient) -> None:
+        await client.open()
+        try:
+            while time.perf_counter() < end:
+                counts[0 if await client.get(request) == httpx.codes.OK else 1] += 1
+        finally:
+            await client.close()
+
+    await asyncio.gather(*(one(client) for client in clients))
+    return counts[0], counts[1], time.perf_counter() - started
+
+
+GeneratorResult = tuple[list[SampleRow], int, int, float]
+"""(samples, closed-loop answers, errors, seconds)."""
+
+
+def _host_port(plan: LoadPlan) -> tuple[str, int]:
+    url = httpx.URL(plan.base_url)
+    return url.host, url.port or 80
+
+
+async def generate(plan: LoadPlan) -> GeneratorResult:
+    """The open-loop schedule, then the closed loop."""
+    host, port = _host_port(plan)
+    samples = await drive(plan)
+    answers, errors, seconds = (await closed_loop(plan, host, port)) if plan.closed_loop_s > 0 \
+        else (0, 0, 0.0)
+    return samples, answers, errors, seconds
+
+
 def load_process(plan: LoadPlan, results: Connection) -> None:
-    """The second process: run the plan, send the samples back (or the error)."""
+    """The second process: run the plan, send the results back (or the error)."""
     try:
-        results.send(asyncio.run(drive(plan)))
+        results.send(asyncio.run(generate(plan)))
     except BaseException as exc:
         results.send(RuntimeError(f"load generator failed: {exc!r}"))
         raise
@@ -364,24 +537,81 @@ def load_process(plan: LoadPlan, results: Connection) -> None:
         results.close()
 
 
-async def run_load(plan: LoadPlan) -> tuple[list[Sample], int]:
-    """Start the generator process and wait for its samples; (samples, its pid)."""
-    context = multiprocessing.get_context("spawn")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=load_process, args=(plan, sender), name="api-load-generator")
-    process.start()
-    sender.close()  # ours: so recv() fails instead of hanging if the generator dies
+async def hold_streams(plan: LoadPlan, control: Connection) -> None:
+    """Open the streams, say "ready", read them until told to stop, send (still open, frames)."""
+    streams = await open_streams(plan, *_host_port(plan))
+    control.send("ready")
     try:
-        result = await asyncio.to_thread(receiver.recv)
-    except EOFError:
-        raise RuntimeError(f"the load generator died (exit code {process.exitcode})") from None
+        await asyncio.to_thread(control.recv)
     finally:
-        await asyncio.to_thread(process.join, STOP_TIMEOUT_S)
-        receiver.close()
+        still_open = await close_streams(streams)
+    control.send((still_open, streams.frames))
+
+
+def streams_process(plan: LoadPlan, control: Connection) -> None:
+    """The third process: the event streams, apart so that reading their frames does not delay
+    the generator's schedule."""
+    try:
+        asyncio.run(hold_streams(plan, control))
+    except BaseException as exc:
+        control.send(RuntimeError(f"event streams failed: {exc!r}"))
+        raise
+    finally:
+        control.close()
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    samples: list[Sample]
+    generator_pid: int
+    sse_open: int
+    sse_frames: int
+    closed_answers: int
+    closed_errors: int
+    closed_seconds: float
+
+    @property
+    def closed_loop_rps(self) -> float:
+        return self.closed_answers / self.closed_seconds if self.closed_seconds else 0.0
+
+
+def _received(connection: Connection, who: str, process: multiprocessing.process.BaseProcess) -> Any:
+    try:
+        result = connection.recv()
+    except EOFError:
+        raise RuntimeError(f"the {who} died (exit code {process.exitcode})") from None
     if isinstance(result, BaseException):
         raise result
+    return result
+
+
+async def run_load(plan: LoadPlan) -> LoadResult:
+    """Open the streams (a third process), run the generator, close the streams; the results."""
+    context = multiprocessing.get_context("spawn")
+    control, their_control = context.Pipe(duplex=True)
+    streams = context.Process(target=streams_process, args=(plan, their_control), name="api-load-streams")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=load_process, args=(plan, sender), name="api-load-generator")
+    streams.start()
+    their_control.close()
+    try:
+        await asyncio.to_thread(_received, control, "event streams process", streams)
+        process.start()
+        sender.close()  # ours: so recv() fails instead of hanging if the generator dies
+        try:
+            rows, answers, errors, seconds = await asyncio.to_thread(_received, receiver, "load generator",
+                                                                     process)
+        finally:
+            await asyncio.to_thread(process.join, STOP_TIMEOUT_S)
+            receiver.close()
+        control.send("stop")
+        still_open, frames = await asyncio.to_thread(_received, control, "event streams process", streams)
+    finally:
+        await asyncio.to_thread(streams.join, STOP_TIMEOUT_S)
+        control.close()
     assert process.pid is not None
-    return [Sample(*row) for row in result], process.pid
+    return LoadResult([Sample(*row) for row in rows], process.pid, still_open, frames, answers, errors,
+                      seconds)
 
 
 # ----- the report ---------------------------------------------------------------------------------
@@ -422,8 +652,10 @@ def answered_rate(samples: list[Sample], plan: LoadPlan) -> float:
     return len(samples) / seconds if seconds else 0.0
 
 
-def report(samples: list[Sample], plan: LoadPlan, emit: Callable[[str], None]) -> int:
-    """Per route, baseline, ratios, achieved rate; the summary line last. Exit status."""
+def report(result: LoadResult, plan: LoadPlan, emit: Callable[[str], None]) -> int:
+    """Per route, baseline, ratios, achieved rates, streams, closed loop; the summary line last.
+    Exit status."""
+    samples = result.samples
     measured = [s for s in samples if s.condition != CONDITION_WARMUP]
     routes = [s for s in measured if s.condition == CONDITION_ROUTES]
     baseline = Figures(f"baseline {plan.baseline}",
@@ -439,9 +671,19 @@ def report(samples: list[Sample], plan: LoadPlan, emit: Callable[[str], None]) -
     emit(f"ratio to the baseline: {ratios}")
     rps = answered_rate(routes, plan)
     lag = percentile(sorted(s.lag_ms for s in measured), 99)
-    emit(f"achieved: routes {rps:.1f} answers/s, baseline {answered_rate(baseline.samples, plan):.1f} "
-         f"answers/s (offered {plan.rate:g} req/s each); generator lag p99 {lag:.2f} ms")
-    failed = together.errors + baseline.errors
+    per_route_rates = ", ".join(f"{f.label} {answered_rate(f.samples, plan):.1f}" for f in per_route)
+    emit(f"offered: {plan.rate:g} req/s to each route under test ({offered_rate(plan):g} req/s in their "
+         f"blocks), {offered_rate(plan):g} req/s to the baseline in its blocks")
+    emit(f"achieved: routes {rps:.1f} answers/s ({per_route_rates}), baseline "
+         f"{answered_rate(baseline.samples, plan):.1f} answers/s; generator lag p99 {lag:.2f} ms")
+    emit(f"event streams: {result.sse_open} of {plan.sse_clients} still open at the end, "
+         f"{result.sse_frames} frames received")
+    closed = result.closed_loop_rps
+    emit(f"closed loop: {plan.closed_loop_route} on {plan.closed_loop_connections} connections for "
+         f"{result.closed_seconds:.1f} s: {result.closed_answers} answers, {closed:.0f} answers/s, "
+         f"{result.closed_errors} errors (target >= {TARGET_CLOSED_LOOP_RPS:g}: "
+         f"{'met' if closed >= TARGET_CLOSED_LOOP_RPS else 'NOT met'})")
+    failed = together.errors + baseline.errors + result.closed_errors
     if lag > LAG_WARNING_MS:
         emit(f"WARNING: the generator ran up to {lag:.1f} ms late (p99): the figures include its own delay")
     if failed:
@@ -450,8 +692,9 @@ def report(samples: list[Sample], plan: LoadPlan, emit: Callable[[str], None]) -
     p50, p99 = together.p(50), together.p(99)
     verdict = "met" if p99 < TARGET_P99_MS else "NOT met"
     emit(f"target p99 < {TARGET_P99_MS:g} ms: {verdict}")
-    emit(f"rps={rps:.1f} p50_ms={p50:.2f} p99_ms={p99:.2f}")
-    return 1 if failed else 0
+    emit(f"rps={rps:.1f} p50_ms={p50:.2f} p99_ms={p99:.2f} sse_clients={result.sse_open} "
+         f"closed_loop_rps={closed:.0f}")
+    return 1 if failed or result.sse_open < plan.sse_clients else 0
 
 
 # ----- the run ------------------------------------------------------------------------------------
@@ -467,19 +710,21 @@ async def measure(args: argparse.Namespace, workdir: Path, emit: Callable[[str],
     try:
         config, token = prepare_hall(workdir, server.port)
         plan = LoadPlan(f"http://{config.api.bind}:{config.api.port}", token, args.rate, tuple(args.routes),
-                        BASELINE_ROUTE, args.warmup, args.seconds, args.block, CONNECTIONS)
+                        BASELINE_ROUTE, args.warmup, args.seconds, args.block, CONNECTIONS,
+                        args.sse_clients, CLOSED_LOOP_ROUTE, args.closed_loop_seconds,
+                        args.closed_loop_connections)
         service = ServiceProcess(config, workdir / "service.log")
         try:
-            samples = await run_against(service, server, hall, plan, args, emit)
+            result = await run_against(service, server, hall, plan, args, emit)
         finally:
             await asyncio.to_thread(service.stop)  # the replay server must stay up to answer Logoff
     finally:
         await server.stop()
-    return report(samples, plan, emit)
+    return report(result, plan, emit)
 
 
 async def run_against(service: ServiceProcess, server: FakeAsterisk, hall: BusyHall, plan: LoadPlan,
-                      args: argparse.Namespace, emit: Callable[[str], None]) -> list[Sample]:
+                      args: argparse.Namespace, emit: Callable[[str], None]) -> LoadResult:
     """The service started, the hall checked before and after, the load run with the trickle."""
     seats = len(hall.seats)
     client = httpx.AsyncClient(base_url=plan.base_url, trust_env=False, timeout=HTTP_TIMEOUT_S,
@@ -496,18 +741,20 @@ async def run_against(service: ServiceProcess, server: FakeAsterisk, hall: BusyH
         emit(f"before: {await check_hall(client, seats, args.calls, 'before the load')}")
         trickle = Trickle(server, hall.turnovers(server.events_mask))
         trickle.start(args.events_per_s)
-        emit(f"load: {plan.rate:g} req/s open loop from a second process, up to {plan.connections} "
-             f"keep-alive connections; {plan.warmup_s:g} s warm-up, then {plan.block_s:g} s blocks "
-             f"alternating {', '.join(plan.routes)} (in turn) and {plan.baseline}, {plan.seconds:g} s each")
-        samples, generator_pid = await run_load(plan)
+        emit(f"load: {plan.sse_clients} /api/events streams held open; {offered_rate(plan):g} req/s open "
+             f"loop from a second process, up to {plan.connections} keep-alive connections; "
+             f"{plan.warmup_s:g} s warm-up, then {plan.block_s:g} s blocks alternating "
+             f"{', '.join(plan.routes)} (in turn) and {plan.baseline}, {plan.seconds:g} s each; then "
+             f"{plan.closed_loop_route} in a closed loop for {plan.closed_loop_s:g} s")
+        result = await run_load(plan)
         await trickle.stop()
         achieved = trickle.sent / trickle.seconds if trickle.seconds else 0.0
-        emit(f"generator pid {generator_pid}; trickle: {trickle.sent} AMI events at {achieved:.1f} events/s "
-             f"({trickle.done} calls answered and ended)")
+        emit(f"generator pid {result.generator_pid}; trickle: {trickle.sent} AMI events at "
+             f"{achieved:.1f} events/s ({trickle.done} calls answered and ended)")
         await asyncio.sleep(SETTLE_S)
         service.check_alive()
         emit(f"after: {await check_hall(client, seats, args.calls, 'after the load')}")
-        return samples
+        return result
     finally:
         await trickle.stop()
         await client.aclose()
@@ -515,7 +762,8 @@ async def run_against(service: ServiceProcess, server: FakeAsterisk, hall: BusyH
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--rate", type=float, default=DEFAULT_RATE, help="requests per second, offered")
+    parser.add_argument("--rate", type=float, default=DEFAULT_RATE,
+                        help="requests per second offered to each route under test")
     parser.add_argument("--seconds", type=float, default=DEFAULT_SECONDS,
                         help="measured seconds per condition (routes, baseline)")
     parser.add_argument("--warmup", type=float, default=DEFAULT_WARMUP, help="seconds before measuring")
@@ -526,6 +774,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--calls", type=int, default=DEFAULT_CALLS, help="calls in progress in the hall")
     parser.add_argument("--events-per-s", type=float, default=DEFAULT_EVENTS_PER_S,
                         help="AMI events per second while measuring (0: a quiet hall)")
+    parser.add_argument("--sse-clients", type=int, default=DEFAULT_SSE_CLIENTS,
+                        help="/api/events streams held open through the run")
+    parser.add_argument("--closed-loop-seconds", type=float, default=DEFAULT_CLOSED_LOOP_S,
+                        help=f"seconds of {CLOSED_LOOP_ROUTE} in a closed loop at the end (0: none)")
+    parser.add_argument("--closed-loop-connections", type=int, default=DEFAULT_CLOSED_LOOP_CONNECTIONS,
+                        help="connections of the closed loop, each waiting for its answer")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="keep the database and the service log here (default: a temp dir)")
     return parser.parse_args(argv)

@@ -34,10 +34,16 @@ Renderer = Callable[[Any, Principal], dict[str, Any] | None]
 """(payload, principal) -> the JSON object to send, or None to send nothing for this subscriber."""
 
 
+Encoder = Callable[[str, dict[str, Any]], bytes]
+"""(kind, rendered data) -> the bytes of one frame on the wire."""
+
+
 @dataclass(frozen=True, slots=True)
 class LiveEvent:
     kind: str
     payload: Any = None
+    frames: dict[Principal, bytes | None] = field(default_factory=dict, compare=False, repr=False)
+    """Encoded once per principal, however many streams send it (see LiveFeed.frame)."""
 
 
 RESYNC = LiveEvent(KIND_RESYNC)
@@ -91,6 +97,8 @@ class LiveFeed:
         self._subscribers: set[Subscription] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
+        self._coalesced_frames: dict[str, dict[Principal, bytes | None]] = {}
+        self.renders = 0
 
     @property
     def subscriber_count(self) -> int:
@@ -110,6 +118,7 @@ class LiveFeed:
             self._loop.call_soon_threadsafe(self._deliver, event)
 
     def _deliver(self, event: LiveEvent) -> None:
+        self._coalesced_frames.pop(event.kind, None)  # the picture changed: render it again
         for subscription in list(self._subscribers):
             subscription.offer(event)
 
@@ -121,6 +130,25 @@ class LiveFeed:
         self._subscribers.add(subscription)
         return subscription
 
+    def frame(self, event: LiveEvent, principal: Principal, encode: Encoder) -> bytes | None:
+        """`event` as `principal`'s stream sends it, rendered and encoded once per change.
+
+        Why: 100 open streams rendering each event for themselves (a calls marker walks every
+        call) made the streams cost more than all the requests. A seat event carries its view,
+        so its frame is kept on the event; a coalesced marker is rendered from the current
+        picture, so its frame is kept until the next event of its kind (a stream that sends
+        it later must not get a picture from before that event).
+        """
+        cache = (self._coalesced_frames.setdefault(event.kind, {}) if event.kind in COALESCED_KINDS
+                 else event.frames)
+        if principal in cache:
+            return cache[principal]
+        data = self.render(event, principal)
+        self.renders += 1
+        encoded = encode(event.kind, data) if data is not None else None
+        cache[principal] = encoded
+        return encoded
+
     def render(self, event: LiveEvent, principal: Principal) -> dict[str, Any] | None:
         """What `principal` should receive for `event` (None: nothing)."""
         renderer = self.renderers.get(event.kind)
@@ -129,4 +157,4 @@ class LiveFeed:
         return renderer(event.payload, principal)
 
 
-__all__ = ["KIND_RESYNC", "RESYNC", "LiveEvent", "LiveFeed", "Renderer", "Subscription"]
+__all__ = ["KIND_RESYNC", "RESYNC", "Encoder", "LiveEvent", "LiveFeed", "Renderer", "Subscription"]

@@ -11,6 +11,7 @@ from hotline.api.routes import status as status_routes
 from hotline.config import HotlineConfig
 from hotline.db import make_engine, make_session_factory
 from hotline.live import LiveFeed
+from hotline.reports.api import router as reports_router
 from hotline.web import mount_web
 from seat_manager.api import router as seats_router
 from telephony.api import router as calls_router
@@ -29,7 +30,7 @@ from written.api import router as written_router
 
 ROUTERS: tuple[APIRouter, ...] = (seats_router, calls_router, voicemail_router,
                                    callbacks_router, threeway_router, status_routes.router, stats_router,
-                                   written_router)
+                                   written_router, reports_router)
 ROOT_ROUTERS: tuple[APIRouter, ...] = (metrics_routes.router,)
 KIND_VOICEMAILS = "voicemails"
 KIND_CALLBACKS = "callbacks"

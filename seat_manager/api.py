@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_role
@@ -106,10 +106,43 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SeatId = Annotated[str, Path(description="the seat's 工号", examples=SEAT_ID_EXAMPLES)]
 
 
+class SeatsBodyCache:
+    """`GET /seats` encoded once per change of the board (SeatBoard.version) and principal.
+
+    Why: wall screens poll it hundreds of times a second; building 50 views and validating and
+    encoding them per request was most of the route's cost. Keyed by the whole principal, since
+    what a seat shows depends on who asks (hotline.privacy).
+    """
+
+    MAX_PRINCIPALS = 64
+
+    def __init__(self) -> None:
+        self._version: tuple[int, int] | None = None
+        self._bodies: dict[Principal, bytes] = {}
+
+    def get(self, hall: Hall, principal: Principal) -> bytes:
+        version = (id(hall.board), hall.board.version)
+        if version != self._version or len(self._bodies) >= self.MAX_PRINCIPALS:
+            self._version, self._bodies = version, {}
+        body = self._bodies.get(principal)
+        if body is None:
+            body = SEAT_LIST.dump_json([seat_out(view, principal) for view in hall.board.seats()])
+            self._bodies[principal] = body
+        return body
+
+
+SEAT_LIST = TypeAdapter(list[SeatOut])
+SEATS_BODY_KEY = "seats_body"
+
+
 @router.get("", response_model=list[SeatOut], summary="All seats, live",
             description="Role: monitor, operator or admin.", responses=BRIDGE_DOWN)
-async def list_seats(principal: Reader, hall: HallDep) -> list[SeatOut]:
-    return [seat_out(view, principal) for view in hall.board.seats()]
+async def list_seats(request: Request, principal: Reader, hall: HallDep) -> Response:
+    cache = getattr(request.app.state, SEATS_BODY_KEY, None)
+    if cache is None:
+        cache = SeatsBodyCache()
+        setattr(request.app.state, SEATS_BODY_KEY, cache)
+    return Response(cache.get(hall, principal), media_type="application/json")
 
 
 @router.get("/{seat_id}", response_model=SeatOut, summary="One seat, live",

@@ -248,6 +248,9 @@ class SeatBoard:
         self._snapshot: _Snapshot | None = None
         self._dirty: set[str] = set()
         """Seats whose facts an event changed since the last settle."""
+        self.version = 0
+        """Moves on every feeding call (apply, tick, snapshots): readers that keep something
+        derived from the picture (the API's answers) rebuild it only when this moved."""
         self._handlers: dict[str, Callable[[Event, datetime], None]] = {
             "QueueMemberRemoved": self._on_member_removed,
             "QueueParams": self._on_queue_params,
@@ -280,6 +283,7 @@ class SeatBoard:
 
     def apply(self, event: Event, now: datetime) -> list[SeatChange]:
         """Fold one AMI event into the facts; returns the seats whose state changed."""
+        self.version += 1
         name = header(event, "Event")
         if not name:
             return []
@@ -298,6 +302,7 @@ class SeatBoard:
 
     def tick(self, now: datetime) -> list[SeatChange]:
         """Let time pass: wrap-up periods that are over end here."""
+        self.version += 1
         return self._settle(now)
 
     def _touch(self, seat_id: str) -> _Facts:
@@ -307,6 +312,7 @@ class SeatBoard:
 
     def begin_snapshot(self) -> None:
         """A resync starts: the list events that follow describe the whole PBX."""
+        self.version += 1
         self._snapshot = _Snapshot()
         self._calls.begin_snapshot()
 
@@ -317,6 +323,7 @@ class SeatBoard:
         list completed, seats without a listed contact are unregistered; offered/connected queue
         calls whose channels the channel list no longer shows are over.
         """
+        self.version += 1
         snap, self._snapshot = self._snapshot, None
         self._calls.end_snapshot(now)
         if snap is None:

@@ -11,6 +11,7 @@ follow stats.py as closely as stored rows allow:
   queue wait;
 - answered within the service level: queue wait <= the threshold (15 s by default);
 - service level = answered within the threshold / received; answer rate = answered / received;
+  abandon rate = abandoned / received;
 - average speed of answer: mean queue wait of answered calls that recorded a wait;
 - peak hour: the local hour (0-23) with the most calls received, the earliest on a tie;
 - talk time: of answered queue calls; a seat's other calls (direct, callbacks, outgoing) are
@@ -215,6 +216,10 @@ class CallFigures:
     @property
     def answer_rate(self) -> float | None:
         return self.answered / self.received if self.received else None
+
+    @property
+    def abandon_rate(self) -> float | None:
+        return self.abandoned / self.received if self.received else None
 
     @property
     def service_level(self) -> float | None:

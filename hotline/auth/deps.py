@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.concurrency import run_in_threadpool
 
 from hotline.auth.principal import Principal
 from hotline.auth.roles import Role, parse_role
+from hotline.auth.token_cache import token_cache
 from hotline.auth.tokens import authenticate
 from hotline.db.engine import SessionFactory
 from hotline.logging import PRINCIPAL_STATE_KEY
@@ -70,11 +71,11 @@ class RoleRequirement:
             raise _unauthorized("missing_token",
                                 "an API token is required: send 'Authorization: Bearer <token>'",
                                 invalid=False)
-        # One hop to a worker thread for the lookup (the store may be remote): not the three a
-        # sync dependency on a per-request session costs, which dominated the latency of the
-        # wall screens' polling (bench/api_load.py).
-        principal = await run_in_threadpool(_lookup, request.app.state.sessionmaker,
-                                            credentials.credentials)
+        # From memory when the token was seen lately (hotline.auth.token_cache says why and
+        # how revocations reach it); otherwise one hop to a worker thread for the lookup.
+        sessions = request.app.state.sessionmaker
+        principal = await token_cache(request.app.state, sessions).principal(
+            credentials.credentials, partial(_lookup, sessions))
         if principal is None:
             raise _unauthorized("invalid_token", "the API token is unknown or revoked",
                                 invalid=True)

@@ -144,6 +144,9 @@ def revoke_token(session: Session, ref: str | int, *, actor: str = SYSTEM_ACTOR)
     record_audit(session, "token.revoke", actor=actor, target=f"token:{row.name}",
                  detail={"token_id": row.id, "role": row.role})
     session.flush()
+    from hotline.auth.token_cache import forget_token  # here: token_cache imports this module
+
+    forget_token(row.token_hash)
     return TokenInfo.of(row)
 
 

@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--active", action="store_true", help="hide revoked tokens")
     listing.set_defaults(handler=_list)
 
-    revoke = token_sub.add_parser("revoke", help="revoke a token; it stops working at once")
+    revoke = token_sub.add_parser("revoke", help="revoke a token; a running service refuses it within 2 s")
     revoke.add_argument("name", nargs="?", help="name of the active token")
     revoke.add_argument("--id", type=int, dest="token_id", help="revoke by id instead of name")
     revoke.set_defaults(handler=_revoke)

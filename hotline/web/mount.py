@@ -27,6 +27,7 @@ PAGES: dict[str, str] = {
     "/operator": "operator.html",
     "/screening": "screening.html",
     "/messages": "messages.html",
+    "/reports": "reports.html",
 }
 PUBLIC_PATHS: frozenset[str] = frozenset({*PAGES, STATIC_PATH})
 """Every non-API path `mount_web` adds; the app's route guard must admit exactly these."""

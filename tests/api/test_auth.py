@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from hotline.auth import Role, require_role
+from hotline.api import create_app
+from hotline.auth import Role, add_token, require_role
+from hotline.config import load_config
+from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
 from tests.api.helpers import TokenMaker, bearer
+
+REVOCATION_WAIT_LIMIT_S = 15.0
+"""Generous against a loaded machine; the cache promises 2 s (token_cache.MAX_STALENESS_S)."""
 
 
 def _error(response) -> dict:
@@ -106,3 +116,28 @@ def test_admin_is_always_admitted_and_roles_are_checked_when_declared() -> None:
         require_role("root")
     with pytest.raises(ValueError, match="at least one role"):
         require_role()
+
+
+def test_a_revocation_by_the_cli_in_another_process_reaches_the_running_api(hall_dir: Path) -> None:
+    """The API answers known tokens from memory; `hotline token revoke` run as its own process
+    reaches it through the token table's fingerprint (hotline.auth.token_cache), within seconds."""
+    config = load_config(hall_dir / "hotline.conf")
+    upgrade_database(config)
+    engine = make_engine(config.database.url)
+    with session_scope(make_session_factory(engine)) as session:
+        token = add_token(session, "wall-hall", Role.MONITOR)
+    engine.dispose()
+    app = create_app(config)
+    with TestClient(app) as client:
+        for _ in range(20):
+            assert client.get("/api/me", headers=bearer(token)).status_code == 200
+        assert app.state.token_cache.lookups == 1
+
+        subprocess.run([sys.executable, "-m", "hotline.cli", "-c", str(hall_dir / "hotline.conf"),
+                        "token", "revoke", "wall-hall"], check=True, capture_output=True)
+        deadline = time.monotonic() + REVOCATION_WAIT_LIMIT_S
+        while (response := client.get("/api/me", headers=bearer(token))).status_code == 200:
+            assert time.monotonic() < deadline, "the revocation never reached the API"
+            time.sleep(0.05)
+        assert response.status_code == 401
+        assert _error(response)["code"] == "invalid_token"

@@ -42,6 +42,39 @@ async def test_markers_coalesce_and_seat_events_keep_order() -> None:
     assert (await sub.next_event(0.01)).kind == "queue"
 
 
+async def test_each_change_is_rendered_once_per_principal_however_many_streams_send_it() -> None:
+    feed = LiveFeed()
+    picture = {"calls": 3}
+    feed.add_renderer("calls", lambda _payload, _principal: dict(picture))
+    feed.add_renderer("seat", lambda payload, principal: {"seat": payload, "for": principal.name})
+    operator = Principal("ops", Role.OPERATOR)
+    subs = [feed.subscribe() for _ in range(10)]
+
+    def encode(kind: str, data: dict) -> bytes:
+        return json.dumps({"kind": kind, **data}).encode()
+
+    async def sent(sub, principal: Principal) -> list[bytes | None]:
+        frames = []
+        while (event := await sub.next_event(0.01)) is not None:
+            frames.append(feed.frame(event, principal, encode))
+        return frames
+
+    feed.publish("seat", "07")
+    feed.publish("calls")
+    first = [await sent(sub, MONITOR if i % 2 else operator) for i, sub in enumerate(subs)]
+    assert feed.renders == 4  # 2 events x 2 principals, not 2 x 10 streams
+    assert first[1] == [b'{"kind": "seat", "seat": "07", "for": "wall"}', b'{"kind": "calls", "calls": 3}']
+    assert first[0][0] == b'{"kind": "seat", "seat": "07", "for": "ops"}'
+
+    # A marker goes out with the picture as it stands after its newest event: a stream that
+    # sends it late (its marker pending while the next one came) gets the newer picture.
+    feed.publish("calls")
+    assert await sent(subs[0], MONITOR) == [b'{"kind": "calls", "calls": 3}']
+    picture["calls"] = 4
+    feed.publish("calls")  # coalesced into the marker the other streams still hold
+    assert {tuple(await sent(sub, MONITOR)) for sub in subs} == {(b'{"kind": "calls", "calls": 4}',)}
+
+
 async def test_a_subscriber_that_falls_behind_gets_one_resync_instead_of_the_backlog() -> None:
     feed = LiveFeed(backlog=3)
     slow, other = feed.subscribe(), feed.subscribe()

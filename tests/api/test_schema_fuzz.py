@@ -67,6 +67,7 @@ CROSS_FIELD_RULES = frozenset({
     "unknown_section",  # written channels: the section must be one of the remit table's
     "reason_required",  # written channels: 退回 (return) needs a reason
     "import_refused",  # written channels: the CSV/XLSX file's rows, checked one by one
+    "day_outside_range",  # reports: the day shown per hour lies within `from`..`to`
 })
 """422 codes a schema-valid request may get: rules between fields, or against the hall's
 configuration, that JSON Schema as FastAPI writes it cannot express."""

@@ -154,6 +154,28 @@ def test_status_sums_up_the_replayed_hall(live, tokens, sessions) -> None:
         "talk_seconds": 0}
 
 
+def test_status_is_built_once_per_board_change_and_follows_it_at_once(config, sessions, tokens) -> None:
+    """Between two changes the answer is reused (hotline.status.LiveSummaryCache, the encoded
+    body in routes/status.py); the next event of the hall shows in the next answer."""
+    hall = replayed_hall(config, sessions, script=(("05", {"event": "QueueMemberPause", "Paused": "1"}),))
+    app = build(config, hall)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        bodies = [client.get("/api/status", headers=auth(tokens[Role.MONITOR])).json() for _ in range(20)]
+        assert all(body["seats"] == bodies[0]["seats"] for body in bodies)
+        assert bodies[0]["calls"]["in_progress"] == 0
+        assert app.state.status_live_summary.builds == 1
+
+        def feed(event: Any, now: datetime) -> list[Any]:
+            hall.stats.apply(event, now)
+            return hall.board.apply(event, now)
+
+        Replay(load_transcript("08"), feed, hall.pinned).through(
+            "BridgeEnter", Channel="Local/talk@sim-citizen-0000000c;1")
+        after = client.get("/api/status", headers=auth(tokens[Role.MONITOR])).json()
+    assert after["calls"]["in_progress"] == 1
+    assert after["seats"]["by_state"]["on_call"] == bodies[0]["seats"]["by_state"]["on_call"] + 1
+
+
 def test_status_before_the_first_call_of_a_new_day_is_zero(live, tokens) -> None:
     client, hall = live
     hall.pinned += timedelta(days=1)

@@ -13,7 +13,8 @@ from hotline.web import PAGES, PUBLIC_PATHS, STATIC_DIR, STATIC_PATH
 from tests.web.conftest import WebApp
 
 PAGE_TITLES = {"/": "12345 热线", "/wallboard": "实时大屏", "/callbacks": "回拨工作台",
-               "/operator": "座席面板", "/screening": "留言筛选台", "/messages": "留言审核"}
+               "/operator": "座席面板", "/screening": "留言筛选台", "/messages": "留言审核",
+               "/reports": "统计报表"}
 SCRIPT_SINKS = re.compile(r"\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function")
 
 
@@ -69,7 +70,7 @@ def test_the_public_paths_are_exactly_the_non_api_routes_the_pages_add(web: WebA
 def test_scripts_never_parse_data_as_html() -> None:
     scripts = sorted((STATIC_DIR / "js").glob("*.js"))
     assert {p.name for p in scripts} >= {"api.js", "ui.js", "format.js", "wallboard.js", "callbacks.js",
-                                         "operator.js"}
+                                         "operator.js", "reports.js"}
     for script in scripts:
         text = script.read_text(encoding="utf-8")
         assert not SCRIPT_SINKS.search(text), f"{script.name} builds HTML from strings"

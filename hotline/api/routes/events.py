@@ -65,9 +65,9 @@ async def _stream(request: Request, feed: LiveFeed, principal: Principal) -> Asy
                     return
                 yield b": keepalive\n\n"
                 continue
-            data = feed.render(event, principal)
-            if data is not None:
-                yield frame(event.kind, data)
+            encoded = feed.frame(event, principal, frame)
+            if encoded is not None:
+                yield encoded
     finally:
         subscription.close()
 

@@ -1,0 +1,222 @@
+// The reports page: a range of days and one day in it, drawn with Apache ECharts (vendored in
+// /static/vendor/echarts, loaded as a classic script before this module: window.echarts).
+// Every figure comes from GET /api/reports; this page only draws and sorts them.
+
+import { get, getBlob } from './api.js';
+import { DASH, formatDuration, formatPercent, formatSeconds } from './format.js';
+import { $, el, replaceChildren, say, sayError, setText, startPage } from './ui.js';
+
+const HOURS = Array.from({ length: 24 }, (_, hour) => `${String(hour).padStart(2, '0')}时`);
+const WEEKDAYS = ['日', '一', '二', '三', '四', '五', '六'];
+const SEAT_COLUMNS = [
+  { key: 'seat_id', label: '工号', show: (s) => s.seat_id },
+  { key: 'answered', label: '接听数', show: (s) => String(s.answered) },
+  { key: 'talk_seconds', label: '通话时长', show: (s) => formatDuration(s.talk_seconds) },
+  { key: 'average_handling_seconds', label: '平均处理时长', show: (s) => formatSeconds(s.average_handling_seconds) },
+  { key: 'pause_seconds', label: '小休时长', show: (s) => formatDuration(s.pause_seconds) },
+  { key: 'pause_by_reason', label: '小休原因', show: (s) => pauseText(s.pause_by_reason) },
+];
+
+const charts = {};
+let shown = null; // the last answer of GET /api/reports
+let sort = { key: 'seat_id', descending: false };
+
+// Dates as 'YYYY-MM-DD' strings, computed in UTC so the browser's own zone never shifts them.
+const parseDay = (text) => new Date(`${text}T00:00:00Z`);
+const dayText = (date) => date.toISOString().slice(0, 10);
+const addDays = (text, n) => dayText(new Date(parseDay(text).getTime() + n * 86400000));
+const weekday = (text) => WEEKDAYS[parseDay(text).getUTCDay()];
+
+function presetRange(preset, today) {
+  if (preset === 'yesterday') return [addDays(today, -1), addDays(today, -1)];
+  if (preset === 'week') return [addDays(today, -((parseDay(today).getUTCDay() + 6) % 7)), today];
+  if (preset === 'month') return [`${today.slice(0, 8)}01`, today];
+  return [today, today];
+}
+
+function pauseText(byReason) {
+  const parts = Object.entries(byReason || {}).map(([reason, seconds]) => `${reason} ${formatDuration(seconds)}`);
+  return parts.length ? parts.join('；') : DASH;
+}
+
+function query() {
+  const params = new URLSearchParams({ from: $('#from').value, to: $('#to').value });
+  if ($('#day').value) params.set('day', $('#day').value);
+  return params;
+}
+
+// Charts --------------------------------------------------------------------------------------
+
+function chart(id) {
+  if (!charts[id]) charts[id] = window.echarts.init($(`#${id}`), null, { renderer: 'canvas' });
+  return charts[id];
+}
+
+function drawHourly(report) {
+  const day = report.day_hourly;
+  const ref = report.reference_hourly;
+  const dashed = { type: 'dashed' };
+  chart('chart-hourly').setOption({
+    animation: false,
+    tooltip: { trigger: 'axis' },
+    legend: { top: 0 },
+    grid: { left: 48, right: 24, top: 40, bottom: 32 },
+    xAxis: { type: 'category', data: HOURS },
+    yAxis: { type: 'value', name: '通数', minInterval: 1 },
+    series: [
+      { id: 'received', name: '来电', type: 'bar', data: day.received },
+      { id: 'answered', name: '接通', type: 'bar', data: day.answered },
+      { id: 'abandoned', name: '放弃', type: 'bar', data: day.abandoned },
+      { id: 'ref-received', name: '前四周同星期平均来电', type: 'line', data: ref.received },
+      { id: 'ref-answered', name: '平均接通', type: 'line', lineStyle: dashed, data: ref.answered },
+      { id: 'ref-abandoned', name: '平均放弃', type: 'line', lineStyle: dashed, data: ref.abandoned },
+    ],
+  }, true);
+  setText($('#hourly-day'), `${report.day}（星期${weekday(report.day)}）`);
+  setText($('#hourly-help'), `虚线与折线为前四周同一星期（${report.reference_days.join('、')}）的平均值。`);
+}
+
+function drawDays(report) {
+  const percent = (value) => (value === null ? null : Math.round(value * 10000) / 100);
+  chart('chart-days').setOption({
+    animation: false,
+    tooltip: { trigger: 'axis' },
+    legend: { top: 0 },
+    grid: { left: 56, right: 56, top: 40, bottom: 32 },
+    xAxis: { type: 'category', data: report.days.map((d) => d.day) },
+    yAxis: [
+      { type: 'value', name: '百分比', min: 0, max: 100, axisLabel: { formatter: '{value}%' } },
+      { type: 'value', name: '秒', min: 0 },
+    ],
+    series: [
+      { id: 'service-level', name: `服务水平（${report.service_level_seconds}秒）`, type: 'line',
+        data: report.days.map((d) => percent(d.service_level)) },
+      { id: 'abandon-rate', name: '放弃率', type: 'line', data: report.days.map((d) => percent(d.abandon_rate)) },
+      { id: 'asa', name: '平均应答时长', type: 'bar', yAxisIndex: 1,
+        data: report.days.map((d) => d.average_speed_of_answer_seconds) },
+    ],
+  }, true);
+}
+
+function drawFunnel(report) {
+  const f = report.funnel;
+  const stages = [['收到留言', f.received], ['无效', f.invalid], ['有效', f.valid], ['待复核', f.needs_review],
+    ['已回拨', f.called_back], ['已联系上', f.reached]];
+  chart('chart-funnel').setOption({
+    animation: false,
+    tooltip: { trigger: 'axis' },
+    grid: { left: 80, right: 32, top: 16, bottom: 24 },
+    xAxis: { type: 'value', minInterval: 1 },
+    yAxis: { type: 'category', inverse: true, data: stages.map(([name]) => name) },
+    series: [{ id: 'funnel', name: '条数', type: 'bar', label: { show: true, position: 'right' },
+      data: stages.map(([, count]) => count) }],
+  }, true);
+  const rows = Object.entries(f.invalid_by_reason).map(([code, count]) =>
+    el('tr', { dataset: { reason: code } }, el('td', { text: f.reason_names[code] || code }),
+      el('td', { text: String(count) })));
+  replaceChildren($('#invalid-reasons tbody'),
+    rows.length ? rows : [el('tr', {}, el('td', { colspan: 2, text: '无' }))]);
+}
+
+// The seat table --------------------------------------------------------------------------------
+
+function sortValue(seat, key) {
+  if (key === 'pause_by_reason') return Object.values(seat.pause_by_reason || {}).reduce((a, b) => a + b, 0);
+  return seat[key] ?? -1;
+}
+
+function drawSeats(report) {
+  const seats = [...report.seats].sort((a, b) => {
+    const x = sortValue(a, sort.key);
+    const y = sortValue(b, sort.key);
+    const order = typeof x === 'string' ? x.localeCompare(y) : x - y;
+    return sort.descending ? -order : order;
+  });
+  replaceChildren($('#seats thead tr'), SEAT_COLUMNS.map((column) => el('th', {
+    scope: 'col', 'aria-sort': column.key === sort.key ? (sort.descending ? 'descending' : 'ascending') : 'none',
+  }, el('button', { type: 'button', text: column.label, dataset: { key: column.key },
+    on: { click: () => sortBy(column.key) } }))));
+  replaceChildren($('#seats tbody'), seats.map((seat) => el('tr', { dataset: { seat: seat.seat_id } },
+    SEAT_COLUMNS.map((column) => el('td', { text: column.show(seat) })))));
+}
+
+function sortBy(key) {
+  sort = { key, descending: sort.key === key ? !sort.descending : key !== 'seat_id' };
+  if (shown) drawSeats(shown);
+  $(`#seats th button[data-key="${key}"]`).focus();
+}
+
+// Loading -------------------------------------------------------------------------------------
+
+function fillDays(report) {
+  const select = $('#day');
+  const days = [];
+  for (let day = report.from; day <= report.to; day = addDays(day, 1)) days.push(day);
+  replaceChildren(select, days.map((day) => el('option', { value: day, text: `${day} 星期${weekday(day)}`,
+    selected: day === report.day })));
+}
+
+async function load(params = query()) {
+  say('正在加载…');
+  try {
+    const report = await get(`/api/reports?${params}`);
+    shown = report;
+    $('#from').value = report.from;
+    $('#to').value = report.to;
+    fillDays(report);
+    drawHourly(report);
+    drawDays(report);
+    drawFunnel(report);
+    drawSeats(report);
+    say(`已加载 ${report.from} 至 ${report.to}（${report.timezone}）`);
+  } catch (error) {
+    sayError('加载报表失败', error);
+  }
+}
+
+async function download(path, name) {
+  try {
+    const blob = await getBlob(path);
+    const link = el('a', { href: URL.createObjectURL(blob), download: name });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+    say(`已导出 ${name}`);
+  } catch (error) {
+    sayError('导出失败', error);
+  }
+}
+
+startPage(async () => {
+  // A link may name the range (?from=…&to=…&day=…); otherwise today.
+  const linked = new URLSearchParams(window.location.search);
+  if (linked.has('from') || linked.has('to')) $('#preset').value = 'custom';
+  await load(linked);
+  const today = shown ? shown.to : dayText(new Date());
+  $('#preset').addEventListener('change', () => {
+    if ($('#preset').value === 'custom') return;
+    [$('#from').value, $('#to').value] = presetRange($('#preset').value, today);
+    $('#day').value = '';
+    replaceChildren($('#day'));
+    load();
+  });
+  for (const id of ['#from', '#to']) {
+    $(id).addEventListener('change', () => {
+      $('#preset').value = 'custom';
+      replaceChildren($('#day'));
+    });
+  }
+  $('#day').addEventListener('change', () => load());
+  $('#range').addEventListener('submit', (event) => {
+    event.preventDefault();
+    load();
+  });
+  $('#export-csv').addEventListener('click', () => {
+    const table = $('#csv-table').value;
+    download(`/api/reports/export.csv?${query()}&table=${table}`, `报表-${table}-${$('#from').value}_${$('#to').value}.csv`);
+  });
+  $('#export-xlsx').addEventListener('click', () =>
+    download(`/api/reports/export.xlsx?${query()}`, `报表-${$('#from').value}_${$('#to').value}.xlsx`));
+  window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));
+});

@@ -1,0 +1,103 @@
+"""/api/reports and its exports on a seeded store: the same numbers as /api/stats, the hourly
+reference weekdays, the funnel, Chinese CSV and XLSX headings, clear refusals."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from hotline.auth import Role, add_token
+from hotline.config import HotlineConfig, load_config
+from hotline.db import session_scope, upgrade_database
+from hotline.wiring import build_app
+from tests.reports.seed import seed
+from tests.telephony.test_reports import DAY
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> HotlineConfig:
+    config = load_config(REPO / "hotline.conf", overrides={"database.url": f"sqlite:///{tmp_path}/r.db"})
+    upgrade_database(config)
+    return config
+
+
+@pytest.fixture
+def client(config: HotlineConfig) -> Iterator[tuple[TestClient, dict[Role, str]]]:
+    app = build_app(config, bridge=False)
+    seed(app.state.sessionmaker)
+    with session_scope(app.state.sessionmaker) as session:
+        tokens = {role: add_token(session, f"{role.value}-r", role) for role in Role}
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client, tokens
+    app.state.engine.dispose()
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_page_data_agrees_with_the_stored_statistics(client) -> None:
+    http, tokens = client
+    query = f"from={DAY - timedelta(days=1)}&to={DAY}&day={DAY}"
+    body = http.get(f"/api/reports?{query}", headers=auth(tokens[Role.MONITOR])).json()
+    stats = http.get(f"/api/stats?from={DAY}&to={DAY}", headers=auth(tokens[Role.MONITOR])).json()
+
+    assert body["day_hourly"]["received"] == stats["totals"]["received_by_hour"]
+    assert sum(body["day_hourly"]["answered"]) == stats["totals"]["answered"]
+    assert sum(body["day_hourly"]["abandoned"]) == stats["totals"]["abandoned"]
+    assert body["reference_days"] == [str(DAY - timedelta(weeks=n)) for n in (1, 2, 3, 4)]
+    reference = body["reference_hourly"]
+    nine = (reference["received"][9], reference["answered"][9], reference["abandoned"][9])
+    assert nine == (1.0, 0.75, 0.25)  # 4 calls, 3 answered, 1 abandoned over four weeks
+    assert reference["abandoned"][15] == 0.25 and sum(reference["received"]) == 1.25
+    day = next(d for d in body["days"] if d["day"] == str(DAY))
+    stats_day = stats["days"][0]
+    assert day["service_level"] == stats_day["service_level"]
+    assert day["average_speed_of_answer_seconds"] == stats_day["average_speed_of_answer_seconds"]
+    assert day["abandon_rate"] == round(stats_day["abandoned"] / stats_day["received"], 4)
+    range_stats = http.get(f"/api/stats?from={DAY - timedelta(days=1)}&to={DAY}",
+                           headers=auth(tokens[Role.MONITOR])).json()
+    seats = {s["seat_id"]: s for s in body["seats"]}
+    for seat in range_stats["seats"]:
+        assert seats[seat["seat_id"]]["answered"] == seat["answered"]
+        assert seats[seat["seat_id"]]["pause_by_reason"] == seat["pause_by_reason"]
+    funnel = body["funnel"]
+    assert funnel["received"] == range_stats["voicemails"]["total"]
+    assert funnel["invalid_by_reason"] == range_stats["voicemails"]["reasons"]["invalid"]
+    assert (funnel["called_back"], funnel["reached"]) == (range_stats["callbacks"]["closed"],
+                                                         range_stats["callbacks"]["done"])
+    assert all(funnel["reason_names"][code] != code for code in funnel["invalid_by_reason"])
+
+
+def test_exports_carry_chinese_headings(client) -> None:
+    http, tokens = client
+    query = f"from={DAY}&to={DAY}"
+    csv = http.get(f"/api/reports/export.csv?{query}&table=hourly", headers=auth(tokens[Role.ADMIN]))
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    text = csv.content.decode("utf-8-sig")
+    assert text.startswith("时段,") and "前四周同星期平均来电" in text
+    xlsx = http.get(f"/api/reports/export.xlsx?{query}", headers=auth(tokens[Role.MONITOR]))
+    assert xlsx.status_code == 200
+    book = load_workbook(io.BytesIO(xlsx.content))
+    assert book.sheetnames == ["每日指标", "座席", "分时来电", "留言漏斗"]
+    assert book["座席"]["A1"].value == "工号"
+    assert book["分时来电"].max_row == 25
+
+
+def test_refusals_are_clear_and_operators_are_not_supervisors(client) -> None:
+    http, tokens = client
+    outside = http.get(f"/api/reports?from={DAY}&to={DAY}&day={DAY + timedelta(days=3)}",
+                       headers=auth(tokens[Role.MONITOR]))
+    assert outside.status_code == 422 and outside.json()["error"]["code"] == "day_outside_range"
+    backwards = http.get(f"/api/reports?from={DAY}&to={DAY - timedelta(days=2)}",
+                         headers=auth(tokens[Role.MONITOR]))
+    assert backwards.status_code == 422 and backwards.json()["error"]["code"] == "invalid_range"
+    assert http.get("/api/reports", headers=auth(tokens[Role.OPERATOR])).status_code == 403

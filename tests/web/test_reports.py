@@ -1,0 +1,119 @@
+"""The reports page in Chromium on a seeded store: the charts hold the stored numbers (read from
+ECharts' own option, not from pixels), the seat table sorts by keyboard, the exports download."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from hotline.auth import Role
+from hotline.config import HotlineConfig
+from telephony.report_store import load_report
+from telephony.reports import ReportPeriod
+from tests.reports.seed import seed
+from tests.telephony.test_reports import DAY
+from tests.web.conftest import Pages, WebApp, screenshot
+
+FIRST = DAY - timedelta(days=1)
+
+
+def chart_series(page: Page, chart: str) -> dict[str, list[Any]]:
+    """Each series' data as the chart itself holds it."""
+    return page.evaluate("""(id) => {
+        const chart = window.echarts.getInstanceByDom(document.getElementById(id));
+        return Object.fromEntries(chart.getOption().series.map((s) => [s.id, s.data]));
+    }""", chart)
+
+
+def stored(config: HotlineConfig, web: WebApp, first=FIRST, last=DAY):
+    with web.sessions() as session:
+        period = ReportPeriod(first, last, config.hall.tz)
+        return load_report(session, period, config.queue.service_level_seconds, now=period.end,
+                           seat_ids=[s.seat_id for s in config.seats])
+
+
+def open_report(web: WebApp, pages: Pages) -> tuple[Page, dict[str, Any]]:
+    seed(web.sessions)
+    token = web.token(Role.MONITOR, "supervisor")
+    page = pages.open(f"/reports?from={FIRST}&to={DAY}&day={DAY}", token=token)
+    expect(page.locator("#message")).to_contain_text(f"已加载 {FIRST} 至 {DAY}")
+    api = httpx.get(f"{pages.base_url}/api/reports?from={FIRST}&to={DAY}&day={DAY}",
+                    headers={"Authorization": f"Bearer {token}"}).json()
+    return page, api
+
+
+def test_the_charts_show_the_stored_numbers(web: WebApp, pages: Pages) -> None:
+    page, api = open_report(web, pages)
+    day = stored(web.config, web, DAY, DAY)
+    hourly = chart_series(page, "chart-hourly")
+    assert hourly["received"] == list(day.totals.received_by_hour)
+    assert sum(hourly["answered"]) == day.totals.answered
+    assert sum(hourly["abandoned"]) == day.totals.abandoned
+    assert hourly["ref-received"][9] == 1.0 and hourly["ref-answered"][9] == 0.75  # tests.reports.seed
+    assert hourly["ref-abandoned"] == api["reference_hourly"]["abandoned"]
+
+    report = stored(web.config, web)
+    days = chart_series(page, "chart-days")
+    assert days["service-level"] == [None if d.calls.service_level is None
+                                     else round(d.calls.service_level * 100, 2) for d in report.days]
+    assert days["abandon-rate"] == [None if d.calls.abandon_rate is None
+                                    else round(d.calls.abandon_rate * 100, 2) for d in report.days]
+    assert days["asa"] == [None if d.calls.average_speed_of_answer is None
+                           else round(d.calls.average_speed_of_answer, 1) for d in report.days]
+
+    vm, cb = report.voicemails, report.callbacks
+    assert chart_series(page, "chart-funnel")["funnel"] == [
+        vm.total, vm.count("invalid"), vm.count("valid"), vm.count("needs_review"), cb.closed, cb.done]
+    reasons = page.locator("#invalid-reasons tbody tr")
+    expect(reasons).to_have_count(len(vm.reasons["invalid"]))
+    screenshot(page, "reports")
+    page.locator("#seats-title").evaluate("(title) => title.scrollIntoView()")
+    screenshot(page, "reports-seats")
+
+
+def test_the_seat_table_sorts_from_the_keyboard(web: WebApp, pages: Pages) -> None:
+    page, api = open_report(web, pages)
+    rows = page.locator("#seats tbody tr")
+    expect(rows).to_have_count(len(api["seats"]))
+    page.locator('#seats th button[data-key="answered"]').focus()
+    page.keyboard.press("Enter")
+    header = page.locator('#seats th:has(button[data-key="answered"])')
+    expect(header).to_have_attribute("aria-sort", "descending")
+    most = max(api["seats"], key=lambda s: s["answered"])
+    expect(rows.first).to_have_attribute("data-seat", most["seat_id"])
+    page.keyboard.press("Enter")  # the focus stays on the header: again, ascending
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    expect(rows.first.locator("td").nth(1)).to_have_text(str(min(s["answered"] for s in api["seats"])))
+
+
+def test_the_exports_download_with_the_token(web: WebApp, pages: Pages) -> None:
+    page, _ = open_report(web, pages)
+    with page.expect_download() as download:
+        page.locator("#export-xlsx").click()
+    assert download.value.suggested_filename == f"报表-{FIRST}_{DAY}.xlsx"
+    page.locator("#csv-table").select_option("seats")
+    with page.expect_download() as download:
+        page.locator("#export-csv").click()
+    path = download.value.path()
+    assert path is not None and path.read_bytes().decode("utf-8-sig").startswith("工号,")
+
+
+def test_the_presets_pick_the_hall_days(web: WebApp, pages: Pages) -> None:
+    token = web.token(Role.MONITOR, "supervisor")
+    page = pages.open("/reports", token=token)
+    today = datetime.now(web.config.hall.tz).date()
+    expect(page.locator("#message")).to_contain_text(f"已加载 {today} 至 {today}")
+    expected = {
+        "yesterday": (today - timedelta(days=1), today - timedelta(days=1)),
+        "week": (today - timedelta(days=today.weekday()), today),
+        "month": (today.replace(day=1), today),
+        "today": (today, today),
+    }
+    for preset, (first, last) in expected.items():
+        page.locator("#preset").select_option(preset)
+        expect(page.locator("#message")).to_contain_text(f"已加载 {first} 至 {last}")
+        expect(page.locator("#day option")).to_have_count((last - first).days + 1)
+        assert len(chart_series(page, "chart-days")["asa"]) == (last - first).days + 1
