@@ -60,6 +60,32 @@ def tone(
     return path
 
 
+DTMF_ROWS = {"1": 697, "2": 697, "3": 697, "4": 770, "5": 770, "6": 770, "7": 852, "8": 852,
+             "9": 852, "*": 941, "0": 941, "#": 941}
+DTMF_COLUMNS = {"1": 1209, "4": 1209, "7": 1209, "*": 1209, "2": 1336, "5": 1336, "8": 1336,
+                "0": 1336, "3": 1477, "6": 1477, "9": 1477, "#": 1477}
+DTMF_KEY_S, DTMF_GAP_S, DTMF_AMPLITUDE = 0.12, 0.25, 6000
+
+
+def dtmf(path: Path, keys: str, *, lead: float, pad_to: float) -> Path:
+    """Keypad tones (two sines a key, as a phone sends them in band) after `lead` seconds of
+    silence, then silence up to `pad_to` seconds."""
+    frames = array.array("h", bytes(round(lead * SAMPLE_RATE) * SAMPLE_WIDTH))
+    for key in keys:
+        low, high = DTMF_ROWS[key], DTMF_COLUMNS[key]
+        frames.extend(round(DTMF_AMPLITUDE * (math.sin(2 * math.pi * low * i / SAMPLE_RATE)
+                                              + math.sin(2 * math.pi * high * i / SAMPLE_RATE)))
+                      for i in range(round(DTMF_KEY_S * SAMPLE_RATE)))
+        frames.extend([0] * round(DTMF_GAP_S * SAMPLE_RATE))
+    frames.extend([0] * max(0, round(pad_to * SAMPLE_RATE) - len(frames)))
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(CHANNELS)
+        wav.setsampwidth(SAMPLE_WIDTH)
+        wav.setframerate(SAMPLE_RATE)
+        wav.writeframes(frames.tobytes())
+    return path
+
+
 def silence(path: Path, seconds: float) -> Path:
     """Digital silence: what a party that should say nothing sends (written directly: sox takes ~1 s
     for the 10 minutes a phone's idle source lasts)."""

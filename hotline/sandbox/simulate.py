@@ -152,6 +152,7 @@ class Simulation:
         self.rng_plan = random.Random(f"{seed}-plan")
         self.rng_people = random.Random(f"{seed}-people")
         self.rng_calls = random.Random(f"{seed}-calls")
+        self._spoke: set[str] = set()  # night callers who left a spoken message (may repeat it)
         self.api = ServiceApi(options.api_url)
         self.token = StoreToken(config)
         self.endpoints = CitizenEndpoints(pbx)
@@ -559,14 +560,16 @@ class Simulation:
     async def _after_hours_call(self, record: CitizenCall, name: str, ports: PhonePorts) -> None:
         citizen = record.citizen
         assert self.voices is not None
-        text = plan.voicemail_text(self.rng_calls, citizen)
+        message = self._night_message(citizen)
         lead = self.voices.message_lead()
-        source = await self.voices.message(name, text, lead)
+        source = await self.voices.night_audio(name, message, lead)
         seconds = audio.duration(source)
         phone = self._citizen_phone(name, citizen, ports, source, seconds)
         try:
             await phone.start()
-            self.report.say(f"{citizen.name}（{citizen.number}）夜间来电，留言：{text}")
+            said = f"：{message.text}" if message.text else ""
+            self.report.say(f"{citizen.name}（{citizen.number}）夜间来电，"
+                            f"{plan.NIGHT_KIND_ZH[message.kind]}{said}")
             await phone.dial(ENTRY_NUMBER)
             loop = asyncio.get_running_loop()
             began = loop.time()
@@ -580,6 +583,17 @@ class Simulation:
         finally:
             await phone.stop()
             source.unlink(missing_ok=True)
+
+    def _night_message(self, citizen: plan.Citizen) -> plan.NightMessage:
+        """`--once` leaves spoken messages only (its check counts them); a continuous run leaves
+        the night's mix a morning screener meets, repeats included (plan.NIGHT_MIX)."""
+        if self.options.once:
+            return plan.NightMessage(plan.NightKind.SPEECH,
+                                     plan.voicemail_text(self.rng_calls, citizen))
+        message = plan.night_message(self.rng_calls, citizen, citizen.endpoint in self._spoke)
+        if message.text:
+            self._spoke.add(citizen.endpoint)
+        return message
 
     # ----- traffic ---------------------------------------------------------------------------------
 

@@ -35,6 +35,9 @@ SPEECH_GAP_S = 4.0  # silence between two repetitions
 AFTER_HOURS_PROMPTS = (PROMPT_GREETING, PROMPT_AFTER_HOURS, PROMPT_BEEP)
 PROMPT_FALLBACK_S = 15.0  # if the rendered prompts cannot be measured
 MESSAGE_LEAD_MARGIN_S = 1.0  # start speaking this long after the beep
+NO_SPEECH_S = 8.0  # how long a night caller who does not speak stays on the line after the beep
+BEEP_HANGUP_AFTER_S = 0.3  # a caller who hangs up at the beep
+NIGHT_KEYS = "00#9"  # what an IVR-trained caller keys instead of speaking
 MESSAGE_TAIL_S = 1.0
 CLOSE_WAIT_S = 10.0  # for CALL_CLOSED after our own hang-up
 
@@ -249,6 +252,26 @@ class Voices:
     async def message(self, tag: str, text: str, lead: float) -> Path:
         """Silence through the prompts, the spoken message, a breath: the file's end hangs up."""
         return await asyncio.to_thread(self._message, tag, text, lead)
+
+    async def night_audio(self, tag: str, message: plan.NightMessage, lead: float) -> Path:
+        """What a night caller sends: speech for the kinds that speak, else silence, keyed digits,
+        street noise, or nothing past the beep."""
+        if message.text:
+            return await self.message(tag, message.text, lead)
+        return await asyncio.to_thread(self._no_speech, tag, message.kind, lead)
+
+    def _no_speech(self, tag: str, kind: plan.NightKind, lead: float) -> Path:
+        path = self.dir / f"{tag}.wav"
+        if kind is plan.NightKind.BEEP_HANGUP:
+            return audio.silence(path, lead + BEEP_HANGUP_AFTER_S)
+        if kind is plan.NightKind.SILENCE:
+            return audio.silence(path, lead + NO_SPEECH_S)
+        if kind is plan.NightKind.TONES:
+            return audio.dtmf(path, NIGHT_KEYS, lead=lead, pad_to=lead + NO_SPEECH_S)
+        audio.run_tool(["sox", "-n", *audio.SOX_FORMAT, str(path), "synth", f"{NO_SPEECH_S:.1f}",
+                        "brownnoise", "tremolo", "0.4", "60", "vol", "0.3",
+                        "pad", f"{lead:.3f}", f"{MESSAGE_TAIL_S:.3f}"])
+        return path
 
     def _message(self, tag: str, text: str, lead: float) -> Path:
         spoken = audio.speech(self.dir / f"{tag}-said.wav", text)

@@ -183,6 +183,53 @@ def citizen_pool(rng: random.Random, daytime: int, after_hours: int) -> list[Cit
     return pool
 
 
+class NightKind(Enum):
+    """What an after-hours caller leaves: the mix a morning screener meets (issue 12)."""
+
+    SPEECH = "speech"  # a request with the number spoken
+    NO_SPOKEN_NUMBER = "no_spoken_number"  # a request; the caller id is the only number
+    DUPLICATE = "duplicate"  # the same citizen again, a shorter repeat of an earlier message
+    SILENCE = "silence"  # says nothing until the time runs out
+    TONES = "tones"  # keys digits (an IVR habit) instead of speaking
+    NOISE = "noise"  # street noise, nobody speaking
+    BEEP_HANGUP = "beep_hangup"  # hangs up at the beep
+
+
+NIGHT_MIX: tuple[tuple[NightKind, int], ...] = (
+    (NightKind.SPEECH, 4), (NightKind.NO_SPOKEN_NUMBER, 2), (NightKind.DUPLICATE, 1),
+    (NightKind.SILENCE, 1), (NightKind.TONES, 1), (NightKind.NOISE, 1), (NightKind.BEEP_HANGUP, 1))
+NIGHT_KIND_ZH = {NightKind.SPEECH: "留言并报出电话号码", NightKind.NO_SPOKEN_NUMBER: "留言，未报电话号码",
+                 NightKind.DUPLICATE: "重复留言（同一市民）", NightKind.SILENCE: "一言不发",
+                 NightKind.TONES: "只按了按键", NightKind.NOISE: "只有街道噪声",
+                 NightKind.BEEP_HANGUP: "提示音后即挂机"}
+NO_NUMBER_SENTENCES = (
+    "你好，我是{name}，我家楼下的路灯坏了好几天了，晚上很黑，请派人修一下。",
+    "你好，我叫{name}，小区门口的垃圾好几天没人清运了，请处理一下。",
+)
+REPEAT_SENTENCE = "你好，还是我，{name}，刚才说的事情麻烦尽快处理。"
+
+
+@dataclass(frozen=True)
+class NightMessage:
+    kind: NightKind
+    text: str  # what is said; empty for the kinds with no speech
+
+
+def night_message(rng: random.Random, citizen: Citizen, said_before: bool) -> NightMessage:
+    """The next message of a night caller, drawn from NIGHT_MIX; a repeat needs an earlier one."""
+    kinds, weights = zip(*NIGHT_MIX, strict=True)
+    kind = rng.choices(kinds, weights)[0]
+    if kind is NightKind.DUPLICATE and not said_before:
+        kind = NightKind.SPEECH
+    if kind is NightKind.SPEECH:
+        return NightMessage(kind, voicemail_text(rng, citizen))
+    if kind is NightKind.NO_SPOKEN_NUMBER:
+        return NightMessage(kind, rng.choice(NO_NUMBER_SENTENCES).format(name=citizen.name))
+    if kind is NightKind.DUPLICATE:
+        return NightMessage(kind, REPEAT_SENTENCE.format(name=citizen.name))
+    return NightMessage(kind, "")
+
+
 def spoken_number(number: str) -> str:
     """A phone number as a caller says it, digit by digit: 138… -> 一三八…"""
     return "".join(SPOKEN_DIGITS.get(ch, ch) for ch in number)

@@ -171,3 +171,39 @@ def test_three_way_goes_to_a_department_whose_first_expert_on_duty_answers() -> 
     assert {plan.choose_department(departments, {"2002", "2003"}, random.Random(s))
             for s in range(20)} == {"住房和城乡建设局", "市场监督管理局"}
     assert plan.choose_department(departments, set(), rng) is None
+
+
+def test_a_continuous_night_leaves_the_whole_mix_and_repeats_only_after_a_message() -> None:
+    import collections
+
+    citizen = plan.Citizen("simnight01", "张三", "13800001111", plan.CallKind.AFTER_HOURS)
+    rng = random.Random(7)
+    kinds = collections.Counter(plan.night_message(rng, citizen, True).kind for _ in range(400))
+    assert set(kinds) == set(plan.NightKind)
+    first = {plan.night_message(random.Random(seed), citizen, False).kind for seed in range(200)}
+    assert plan.NightKind.DUPLICATE not in first, "a repeat needs an earlier spoken message"
+    spoken = plan.night_message(random.Random(3), citizen, False)
+    assert all(k in plan.NIGHT_KIND_ZH for k in plan.NightKind)
+    assert (spoken.text != "") == (spoken.kind in (plan.NightKind.SPEECH, plan.NightKind.NO_SPOKEN_NUMBER))
+
+
+def test_the_night_mix_without_speech_is_what_triage_calls_invalid(tmp_path: Path) -> None:
+    """The demo's silent, keyed, noisy and beep-hang-up messages are sorted out by the audio alone."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from hotline.config.remit import RemitTable
+    from hotline.sandbox.simulate_io import Voices
+    from voicemail.audio_analysis import analyze_file
+    from voicemail.triage import ReasonCode, TriageInput, triage
+    from voicemail.triage_config import TriageSettings
+
+    expected = {plan.NightKind.SILENCE: ReasonCode.SILENCE, plan.NightKind.TONES: ReasonCode.TONES_ONLY,
+                plan.NightKind.NOISE: ReasonCode.NOISE_ONLY,
+                plan.NightKind.BEEP_HANGUP: ReasonCode.HANGUP_AT_BEEP}
+    voices = Voices(tmp_path, tmp_path)
+    for kind, reason in expected.items():
+        path = asyncio.run(voices.night_audio(kind.value, plan.NightMessage(kind, ""), 0.5))
+        decision = triage(TriageInput(kind.value, datetime.now(UTC)), analyze_file(path), None,
+                          "13800001111", [], TriageSettings(), RemitTable(()))
+        assert decision.verdict == "invalid" and decision.reasons[0].code is reason, (kind, decision)
