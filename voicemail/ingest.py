@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.db.values import fit_row
 from voicemail.models import STATE_NEEDS_REVIEW, STATE_NEW, Voicemail
 from voicemail.spool import SpoolItem, SpoolMeta, parse_meta, scan_spool
 from voicemail.wavinfo import inspect_wav
@@ -124,6 +125,44 @@ def _build_row(item: SpoolItem, meta: SpoolMeta | None, problems: list[str], dig
     )
 
 
+def _fitted(row: Voicemail) -> Voicemail:
+    """The row made storable (one home for the rules); what had to change sends it to review."""
+    reasons = fit_row(row)
+    if reasons:
+        row.state = STATE_NEEDS_REVIEW
+        row.review_reasons = [*row.review_reasons, *({"code": "spool", "detail": r} for r in reasons)]
+    return row
+
+
+def _quarantined(row: Voicemail, exc: DBAPIError) -> Voicemail:
+    """What is left of a row the database refused: the recording and why, for a person to check."""
+    log.error("voicemail %s: the database refused its metadata (%s); registered without it",
+              row.recording_id, type(exc.orig).__name__ if exc.orig else exc)
+    return Voicemail(
+        recording_id=row.recording_id, duration_s=row.duration_s, audio_sha256=row.audio_sha256,
+        archive_name=row.archive_name, call_time=row.call_time, state=STATE_NEEDS_REVIEW,
+        review_reasons=[{"code": "spool",
+                         "detail": "数据库拒收了这条留言的元数据，只登记了录音，请人工核对"}])
+
+
+def _insert(row: Voicemail, sessions: sessionmaker[Session]) -> None:
+    try:
+        with sessions() as session, session.begin():
+            session.add(row)
+    except IntegrityError:
+        log.info("voicemail %s was registered concurrently", row.recording_id)
+
+
+def _store(row: Voicemail, sessions: sessionmaker[Session]) -> None:
+    """Insert the row once; a row the database refuses is stored without its metadata instead."""
+    try:
+        _insert(row, sessions)
+    except OperationalError:
+        raise
+    except DBAPIError as exc:
+        _insert(_quarantined(row, exc), sessions)
+
+
 def _release(item: SpoolItem) -> None:
     """Remove the spool copy; audio first, metadata last, so a crash leaves a re-runnable pair."""
     for path in (item.audio, item.meta):
@@ -159,12 +198,7 @@ def ingest_item(item: SpoolItem, settings: IngestSettings, sessions: sessionmake
         target = resolve_archive_path(settings.archive, archive_name)
         if not (target.exists() and file_sha256(target) == digest):
             _copy_atomically(item.audio, target)
-    row = _build_row(item, meta, problems, digest, archive_name, duration)
-    try:
-        with sessions() as session, session.begin():
-            session.add(row)
-    except IntegrityError:
-        log.info("voicemail %s was registered concurrently", item.recording_id)
+    _store(_fitted(_build_row(item, meta, problems, digest, archive_name, duration)), sessions)
     _release(item)
     return "registered"
 
@@ -178,7 +212,8 @@ def ingest_spool(settings: IngestSettings, sessions: sessionmaker[Session],
     for item in scan_spool(settings.spool):
         try:
             outcome = ingest_item(item, settings, sessions, now, fallback)
-        except OSError as exc:
+        except (OSError, SQLAlchemyError) as exc:
+            # One item never holds up the others: it is tried again on the next pass.
             log.error("voicemail %s not ingested yet: %s", item.recording_id, exc)
             report.failed.append(item.recording_id)
             continue

@@ -130,3 +130,41 @@ def test_crash_after_commit_before_release(settings: IngestSettings, db_sessions
 def test_archive_names_cannot_escape(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         resolve_archive_path(tmp_path, "../../etc/passwd")
+
+
+def test_a_value_postgresql_refuses_is_flagged_and_later_messages_go_through(
+        settings: IngestSettings, db_sessions: sessionmaker[Session]) -> None:
+    """Issue 13: a 40-digit number or a NUL in the name used to raise DataError on every pass."""
+    put_message(settings.spool, "1795813129-1", number="1" * 40)
+    put_message(settings.spool, "1795813129-2", name="张\x00三")
+    put_message(settings.spool, "1795813129-3")
+    report = ingest_spool(settings, db_sessions)
+    assert report.registered == ["1795813129-1", "1795813129-2", "1795813129-3"]
+    assert report.failed == [] and list(settings.spool.iterdir()) == []
+    with db_sessions() as session:
+        rows = {r.recording_id: r for r in session.scalars(select(Voicemail))}
+    long_number, nul_name, good = (rows[f"1795813129-{n}"] for n in (1, 2, 3))
+    assert long_number.caller_num is None and long_number.state == STATE_NEEDS_REVIEW
+    assert [r["detail"] for r in long_number.review_reasons] == [
+        "来电号码长 40 个字符，超过上限 32，未保存"]
+    assert nul_name.caller_name == "张三" and nul_name.state == STATE_NEEDS_REVIEW
+    assert [r["detail"] for r in nul_name.review_reasons] == ["来电姓名含空字符（NUL），已删去"]
+    assert good.state == STATE_NEW and good.caller_num == "13912345678"
+
+
+def test_a_row_the_database_still_refuses_is_registered_without_its_metadata(
+        settings: IngestSettings, db_sessions: sessionmaker[Session],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Belt and braces: should a rule be missing, the message is kept for review, not retried forever."""
+    monkeypatch.setattr(ingest_module, "fit_row", lambda row: [])
+    put_message(settings.spool, "1795813129-1", number="1" * 40)
+    put_message(settings.spool, "1795813129-2")
+    report = ingest_spool(settings, db_sessions)
+    with db_sessions() as session:
+        rows = {r.recording_id: r for r in session.scalars(select(Voicemail))}
+    assert report.registered == ["1795813129-1", "1795813129-2"] and len(rows) == 2
+    assert rows["1795813129-2"].state == STATE_NEW
+    if db_sessions.kw["bind"].dialect.name == "postgresql":
+        refused = rows["1795813129-1"]
+        assert refused.caller_num is None and refused.state == STATE_NEEDS_REVIEW
+        assert refused.archive_name and "人工核对" in refused.review_reasons[0]["detail"]
