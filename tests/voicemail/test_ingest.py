@@ -168,3 +168,43 @@ def test_a_row_the_database_still_refuses_is_registered_without_its_metadata(
         refused = rows["1795813129-1"]
         assert refused.caller_num is None and refused.state == STATE_NEEDS_REVIEW
         assert refused.archive_name and "人工核对" in refused.review_reasons[0]["detail"]
+
+
+def test_a_symlink_in_the_spool_is_never_read_archived_or_served(
+        settings: IngestSettings, db_sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    """Issue 13: a link named like a recording (to the secrets file) was archived 0644."""
+    secret = tmp_path / "hotline.secrets"
+    secret.write_text("[ami]\nsecret = s3cr3t\n")
+    put_message(settings.spool, "1795813129-1")
+    (settings.spool / "1795813129-1.wav").unlink()
+    (settings.spool / "1795813129-1.wav").symlink_to(secret)
+    (settings.spool / "1795813129-2.meta").symlink_to(secret)
+    put_message(settings.spool, "1795813129-3")
+    os.mkfifo(settings.spool / "1795813129-4.wav")  # a pipe must not block the pass either
+    put_message(settings.spool, "1795813129-5", ended=False)
+    (settings.spool / "1795813129-5.wav").unlink()
+    os.symlink(secret, settings.spool / "1795813129-5.wav")
+    report = ingest_spool(settings, db_sessions, clock=lambda: time.time() + 3600)
+    assert report.registered == [f"1795813129-{n}" for n in (1, 2, 3, 4, 5)] and report.failed == []
+    with db_sessions() as session:
+        rows = {r.recording_id: r for r in session.scalars(select(Voicemail))}
+    for rid in ("1795813129-1", "1795813129-2", "1795813129-4", "1795813129-5"):
+        assert rows[rid].archive_name is None and rows[rid].state == STATE_NEEDS_REVIEW
+        assert any("不是普通文件" in r["detail"] for r in rows[rid].review_reasons)
+    assert rows["1795813129-1"].caller_num == "13912345678"  # its real metadata was still read
+    assert rows["1795813129-3"].archive_name and rows["1795813129-3"].state == STATE_NEW
+    archived = [p for p in settings.archive.rglob("*") if p.is_file()]
+    assert len(archived) == 1 and b"s3cr3t" not in archived[0].read_bytes()
+    assert secret.read_text() == "[ami]\nsecret = s3cr3t\n"  # the link went, never its target
+    assert list(settings.spool.iterdir()) == []
+
+
+def test_the_archive_is_private(settings: IngestSettings, db_sessions: sessionmaker[Session]) -> None:
+    put_message(settings.spool, "1795813129-24")
+    ingest_spool(settings, db_sessions)
+    (archived,) = [p for p in settings.archive.rglob("*") if p.is_file()]
+    assert archived.stat().st_mode & 0o777 == 0o600
+    folder = archived.parent
+    while folder != settings.archive.parent:
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+        folder = folder.parent
