@@ -171,12 +171,17 @@ class SeatView:
 
 @dataclass(frozen=True, slots=True)
 class SeatChange:
-    """A seat moved from one state to another at `at`."""
+    """A seat moved from one state to another at `at`.
+
+    `ended_call` is the call that ended with this change, whatever state follows: the seat's
+    current call is cleared for any state but wrap-up (paused, logged out), and the recorder
+    must still see the finished call."""
 
     seat_id: str
     old: SeatState
     new: SeatState
     at: datetime
+    ended_call: SeatCall | None = None
 
 
 @dataclass(slots=True)
@@ -597,10 +602,12 @@ class SeatBoard:
         self._dirty = set()
         for seat_id, facts in targets:
             busy = self._is_busy(facts)
+            ended_call = None
             if facts.busy and not busy:
                 facts.call_ended_at = now
                 if facts.call is not None and facts.call.ended_at is None:
                     facts.call.ended_at = now
+                    ended_call = _call_view(facts.call)
             facts.busy = busy
             state = self._derive(facts, now)
             if state in (SeatState.RINGING, SeatState.ON_CALL):
@@ -608,7 +615,7 @@ class SeatBoard:
             elif state is not SeatState.WRAP_UP:
                 facts.call = None
             if state is not facts.state:
-                changes.append(SeatChange(seat_id, facts.state, state, now))
+                changes.append(SeatChange(seat_id, facts.state, state, now, ended_call))
                 facts.state = state
                 facts.state_since = now
         return changes

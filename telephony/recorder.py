@@ -21,7 +21,7 @@ from hotline.db.types import utcnow
 from hotline.db.values import fit_row, scrub_json
 from hotline.tasks import cancel_and_wait
 from seat_manager.models import SeatStateChange
-from seat_manager.state import SeatBoard, SeatChange, SeatState
+from seat_manager.state import SeatBoard, SeatCall, SeatChange, SeatState
 from telephony.models import OUTCOME_ABANDONED, OUTCOME_ANSWERED, CallRecord, DailyStats
 from telephony.stats import HallStats
 
@@ -62,15 +62,17 @@ class HallRecorder:
                 seat_id=change.seat_id, old_state=change.old.value, new_state=change.new.value,
                 pause_reason=view.pause_reason if view is not None and view.paused else None,
                 at=change.at))
-            if change.old is SeatState.ON_CALL and view is not None and view.call is not None:
-                self._pending.append(self._answered(change, view.call, now))
+            if change.old is SeatState.ON_CALL and change.ended_call is not None:
+                # The finished call rides on the change: a seat paused or logged out after it
+                # has no current call any more.
+                self._pending.append(self._answered(change, change.ended_call, now))
         if event is not None:
             self._stats_dirty = True
             if event.get("Event") == "QueueCallerAbandon":
                 self._pending.append(self._abandoned(event, now))
 
     @staticmethod
-    def _answered(change: SeatChange, call: Any, now: datetime) -> CallRecord:
+    def _answered(change: SeatChange, call: SeatCall, now: datetime) -> CallRecord:
         ended = call.ended_at or now
         talk = int((ended - call.started_at).total_seconds()) if call.started_at else None
         return CallRecord(

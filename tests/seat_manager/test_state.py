@@ -165,6 +165,44 @@ def test_paused_operator_still_on_a_call_is_on_call_with_the_pause_flag() -> Non
     assert moves(changes) == [("01", "on_call", "paused")]  # pause outranks wrap-up
 
 
+def _mid_call(event: str, **extra: str) -> dict[str, str]:
+    """Hand-built: the captures never pause or log out a seat in the middle of a call."""
+    return {"Event": event, "Queue": "hotline", "MemberName": "seat01", "Interface": "PJSIP/seat01",
+            "StateInterface": "PJSIP/seat01", "Status": "2", **extra}
+
+
+@pytest.mark.parametrize(("during", "after", "then"), [
+    (_mid_call("QueueMemberPause", Paused="1", PausedReason="toilet", InCall="1"),
+     _mid_call("QueueMemberPause", Paused="1", PausedReason="toilet", InCall="0", Status="1"), "paused"),
+    (_mid_call("QueueMemberRemoved"), None, "logged_out"),
+])
+def test_a_call_that_ends_after_a_pause_or_logout_is_handed_to_the_recorder(
+        during: dict[str, str], after: dict[str, str] | None, then: str) -> None:
+    """Issue 13: the seat's call was cleared for any state but wrap-up, so it was never recorded."""
+    board, run = replay("08", SIP_SEAT)
+    run.through("AgentConnect")
+    started_at = run.now
+    assert board.apply(during, run.advance(1)) == []
+    run.through("AgentComplete")
+    changes = board.apply(after, run.advance(1)) if after is not None else []
+    changes += run.through("DeviceStateChange", Device="PJSIP/seat01", State="NOT_INUSE")
+    assert moves(changes) == [("01", "on_call", then)]
+    ended = changes[0].ended_call
+    assert ended is not None and ended.citizen_number == "79165550001"
+    assert ended.started_at == started_at and ended.ended_at == changes[0].at
+    assert ended.linkedid == "1795813129.24" and ended.queue == "hotline"
+    seat = board.seat("01")
+    assert seat is not None and seat.call is None  # the seat itself has no current call
+
+
+def test_the_finished_call_rides_on_the_change_into_wrap_up_too() -> None:
+    _, run = replay("08", SIP_SEAT)
+    run.through("AgentComplete")
+    (change,) = run.through("DeviceStateChange", Device="PJSIP/seat01", State="NOT_INUSE")
+    assert change.new is SeatState.WRAP_UP
+    assert change.ended_call is not None and change.ended_call.ended_at == change.at
+
+
 # ----- 06 / 07: three-way calls ----------------------------------------------------------------
 
 

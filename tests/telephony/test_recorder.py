@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from seat_manager.directory import Seat as DirectorySeat
 from seat_manager.directory import SeatDirectory
-from seat_manager.state import SeatBoard
+from seat_manager.state import SeatBoard, SeatChange
 from telephony import recorder as recorder_module
 from telephony.models import CallRecord
 from telephony.recorder import HallRecorder
 from telephony.stats import HallStats
+from tests.ami_transcripts import Replay, load_transcript
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
@@ -73,3 +74,32 @@ def test_a_row_the_database_still_refuses_is_set_aside_not_retried_forever(
         assert reason.startswith("数据库拒收这条记录")
     else:
         assert len(rows) == 4
+
+
+def test_a_call_ended_after_the_operator_paused_is_recorded(db_sessions: sessionmaker[Session]) -> None:
+    """Issue 13: an answered call vanished from the records when the seat paused during it.
+    Replays Asterisk's capture 08 with a hand-built pause in the middle of the call."""
+    directory = SeatDirectory([DirectorySeat("01", "seat01", "seat01", "PJSIP/seat01", "PJSIP/seat01")])
+    board = SeatBoard(directory, 30)
+    recorder = HallRecorder(db_sessions, board, HallStats(), lambda: NOW)
+    start = datetime.fromtimestamp(1795813120, tz=UTC)
+
+    def feed(event: dict[str, str], now: datetime) -> list[SeatChange]:
+        changes = board.apply(event, now)
+        recorder(event, changes, now)
+        return changes
+
+    run = Replay(load_transcript("08"), feed, start)
+    run.through("AgentConnect")
+    pause = {"Event": "QueueMemberPause", "Queue": "hotline", "MemberName": "seat01",
+             "Interface": "PJSIP/seat01", "StateInterface": "PJSIP/seat01", "Status": "2",
+             "Paused": "1", "PausedReason": "午休", "InCall": "1"}
+    feed(pause, run.advance(1))
+    run.through("AgentComplete")
+    feed({**pause, "Status": "1", "InCall": "0"}, run.advance(1))
+    run.rest()
+    asyncio.run(recorder.flush())
+    (record,) = stored(db_sessions).values()
+    assert record.outcome == "answered" and record.seat_id == "01"
+    assert record.citizen_number == "79165550001" and record.linkedid == "1795813129.24"
+    assert record.talk_seconds is not None and record.talk_seconds > 0
