@@ -10,6 +10,7 @@ import asyncio
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -221,3 +222,25 @@ async def test_asterisk_restart(bridge: Bridge) -> None:
         seat = await bridge.api.wait_state("05", "paused", timeout=15)
         assert seat["logged_in"] and seat["pause_reason"] == "会议"
         await assert_agrees_with_asterisk(bridge.api, bridge.ami, bridge.pbx.config)
+
+
+async def test_a_call_the_operator_paused_during_is_in_the_records(bridge: Bridge) -> None:
+    """Issue 13: the call ended into `paused`, so the recorder never stored it."""
+    async with seat_phone(bridge.config, "06", bridge.work / "phones", auto_answer=True) as phone:
+        await bridge.api.wait_state("06", "logged_out")
+        await login(bridge, "06")
+        await call_hotline(bridge.ami, bridge.pbx.config, "13600000006")
+        await bridge.api.wait_state("06", "on_call", timeout=ENTRY_S)
+        paused = await bridge.api.post("/api/seats/06/pause", json={"reason": "午休"})
+        assert paused.status_code == 200, paused.text
+        await asyncio.sleep(1)
+        await phone.hangup()
+        await bridge.api.wait_state("06", "paused")
+    day = datetime.now(bridge.config.hall.tz).date().isoformat()
+
+    async def recorded() -> bool:
+        report = await bridge.api.get(f"/api/stats?from={day}&to={day}")
+        return any(s["seat_id"] == "06" and s["answered"] == 1 and s["talk_seconds"] >= 1
+                   for s in report["seats"])
+
+    await wait_for(recorded, what="the answered call to be in the records")
