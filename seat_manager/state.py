@@ -228,6 +228,8 @@ class _Facts:
     channels: dict[str, bool] = field(default_factory=dict)  # uniqueid -> is the phone's
     busy: bool = False
     call_ended_at: datetime | None = None
+    # When Asterisk says the member last finished a call (QueueMember LastCall, epoch seconds).
+    pbx_last_call: datetime | None = None
     call: _CallInfo | None = None
     state: SeatState = SeatState.OFFLINE
     state_since: datetime | None = None
@@ -299,6 +301,8 @@ class SeatBoard:
         if name in MULTIPARTY_EVENTS:
             self._mark_three_way()
             handled = True
+        if self._snapshot is not None:
+            return []  # rebuilding: states are derived once, from the whole picture, at the end
         return self._settle(now, self._dirty) if handled else []
 
     def tick(self, now: datetime) -> list[SeatChange]:
@@ -325,7 +329,7 @@ class SeatBoard:
         snap, self._snapshot = self._snapshot, None
         self._calls.end_snapshot(now)
         if snap is None:
-            return self._settle(now)
+            return self._settle(now, rebuilt=True)
         for seat_id, facts in self._facts.items():
             for queue in list(facts.memberships):
                 if queue in snap.queues_listed and (seat_id, queue) not in snap.members_seen:
@@ -335,7 +339,7 @@ class SeatBoard:
                 facts.registered = any(facts.contacts.values())
             if snap.saw_channels:
                 self._forget_dead_channels(facts)
-        return self._settle(now)
+        return self._settle(now, rebuilt=True)
 
     # ----- reading ----------------------------------------------------------------------------
 
@@ -370,6 +374,9 @@ class SeatBoard:
         in_call = header(event, "InCall")
         if in_call is not None:
             membership.in_call = in_call.strip() == FLAG_TRUE
+        last_call = _epoch(header_int(event, "LastCall"), now)
+        if last_call is not None and (facts.pbx_last_call is None or last_call > facts.pbx_last_call):
+            facts.pbx_last_call = last_call
         self._set_device_state(facts, parse_device_state(header(event, "Status")))
         if self._snapshot is not None:
             self._snapshot.members_seen.add((seat_id, queue))
@@ -587,12 +594,15 @@ class SeatBoard:
 
     # ----- deriving ---------------------------------------------------------------------------
 
-    def _settle(self, now: datetime, only: set[str] | None = None) -> list[SeatChange]:
+    def _settle(self, now: datetime, only: set[str] | None = None,
+                rebuilt: bool = False) -> list[SeatChange]:
         """Re-derive seat states from their facts; report the seats that moved.
 
         With `only` (the seats an event touched), seats whose facts did not change are skipped
         unless they are ringing, on a call or in wrap-up: those also depend on channel states
-        and on the clock. Without it (tick, end of a resync), every seat is re-derived."""
+        and on the clock. Without it (tick, end of a resync), every seat is re-derived.
+        `rebuilt`: the picture was just rebuilt after an outage, so a call found over ended
+        when Asterisk says (LastCall), not now: no invented talk time, no fresh wrap-up."""
         changes: list[SeatChange] = []
         if only is None:
             targets = self._facts.items()
@@ -604,9 +614,10 @@ class SeatBoard:
             busy = self._is_busy(facts)
             ended_call = None
             if facts.busy and not busy:
-                facts.call_ended_at = now
+                ended_at = _ended_while_away(facts, now) if rebuilt else now
+                facts.call_ended_at = ended_at
                 if facts.call is not None and facts.call.ended_at is None:
-                    facts.call.ended_at = now
+                    facts.call.ended_at = ended_at
                     ended_call = _call_view(facts.call)
             facts.busy = busy
             state = self._derive(facts, now)
@@ -718,15 +729,32 @@ class SeatBoard:
         )
 
 
+def _epoch(seconds: int | None, now: datetime) -> datetime | None:
+    """An epoch-seconds header as an instant in `now`'s zone; None when unset (0) or unusable."""
+    if not seconds or seconds <= 0 or now.tzinfo is None:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, tz=now.tzinfo)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _ended_while_away(facts: _Facts, now: datetime) -> datetime:
+    """When a call found over by a resync ended: Asterisk's LastCall for the member if it falls
+    within the call (it has whole seconds), else now, the best that is known."""
+    last = facts.pbx_last_call
+    started = facts.call.started_at if facts.call is not None else None
+    if last is None or last > now:
+        return now
+    if started is not None and last < started.replace(microsecond=0):
+        return now  # an earlier call's end: this one's end is not known
+    return last
+
+
 def _pause_start(last_pause: int | None, now: datetime) -> datetime:
     """When a pause began: Asterisk's LastPause (epoch seconds) when usable, else now."""
-    if not last_pause or last_pause <= 0 or now.tzinfo is None:
-        return now
-    try:
-        started = datetime.fromtimestamp(last_pause, tz=now.tzinfo)
-    except (OverflowError, OSError, ValueError):
-        return now
-    return started if started <= now else now
+    started = _epoch(last_pause, now)
+    return started if started is not None and started <= now else now
 
 
 def _leg(event: Event) -> _QueueLeg:

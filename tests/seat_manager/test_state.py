@@ -398,6 +398,47 @@ def test_channel_listing_ends_a_call_missed_while_disconnected() -> None:
     assert moves(board.tick(resynced_at + timedelta(seconds=WRAPUP))) == [("01", "wrap_up", "available")]
 
 
+def _resync_after_the_call(board: SeatBoard, run: Replay[SeatChange], last_call: int,
+                           away_s: int) -> list[SeatChange]:
+    """The link comes back `away_s` after the call started; Asterisk's answers say the seat is
+    idle, its member's LastCall is `last_call` (hand-built QueueMember), no channel is left."""
+    board.begin_snapshot()
+    board.apply({"Event": "QueueParams", "Queue": "hotline"}, run.now)
+    board.apply({"Event": "QueueMember", "Queue": "hotline", "Name": "seat01",
+                 "Location": "PJSIP/seat01", "StateInterface": "PJSIP/seat01", "Status": "1",
+                 "Paused": "0", "InCall": "0", "LastCall": str(last_call)}, run.now)
+    for message in load_transcript("01"):
+        if message.get("Event", "").startswith("CoreShowChannels"):
+            board.apply(message, run.now)
+    board.apply({"Event": "DeviceStateChange", "Device": "PJSIP/seat01", "State": "NOT_INUSE"}, run.now)
+    return board.end_snapshot(run.advance(away_s))
+
+
+@pytest.mark.parametrize(("away_s", "then"), [(40, "available"), (20, "wrap_up")])
+def test_a_call_that_ended_during_an_outage_ends_when_asterisk_says(away_s: int, then: str) -> None:
+    """Issue 13: the resync stored the reconnect time as the call's end and began a fresh wrap-up."""
+    board, run = replay("08", SIP_SEAT)
+    run.through("AgentConnect")
+    started_at = run.now
+    last_call = int(started_at.timestamp()) + 5
+    (change,) = _resync_after_the_call(board, run, last_call, away_s)
+    assert (change.old, change.new) == (SeatState.ON_CALL, SeatState(then))
+    assert change.ended_call is not None
+    assert change.ended_call.ended_at == datetime.fromtimestamp(last_call, tz=UTC)
+    seat = board.seat("01")
+    assert seat is not None
+    if then == "wrap_up":
+        assert seat.wrapup_until == datetime.fromtimestamp(last_call + WRAPUP, tz=UTC)
+
+
+def test_an_older_last_call_is_not_taken_for_this_calls_end() -> None:
+    board, run = replay("08", SIP_SEAT)
+    run.through("AgentConnect")
+    (change,) = _resync_after_the_call(board, run, int(run.now.timestamp()) - 60, 40)
+    assert change.new is SeatState.WRAP_UP
+    assert change.ended_call is not None and change.ended_call.ended_at == run.now
+
+
 # ----- robustness ------------------------------------------------------------------------------
 
 GARBAGE: list[Mapping[str, str]] = [
