@@ -244,3 +244,30 @@ async def test_a_call_the_operator_paused_during_is_in_the_records(bridge: Bridg
                    for s in report["seats"])
 
     await wait_for(recorded, what="the answered call to be in the records")
+
+
+async def test_a_call_that_ended_during_an_outage_keeps_asterisks_end(bridge: Bridge) -> None:
+    """Issue 13: after the outage the call's end was the reconnect time (talk 5 s stored as 40 s)."""
+    async with seat_phone(bridge.config, "07", bridge.work / "phones", auto_answer=True):
+        await bridge.api.wait_state("07", "logged_out")
+        await login(bridge, "07")
+        await call_hotline(bridge.ami, bridge.pbx.config, "13500000007")
+        await bridge.api.wait_state("07", "on_call", timeout=ENTRY_S)
+        assert bridge.proxy.server is not None
+        bridge.proxy.server.close()  # no reconnection until the proxy listens again
+        bridge.proxy.cut()
+        await asyncio.sleep(2)
+        for channel in await citizen_channels(bridge.ami, "13500000007"):
+            await bridge.ami.send_action("Hangup", Channel=channel)
+        await asyncio.sleep(15)
+        await bridge.proxy.start(bridge.proxy.port)
+        seat = await bridge.api.wait_state("07", "available", timeout=40)
+        assert seat["call"] is None  # the wrap-up ran out during the outage: none invented now
+    day = datetime.now(bridge.config.hall.tz).date().isoformat()
+
+    async def recorded() -> list[dict]:
+        report = await bridge.api.get(f"/api/stats?from={day}&to={day}")
+        return [s for s in report["seats"] if s["seat_id"] == "07" and s["answered"] == 1]
+
+    (figures,) = await wait_for(recorded, what="the call to be in the records")
+    assert 1 <= figures["talk_seconds"] <= 8, figures  # about 2 s, never the 17 s of the outage
