@@ -162,6 +162,8 @@ class SeatView:
     device_state: DeviceState | None
     wrapup_until: datetime | None
     call: SeatCall | None
+    stale_since: datetime | None = None
+    """Set while the link to Asterisk is down: this is the picture as it was then, not now."""
 
     @property
     def member(self) -> bool:
@@ -253,6 +255,7 @@ class SeatBoard:
         self._facts: dict[str, _Facts] = {seat.seat_id: _Facts() for seat in directory}
         self._calls = CallBook(is_internal=lambda name: directory.by_channel(name) is not None)
         self._snapshot: _Snapshot | None = None
+        self._stale_since: datetime | None = None
         self._dirty: set[str] = set()
         """Seats whose facts an event changed since the last settle."""
         self._handlers: dict[str, Callable[[Event, datetime], None]] = {
@@ -340,6 +343,20 @@ class SeatBoard:
             if snap.saw_channels:
                 self._forget_dead_channels(facts)
         return self._settle(now, rebuilt=True)
+
+    def mark_stale(self, since: datetime) -> None:
+        """The link to Asterisk is down: every view says since when its facts may be old."""
+        if self._stale_since is None:
+            self._stale_since = since
+
+    def mark_fresh(self) -> None:
+        """The picture was rebuilt from Asterisk's answers: current again."""
+        self._stale_since = None
+
+    @property
+    def stale_since(self) -> datetime | None:
+        """Since when the picture is not followed live (None while it is)."""
+        return self._stale_since
 
     # ----- reading ----------------------------------------------------------------------------
 
@@ -726,6 +743,7 @@ class SeatBoard:
                 else None
             ),
             call=_call_view(call) if call else None,
+            stale_since=self._stale_since,
         )
 
 

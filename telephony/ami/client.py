@@ -426,6 +426,8 @@ class AmiClient:
         self._ready.clear()
         if was_logged_in:
             self.stats.connection_losses += 1
+            # Said now, before waiting for the socket to close (a frozen peer never answers).
+            self._set_state(AmiState.BACKING_OFF)
         self._tracker.fail_all(AmiNotConnected("AMI connection closed"))
         writer.close()
         with contextlib.suppress(Exception):

@@ -271,3 +271,33 @@ async def test_a_call_that_ended_during_an_outage_keeps_asterisks_end(bridge: Br
 
     (figures,) = await wait_for(recorded, what="the call to be in the records")
     assert 1 <= figures["talk_seconds"] <= 8, figures  # about 2 s, never the 17 s of the outage
+
+
+async def test_during_a_cut_seats_status_and_health_say_the_picture_is_stale(bridge: Bridge) -> None:
+    """Issue 13: during a cut the seats kept their old picture with no mark, and /api/health
+    did not change (it was degraded for good by the missing speech model)."""
+    await bridge.api.wait_state("08", "offline")
+    health = await bridge.api.get("/api/health")
+    assert health["status"] == "ok" and health["ami"]["stale_since"] is None, health
+    assert bridge.proxy.server is not None
+    bridge.proxy.server.close()
+    bridge.proxy.cut()
+
+    async def stale() -> dict | None:
+        seat = await bridge.api.seat("08")
+        return seat if seat["stale"] else None
+
+    seat = await wait_for(stale, 10, "the seats to be marked stale")
+    assert seat["stale_since"] is not None
+    status = await bridge.api.get("/api/status")
+    assert status["seats"]["stale"] is True and status["seats"]["stale_since"] == seat["stale_since"]
+    health = await bridge.api.get("/api/health")
+    assert health["status"] == "degraded" and health["ami"]["stale_since"] == seat["stale_since"]
+
+    await bridge.proxy.start(bridge.proxy.port)
+
+    async def fresh() -> bool:
+        return not (await bridge.api.seat("08"))["stale"]
+
+    await wait_for(fresh, 40, "the resync to make the picture fresh again")
+    assert (await bridge.api.get("/api/health"))["status"] == "ok"
