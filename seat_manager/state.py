@@ -695,7 +695,7 @@ class SeatBoard:
             call.started_at = now
 
     def _derive(self, facts: _Facts, now: datetime) -> SeatState:
-        if facts.registered is not True:
+        if not _reachable(facts):
             return SeatState.OFFLINE
         if facts.busy:
             return SeatState.ON_CALL
@@ -731,7 +731,7 @@ class SeatBoard:
             member_name=seat.member_name,
             state=facts.state,
             state_since=facts.state_since,
-            registered=facts.registered,
+            registered=facts.registered if facts.registered is None else _reachable(facts),
             queues=tuple(sorted(memberships)),
             paused=paused,
             pause_reason=latest.reason if paused and latest else None,
@@ -745,6 +745,13 @@ class SeatBoard:
             call=_call_view(call) if call else None,
             stale_since=self._stale_since,
         )
+
+
+def _reachable(facts: _Facts) -> bool:
+    """Registered, and the phone's device is not gone. After an Asterisk restart the registrar
+    lists the stored contacts (NonQualified) while the device is UNAVAILABLE until the next
+    qualify (~30 s): Asterisk's queue will not ring the seat, so neither may the picture."""
+    return facts.registered is True and facts.device_state not in GONE_DEVICE_STATES
 
 
 def _epoch(seconds: int | None, now: datetime) -> datetime | None:

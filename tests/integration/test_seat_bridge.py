@@ -18,6 +18,7 @@ import pytest
 from hotline.auth import Role
 from hotline.config import HotlineConfig, load_config
 from telephony.ami import AmiClient
+from telephony.monitor import snapshot
 from tests.hall_pbx import HallPbx, instance_name, start_hall_pbx, write_overrides
 from tests.integration.harness import (
     Api,
@@ -218,6 +219,22 @@ async def test_asterisk_restart(bridge: Bridge) -> None:
             return health["ami"]["connected"]
 
         await wait_for(back, 30, "the bridge to reconnect after the restart")
+        # Until the next qualify Asterisk's queue lists the member Unavailable (Status 5): the
+        # bridge must not show the seat paused (or available) meanwhile (issue 13). The bridge is
+        # read first: Asterisk cannot go back to Unavailable after it, the bridge only follows.
+        shown_while_unavailable: list[str] = []
+
+        async def qualified() -> bool:
+            state = (await bridge.api.seat("05"))["state"]
+            members = [e for e in await snapshot(bridge.ami, "QueueStatus")
+                       if e.get("Event") == "QueueMember" and e.get("Name") == "05"]
+            if members and members[0].get("Status") == "5":
+                shown_while_unavailable.append(state)
+                return False
+            return True
+
+        await wait_for(qualified, 60, "Asterisk to qualify the seat's phone again")
+        assert shown_while_unavailable and set(shown_while_unavailable) == {"offline"}
         # Logins and pauses survive the PBX restart (persistent members), and the bridge says so.
         seat = await bridge.api.wait_state("05", "paused", timeout=15)
         assert seat["logged_in"] and seat["pause_reason"] == "会议"

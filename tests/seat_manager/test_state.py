@@ -314,6 +314,34 @@ def test_unavailable_device_takes_a_member_offline_and_back() -> None:
     assert moves(board.apply(back, run.advance(1))) == [("01", "offline", "available")]
 
 
+def test_after_an_asterisk_restart_a_listed_contact_is_not_reachable_until_qualified() -> None:
+    """Issue 13: seats showed available ~20 s while Asterisk listed them Unavailable. The
+    values are what Asterisk 22 answered right after a restart (the registrar's stored contact
+    is NonQualified, the device UNAVAILABLE, the member Status 5) and after the next qualify."""
+    board = SeatBoard(SeatDirectory([SIP_SEAT]), WRAPUP)
+    now = CAPTURE_START
+    board.begin_snapshot()
+    for event in (
+        {"Event": "ContactList", "Endpoint": "seat01", "Aor": "seat01", "Status": "NonQualified",
+         "Uri": "sip:seat01@127.0.0.1:46593", "RoundtripUsec": "N/A"},
+        {"Event": "ContactListComplete", "EventList": "Complete"},
+        {"Event": "DeviceStateChange", "Device": "PJSIP/seat01", "State": "UNAVAILABLE"},
+        {"Event": "QueueParams", "Queue": "hotline"},
+        {"Event": "QueueMember", "Queue": "hotline", "Name": "seat01", "Location": "PJSIP/seat01",
+         "StateInterface": "PJSIP/seat01", "Status": "5", "Paused": "0", "InCall": "0"},
+    ):
+        board.apply(event, now)
+    assert board.end_snapshot(now) == []  # offline it was, offline it stays
+    seat = board.seat("01")
+    assert seat is not None and seat.state is SeatState.OFFLINE and seat.registered is False
+    assert seat.queues == ("hotline",)
+    qualified = {"Event": "ContactStatus", "EndpointName": "seat01", "AOR": "seat01",
+                 "URI": "sip:seat01@127.0.0.1:46593", "ContactStatus": "Reachable"}
+    assert board.apply(qualified, now + timedelta(seconds=27)) == []  # the device has not said yet
+    device = {"Event": "DeviceStateChange", "Device": "PJSIP/seat01", "State": "NOT_INUSE"}
+    assert moves(board.apply(device, now + timedelta(seconds=27))) == [("01", "offline", "available")]
+
+
 # ----- resync snapshots ------------------------------------------------------------------------
 
 
