@@ -43,8 +43,9 @@ class FrozenProxy:
     process: subprocess.Popen[bytes]
 
     @classmethod
-    def start(cls, host: str, target_port: int) -> FrozenProxy:
-        port = free_port()
+    def start(cls, host: str, target_port: int, port: int = 0) -> FrozenProxy:
+        """Listen on `port` (a free one when 0), e.g. the port of a proxy that was killed."""
+        port = port or free_port()
         process = subprocess.Popen([sys.executable, "-c", PROXY_CODE, str(port), host, str(target_port)])
         deadline = time.monotonic() + START_WAIT_S
         while True:
@@ -64,6 +65,7 @@ class FrozenProxy:
         os.kill(self.process.pid, signal.SIGCONT)
 
     def stop(self) -> None:
+        """Kill the proxy: the kernel resets both sides of every link it carried."""
         self.thaw()
         self.process.kill()
         self.process.wait()
