@@ -342,7 +342,11 @@ class SeatBoard:
                 facts.registered = any(facts.contacts.values())
             if snap.saw_channels:
                 self._forget_dead_channels(facts)
-        return self._settle(now, rebuilt=True)
+        changes = self._settle(now, rebuilt=True)
+        # Calls read off the phones' channels exist only once settled: those in a conference
+        # room or multiparty bridge the lists showed are three-way.
+        self._mark_three_way()
+        return changes
 
     def mark_stale(self, since: datetime) -> None:
         """The link to Asterisk is down: every view says since when its facts may be old."""
