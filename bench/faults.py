@@ -114,20 +114,25 @@ async def hang_up_citizen(rig: Rig, number: str) -> int | None:
     return talk
 
 
-async def converged(rig: Rig) -> float | None:
-    """Seconds until the bridge's picture equals Asterisk's and is not stale (None: never)."""
+async def converged(rig: Rig) -> tuple[float | None, str]:
+    """Seconds until the bridge's picture equals Asterisk's and is not stale (None: never), and
+    what differed last before that (to say where the time went)."""
     started = time.monotonic()
     config = rig.service.config
+    last = ""
     while time.monotonic() - started < CONVERGE_LIMIT_S:
         try:
             seats = await rig.api.get("/api/seats")
-            if not any(s["stale"] for s in seats) and \
-                    bridge_picture(seats) == await asterisk_picture(rig.ami, config):
-                return time.monotonic() - started
-        except Exception:  # the service may still be reconnecting
-            pass
+            ours, theirs = bridge_picture(seats), await asterisk_picture(rig.ami, config)
+            stale = any(s["stale"] for s in seats)
+            if not stale and ours == theirs:
+                return time.monotonic() - started, last
+            differing = {k: (ours.get(k), v) for k, v in theirs.items() if ours.get(k) != v}
+            last = "stale" if stale else f"bridge/Asterisk {differing}"
+        except Exception as exc:  # the service may still be reconnecting
+            last = f"{type(exc).__name__}"
         await asyncio.sleep(0.2)
-    return None
+    return None, last
 
 
 def records_of(rig: Rig, number: str) -> list[CallRecord]:
@@ -183,7 +188,7 @@ async def run_row(rig: Rig, name: str, fault: Callable[[Rig, str], Awaitable[int
     await call_hotline(rig.ami, rig.pbx.config, number)
     await rig.api.wait_state(SEAT, "on_call", ENTRY_S)
     talk = await fault(rig, number)
-    converged_s = await converged(rig)
+    converged_s, differed = await converged(rig)
 
     async def stored() -> list[CallRecord]:
         return await asyncio.to_thread(records_of, rig, number)
@@ -195,6 +200,8 @@ async def run_row(rig: Rig, name: str, fault: Callable[[Rig, str], Awaitable[int
     wrong = [r.talk_seconds for r in rows if talk is None or r.talk_seconds is None
              or abs(r.talk_seconds - talk) > TIME_TOLERANCE_S]
     detail = f"Asterisk talk {talk} s, stored {[r.talk_seconds for r in rows]}"
+    if differed:
+        detail += f"; until then: {differed[:200]}"
     return Row(name, converged_s, 0 if rows else 1, max(0, len(rows) - 1), len(wrong), detail)
 
 

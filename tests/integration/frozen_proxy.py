@@ -28,7 +28,11 @@ def pipe(a, b):
 server = socket.create_server(("127.0.0.1", listen), reuse_port=False)
 while True:
     client, _ = server.accept()
-    upstream = socket.create_connection((host, port))
+    try:
+        upstream = socket.create_connection((host, port))
+    except OSError:  # the target is down (restarting): refuse this one, serve the next
+        client.close()
+        continue
     threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
     threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
 """
