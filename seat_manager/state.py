@@ -309,7 +309,9 @@ class SeatBoard:
         return self._settle(now, self._dirty) if handled else []
 
     def tick(self, now: datetime) -> list[SeatChange]:
-        """Let time pass: wrap-up periods that are over end here."""
+        """Let time pass: wrap-up periods that are over end here (not while a resync is half read)."""
+        if self._snapshot is not None:
+            return []
         return self._settle(now)
 
     def _touch(self, seat_id: str) -> _Facts:

@@ -459,6 +459,17 @@ def test_a_call_that_ended_during_an_outage_ends_when_asterisk_says(away_s: int,
         assert seat.wrapup_until == datetime.fromtimestamp(last_call + WRAPUP, tz=UTC)
 
 
+def test_nothing_is_derived_from_a_half_read_resync_not_even_by_the_clock() -> None:
+    board, run = replay("08", SIP_SEAT)
+    run.through("AgentComplete")
+    (change,) = run.through("DeviceStateChange", Device="PJSIP/seat01", State="NOT_INUSE")
+    assert change.new is SeatState.WRAP_UP
+    board.begin_snapshot()
+    assert board.tick(change.at + timedelta(seconds=WRAPUP + 1)) == []
+    assert moves(board.end_snapshot(change.at + timedelta(seconds=WRAPUP + 2))) == [
+        ("01", "wrap_up", "available")]
+
+
 def test_an_older_last_call_is_not_taken_for_this_calls_end() -> None:
     board, run = replay("08", SIP_SEAT)
     run.through("AgentConnect")
