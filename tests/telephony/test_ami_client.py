@@ -548,6 +548,7 @@ def test_by_default_a_frozen_link_is_noticed_within_five_seconds() -> None:
     """Issue 13: with a 20 s Ping interval and the 10 s action timeout it took 17-30 s."""
     settings = AmiSettings()
     assert 0 < settings.ping_interval + settings.ping_timeout <= 5.0
+    assert settings.backoff_max <= 5.0  # and once the PBX is back, the link is within 5 s
     with pytest.raises(ValueError):
         AmiSettings(ping_timeout=0)
 
