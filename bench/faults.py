@@ -16,8 +16,9 @@ before it ended.
 
 Faults: AMI link cut for N s (the proxy process in front of AMI is killed, which resets both
 sides, and started again on the same port after N s), AMI link frozen for N s (the proxy is
-SIGSTOPped: no FIN, only the keep-alive can tell), Asterisk restarted. Not covered yet: the
-service SIGKILLed, PostgreSQL restarted under it.
+SIGSTOPped: no FIN, only the keep-alive can tell), the service SIGKILLed (the call ends while
+it is down) and started again, Asterisk restarted. Not covered yet: PostgreSQL restarted under
+the service (the bench's service uses SQLite; the shared server must not be restarted).
 
 The last line is exactly:
 
@@ -169,6 +170,16 @@ def freeze(seconds: float) -> Callable[[Rig, str], Awaitable[int | None]]:
     return run
 
 
+async def kill_service(rig: Rig, number: str) -> int | None:
+    """kill -9 of `hotline serve`; the citizen hangs up while it is down; it is started again."""
+    await asyncio.sleep(TALK_BEFORE_HANGUP_S)
+    rig.service.stop(kill=True)
+    talk = await hang_up_citizen(rig, number)
+    await asyncio.sleep(TALK_BEFORE_HANGUP_S)
+    await rig.service.start()
+    return talk
+
+
 async def restart(rig: Rig, number: str) -> int | None:
     await asyncio.sleep(TALK_BEFORE_HANGUP_S)
     talk = await seat_talk_s(rig)
@@ -223,6 +234,7 @@ async def open_rig(work: Path) -> Rig:
 def plan(args: argparse.Namespace) -> list[tuple[str, Callable[[Rig, str], Awaitable[int | None]]]]:
     faults = [(f"AMI 断开 {s:g} 秒", cut(s)) for s in args.cuts]
     faults.append((f"AMI 冻结 {args.freeze:g} 秒（SIGSTOP，无 FIN）", freeze(args.freeze)))
+    faults.append(("服务被 kill -9 后重启", kill_service))
     if args.restart:
         faults.append(("Asterisk 重启", restart))
     return faults
