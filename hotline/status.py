@@ -37,6 +37,8 @@ SEAT_STATES = tuple(state.value for state in SeatState)
 class SeatsSummary:
     total: int
     by_state: dict[str, int]
+    stale_since: datetime | None = None
+    """Set while the link to Asterisk is down: the states are as they were then."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +167,7 @@ def _seats(hall: Hall) -> SeatsSummary:
     seats = hall.board.seats()
     for seat in seats:
         by_state[seat.state.value] += 1
-    return SeatsSummary(total=len(seats), by_state=by_state)
+    return SeatsSummary(total=len(seats), by_state=by_state, stale_since=hall.board.stale_since)
 
 
 def _calls(hall: Hall) -> CallsSummary:

@@ -62,6 +62,10 @@ class SeatOut(BaseModel):
     device_state: str | None = Field(examples=["INUSE"])
     wrapup_until: datetime | None = Field(examples=[None])
     call: SeatCallOut | None
+    stale: bool = Field(False, description="true while the link to Asterisk is down: the seat is "
+                                           "shown as it was at stale_since, not as it is now",
+                        examples=[False])
+    stale_since: datetime | None = Field(None, examples=[None])
 
 
 class SeatActionOut(BaseModel):
@@ -90,7 +94,8 @@ def seat_out(view: SeatView, principal: Principal) -> SeatOut:
         state_since=view.state_since, registered=view.registered, logged_in=view.member,
         paused=view.paused, pause_reason=view.pause_reason, paused_since=view.paused_since,
         device_state=view.device_state.value if view.device_state is not None else None,
-        wrapup_until=view.wrapup_until, call=call_out(view.call, principal))
+        wrapup_until=view.wrapup_until, call=call_out(view.call, principal),
+        stale=view.stale_since is not None, stale_since=view.stale_since)
 
 
 def _refused(error: SeatError) -> HTTPException:

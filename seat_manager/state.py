@@ -162,6 +162,8 @@ class SeatView:
     device_state: DeviceState | None
     wrapup_until: datetime | None
     call: SeatCall | None
+    stale_since: datetime | None = None
+    """Set while the link to Asterisk is down: this is the picture as it was then, not now."""
 
     @property
     def member(self) -> bool:
@@ -171,12 +173,17 @@ class SeatView:
 
 @dataclass(frozen=True, slots=True)
 class SeatChange:
-    """A seat moved from one state to another at `at`."""
+    """A seat moved from one state to another at `at`.
+
+    `ended_call` is the call that ended with this change, whatever state follows: the seat's
+    current call is cleared for any state but wrap-up (paused, logged out), and the recorder
+    must still see the finished call."""
 
     seat_id: str
     old: SeatState
     new: SeatState
     at: datetime
+    ended_call: SeatCall | None = None
 
 
 @dataclass(slots=True)
@@ -223,6 +230,8 @@ class _Facts:
     channels: dict[str, bool] = field(default_factory=dict)  # uniqueid -> is the phone's
     busy: bool = False
     call_ended_at: datetime | None = None
+    # When Asterisk says the member last finished a call (QueueMember LastCall, epoch seconds).
+    pbx_last_call: datetime | None = None
     call: _CallInfo | None = None
     state: SeatState = SeatState.OFFLINE
     state_since: datetime | None = None
@@ -246,6 +255,7 @@ class SeatBoard:
         self._facts: dict[str, _Facts] = {seat.seat_id: _Facts() for seat in directory}
         self._calls = CallBook(is_internal=lambda name: directory.by_channel(name) is not None)
         self._snapshot: _Snapshot | None = None
+        self._stale_since: datetime | None = None
         self._dirty: set[str] = set()
         """Seats whose facts an event changed since the last settle."""
         self.version = 0
@@ -298,10 +308,14 @@ class SeatBoard:
         if name in MULTIPARTY_EVENTS:
             self._mark_three_way()
             handled = True
+        if self._snapshot is not None:
+            return []  # rebuilding: states are derived once, from the whole picture, at the end
         return self._settle(now, self._dirty) if handled else []
 
     def tick(self, now: datetime) -> list[SeatChange]:
-        """Let time pass: wrap-up periods that are over end here."""
+        """Let time pass: wrap-up periods that are over end here (not while a resync is half read)."""
+        if self._snapshot is not None:
+            return []
         self.version += 1
         return self._settle(now)
 
@@ -327,7 +341,7 @@ class SeatBoard:
         snap, self._snapshot = self._snapshot, None
         self._calls.end_snapshot(now)
         if snap is None:
-            return self._settle(now)
+            return self._settle(now, rebuilt=True)
         for seat_id, facts in self._facts.items():
             for queue in list(facts.memberships):
                 if queue in snap.queues_listed and (seat_id, queue) not in snap.members_seen:
@@ -337,7 +351,28 @@ class SeatBoard:
                 facts.registered = any(facts.contacts.values())
             if snap.saw_channels:
                 self._forget_dead_channels(facts)
-        return self._settle(now)
+        changes = self._settle(now, rebuilt=True)
+        # Calls read off the phones' channels exist only once settled: those in a conference
+        # room or multiparty bridge the lists showed are three-way.
+        self._mark_three_way()
+        return changes
+
+    def mark_stale(self, since: datetime) -> None:
+        """The link to Asterisk is down: every view says since when its facts may be old."""
+        if self._stale_since is None:
+            self._stale_since = since
+            self.version += 1  # every view changes: cached answers must be rebuilt
+
+    def mark_fresh(self) -> None:
+        """The picture was rebuilt from Asterisk's answers: current again."""
+        if self._stale_since is not None:
+            self._stale_since = None
+            self.version += 1
+
+    @property
+    def stale_since(self) -> datetime | None:
+        """Since when the picture is not followed live (None while it is)."""
+        return self._stale_since
 
     # ----- reading ----------------------------------------------------------------------------
 
@@ -372,6 +407,9 @@ class SeatBoard:
         in_call = header(event, "InCall")
         if in_call is not None:
             membership.in_call = in_call.strip() == FLAG_TRUE
+        last_call = _epoch(header_int(event, "LastCall"), now)
+        if last_call is not None and (facts.pbx_last_call is None or last_call > facts.pbx_last_call):
+            facts.pbx_last_call = last_call
         self._set_device_state(facts, parse_device_state(header(event, "Status")))
         if self._snapshot is not None:
             self._snapshot.members_seen.add((seat_id, queue))
@@ -589,12 +627,15 @@ class SeatBoard:
 
     # ----- deriving ---------------------------------------------------------------------------
 
-    def _settle(self, now: datetime, only: set[str] | None = None) -> list[SeatChange]:
+    def _settle(self, now: datetime, only: set[str] | None = None,
+                rebuilt: bool = False) -> list[SeatChange]:
         """Re-derive seat states from their facts; report the seats that moved.
 
         With `only` (the seats an event touched), seats whose facts did not change are skipped
         unless they are ringing, on a call or in wrap-up: those also depend on channel states
-        and on the clock. Without it (tick, end of a resync), every seat is re-derived."""
+        and on the clock. Without it (tick, end of a resync), every seat is re-derived.
+        `rebuilt`: the picture was just rebuilt after an outage, so a call found over ended
+        when Asterisk says (LastCall), not now: no invented talk time, no fresh wrap-up."""
         changes: list[SeatChange] = []
         if only is None:
             targets = self._facts.items()
@@ -604,10 +645,13 @@ class SeatBoard:
         self._dirty = set()
         for seat_id, facts in targets:
             busy = self._is_busy(facts)
+            ended_call = None
             if facts.busy and not busy:
-                facts.call_ended_at = now
+                ended_at = _ended_while_away(facts, now) if rebuilt else now
+                facts.call_ended_at = ended_at
                 if facts.call is not None and facts.call.ended_at is None:
-                    facts.call.ended_at = now
+                    facts.call.ended_at = ended_at
+                    ended_call = _call_view(facts.call)
             facts.busy = busy
             state = self._derive(facts, now)
             if state in (SeatState.RINGING, SeatState.ON_CALL):
@@ -615,7 +659,7 @@ class SeatBoard:
             elif state is not SeatState.WRAP_UP:
                 facts.call = None
             if state is not facts.state:
-                changes.append(SeatChange(seat_id, facts.state, state, now))
+                changes.append(SeatChange(seat_id, facts.state, state, now, ended_call))
                 facts.state = state
                 facts.state_since = now
         return changes
@@ -667,7 +711,7 @@ class SeatBoard:
             call.started_at = now
 
     def _derive(self, facts: _Facts, now: datetime) -> SeatState:
-        if facts.registered is not True:
+        if not _reachable(facts):
             return SeatState.OFFLINE
         if facts.busy:
             return SeatState.ON_CALL
@@ -703,7 +747,7 @@ class SeatBoard:
             member_name=seat.member_name,
             state=facts.state,
             state_since=facts.state_since,
-            registered=facts.registered,
+            registered=facts.registered if facts.registered is None else _reachable(facts),
             queues=tuple(sorted(memberships)),
             paused=paused,
             pause_reason=latest.reason if paused and latest else None,
@@ -715,18 +759,43 @@ class SeatBoard:
                 else None
             ),
             call=_call_view(call) if call else None,
+            stale_since=self._stale_since,
         )
+
+
+def _reachable(facts: _Facts) -> bool:
+    """Registered, and the phone's device is not gone. After an Asterisk restart the registrar
+    lists the stored contacts (NonQualified) while the device is UNAVAILABLE until the next
+    qualify (~30 s): Asterisk's queue will not ring the seat, so neither may the picture."""
+    return facts.registered is True and facts.device_state not in GONE_DEVICE_STATES
+
+
+def _epoch(seconds: int | None, now: datetime) -> datetime | None:
+    """An epoch-seconds header as an instant in `now`'s zone; None when unset (0) or unusable."""
+    if not seconds or seconds <= 0 or now.tzinfo is None:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, tz=now.tzinfo)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _ended_while_away(facts: _Facts, now: datetime) -> datetime:
+    """When a call found over by a resync ended: Asterisk's LastCall for the member if it falls
+    within the call (it has whole seconds), else now, the best that is known."""
+    last = facts.pbx_last_call
+    started = facts.call.started_at if facts.call is not None else None
+    if last is None or last > now:
+        return now
+    if started is not None and last < started.replace(microsecond=0):
+        return now  # an earlier call's end: this one's end is not known
+    return last
 
 
 def _pause_start(last_pause: int | None, now: datetime) -> datetime:
     """When a pause began: Asterisk's LastPause (epoch seconds) when usable, else now."""
-    if not last_pause or last_pause <= 0 or now.tzinfo is None:
-        return now
-    try:
-        started = datetime.fromtimestamp(last_pause, tz=now.tzinfo)
-    except (OverflowError, OSError, ValueError):
-        return now
-    return started if started <= now else now
+    started = _epoch(last_pause, now)
+    return started if started is not None and started <= now else now
 
 
 def _leg(event: Event) -> _QueueLeg:

@@ -77,6 +77,11 @@ class Hall:
         return self.client.last_error
 
     @property
+    def stale_since(self) -> datetime | None:
+        """Since when the seat picture is not followed live (None while it is)."""
+        return self.board.stale_since
+
+    @property
     def connected_since(self) -> datetime | None:
         return self.client.connected_since
 

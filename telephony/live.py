@@ -41,6 +41,7 @@ class HallPublisher:
         self.hall = hall
         self.feed = feed
         self._resyncs_seen = hall.monitor.resyncs
+        self._stale_seen = hall.board.stale_since
         self._sent: dict[str, SeatView] = self._current()
 
     def _current(self) -> dict[str, SeatView]:
@@ -62,8 +63,12 @@ class HallPublisher:
 
     def __call__(self, event: Mapping[str, str] | None, changes: list[SeatChange],
                  now: datetime) -> None:
-        if self.hall.monitor.resyncs != self._resyncs_seen:
+        # A rebuilt picture, or the link lost (every seat now says since when it is stale):
+        # every client refetches.
+        stale = self.hall.board.stale_since
+        if self.hall.monitor.resyncs != self._resyncs_seen or stale != self._stale_seen:
             self._resyncs_seen = self.hall.monitor.resyncs
+            self._stale_seen = stale
             self._sent = self._current()
             self.feed.publish(KIND_RESYNC)
             return

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from hotline.tasks import cancel_and_wait
 from seat_manager.state import SeatBoard, SeatChange
-from telephony.ami import AmiActionError, AmiClient, AmiError, complete_event_for
+from telephony.ami import AmiActionError, AmiClient, AmiError, AmiState, complete_event_for
 from telephony.ami.message import Message
 from telephony.stats import DayStats, HallStats
 
@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 # Snapshots taken on every login, in this order; each is an event-list action.
 RESYNC_ACTIONS = ("PJSIPShowContacts", "DeviceStateList", "QueueStatus", "CoreShowChannels")
 TICK_SECONDS = 1.0
+# While the client is in these states the events flow (or are being rebuilt): anything else
+# means the picture is no longer followed.
+LIVE_STATES = frozenset({AmiState.RESYNCING, AmiState.CONNECTED})
 EMPTY_LIST = re.compile(r"^No \w+ found", re.IGNORECASE)
 
 
@@ -59,6 +62,17 @@ class HallMonitor:
         self._tick_task: asyncio.Task[None] | None = None
         client.add_listener(self._on_event)
         client.add_login_hook(self._resync)
+        client.add_state_listener(self._on_link_state)
+        board.mark_stale(clock())  # nothing heard from Asterisk yet
+
+    def _on_link_state(self, state: AmiState) -> None:
+        """Losing the link makes the picture stale at once; only a full resync makes it fresh."""
+        if state in LIVE_STATES or self.board.stale_since is not None:
+            return
+        now = self.clock()
+        self.board.mark_stale(now)
+        log.warning("AMI link lost: the hall picture is stale from now on")
+        self._publish(None, [], now, None)
 
     def add_listener(self, listener: HallListener) -> None:
         self._listeners.append(listener)
@@ -98,6 +112,7 @@ class HallMonitor:
         self.board.begin_snapshot()
         self.stats.begin_snapshot()
         changes: list[SeatChange] = []
+        complete = False
         try:
             await self._read_pbx_info(client)
             for action in RESYNC_ACTIONS:
@@ -105,11 +120,14 @@ class HallMonitor:
                     now = self.clock()
                     changes += self.board.apply(event, now)
                     self.stats.apply(event, now)
+            complete = True
         except AmiError as exc:
             log.warning("resync incomplete: %s", exc)
         finally:
             now = self.clock()
             changes += self.board.end_snapshot(now)
+            if complete:
+                self.board.mark_fresh()
             closed = self.stats.end_snapshot(now)
             self.resyncs += 1
             log.info("hall picture rebuilt from Asterisk (%d seat changes)", len(changes))

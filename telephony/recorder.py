@@ -14,13 +14,14 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db.types import utcnow
+from hotline.db.values import fit_row, scrub_json
 from hotline.tasks import cancel_and_wait
 from seat_manager.models import SeatStateChange
-from seat_manager.state import SeatBoard, SeatChange, SeatState
+from seat_manager.state import SeatBoard, SeatCall, SeatChange, SeatState
 from telephony.models import OUTCOME_ABANDONED, OUTCOME_ANSWERED, CallRecord, DailyStats
 from telephony.stats import HallStats
 
@@ -48,6 +49,9 @@ class HallRecorder:
         self._stats_dirty = False
         self._task: asyncio.Task[None] | None = None
         self.rows_written = 0
+        # Rows the database refused even after fitting: kept here (and logged), never retried,
+        # so one bad row cannot hold back every record behind it.
+        self.quarantined: list[tuple[Row, str]] = []
 
     # Listener ---------------------------------------------------------------------------
     def __call__(self, event: Mapping[str, str] | None, changes: list[SeatChange],
@@ -58,15 +62,17 @@ class HallRecorder:
                 seat_id=change.seat_id, old_state=change.old.value, new_state=change.new.value,
                 pause_reason=view.pause_reason if view is not None and view.paused else None,
                 at=change.at))
-            if change.old is SeatState.ON_CALL and view is not None and view.call is not None:
-                self._pending.append(self._answered(change, view.call, now))
+            if change.old is SeatState.ON_CALL and change.ended_call is not None:
+                # The finished call rides on the change: a seat paused or logged out after it
+                # has no current call any more.
+                self._pending.append(self._answered(change, change.ended_call, now))
         if event is not None:
             self._stats_dirty = True
             if event.get("Event") == "QueueCallerAbandon":
                 self._pending.append(self._abandoned(event, now))
 
     @staticmethod
-    def _answered(change: SeatChange, call: Any, now: datetime) -> CallRecord:
+    def _answered(change: SeatChange, call: SeatCall, now: datetime) -> CallRecord:
         ended = call.ended_at or now
         talk = int((ended - call.started_at).total_seconds()) if call.started_at else None
         return CallRecord(
@@ -120,26 +126,58 @@ class HallRecorder:
             return
         try:
             await asyncio.to_thread(self._write, rows, payload)
-        except SQLAlchemyError:
+        except OperationalError:
+            # The database is away: everything waits for the next flush.
             self._pending = rows + self._pending
             raise
+        except DBAPIError:
+            # Something in the batch was refused: write row by row, set the refused ones aside.
+            await asyncio.to_thread(self._write_one_by_one, rows, payload)
 
     def _write(self, rows: list[Row], payload: tuple[date, dict[str, Any]] | None) -> None:
         with self.sessions() as session, session.begin():
             for row in rows:
-                if isinstance(row, CallRecord) and session.scalar(
-                        select(CallRecord.id).where(CallRecord.call_key == row.call_key)):
-                    continue
-                session.add(row)
+                self._add(session, row)
             if payload is not None:
-                day, data = payload
-                existing = session.get(DailyStats, day)
-                if existing is None:
-                    session.add(DailyStats(day=day, payload=data, updated_at=utcnow()))
-                else:
-                    existing.payload = data
-                    existing.updated_at = utcnow()
+                self._save_stats(session, payload)
         self.rows_written += len(rows)
+
+    def _write_one_by_one(self, rows: list[Row], payload: tuple[date, dict[str, Any]] | None) -> None:
+        for row in rows:
+            try:
+                self._write([row], None)
+            except OperationalError:
+                raise
+            except DBAPIError as exc:
+                reason = f"数据库拒收这条记录：{type(exc.orig or exc).__name__}"
+                log.error("hall history: %s set aside (%s)", type(row).__name__, reason)
+                self.quarantined.append((row, reason))
+        if payload is not None:
+            self._write([], payload)
+
+    @staticmethod
+    def _add(session: Session, row: Row) -> None:
+        """Add a row made storable first (one home for the rules); a call keeps what was changed."""
+        reasons = fit_row(row)
+        if isinstance(row, CallRecord):
+            if reasons:
+                row.detail = {**(row.detail or {}), "value_problems": reasons}
+            if session.scalar(select(CallRecord.id).where(CallRecord.call_key == row.call_key)):
+                return
+        elif reasons:
+            log.warning("seat %s state change stored with changes: %s", row.seat_id, "；".join(reasons))
+        session.add(row)
+
+    @staticmethod
+    def _save_stats(session: Session, payload: tuple[date, dict[str, Any]]) -> None:
+        day, data = payload
+        data, _ = scrub_json(data)
+        existing = session.get(DailyStats, day)
+        if existing is None:
+            session.add(DailyStats(day=day, payload=data, updated_at=utcnow()))
+        else:
+            existing.payload = data
+            existing.updated_at = utcnow()
 
 
 __all__ = ["HallRecorder", "IntegrityError", "load_today"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,21 +9,17 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db import make_engine, make_session_factory, upgrade_database
+from tests.db.conftest import database_url, postgres_database, postgres_url, sqlite_url  # noqa: F401
 from tests.hall_pbx import HallPbx, instance_name, start_hall_pbx
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
-
-def postgres_url() -> str:
-    """The server `./run test` found or started; tests fail (not skip) when it is not there."""
-    return os.environ.get("HOTLINE_TEST_PG_URL", DEFAULT_PG_URL)
 
 
 @pytest.fixture
-def db_sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    """A freshly migrated SQLite database in the test's own folder."""
-    url = f"sqlite:///{tmp_path / 'hotline.db'}"
+def db_sessions(database_url: str) -> Iterator[sessionmaker[Session]]:  # noqa: F811
+    """A freshly migrated store, once on SQLite and once on PostgreSQL (`HOTLINE_TEST_PG_URL`):
+    SQLite keeps what PostgreSQL refuses (over-long texts, NUL), so each store test runs on both."""
+    url = database_url
     upgrade_database(url)
     engine = make_engine(url)
     try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,16 +17,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.db.values import fit_row
 from voicemail.models import STATE_NEEDS_REVIEW, STATE_NEW, Voicemail
-from voicemail.spool import SpoolItem, SpoolMeta, parse_meta, scan_spool
+from voicemail.spool import NOT_REGULAR_ZH, SpoolItem, SpoolMeta, open_regular, parse_meta, scan_spool
 from voicemail.wavinfo import inspect_wav
 
 log = logging.getLogger(__name__)
 
 HASH_CHUNK = 1 << 16
+# Recordings are personal data: the archive is the service user's alone.
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
 # A recording whose files have not changed for this long past the longest message is complete
 # even if its hang-up line never came (Asterisk itself stopped mid-call).
 STALE_GRACE_S = 60.0
@@ -48,14 +51,6 @@ class IngestReport:
     failed: list[str]
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def archive_name_for(recording_id: str, call_time: datetime | None, fallback: datetime) -> str:
     stamp = (call_time or fallback).astimezone(UTC)
     return f"{stamp:%Y/%m/%d}/{recording_id}.wav"
@@ -70,11 +65,27 @@ def resolve_archive_path(archive_root: Path, archive_name: str) -> Path:
     return path
 
 
-def _copy_atomically(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _private_dirs(root: Path, target_dir: Path) -> None:
+    """Create the archive folders down to `target_dir`, each private (0700), old ones included."""
+    folder = root
+    for part in ("", *target_dir.relative_to(root).parts):
+        folder = folder / part if part else folder
+        folder.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        os.chmod(folder, PRIVATE_DIR)
+
+
+def _archive_copy(source: Path, target: Path, archive_root: Path) -> str:
+    """Copy a regular spool file (no link followed) to a private archive file; its SHA-256."""
+    _private_dirs(archive_root.resolve(), target.parent)
     partial = target.with_name(f".{target.name}.partial")
-    with source.open("rb") as src, partial.open("wb") as dst:
-        shutil.copyfileobj(src, dst)
+    digest = hashlib.sha256()
+    src = os.fdopen(open_regular(source), "rb")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+    with src, os.fdopen(os.open(partial, flags, PRIVATE_FILE), "wb") as dst:
+        os.fchmod(dst.fileno(), PRIVATE_FILE)
+        while chunk := src.read(HASH_CHUNK):
+            digest.update(chunk)
+            dst.write(chunk)
         dst.flush()
         os.fsync(dst.fileno())
     partial.replace(target)
@@ -83,6 +94,7 @@ def _copy_atomically(source: Path, target: Path) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+    return digest.hexdigest()
 
 
 def is_complete(item: SpoolItem, meta: SpoolMeta | None, settings: IngestSettings, now: float) -> bool:
@@ -96,7 +108,8 @@ def _read_meta(item: SpoolItem) -> tuple[SpoolMeta | None, list[str]]:
     if item.meta is None:
         return None, ["metadata file missing"]
     try:
-        text = item.meta.read_text(encoding="utf-8")
+        with os.fdopen(open_regular(item.meta), "rb") as handle:
+            text = handle.read().decode("utf-8")
     except UnicodeDecodeError:
         return None, ["metadata is not UTF-8"]
     except OSError as exc:
@@ -124,11 +137,49 @@ def _build_row(item: SpoolItem, meta: SpoolMeta | None, problems: list[str], dig
     )
 
 
+def _fitted(row: Voicemail) -> Voicemail:
+    """The row made storable (one home for the rules); what had to change sends it to review."""
+    reasons = fit_row(row)
+    if reasons:
+        row.state = STATE_NEEDS_REVIEW
+        row.review_reasons = [*row.review_reasons, *({"code": "spool", "detail": r} for r in reasons)]
+    return row
+
+
+def _quarantined(row: Voicemail, exc: DBAPIError) -> Voicemail:
+    """What is left of a row the database refused: the recording and why, for a person to check."""
+    log.error("voicemail %s: the database refused its metadata (%s); registered without it",
+              row.recording_id, type(exc.orig).__name__ if exc.orig else exc)
+    return Voicemail(
+        recording_id=row.recording_id, duration_s=row.duration_s, audio_sha256=row.audio_sha256,
+        archive_name=row.archive_name, call_time=row.call_time, state=STATE_NEEDS_REVIEW,
+        review_reasons=[{"code": "spool",
+                         "detail": "数据库拒收了这条留言的元数据，只登记了录音，请人工核对"}])
+
+
+def _insert(row: Voicemail, sessions: sessionmaker[Session]) -> None:
+    try:
+        with sessions() as session, session.begin():
+            session.add(row)
+    except IntegrityError:
+        log.info("voicemail %s was registered concurrently", row.recording_id)
+
+
+def _store(row: Voicemail, sessions: sessionmaker[Session]) -> None:
+    """Insert the row once; a row the database refuses is stored without its metadata instead."""
+    try:
+        _insert(row, sessions)
+    except OperationalError:
+        raise
+    except DBAPIError as exc:
+        _insert(_quarantined(row, exc), sessions)
+
+
 def _release(item: SpoolItem) -> None:
     """Remove the spool copy; audio first, metadata last, so a crash leaves a re-runnable pair."""
-    for path in (item.audio, item.meta):
+    for path in (*item.refused, item.audio, item.meta):
         if path is not None:
-            path.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)  # a link itself is removed, never what it points to
 
 
 def ingest_item(item: SpoolItem, settings: IngestSettings, sessions: sessionmaker[Session],
@@ -146,25 +197,20 @@ def ingest_item(item: SpoolItem, settings: IngestSettings, sessions: sessionmake
     digest: str | None = None
     archive_name: str | None = None
     duration = 0.0
+    if item.refused:
+        problems.append(NOT_REGULAR_ZH)
     if item.audio is None:
         problems.append("no audio file (the caller hung up before recording started)")
     else:
-        info = inspect_wav(item.audio)
-        duration = info.duration_s
-        if info.problem:
-            problems.append(info.problem)
-        digest = file_sha256(item.audio)
         archive_name = archive_name_for(item.recording_id, meta.call_time if meta else None,
                                         fallback_time)
         target = resolve_archive_path(settings.archive, archive_name)
-        if not (target.exists() and file_sha256(target) == digest):
-            _copy_atomically(item.audio, target)
-    row = _build_row(item, meta, problems, digest, archive_name, duration)
-    try:
-        with sessions() as session, session.begin():
-            session.add(row)
-    except IntegrityError:
-        log.info("voicemail %s was registered concurrently", item.recording_id)
+        digest = _archive_copy(item.audio, target, settings.archive)
+        info = inspect_wav(target)
+        duration = info.duration_s
+        if info.problem:
+            problems.append(info.problem)
+    _store(_fitted(_build_row(item, meta, problems, digest, archive_name, duration)), sessions)
     _release(item)
     return "registered"
 
@@ -178,7 +224,8 @@ def ingest_spool(settings: IngestSettings, sessions: sessionmaker[Session],
     for item in scan_spool(settings.spool):
         try:
             outcome = ingest_item(item, settings, sessions, now, fallback)
-        except OSError as exc:
+        except (OSError, SQLAlchemyError) as exc:
+            # One item never holds up the others: it is tried again on the next pass.
             log.error("voicemail %s not ingested yet: %s", item.recording_id, exc)
             report.failed.append(item.recording_id)
             continue

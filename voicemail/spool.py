@@ -3,13 +3,19 @@
 The dialplan writes `<id>.meta` (key=value lines) before recording `<id>.wav`, and appends
 `ended=` on hang-up. The service may be down all night, so everything it needs to register a
 message must be in these two files.
+
+Only regular files are taken, and links are never followed (lstat to list, O_NOFOLLOW to open,
+fstat on what was opened): a symlink named like a recording (to the secrets file, say) would
+otherwise be archived and served back through the API.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +26,20 @@ META_SUFFIX = ".meta"
 RECORDING_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 WITHHELD_NUMBERS = {"", "anonymous", "unknown", "<unknown>", "restricted", "private"}
 ROUTES = {"after_hours", "overflow"}
+NOT_REGULAR_ZH = "留言目录里的同名文件不是普通文件（如符号链接），未读取，已移除该链接"
+
+
+class NotRegularFile(OSError):
+    """A spool entry that is a link, a pipe or a device: never read."""
+
+
+def open_regular(path: Path) -> int:
+    """A read descriptor on `path` only if it is a regular file reached without any link."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise NotRegularFile(f"{path.name} is not a regular file")
+    return fd
 
 
 @dataclass(frozen=True)
@@ -43,9 +63,12 @@ class SpoolItem:
     recording_id: str
     audio: Path | None
     meta: Path | None
+    # Entries with this recording's name that are links, pipes or devices: refused, never read.
+    refused: tuple[Path, ...] = ()
 
     def newest_mtime(self) -> float:
-        times = [p.stat().st_mtime for p in (self.audio, self.meta) if p is not None and p.exists()]
+        times = [p.lstat().st_mtime for p in (self.audio, self.meta, *self.refused)
+                 if p is not None and p.exists()]
         return max(times, default=0.0)
 
 
@@ -100,13 +123,19 @@ def scan_spool(spool: Path) -> list[SpoolItem]:
     """Pair audio and metadata files by recording id; unrelated files are left alone."""
     if not spool.is_dir():
         return []
-    audio: dict[str, Path] = {}
-    meta: dict[str, Path] = {}
+    found: dict[str, dict[str, Path]] = {}
+    refused: dict[str, list[Path]] = {}
     for path in spool.iterdir():
-        if not path.is_file() or not RECORDING_ID.match(path.stem):
+        if path.suffix not in (AUDIO_SUFFIX, META_SUFFIX) or not RECORDING_ID.match(path.stem):
             continue
-        if path.suffix == AUDIO_SUFFIX:
-            audio[path.stem] = path
-        elif path.suffix == META_SUFFIX:
-            meta[path.stem] = path
-    return [SpoolItem(rid, audio.get(rid), meta.get(rid)) for rid in sorted(audio.keys() | meta.keys())]
+        try:
+            mode = path.lstat().st_mode
+        except FileNotFoundError:
+            continue
+        if stat.S_ISREG(mode):
+            found.setdefault(path.stem, {})[path.suffix] = path
+        elif not stat.S_ISDIR(mode):
+            refused.setdefault(path.stem, []).append(path)
+    return [SpoolItem(rid, found.get(rid, {}).get(AUDIO_SUFFIX), found.get(rid, {}).get(META_SUFFIX),
+                      tuple(sorted(refused.get(rid, ()))))
+            for rid in sorted(found.keys() | refused.keys())]

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.config import HotlineConfig
 from hotline.db import session_scope
 from hotline.db.types import utcnow
+from hotline.db.values import fit_row
 from voicemail.audio_analysis import AudioFeatures, AudioFormatError, Pcm, analyze, load_pcm
 from voicemail.callbacks.service import enqueue_callback, withdraw_callback
 from voicemail.ingest import resolve_archive_path
@@ -198,6 +199,8 @@ def _store(row: Voicemail, decision: TriageDecision, heard: _Heard, now: datetim
         row.transcript_words = [[w.word, w.start, w.end, w.conf] for w in heard.transcript.words]
     row.triaged_at = now
     row.version = (row.version or 0) + 1
+    for reason in fit_row(row):  # what PostgreSQL would refuse never fails the whole decision
+        log.warning("voicemail %s: %s", row.id, reason)
 
 
 def _supersede(session: Session, row: Voicemail, older_ids: tuple[str, ...],

@@ -7,6 +7,7 @@ in SQLite unless switched on per connection. PostgreSQL is reached through psyco
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,9 @@ POSTGRES_DRIVER = "postgresql+psycopg"
 BACKENDS = ("sqlite", "postgresql")
 
 SessionFactory = sessionmaker[Session]
+# The store holds citizens' numbers and names: private to the service's user.
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
 
 
 def normalise_url(url: str | URL) -> URL:
@@ -45,6 +49,16 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(database)
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """Create the file's folder (0700) and the file itself (0600) before SQLite does; an existing
+    file is made 0600 too. SQLite gives its -wal and -shm files the database file's mode."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=PRIVATE_DIR, parents=True)
+        os.chmod(path.parent, PRIVATE_DIR)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE))
+    os.chmod(path, PRIVATE_FILE)
+
+
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
@@ -61,7 +75,7 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         path = _sqlite_file(parsed)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(path)
         # FastAPI runs sync routes in a thread pool: connections move between threads.
         connect_args = {"check_same_thread": False, **kwargs.pop("connect_args", {})}
         engine = create_engine(parsed, connect_args=connect_args, **kwargs)

@@ -110,6 +110,8 @@ class AmiClient:
         self._logged_in = False
         self._generation = 0
         self._writer: asyncio.StreamWriter | None = None
+        self._last_read = 0.0
+        """Loop time of the last bytes read: a link that still delivers is alive."""
         self._connected_since: datetime | None = None
         self._last_error: str | None = None
         self._banner: str | None = None
@@ -342,16 +344,23 @@ class AmiClient:
         self._enqueue(_Resync(self._generation, RESYNC_ON_LOGIN))
 
     async def _supervise(self, reader_task: asyncio.Task[None]) -> None:
-        """Wait for the reader to end; meanwhile Ping so a dead link is noticed."""
+        """Wait for the reader to end; meanwhile Ping so a dead link is noticed.
+
+        A peer that stopped without closing (SIGSTOP, a cable pulled, a frozen VM) sends no FIN:
+        only an unanswered Ping tells. It counts as dead when the Ping got no answer within
+        `ping_timeout` AND nothing at all was read meanwhile (a busy but alive link is not cut)."""
         interval = self.settings.ping_interval or None
+        loop = asyncio.get_running_loop()
         while True:
             done, _ = await asyncio.wait({reader_task}, timeout=interval)
             if done:
                 reader_task.result()
                 return
             try:
-                await self.send(Action("Ping"))
+                await self.send(Action("Ping"), timeout=self.settings.ping_timeout)
             except AmiTimeout as exc:
+                if loop.time() - self._last_read < self.settings.ping_timeout:
+                    continue
                 raise AmiNotConnected(f"keep-alive Ping unanswered: {exc}") from exc
             except AmiNotConnected:
                 continue
@@ -360,6 +369,7 @@ class AmiClient:
         try:
             while True:
                 data = await reader.read(self.settings.read_size)
+                self._last_read = asyncio.get_running_loop().time()
                 if not data:
                     raise AmiNotConnected("Asterisk closed the AMI connection")
                 for message in framer.feed(data):
@@ -416,6 +426,8 @@ class AmiClient:
         self._ready.clear()
         if was_logged_in:
             self.stats.connection_losses += 1
+            # Said now, before waiting for the socket to close (a frozen peer never answers).
+            self._set_state(AmiState.BACKING_OFF)
         self._tracker.fail_all(AmiNotConnected("AMI connection closed"))
         writer.close()
         with contextlib.suppress(Exception):

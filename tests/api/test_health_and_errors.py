@@ -45,10 +45,11 @@ def test_health_without_ami_is_degraded_but_200(client: TestClient,
         "status": "degraded",
         "ami": {"connected": False, "connected_since": None,
                 "last_error": "AMI bridge not started", "pbx_version": None,
-                "pbx_uptime_seconds": None},
+                "pbx_uptime_seconds": None, "stale_since": None},
         "database": {"ok": True, "backend": "sqlite", "error": None},
         "version": service_version(),
         "triage": None,  # the API-only app runs no triage worker
+        "warnings": [],
     }
 
 
@@ -60,7 +61,7 @@ def test_health_with_ami_connected_is_ok_and_shows_the_pbx(config: HotlineConfig
     assert body["status"] == "ok"
     assert body["ami"] == {"connected": True, "connected_since": "2026-03-02T00:30:00Z",
                            "last_error": None, "pbx_version": "20.11.0",
-                           "pbx_uptime_seconds": 3600.0}
+                           "pbx_uptime_seconds": 3600.0, "stale_since": None}
 
 
 def test_health_follows_the_live_status(config: HotlineConfig, make_token: TokenMaker) -> None:

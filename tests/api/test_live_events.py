@@ -168,6 +168,39 @@ async def test_seat_changes_stream_to_every_open_page_in_order(
     assert seen[-1]["pause_reason"] == "午休"
 
 
+def test_seats_status_and_health_say_the_picture_is_stale_while_the_link_is_down(
+        config: HotlineConfig) -> None:
+    """Issue 13: during a cut the seats kept their old picture with no mark. The client here
+    never connects: the picture is stale from the start, and says since when."""
+    from fastapi.testclient import TestClient
+
+    from hotline.api.routes import status as status_routes
+    from seat_manager.api import router as seats_router
+
+    engine = make_engine(config.database.url)
+    with session_scope(make_session_factory(engine)) as session:
+        token = add_token(session, "stale-wall", Role.MONITOR)
+    hall = Hall(config, None, client=AmiClient(AmiSettings(host="127.0.0.1", port=1, username="x",
+                                                            secret="y")))
+    app = create_app(config, ami_status=hall, engine=engine,
+                     extra_routers=[seats_router, status_routes.router])
+    app.state.hall = hall
+    since = hall.board.stale_since
+    assert since is not None
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
+        seats = client.get("/api/seats").json()
+        status = client.get("/api/status").json()
+        health = client.get("/api/health").json()
+        hall.board.mark_fresh()
+        fresh = client.get("/api/seats").json()
+    engine.dispose()
+    stamp = since.isoformat().replace("+00:00", "Z")
+    assert {(s["stale"], s["stale_since"]) for s in seats} == {(True, stamp)}
+    assert status["seats"]["stale"] is True and status["seats"]["stale_since"] == stamp
+    assert health["status"] == "degraded" and health["ami"]["stale_since"] == stamp
+    assert {(s["stale"], s["stale_since"]) for s in fresh} == {(False, None)}
+
+
 async def test_the_stream_needs_a_token_and_says_so_in_json(
         hall_app: tuple[LiveServer, Hall, dict[Role, str]]) -> None:
     server, _hall, _tokens = hall_app

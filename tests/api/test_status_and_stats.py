@@ -142,7 +142,8 @@ def test_status_sums_up_the_replayed_hall(live, tokens, sessions) -> None:
     assert datetime.fromisoformat(body["generated_at"]) == hall.pinned
     assert body["ami"] == {"connected": False, "pbx_uptime_seconds": None}
     assert body["seats"] == {"total": 3, "by_state": {
-        "offline": 1, "logged_out": 0, "available": 0, "ringing": 0, "on_call": 1, "wrap_up": 0, "paused": 1}}
+        "offline": 1, "logged_out": 0, "available": 0, "ringing": 0, "on_call": 1, "wrap_up": 0, "paused": 1},
+        "stale": False, "stale_since": None}
     assert list(body["seats"]["by_state"]) == list(SEAT_STATES)
     assert body["calls"] == {"in_progress": 2, "three_way": 0}  # 08's call and 04's waiting caller
     assert body["queue"] == {"waiting": 1, "longest_wait_seconds": float(WAITED)}

@@ -106,3 +106,21 @@ def test_utc_now_is_aware() -> None:
     from hotline.db import utcnow
 
     assert utcnow().tzinfo is UTC
+
+
+def test_the_sqlite_store_is_private(tmp_path: Path) -> None:
+    """Issue 13: the database holds citizens' numbers; it, and a folder made for it, are private."""
+    url = f"sqlite:///{tmp_path / 'new' / 'hotline.db'}"
+    upgrade_database(url)
+    engine = make_engine(url)
+    with engine.connect():
+        pass
+    engine.dispose()
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700
+    for path in (tmp_path / "new").iterdir():
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    old = tmp_path / "old.db"
+    old.write_bytes(b"")
+    old.chmod(0o644)
+    make_engine(f"sqlite:///{old}").dispose()
+    assert old.stat().st_mode & 0o777 == 0o600

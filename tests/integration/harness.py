@@ -163,10 +163,16 @@ async def asterisk_picture(client: AmiClient, config: HotlineConfig) -> dict[str
     queue = await snapshot(client, "QueueStatus")
     channels = await snapshot(client, "CoreShowChannels")
     contacts = await snapshot(client, "PJSIPShowContacts")
+    devices = await snapshot(client, "DeviceStateList")
     members = {e.get("Name"): e for e in queue
                if e.get("Event") == "QueueMember" and e.get("Queue") == config.queue.name}
+    # A listed contact is reachable only while its device is not gone: after a restart the
+    # registrar lists stored contacts (NonQualified) whose device stays UNAVAILABLE until qualified.
+    gone = {e.get("Device", "").removeprefix("PJSIP/") for e in devices
+            if e.get("State") in ("UNAVAILABLE", "INVALID")}
     registered = {e.get("Endpoint") or e.get("ObjectName", "").split(";")[0] for e in contacts
                   if e.get("Event") == "ContactList" and e.get("Status") not in ("Unavailable", "Removed")}
+    registered -= gone
     picture: dict[str, dict[str, Any]] = {}
     for seat in config.seats:
         member = members.get(seat.seat_id)

@@ -165,6 +165,44 @@ def test_paused_operator_still_on_a_call_is_on_call_with_the_pause_flag() -> Non
     assert moves(changes) == [("01", "on_call", "paused")]  # pause outranks wrap-up
 
 
+def _mid_call(event: str, **extra: str) -> dict[str, str]:
+    """Hand-built: the captures never pause or log out a seat in the middle of a call."""
+    return {"Event": event, "Queue": "hotline", "MemberName": "seat01", "Interface": "PJSIP/seat01",
+            "StateInterface": "PJSIP/seat01", "Status": "2", **extra}
+
+
+@pytest.mark.parametrize(("during", "after", "then"), [
+    (_mid_call("QueueMemberPause", Paused="1", PausedReason="toilet", InCall="1"),
+     _mid_call("QueueMemberPause", Paused="1", PausedReason="toilet", InCall="0", Status="1"), "paused"),
+    (_mid_call("QueueMemberRemoved"), None, "logged_out"),
+])
+def test_a_call_that_ends_after_a_pause_or_logout_is_handed_to_the_recorder(
+        during: dict[str, str], after: dict[str, str] | None, then: str) -> None:
+    """Issue 13: the seat's call was cleared for any state but wrap-up, so it was never recorded."""
+    board, run = replay("08", SIP_SEAT)
+    run.through("AgentConnect")
+    started_at = run.now
+    assert board.apply(during, run.advance(1)) == []
+    run.through("AgentComplete")
+    changes = board.apply(after, run.advance(1)) if after is not None else []
+    changes += run.through("DeviceStateChange", Device="PJSIP/seat01", State="NOT_INUSE")
+    assert moves(changes) == [("01", "on_call", then)]
+    ended = changes[0].ended_call
+    assert ended is not None and ended.citizen_number == "79165550001"
+    assert ended.started_at == started_at and ended.ended_at == changes[0].at
+    assert ended.linkedid == "1795813129.24" and ended.queue == "hotline"
+    seat = board.seat("01")
+    assert seat is not None and seat.call is None  # the seat itself has no current call
+
+
+def test_the_finished_call_rides_on_the_change_into_wrap_up_too() -> None:
+    _, run = replay("08", SIP_SEAT)
+    run.through("AgentComplete")
+    (change,) = run.through("DeviceStateChange", Device="PJSIP/seat01", State="NOT_INUSE")
+    assert change.new is SeatState.WRAP_UP
+    assert change.ended_call is not None and change.ended_call.ended_at == change.at
+
+
 # ----- 06 / 07: three-way calls ----------------------------------------------------------------
 
 
@@ -276,6 +314,34 @@ def test_unavailable_device_takes_a_member_offline_and_back() -> None:
     assert moves(board.apply(back, run.advance(1))) == [("01", "offline", "available")]
 
 
+def test_after_an_asterisk_restart_a_listed_contact_is_not_reachable_until_qualified() -> None:
+    """Issue 13: seats showed available ~20 s while Asterisk listed them Unavailable. The
+    values are what Asterisk 22 answered right after a restart (the registrar's stored contact
+    is NonQualified, the device UNAVAILABLE, the member Status 5) and after the next qualify."""
+    board = SeatBoard(SeatDirectory([SIP_SEAT]), WRAPUP)
+    now = CAPTURE_START
+    board.begin_snapshot()
+    for event in (
+        {"Event": "ContactList", "Endpoint": "seat01", "Aor": "seat01", "Status": "NonQualified",
+         "Uri": "sip:seat01@127.0.0.1:46593", "RoundtripUsec": "N/A"},
+        {"Event": "ContactListComplete", "EventList": "Complete"},
+        {"Event": "DeviceStateChange", "Device": "PJSIP/seat01", "State": "UNAVAILABLE"},
+        {"Event": "QueueParams", "Queue": "hotline"},
+        {"Event": "QueueMember", "Queue": "hotline", "Name": "seat01", "Location": "PJSIP/seat01",
+         "StateInterface": "PJSIP/seat01", "Status": "5", "Paused": "0", "InCall": "0"},
+    ):
+        board.apply(event, now)
+    assert board.end_snapshot(now) == []  # offline it was, offline it stays
+    seat = board.seat("01")
+    assert seat is not None and seat.state is SeatState.OFFLINE and seat.registered is False
+    assert seat.queues == ("hotline",)
+    qualified = {"Event": "ContactStatus", "EndpointName": "seat01", "AOR": "seat01",
+                 "URI": "sip:seat01@127.0.0.1:46593", "ContactStatus": "Reachable"}
+    assert board.apply(qualified, now + timedelta(seconds=27)) == []  # the device has not said yet
+    device = {"Event": "DeviceStateChange", "Device": "PJSIP/seat01", "State": "NOT_INUSE"}
+    assert moves(board.apply(device, now + timedelta(seconds=27))) == [("01", "offline", "available")]
+
+
 # ----- resync snapshots ------------------------------------------------------------------------
 
 
@@ -358,6 +424,58 @@ def test_channel_listing_ends_a_call_missed_while_disconnected() -> None:
     assert moves(board.end_snapshot(resynced_at)) == [("01", "on_call", "wrap_up")]
     assert board.calls.channels() == ()
     assert moves(board.tick(resynced_at + timedelta(seconds=WRAPUP))) == [("01", "wrap_up", "available")]
+
+
+def _resync_after_the_call(board: SeatBoard, run: Replay[SeatChange], last_call: int,
+                           away_s: int) -> list[SeatChange]:
+    """The link comes back `away_s` after the call started; Asterisk's answers say the seat is
+    idle, its member's LastCall is `last_call` (hand-built QueueMember), no channel is left."""
+    board.begin_snapshot()
+    board.apply({"Event": "QueueParams", "Queue": "hotline"}, run.now)
+    board.apply({"Event": "QueueMember", "Queue": "hotline", "Name": "seat01",
+                 "Location": "PJSIP/seat01", "StateInterface": "PJSIP/seat01", "Status": "1",
+                 "Paused": "0", "InCall": "0", "LastCall": str(last_call)}, run.now)
+    for message in load_transcript("01"):
+        if message.get("Event", "").startswith("CoreShowChannels"):
+            board.apply(message, run.now)
+    board.apply({"Event": "DeviceStateChange", "Device": "PJSIP/seat01", "State": "NOT_INUSE"}, run.now)
+    return board.end_snapshot(run.advance(away_s))
+
+
+@pytest.mark.parametrize(("away_s", "then"), [(40, "available"), (20, "wrap_up")])
+def test_a_call_that_ended_during_an_outage_ends_when_asterisk_says(away_s: int, then: str) -> None:
+    """Issue 13: the resync stored the reconnect time as the call's end and began a fresh wrap-up."""
+    board, run = replay("08", SIP_SEAT)
+    run.through("AgentConnect")
+    started_at = run.now
+    last_call = int(started_at.timestamp()) + 5
+    (change,) = _resync_after_the_call(board, run, last_call, away_s)
+    assert (change.old, change.new) == (SeatState.ON_CALL, SeatState(then))
+    assert change.ended_call is not None
+    assert change.ended_call.ended_at == datetime.fromtimestamp(last_call, tz=UTC)
+    seat = board.seat("01")
+    assert seat is not None
+    if then == "wrap_up":
+        assert seat.wrapup_until == datetime.fromtimestamp(last_call + WRAPUP, tz=UTC)
+
+
+def test_nothing_is_derived_from_a_half_read_resync_not_even_by_the_clock() -> None:
+    board, run = replay("08", SIP_SEAT)
+    run.through("AgentComplete")
+    (change,) = run.through("DeviceStateChange", Device="PJSIP/seat01", State="NOT_INUSE")
+    assert change.new is SeatState.WRAP_UP
+    board.begin_snapshot()
+    assert board.tick(change.at + timedelta(seconds=WRAPUP + 1)) == []
+    assert moves(board.end_snapshot(change.at + timedelta(seconds=WRAPUP + 2))) == [
+        ("01", "wrap_up", "available")]
+
+
+def test_an_older_last_call_is_not_taken_for_this_calls_end() -> None:
+    board, run = replay("08", SIP_SEAT)
+    run.through("AgentConnect")
+    (change,) = _resync_after_the_call(board, run, int(run.now.timestamp()) - 60, 40)
+    assert change.new is SeatState.WRAP_UP
+    assert change.ended_call is not None and change.ended_call.ended_at == run.now
 
 
 # ----- robustness ------------------------------------------------------------------------------

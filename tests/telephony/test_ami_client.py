@@ -470,10 +470,24 @@ async def test_keepalive_ping_detects_dead_link(
     server: ReplayAmiServer, make_client: Callable[..., AmiClient]
 ) -> None:
     server.handlers["ping"] = lambda action: None
-    client = make_client(ping_interval=0.1, action_timeout=0.2)
+    client = make_client(ping_interval=0.1, ping_timeout=0.2)
     await client.start()
     await wait_until(lambda: server.connections >= 2)
     assert client.last_error is not None and "Ping" in client.last_error
+
+
+async def test_a_busy_link_that_still_delivers_is_not_cut_for_a_late_ping(
+    server: ReplayAmiServer, make_client: Callable[..., AmiClient]
+) -> None:
+    server.handlers["ping"] = lambda action: None
+    client = make_client(ping_interval=0.1, ping_timeout=0.2)
+    await client.start()
+    await client.wait_connected(WAIT)
+    for n in range(40):  # 2 s of events, ten Ping timeouts' worth, never a silent 0.2 s
+        server.push([named_event("UserEvent", UserEvent=f"tick{n}")])
+        await asyncio.sleep(0.05)
+    assert server.connections == 1 and client.connected
+    await wait_until(lambda: server.connections >= 2)  # silence: now the link is declared dead
 
 
 # Listeners and lifecycle -------------------------------------------------------------------
@@ -528,6 +542,15 @@ def test_backoff_doubles_with_jitter_caps_and_resets() -> None:
         Backoff(0, 1, 0)
     with pytest.raises(ValueError):
         Backoff(1, 2, 1.5)
+
+
+def test_by_default_a_frozen_link_is_noticed_within_five_seconds() -> None:
+    """Issue 13: with a 20 s Ping interval and the 10 s action timeout it took 17-30 s."""
+    settings = AmiSettings()
+    assert 0 < settings.ping_interval + settings.ping_timeout <= 5.0
+    assert settings.backoff_max <= 5.0  # and once the PBX is back, the link is within 5 s
+    with pytest.raises(ValueError):
+        AmiSettings(ping_timeout=0)
 
 
 def test_settings_validate_and_hide_secret() -> None:

@@ -130,3 +130,81 @@ def test_crash_after_commit_before_release(settings: IngestSettings, db_sessions
 def test_archive_names_cannot_escape(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         resolve_archive_path(tmp_path, "../../etc/passwd")
+
+
+def test_a_value_postgresql_refuses_is_flagged_and_later_messages_go_through(
+        settings: IngestSettings, db_sessions: sessionmaker[Session]) -> None:
+    """Issue 13: a 40-digit number or a NUL in the name used to raise DataError on every pass."""
+    put_message(settings.spool, "1795813129-1", number="1" * 40)
+    put_message(settings.spool, "1795813129-2", name="张\x00三")
+    put_message(settings.spool, "1795813129-3")
+    report = ingest_spool(settings, db_sessions)
+    assert report.registered == ["1795813129-1", "1795813129-2", "1795813129-3"]
+    assert report.failed == [] and list(settings.spool.iterdir()) == []
+    with db_sessions() as session:
+        rows = {r.recording_id: r for r in session.scalars(select(Voicemail))}
+    long_number, nul_name, good = (rows[f"1795813129-{n}"] for n in (1, 2, 3))
+    assert long_number.caller_num is None and long_number.state == STATE_NEEDS_REVIEW
+    assert [r["detail"] for r in long_number.review_reasons] == [
+        "来电号码长 40 个字符，超过上限 32，未保存"]
+    assert nul_name.caller_name == "张三" and nul_name.state == STATE_NEEDS_REVIEW
+    assert [r["detail"] for r in nul_name.review_reasons] == ["来电姓名含空字符（NUL），已删去"]
+    assert good.state == STATE_NEW and good.caller_num == "13912345678"
+
+
+def test_a_row_the_database_still_refuses_is_registered_without_its_metadata(
+        settings: IngestSettings, db_sessions: sessionmaker[Session],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Belt and braces: should a rule be missing, the message is kept for review, not retried forever."""
+    monkeypatch.setattr(ingest_module, "fit_row", lambda row: [])
+    put_message(settings.spool, "1795813129-1", number="1" * 40)
+    put_message(settings.spool, "1795813129-2")
+    report = ingest_spool(settings, db_sessions)
+    with db_sessions() as session:
+        rows = {r.recording_id: r for r in session.scalars(select(Voicemail))}
+    assert report.registered == ["1795813129-1", "1795813129-2"] and len(rows) == 2
+    assert rows["1795813129-2"].state == STATE_NEW
+    if db_sessions.kw["bind"].dialect.name == "postgresql":
+        refused = rows["1795813129-1"]
+        assert refused.caller_num is None and refused.state == STATE_NEEDS_REVIEW
+        assert refused.archive_name and "人工核对" in refused.review_reasons[0]["detail"]
+
+
+def test_a_symlink_in_the_spool_is_never_read_archived_or_served(
+        settings: IngestSettings, db_sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    """Issue 13: a link named like a recording (to the secrets file) was archived 0644."""
+    secret = tmp_path / "hotline.secrets"
+    secret.write_text("[ami]\nsecret = s3cr3t\n")
+    put_message(settings.spool, "1795813129-1")
+    (settings.spool / "1795813129-1.wav").unlink()
+    (settings.spool / "1795813129-1.wav").symlink_to(secret)
+    (settings.spool / "1795813129-2.meta").symlink_to(secret)
+    put_message(settings.spool, "1795813129-3")
+    os.mkfifo(settings.spool / "1795813129-4.wav")  # a pipe must not block the pass either
+    put_message(settings.spool, "1795813129-5", ended=False)
+    (settings.spool / "1795813129-5.wav").unlink()
+    os.symlink(secret, settings.spool / "1795813129-5.wav")
+    report = ingest_spool(settings, db_sessions, clock=lambda: time.time() + 3600)
+    assert report.registered == [f"1795813129-{n}" for n in (1, 2, 3, 4, 5)] and report.failed == []
+    with db_sessions() as session:
+        rows = {r.recording_id: r for r in session.scalars(select(Voicemail))}
+    for rid in ("1795813129-1", "1795813129-2", "1795813129-4", "1795813129-5"):
+        assert rows[rid].archive_name is None and rows[rid].state == STATE_NEEDS_REVIEW
+        assert any("不是普通文件" in r["detail"] for r in rows[rid].review_reasons)
+    assert rows["1795813129-1"].caller_num == "13912345678"  # its real metadata was still read
+    assert rows["1795813129-3"].archive_name and rows["1795813129-3"].state == STATE_NEW
+    archived = [p for p in settings.archive.rglob("*") if p.is_file()]
+    assert len(archived) == 1 and b"s3cr3t" not in archived[0].read_bytes()
+    assert secret.read_text() == "[ami]\nsecret = s3cr3t\n"  # the link went, never its target
+    assert list(settings.spool.iterdir()) == []
+
+
+def test_the_archive_is_private(settings: IngestSettings, db_sessions: sessionmaker[Session]) -> None:
+    put_message(settings.spool, "1795813129-24")
+    ingest_spool(settings, db_sessions)
+    (archived,) = [p for p in settings.archive.rglob("*") if p.is_file()]
+    assert archived.stat().st_mode & 0o777 == 0o600
+    folder = archived.parent
+    while folder != settings.archive.parent:
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+        folder = folder.parent

@@ -191,6 +191,7 @@ def build_web_app(config: HotlineConfig, *, with_hall: bool = True) -> WebApp:
     hall = None
     if with_hall:
         hall = Hall(config, None)
+        hall.board.mark_fresh()  # shown as a live picture unless a test marks it stale
         app.state.hall = hall
         attach_hall(hall, feed)
     return WebApp(app=app, config=config, sessions=app.state.sessionmaker, feed=feed, hall=hall,

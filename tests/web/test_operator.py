@@ -35,6 +35,22 @@ def posted_body(page: Page, path: str, click: object) -> object:
     return request.value.post_data_json
 
 
+def test_a_stale_seat_says_so_on_the_operator_panel(web: WebApp, pages: Pages) -> None:
+    """Issue 13: the seat picture is marked stale everywhere it is shown during an AMI cut."""
+    page = pages.open("/operator", token=web.token(Role.OPERATOR, "07"))
+    expect(page.locator("#connection")).to_have_attribute("data-connection", "live")
+    expect(page.locator("#seat-state")).to_have_text("离线")
+    expect(page.locator("#seat-stale")).to_be_hidden()
+    now = datetime.now(UTC)
+    web.publish_seat("07", state=SeatState.AVAILABLE, state_since=now, queues=("hotline",),
+                     stale_since=now)
+    expect(page.locator("#seat-stale")).to_be_visible()
+    expect(page.locator("#seat-stale")).to_contain_text("与交换机的连接已中断")
+    expect(page.locator("#seat-stale")).to_contain_text("座席状态可能已过时")
+    web.publish_seat("07", state=SeatState.AVAILABLE, state_since=now, queues=("hotline",))
+    expect(page.locator("#seat-stale")).to_be_hidden()
+
+
 def test_my_seat_comes_from_the_token_name_and_follows_seat_events(web: WebApp, pages: Pages) -> None:
     token = web.token(Role.OPERATOR, "07")
     page = pages.open("/operator", token=token)

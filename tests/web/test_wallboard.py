@@ -91,6 +91,26 @@ def test_resync_refetches_the_whole_picture(web: WebApp, pages: Pages) -> None:
     expect(tile(page, "07")).to_have_attribute("data-state", "offline")
 
 
+def test_a_stale_picture_is_marked_on_every_tile_and_said_in_a_banner(web: WebApp,
+                                                                      pages: Pages) -> None:
+    """Issue 13: during an AMI cut the wall showed the old picture as if it were live."""
+    assert web.hall is not None
+    page = open_wallboard(web, pages)
+    expect(page.locator("#tiles [data-seat]")).to_have_count(50)
+    expect(page.locator("#stale")).to_be_hidden()
+    web.hall.board.mark_stale(datetime.now(UTC) - timedelta(seconds=65))
+    web.feed.publish("resync")  # what the hall's publisher sends when the link drops
+    expect(page.locator("#stale")).to_be_visible()
+    expect(page.locator("#stale")).to_have_text(
+        re.compile(r"^与交换机的连接已中断 01:0\d：座席状态停在 .+，可能已过时$"))
+    expect(page.locator("#tiles .tile.stale")).to_have_count(50)
+    expect(tile(page, "07")).to_have_attribute("aria-label", "07号座席 离线（可能已过时）")
+    web.hall.board.mark_fresh()
+    web.feed.publish("resync")
+    expect(page.locator("#stale")).to_be_hidden()
+    expect(page.locator("#tiles .tile.stale")).to_have_count(0)
+
+
 @pytest.mark.parametrize("clean", [False, True], ids=["link-broken", "server-closed"])
 def test_a_dropped_stream_reconnects_refetches_and_applies_new_events(web: WebApp, pages: Pages,
                                                                       clean: bool) -> None:

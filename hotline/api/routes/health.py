@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 
 TRIAGE_NO_MODEL = "no_model"  # voicemail.triage_worker.STATE_NO_MODEL (the API does not import it)
+NO_MODEL_ZH = "未安装语音识别模型：留言照常登记，自动分拣暂停"
 
 
 class AmiHealth(BaseModel):
@@ -30,6 +31,9 @@ class AmiHealth(BaseModel):
     last_error: str | None = Field(examples=[None])
     pbx_version: str | None = Field(None, examples=["22.10.1"])
     pbx_uptime_seconds: float | None = Field(None, examples=[86400.0])
+    stale_since: datetime | None = Field(None, description="since when the seat picture is not "
+                                         "followed live (the link is down); null while it is",
+                                         examples=[None])
 
 
 class DatabaseHealth(BaseModel):
@@ -54,11 +58,14 @@ class TriageHealth(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: Literal["ok", "degraded"]
+    status: Literal["ok", "degraded"] = Field(description="degraded when the AMI link or the "
+                                              "database is down; warnings do not degrade it")
     ami: AmiHealth
     database: DatabaseHealth
     version: str = Field(examples=["0.1.0"])
     triage: TriageHealth | None = None
+    warnings: list[str] = Field(default_factory=list, description="what works with less, in Chinese",
+                                examples=[[NO_MODEL_ZH]])
 
 
 def _database(request: Request, session: SessionDep) -> DatabaseHealth:
@@ -85,17 +92,20 @@ def _triage(request: Request) -> TriageHealth | None:
 @router.get("/health", summary="Service health")
 def health(request: Request, _principal: ReaderDep, session: SessionDep,
            ami_status: AmiStatusDep) -> HealthOut:
-    """AMI link, database and version; status is "degraded" when any part is down."""
+    """AMI link, database and version; status is "degraded" when the link or the database is
+    down (what an alarm should follow). A missing speech model is a warning: without it every
+    message is still registered, and the service could otherwise never look well."""
     ami = AmiHealth(
         connected=ami_status.connected,
         connected_since=ami_status.connected_since,
         last_error=ami_status.last_error,
         pbx_version=getattr(ami_status, "pbx_version", None),
         pbx_uptime_seconds=getattr(ami_status, "pbx_uptime_seconds", None),
+        stale_since=getattr(ami_status, "stale_since", None),
     )
     database = _database(request, session)
     triage = _triage(request)
-    triage_ok = triage is None or triage.state != TRIAGE_NO_MODEL
-    status = "ok" if ami.connected and database.ok and triage_ok else "degraded"
+    warnings = [NO_MODEL_ZH] if triage is not None and triage.state == TRIAGE_NO_MODEL else []
+    status = "ok" if ami.connected and database.ok else "degraded"
     return HealthOut(status=status, ami=ami, database=database, version=service_version(),
-                     triage=triage)
+                     triage=triage, warnings=warnings)

@@ -32,6 +32,9 @@ class SeatsOut(BaseModel):
         description="every seat state, zeros included",
         examples=[{"offline": 2, "logged_out": 10, "available": 20, "ringing": 1, "on_call": 12,
                    "wrap_up": 2, "paused": 3}])
+    stale: bool = Field(False, description="true while the link to Asterisk is down: the seats are "
+                                           "counted as they were at stale_since", examples=[False])
+    stale_since: datetime | None = Field(None, examples=[None])
 
 
 class CallsOut(BaseModel):
@@ -83,7 +86,8 @@ def status_out(status: HallStatus) -> StatusOut:
     return StatusOut(
         generated_at=status.generated_at,
         ami=AmiOut(connected=status.ami_connected, pbx_uptime_seconds=status.pbx_uptime_seconds),
-        seats=SeatsOut(total=seats.total, by_state=seats.by_state) if seats else None,
+        seats=SeatsOut(total=seats.total, by_state=seats.by_state, stale=seats.stale_since is not None,
+                       stale_since=seats.stale_since) if seats else None,
         calls=CallsOut(in_progress=calls.in_progress, three_way=calls.three_way) if calls else None,
         queue=QueueOut(waiting=queue.waiting, longest_wait_seconds=queue.longest_wait_seconds)
         if queue else None,

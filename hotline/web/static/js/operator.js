@@ -44,6 +44,11 @@ function renderSeat() {
     chip.dataset.state = seat.state;
     setText(chip, SEAT_STATE_ZH[seat.state] || seat.state);
   }
+  // The link to the PBX is down: this is the last state known, not necessarily the current one.
+  const stale = $('#seat-stale');
+  stale.hidden = !(seat && seat.stale);
+  setText(stale, seat && seat.stale
+    ? `与交换机的连接已中断（${formatDateTime(seat.stale_since)} 起），座席状态可能已过时` : '');
   setText($('#seat-registered'), !seat || seat.registered === null ? DASH
     : seat.registered ? '已注册' : '未注册（话机离线）');
   setText($('#seat-member'), !seat ? DASH : seat.logged_in ? '已签入' : '未签入');

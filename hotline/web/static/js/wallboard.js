@@ -63,7 +63,8 @@ function paintTile(seat) {
   const tile = tileFor(seat.seat_id);
   const name = SEAT_STATE_ZH[seat.state] || seat.state;
   tile.item.dataset.state = seat.state;
-  tile.item.setAttribute('aria-label', `${seat.seat_id}号座席 ${name}`);
+  tile.item.classList.toggle('stale', Boolean(seat.stale));
+  tile.item.setAttribute('aria-label', `${seat.seat_id}号座席 ${name}${seat.stale ? '（可能已过时）' : ''}`);
   setText(tile.state, name);
   setText(tile.note, noteOf(seat));
   setText(tile.timer, formatDuration(secondsSince(seat.state_since, serverNow())));
@@ -74,6 +75,31 @@ function applySeat(seat) {
   seats.set(seat.seat_id, seat);
   paintTile(seat);
   paintLegend();
+  paintStale();
+}
+
+// While the link to the PBX is down the service keeps the last picture it had: say so, and
+// since when, rather than show old states as if they were live.
+function staleSince() {
+  for (const seat of seats.values()) {
+    if (seat.stale) return Date.parse(seat.stale_since);
+  }
+  return null;
+}
+
+function paintStale() {
+  const since = staleSince();
+  const banner = $('#stale');
+  $('#tiles').classList.toggle('stale', since !== null);
+  if (since === null) {
+    banner.hidden = true;
+    setText(banner, '');
+    return;
+  }
+  const when = Number.isFinite(since) ? formatClock(new Date(since)) : DASH;
+  const howLong = Number.isFinite(since) ? formatDuration((serverNow() - since) / 1000) : DASH;
+  banner.hidden = false;
+  setText(banner, `与交换机的连接已中断 ${howLong}：座席状态停在 ${when}，可能已过时`);
 }
 
 function paintLegend() {
@@ -109,6 +135,7 @@ async function loadSeats() {
     }
   }
   paintLegend();
+  paintStale();
 }
 
 // Figures -----------------------------------------------------------------------------------
@@ -220,6 +247,7 @@ function tick() {
     if (seat.state === 'wrap_up') setText(tile.note, noteOf(seat));
   }
   paintQueue();
+  paintStale();
 }
 
 startPage(() => {
