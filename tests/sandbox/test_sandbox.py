@@ -541,6 +541,7 @@ def test_cli_up_renders_hotline_conf_into_the_instance(root: Path, instance_pref
         assert f"\n{old}\n" in text, old
         text = text.replace(f"\n{old}\n", f"\n{new}\n", 1)
     conf.write_text(text, encoding="utf-8")
+    shutil.copy(REPO / "remit.conf", tmp_path / "remit.conf")  # hotline.conf names it beside itself
     assert write_demo_secrets(conf) is not None
     name = f"{instance_prefix}-demo"
     out = tmp_path / "var" / "sandbox" / name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -76,3 +77,14 @@ def test_scripts_never_parse_data_as_html() -> None:
         assert not SCRIPT_SINKS.search(text), f"{script.name} builds HTML from strings"
         # The token only ever travels in the Authorization header.
         assert "token=" not in text.replace("#token=", "").replace("(?:^#|&)token=", ""), script.name
+
+
+def test_every_stylesheet_has_balanced_blocks() -> None:
+    """A rule left open (as a careless merge of two appended blocks once did) silently swallows
+    every rule after it: the stale banner lost its style that way."""
+    for sheet in sorted((Path(__file__).resolve().parents[2] / "hotline/web/static/css").glob("*.css")):
+        depth = 0
+        for char in re.sub(r"/\*.*?\*/", "", sheet.read_text(encoding="utf-8"), flags=re.S):
+            depth += {"{": 1, "}": -1}.get(char, 0)
+            assert depth >= 0, sheet.name
+        assert depth == 0, f"{sheet.name}: {depth} block(s) left open"
