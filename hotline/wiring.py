@@ -12,6 +12,8 @@ from hotline.config import HotlineConfig
 from hotline.db import make_engine, make_session_factory
 from hotline.live import LiveFeed
 from hotline.web import mount_web
+from quality.measures import Limits
+from quality.worker import RecordingSettings, RecordingWorker
 from seat_manager.api import router as seats_router
 from telephony.api import router as calls_router
 from telephony.hall import Hall
@@ -35,6 +37,12 @@ LIVE_ANNOUNCEMENTS = {
     "/api/callbacks": ((KIND_CALLBACKS, {"reason": "changed"}),),
     "/api/voicemails": ((KIND_VOICEMAILS, {"reason": "overridden"}), (KIND_CALLBACKS, {"reason": "triage"})),
 }
+
+
+def _recording_settings(config: HotlineConfig) -> RecordingSettings:
+    """质检: the recording register's folders, retention and measure limits from hotline.conf."""
+    return RecordingSettings(config.recording.spool, config.recording.archive,
+                             config.recording.retention_days, Limits(**vars(config.quality)))
 
 
 def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
@@ -63,7 +71,9 @@ def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
                                                   live.publish(KIND_CALLBACKS, {"reason": "triaged"})))
         sweeper = CallbackSweeper(sessions)
         sweeper.after_sweep.append(lambda _ids: live.publish(KIND_CALLBACKS, {"reason": "claims_expired"}))
-        components = [hall, ingest, triage, sweeper]
+        recordings = RecordingWorker(_recording_settings(config), sessions)
+        hall.client.add_listener(recordings.on_ami_event, events=["UserEvent"])
+        components = [hall, ingest, triage, sweeper, recordings]
     app = create_app(config, ami_status=hall, extra_routers=ROUTERS, components=components,
                      engine=engine, live=live, live_announcements=LIVE_ANNOUNCEMENTS,
                      root_routers=ROOT_ROUTERS, pages=mount_web)

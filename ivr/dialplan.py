@@ -29,6 +29,7 @@ from ivr.names import (
     PROMPT_GREETING,
     PROMPT_NAMED_OPERATOR,
     PROMPT_OVERFLOW,
+    PROMPT_RECORDING_NOTICE,
     ROUTE_AFTER_HOURS,
     ROUTE_OVERFLOW,
     SEAT_CONTEXT,
@@ -42,6 +43,7 @@ from ivr.names import (
 )
 from ivr.output import conf_header
 from ivr.outside import OUTSIDE_PATTERNS, trunk_dial
+from ivr.recording_plan import record_option, recording_contexts
 from ivr.threeway import threeway_contexts
 from ivr.voicemail_plan import voicemail_contexts
 
@@ -103,8 +105,10 @@ def open_contexts(config: HotlineConfig) -> list[Context]:
         "Open: the caller may key an operator's 工号, else waits in the queue; after "
         f"{queue.overflow_seconds or 'no'} s\nwaiting they are offered voicemail "
         "(1) or more waiting (any other key)."))
+    # The recording notice comes first, in the same Read, so a caller who knows the 工号 may key it.
+    notice = f"{sound(PROMPT_RECORDING_NOTICE)}&" if config.recording.enabled else ""
     opened.exten("s", [
-        f"Read(HOTLINE_KEYED,{sound(PROMPT_NAMED_OPERATOR)},{longest_id},,1,"
+        f"Read(HOTLINE_KEYED,{notice}{sound(PROMPT_NAMED_OPERATOR)},{longest_id},,1,"
         f"{NAMED_SEAT_TIMEOUT_SECONDS})",
         "Set(HOTLINE_KEYED=${FILTER(0-9,${HOTLINE_KEYED})})",
         'GotoIf($["${HOTLINE_KEYED}" = ""]?queue,1)',
@@ -160,8 +164,9 @@ def open_contexts(config: HotlineConfig) -> list[Context]:
         "the\nqueue's leg at once (a) and play the 工号 announcement to the caller (A(:file))."))
     for seat in sorted(config.seats, key=lambda s: s.seat_id):
         assert member_interface(seat.seat_id) == f"Local/{seat.seat_id}@{SEAT_CONTEXT}"
+        record = record_option(seat.seat_id) if config.recording.enabled else ""
         seats.exten(seat.seat_id, [
-            f"Dial({state_interface(seat.extension)},,aA(:{sound(operator_prompt(seat.seat_id))}))",
+            f"Dial({state_interface(seat.extension)},,aA(:{sound(operator_prompt(seat.seat_id))}){record})",
             "Hangup()",
         ])
     return [opened, named, seats]
@@ -194,6 +199,7 @@ def render_dialplan(config: HotlineConfig) -> bytes:
         *phone_contexts(config),
         *threeway_contexts(config),
         *callback_contexts(config),
+        *recording_contexts(config),
     ]
     parts = [conf_header() + "; Dialplan of the 12345 hotline.\n", general, "[globals]\n",
              *(c.text() for c in contexts),

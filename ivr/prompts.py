@@ -26,6 +26,7 @@ from ivr.names import (
     PROMPT_GREETING,
     PROMPT_NAMED_OPERATOR,
     PROMPT_OVERFLOW,
+    PROMPT_RECORDING_NOTICE,
     PROMPT_THREEWAY_WHISPER,
     SOUND_DIR,
     operator_prompt,
@@ -74,6 +75,8 @@ def prompt_texts(config: HotlineConfig) -> dict[str, str]:
         PROMPT_NAMED_OPERATOR: prompts.named_operator,
         PROMPT_THREEWAY_WHISPER: prompts.threeway_whisper,
     }
+    if config.recording.enabled:
+        texts[PROMPT_RECORDING_NOTICE] = prompts.recording_notice
     for seat in config.seats:
         texts[operator_prompt(seat.seat_id)] = prompts.operator_id_for(seat.seat_id)
     return texts

@@ -1,6 +1,6 @@
-"""Quality inspection (质检): automatic, language-independent measures of a recorded call.
+"""Quality inspection (质检): two-track call recordings and their automatic measures.
 
-Files:
+Pure, language-independent measures:
 - ``track``: one party's track (8 kHz 16-bit samples) → speech segments, syllable nuclei, level.
 - ``measures``: the pure fold of two tracks (and the hold intervals) into a call's measures —
   speech rate, talk-over and who interrupted, silences, level problems — with the flags and the
@@ -9,6 +9,14 @@ Files:
   skipped with the reason when the model is not Chinese.
 - ``wav``: reading recordings (one mono file per party, or an interleaved stereo file).
 
-May import: the standard library and webrtcvad (the ``speech`` extra, imported where used).
-Nothing from ``hotline`` or any other capability: the CLI and the service hand audio in.
+The recording register (the thin shell around them):
+- ``spool``: what Asterisk's MixMonitor leaves in ``[recording] pbx_spool`` (see
+  ``ivr/recording_plan.py``), read without trusting it.
+- ``models``: the ``call_recordings`` table (migration 0009).
+- ``ingest``: spool → private archive → one row (loss-free, idempotent), measuring, retention.
+- ``worker``: runs ``ingest`` at start-up, on the ``HotlineRecording`` AMI event, and on a timer.
+
+May import: the standard library, webrtcvad (the ``speech`` extra, imported where used), the base
+(``hotline.db``, ``hotline.tasks``), SQLAlchemy and FastAPI. No other capability and no top floor:
+the wiring hands in folders and limits (``hotline/wiring.py``), the CLI hands in files.
 """

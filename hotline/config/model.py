@@ -101,6 +101,7 @@ class PromptsConfig:
     overflow: str
     named_operator: str
     threeway_whisper: str
+    recording_notice: str = "为了提高服务质量，您的通话可能会被录音。"
 
     def operator_id_for(self, seat_id: str) -> str:
         return self.operator_id.replace("{seat}", seat_id)
@@ -166,6 +167,30 @@ class ThreewayConfig:
 
 
 @dataclass(frozen=True)
+class RecordingConfig:
+    """质检 recording of every answered call in two tracks (operator, citizen) by Asterisk."""
+
+    enabled: bool = True
+    pbx_spool: str = "/var/spool/asterisk/hotline-calls"  # where Asterisk writes (a PBX path)
+    spool: Path = Path("/var/spool/asterisk/hotline-calls")  # the same folder seen by the service
+    archive: Path = Path("var/recordings")
+    retention_days: int = 180  # recordings older than this are deleted
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """Limits of the automatic 质检 measures (see quality.measures.Limits for their meaning)."""
+
+    too_fast_per_min: float = 260.0
+    too_fast_flag_share: float = 0.2
+    min_talk_over_s: float = 0.3
+    talk_over_flag_count: int = 3
+    long_silence_s: float = 5.0
+    quiet_dbfs: float = -35.0
+    clipping_share: float = 0.001
+
+
+@dataclass(frozen=True)
 class Seat:
     seat_id: str  # 工号, e.g. "07"
     extension: str  # the PJSIP endpoint the seat phone registers as
@@ -214,6 +239,8 @@ class HotlineConfig:
     threeway: ThreewayConfig = field(default_factory=ThreewayConfig)
     callbacks: CallbacksConfig = field(default_factory=CallbacksConfig)
     triage: TriageSettings = field(default_factory=TriageSettings)
+    recording: RecordingConfig = field(default_factory=RecordingConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
 
     def seat(self, seat_id: str) -> Seat | None:
         return next((s for s in self.seats if s.seat_id == seat_id), None)

@@ -20,6 +20,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "telephony.models",
     "telephony.threeway.models",
     "voicemail.callbacks.models",
+    "quality.models",
 )
 
 
