@@ -12,7 +12,8 @@ from hotline.config import HotlineConfig
 from hotline.db import make_engine, make_session_factory
 from hotline.live import LiveFeed
 from hotline.web import mount_web
-from quality.measures import Limits
+from quality.api import router as quality_router
+from quality.measures import limits_from
 from quality.worker import RecordingSettings, RecordingWorker
 from seat_manager.api import router as seats_router
 from telephony.api import router as calls_router
@@ -28,7 +29,8 @@ from voicemail.triage_worker import TriageWorker
 from voicemail.worker import VoicemailIngestWorker
 
 ROUTERS: tuple[APIRouter, ...] = (seats_router, calls_router, voicemail_router,
-                                   callbacks_router, threeway_router, status_routes.router, stats_router)
+                                   callbacks_router, threeway_router, status_routes.router, stats_router,
+                                   quality_router)
 ROOT_ROUTERS: tuple[APIRouter, ...] = (metrics_routes.router,)
 KIND_VOICEMAILS = "voicemails"
 KIND_CALLBACKS = "callbacks"
@@ -42,7 +44,7 @@ LIVE_ANNOUNCEMENTS = {
 def _recording_settings(config: HotlineConfig) -> RecordingSettings:
     """质检: the recording register's folders, retention and measure limits from hotline.conf."""
     return RecordingSettings(config.recording.spool, config.recording.archive,
-                             config.recording.retention_days, Limits(**vars(config.quality)))
+                             config.recording.retention_days, limits_from(vars(config.quality)))
 
 
 def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:

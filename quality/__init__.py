@@ -16,7 +16,13 @@ The recording register (the thin shell around them):
 - ``ingest``: spool → private archive → one row (loss-free, idempotent), measuring, retention.
 - ``worker``: runs ``ingest`` at start-up, on the ``HotlineRecording`` AMI event, and on a timer.
 
+Inspection:
+- ``sampling``: pure rules — the day's sample, the scoring form and totals, the weekly summary.
+- ``api``: ``/api/qa`` routes (inspector role; operators hear and see only their own calls).
+
 May import: the standard library, webrtcvad (the ``speech`` extra, imported where used), the base
-(``hotline.db``, ``hotline.tasks``), SQLAlchemy and FastAPI. No other capability and no top floor:
+(``hotline.db``, ``hotline.tasks``, ``hotline.auth``), SQLAlchemy, FastAPI, and
+``seat_manager.directory.seat_of_principal`` (the one rule tying a token to a seat). No other
+capability and no top floor:
 the wiring hands in folders and limits (``hotline/wiring.py``), the CLI hands in files.
 """

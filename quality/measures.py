@@ -31,6 +31,11 @@ class Limits:
     clipping_share: float = 0.001  # share of the operator's samples at full scale
 
 
+def limits_from(values: dict[str, object]) -> Limits:
+    """Limits from a mapping that may hold other keys too (the [quality] section holds the form)."""
+    return Limits(**{k: v for k, v in values.items() if k in Limits.__dataclass_fields__})  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
 class Moment:
     """A stretch of the call worth listening to; `who` is the interrupter for talk-over."""

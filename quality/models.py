@@ -3,10 +3,10 @@ with the automatic measures once they are taken."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Float, Index, Integer, String
+from sqlalchemy import Date, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.db.base import Base
@@ -17,6 +17,9 @@ ID_MAX = 80
 SEAT_ID_MAX = 8
 ARCHIVE_NAME_MAX = 200
 SHA256_HEX = 64
+REASON_MAX = 16
+INSPECTOR_MAX = 200
+COMMENT_MAX = 2000
 
 
 class CallRecording(Base):
@@ -46,4 +49,27 @@ class CallRecording(Base):
         Index("ix_call_recordings_linkedid", "linkedid"),
         Index("ix_call_recordings_started_at", "started_at"),
         Index("ix_call_recordings_seat_started", "seat_id", "started_at"),
+    )
+
+
+class QaReview(Base):
+    """A call drawn into a day's inspection sample, and the inspector's scores once given."""
+
+    __tablename__ = "qa_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recording_id: Mapped[str] = mapped_column(String(RECORDING_ID_MAX), unique=True)
+    day: Mapped[date] = mapped_column(Date)  # the hall's local day of the call
+    seat_id: Mapped[str | None] = mapped_column(String(SEAT_ID_MAX))
+    reason: Mapped[str] = mapped_column(String(REASON_MAX))  # flagged | random
+    drawn_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    inspector: Mapped[str | None] = mapped_column(String(INSPECTOR_MAX))
+    scores: Mapped[dict[str, float] | None] = mapped_column(JSONDocument)
+    total: Mapped[float | None] = mapped_column(Float)
+    comment: Mapped[str | None] = mapped_column(Text)
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_qa_reviews_day", "day"),
+        Index("ix_qa_reviews_seat_scored", "seat_id", "scored_at"),
     )

@@ -71,7 +71,7 @@ SINGLE_SECTIONS: dict[str, tuple[str, ...] | None] = {
     "triage": tuple(TRIAGE_KEYS),
     "recording": ("enabled", "pbx_spool", "spool", "archive", "retention_days"),
     "quality": ("too_fast_per_min", "too_fast_flag_share", "min_talk_over_s", "talk_over_flag_count",
-                "long_silence_s", "quiet_dbfs", "clipping_share"),
+                "long_silence_s", "quiet_dbfs", "clipping_share", "sample_share", "form"),
     "seats": None,
     "seat-passwords": None,
     "expert-passwords": None,
@@ -118,7 +118,8 @@ DEFAULTS: dict[str, dict[str, str]] = {
                   "retention_days": "180"},
     "quality": {"too_fast_per_min": "260", "too_fast_flag_share": "0.2", "min_talk_over_s": "0.3",
                 "talk_over_flag_count": "3", "long_silence_s": "5", "quiet_dbfs": "-35",
-                "clipping_share": "0.001"},
+                "clipping_share": "0.001", "sample_share": "0.03",
+                "form": "服务态度:30, 政策解答正确:30, 语速与清晰度:20, 规范用语:20"},
 }
 YES, NO = ("yes", "true", "on", "1"), ("no", "false", "off", "0")
 
@@ -486,6 +487,8 @@ def _quality(reader: _Reader, entry: Callable[[str, str], Entry]) -> QualityConf
         long_silence_s=number("long_silence_s", 0.5, 600),
         quiet_dbfs=number("quiet_dbfs", -90, 0),
         clipping_share=number("clipping_share", 0, 1),
+        sample_share=number("sample_share", 0, 1),
+        form=entry("quality", "form").value,
     )
 
 

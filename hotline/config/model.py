@@ -188,6 +188,9 @@ class QualityConfig:
     long_silence_s: float = 5.0
     quiet_dbfs: float = -35.0
     clipping_share: float = 0.001
+    sample_share: float = 0.03  # of each day's unflagged calls drawn for inspection
+    # 名称:权重 pairs (parsed by quality.sampling)
+    form: str = "服务态度:30, 政策解答正确:30, 语速与清晰度:20, 规范用语:20"
 
 
 @dataclass(frozen=True)

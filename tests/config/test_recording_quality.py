@@ -10,7 +10,8 @@ import pytest
 
 from hotline.config import ConfigError, load_config
 from hotline.config.secrets import write_demo_secrets
-from quality.measures import Limits
+from quality.measures import limits_from
+from quality.sampling import parse_form
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -27,8 +28,10 @@ def test_shipped_recording_and_quality(conf: Path) -> None:
     assert config.recording.enabled and config.recording.retention_days == 180
     assert config.recording.archive == conf.parent / "var" / "recordings"
     assert config.prompts.recording_notice.startswith("为了提高服务质量")
-    limits = Limits(**asdict(config.quality))  # every [quality] key is a limit of the measures
+    limits = limits_from(asdict(config.quality))
     assert (limits.too_fast_per_min, limits.long_silence_s) == (260, 5)
+    assert config.quality.sample_share == 0.03
+    assert parse_form(config.quality.form)[0].name == "服务态度"
 
 
 def test_recording_can_be_switched_off(conf: Path) -> None:
