@@ -27,6 +27,8 @@ from quality.sampling import FormError, draw_sample, parse_form, total_score, we
 from seat_manager.directory import seat_of_principal
 
 ID_MAX = 2**31 - 1
+# YYYY-MM-DD only (no timestamps, no week dates); the calendar (no 02-30) is checked in _day.
+DATE_PATTERN = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 SUMMARY_MAX_DAYS = 366
 router = APIRouter(prefix="/qa", tags=["quality"])
 Inspector = Annotated[Principal, Depends(require_role(Role.INSPECTOR))]
@@ -36,6 +38,17 @@ Reader = Annotated[Principal, Depends(require_role(Role.MONITOR, Role.OPERATOR, 
 Db = Annotated[Session, Depends(get_session)]
 ReviewId = Annotated[int, Path(ge=1, le=ID_MAX, description="the review's id", examples=[1])]
 NOT_FOUND = {404: {"description": "No review with this id (review_not_found)"}}
+DayQuery = Annotated[str, Query(pattern=DATE_PATTERN, description="the hall's local day",
+                                examples=["2026-12-03"])]
+
+
+def _day(text: str, name: str) -> date:
+    """A YYYY-MM-DD the pattern let through may still name no day (2026-02-30)."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail={
+            "code": "invalid_date", "message": f"{name}={text} 不是有效日期"}) from None
 
 
 class FormItemOut(BaseModel):
@@ -126,11 +139,10 @@ def _draw(request: Request, session: Session, day: date) -> None:
 
 
 @router.get("/sample", response_model=list[ReviewOut], summary="The day's inspection sample")
-def day_sample(request: Request, _principal: Inspector, session: Db,
-               day: Annotated[date, Query(description="the hall's local day", examples=["2026-12-03"])],
-               ) -> list[ReviewOut]:
-    _draw(request, session, day)
-    reviews = list(session.scalars(select(QaReview).where(QaReview.day == day).order_by(QaReview.id)))
+def day_sample(request: Request, _principal: Inspector, session: Db, day: DayQuery) -> list[ReviewOut]:
+    _draw(request, session, _day(day, "day"))
+    reviews = list(session.scalars(select(QaReview).where(QaReview.day == _day(day, "day"))
+                                   .order_by(QaReview.id)))
     return _with_recordings(session, reviews)
 
 
@@ -196,8 +208,10 @@ class WeekOut(BaseModel):
 
 @router.get("/summary", response_model=list[WeekOut], summary="Scores per operator and ISO week")
 def summary(_principal: Supervisor, session: Db,
-            start: Annotated[date, Query(alias="from", examples=["2026-11-30"])],
-            end: Annotated[date, Query(alias="to", examples=["2026-12-06"])]) -> list[dict[str, Any]]:
+            first: Annotated[str, Query(alias="from", pattern=DATE_PATTERN, examples=["2026-11-30"])],
+            last: Annotated[str, Query(alias="to", pattern=DATE_PATTERN, examples=["2026-12-06"])],
+            ) -> list[dict[str, Any]]:
+    start, end = _day(first, "from"), _day(last, "to")
     if end < start or (end - start).days > SUMMARY_MAX_DAYS:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail={
             "code": "invalid_range",

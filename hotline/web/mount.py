@@ -25,6 +25,7 @@ PAGES: dict[str, str] = {
     "/wallboard": "wallboard.html",
     "/callbacks": "callbacks.html",
     "/operator": "operator.html",
+    "/qa": "qa.html",
 }
 PUBLIC_PATHS: frozenset[str] = frozenset({*PAGES, STATIC_PATH})
 """Every non-API path `mount_web` adds; the app's route guard must admit exactly these."""

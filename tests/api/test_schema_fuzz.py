@@ -63,6 +63,7 @@ CROSS_FIELD_RULES = frozenset({
     "unknown_department",  # the department must be one of hotline.conf's
     "invalid_range",  # statistics: `from` after `to`
     "range_too_long",  # statistics: at most a year between `from` and `to`
+    "invalid_date",  # 质检: a day the pattern lets through but the calendar has not (2026-02-30)
 })
 """422 codes a schema-valid request may get: rules between fields, or against the hall's
 configuration, that JSON Schema as FastAPI writes it cannot express."""

@@ -95,6 +95,10 @@ def test_bad_scores_are_refused_and_change_nothing(client: TestClient, config: H
                                  json={"scores": {"服务态度": 90}}).json()["error"]["message"]
     missing = client.post("/api/qa/reviews/999/score", headers=inspector, json={"scores": SCORES})
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "review_not_found"
+    for query, code in (("day=2026-02-30", "invalid_date"), ("day=0", "validation_error"),
+                        ("day=2026-W49", "validation_error")):
+        refused = client.get(f"/api/qa/sample?{query}", headers=inspector)
+        assert refused.status_code == 422 and refused.json()["error"]["code"] == code, query
     again = client.get(f"/api/qa/sample?day={day(config)}", headers=inspector).json()[0]
     assert again["total"] is None and again["scores"] is None
 

@@ -13,7 +13,7 @@ from hotline.web import PAGES, PUBLIC_PATHS, STATIC_DIR, STATIC_PATH
 from tests.web.conftest import WebApp
 
 PAGE_TITLES = {"/": "12345 热线", "/wallboard": "实时大屏", "/callbacks": "回拨工作台",
-               "/operator": "座席面板"}
+               "/operator": "座席面板", "/qa": "质检工作台"}
 SCRIPT_SINKS = re.compile(r"\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function")
 
 
