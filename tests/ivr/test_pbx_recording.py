@@ -128,3 +128,58 @@ async def test_answered_call_is_recorded_in_two_tracks_measured_and_registered_o
             assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     finally:
         engine.dispose()
+
+
+EXPERT_HZ = 1900.0
+
+
+async def test_a_three_way_call_stays_recorded_with_the_expert_on_the_citizen_track(
+        pbx: IvrPbx, tmp_path: Path) -> None:
+    """The service's three-way move (one Redirect of citizen and seat into a conference room, the
+    expert originated into it): the seat channel's recording follows it into the room."""
+    sources = {hz: tone(tmp_path / f"{int(hz)}.wav", hz, 60.0)
+               for hz in (CITIZEN_HZ, OPERATOR_HZ, EXPERT_HZ)}
+    ami = await pbx.ami()
+    phones = tmp_path / "phones"
+    expert_extension = next(e.extension for e in pbx.config.experts if e.extension)
+    expert = next(e for e in pbx.config.experts if e.extension == expert_extension)
+    try:
+        async with _seat_with_tone(pbx, "06", phones, sources[OPERATOR_HZ]) as seat, \
+                citizen_phone(pbx, OPEN_CITIZEN, phones, sources[CITIZEN_HZ]) as citizen, \
+                BaresipPhone(f"expert{expert_extension}", server_host=LOOPBACK,
+                             server_port=pbx.config.sip.port, username=expert_extension,
+                             password=expert.password, work_dir=phones, auto_answer=True,
+                             audio_source=sources[EXPERT_HZ], source_seconds=60.0):
+            await log_in(ami, pbx, "06")
+            start = len(ami.events)
+            await citizen.dial("12345")
+            entered = await ami.wait_event(lambda e: e.get("Event") == "BridgeEnter"
+                                           and e.get("Channel", "").startswith("PJSIP/1006-"),
+                                           timeout=CONNECT_TIMEOUT_S, start=start)
+            await asyncio.sleep(TALK_SECONDS / 2)
+            channels = [m["Channel"] for m in await ami.send("CoreShowChannels")
+                        if m.get("Event") == "CoreShowChannel"]
+            citizen_channel = next(c for c in channels if c.startswith("PJSIP/citizen1-"))
+            await ami.originate(f"Local/{expert_extension}@hotline-expert/n",
+                                Context="hotline-threeway", Exten="5151", Priority="1")
+            await ami.action("Redirect", Channel=citizen_channel, Context="hotline-threeway",
+                             Exten="5151", Priority="1", ExtraChannel=entered["Channel"],
+                             ExtraContext="hotline-threeway-operator", ExtraExten="5151",
+                             ExtraPriority="1")
+            await ami.wait_event(lambda e: e.get("Event") == "ConfbridgeJoin"
+                                 and e.get("Channel") == entered["Channel"], start=start)
+            await asyncio.sleep(TALK_SECONDS)
+            await seat.hangup()
+            await seat.wait_for("CALL_CLOSED")
+            done = await ami.wait_event(lambda e: e.get("Event") == "UserEvent"
+                                        and e.get("UserEvent") == "HotlineRecording",
+                                        timeout=CLOSE_TIMEOUT_S, start=start)
+            await ami.action("ConfbridgeKick", Conference="5151", Channel="all")
+    finally:
+        await log_out(ami, pbx, "06")
+    entry = await _wait_closed(pbx, done["RecordingId"])
+    (_, operator), (_, heard) = read_samples(entry.operator), read_samples(entry.citizen)
+    last = slice(len(heard) - 3 * 8000, len(heard) - 8000)  # inside the conference room
+    assert _share(operator[last], OPERATOR_HZ) > 0.5
+    assert _share(heard[last], CITIZEN_HZ) > 0.1 and _share(heard[last], EXPERT_HZ) > 0.1
+    assert _share(heard[last], OPERATOR_HZ) < 0.05
