@@ -86,7 +86,13 @@ class ScoreIn(BaseModel):
 
 
 def _form(request: Request) -> tuple:
-    return parse_form(request.app.state.config.quality.form)
+    """The form of [quality] form; a form that cannot be used is the administrator's to fix."""
+    try:
+        return parse_form(request.app.state.config.quality.form)
+    except FormError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail={
+            "code": "form_misconfigured",
+            "message": f"hotline.conf [quality] form 配置有误：{exc}"}) from None
 
 
 def _day_bounds(request: Request, day: date) -> tuple[datetime, datetime]:
@@ -114,7 +120,11 @@ def _with_recordings(session: Session, reviews: list[QaReview]) -> list[ReviewOu
     return [_out(r, found.get(r.recording_id)) for r in reviews]
 
 
-@router.get("/form", response_model=FormOut, summary="The scoring form (items and weights)")
+FORM_ERRORS = {503: {"description": "[quality] form cannot be used (form_misconfigured)"}}
+
+
+@router.get("/form", response_model=FormOut, responses=FORM_ERRORS,
+            summary="The scoring form (items and weights)")
 def show_form(request: Request, _principal: Reader) -> FormOut:
     return FormOut(items=[FormItemOut(name=i.name, weight=i.weight) for i in _form(request)])
 
@@ -155,7 +165,7 @@ def _review(session: Session, review_id: int) -> QaReview:
 
 
 @router.post("/reviews/{review_id}/score", response_model=ReviewOut, responses={
-    **NOT_FOUND, 422: {"description": "Scores that do not fit the form (invalid_scores)"}},
+    **NOT_FOUND, **FORM_ERRORS, 422: {"description": "Scores that do not fit the form (invalid_scores)"}},
     summary="Score a sampled call on the form")
 def score_review(review_id: ReviewId, body: ScoreIn, request: Request, principal: Inspector,
                  session: Db) -> ReviewOut:

@@ -143,3 +143,11 @@ def test_every_sampled_call_when_the_share_is_one(tmp_path: Path, config: Hotlin
     sample = client.get(f"/api/qa/sample?day={day(config)}", headers=inspector).json()
     assert sorted((s["recording_id"], s["reason"]) for s in sample) == [(FLAGGED, "flagged"),
                                                                         (PLAIN, "random")]
+
+
+def test_an_unusable_form_in_the_configuration_is_named(client: TestClient, config: HotlineConfig) -> None:
+    client.app.state.config = load_config(config.path, overrides={  # type: ignore[attr-defined]
+        "database.url": config.database.url, "quality.form": "服务态度"})
+    answer = client.get("/api/qa/form", headers=token(client, Role.INSPECTOR, "insp"))
+    assert answer.status_code == 503 and answer.json()["error"]["code"] == "form_misconfigured"
+    assert "名称:正数权重" in answer.json()["error"]["message"]
