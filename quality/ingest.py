@@ -13,7 +13,7 @@ import logging
 import os
 import wave
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from quality.measures import Limits, measure_call
 from quality.models import CallRecording
+from quality.phrases import not_transcribed
 from quality.spool import RecordingMeta, SpoolEntry, parse_recording_meta, scan_recordings
 from quality.track import analyze_track
 from quality.wav import RecordingError, read_mono
@@ -166,7 +167,8 @@ def measure_row(row: CallRecording, archive: Path, limits: Limits) -> None:
             raise RecordingError("a track is missing")
         tracks = [read_mono(archive_path(archive, name)) for name in (row.operator_file, row.citizen_file)]
         measures = measure_call(analyze_track(tracks[0]), analyze_track(tracks[1]), (), limits)
-        row.measures, row.flags = measures.to_dict(), list(measures.flags)
+        row.measures = measures.to_dict() | {"phrases": asdict(not_transcribed())}
+        row.flags = list(measures.flags)
     except (RecordingError, ValueError, OSError) as exc:
         row.measures, row.flags = {"error": str(exc)}, ["unmeasured"]
     row.measured_at = datetime.now(UTC)

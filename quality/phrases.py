@@ -26,6 +26,15 @@ class PhraseChecks:
     skipped: str | None = None
 
 
+NOT_TRANSCRIBED = ("服务不对通话录音做语音识别，开场白、结束语和“听不清/再说一遍”次数未检测"
+                   "（可用 hotline qa analyze --model 检测）")
+
+
+def not_transcribed() -> PhraseChecks:
+    """What the service stores: it measures audio only, so the three checks are skipped, saying so."""
+    return PhraseChecks(skipped=NOT_TRANSCRIBED)
+
+
 def _squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
 

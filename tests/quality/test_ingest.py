@@ -89,6 +89,8 @@ def test_registered_once_privately_then_measured(tmp_path: Path, tracks: tuple[P
     (row,) = rows(sessions)
     assert row.measures is not None and row.measures["operator_speech_s"] > 2
     assert row.measures["citizen_speech_s"] > 2 and row.measured_at is not None
+    phrases = row.measures["phrases"]
+    assert phrases["opening_phrase"] is None and "未检测" in phrases["skipped"]
 
 
 def test_recorded_while_the_service_was_down(tmp_path: Path, tracks: tuple[Path, Path],

@@ -64,6 +64,7 @@ def test_listen_to_both_tracks_jump_to_a_moment_and_score(web: WebApp, pages: Pa
     expect(page.locator("#detail-title")).to_contain_text("抽检 #")
     expect(page.locator("#d-flags")).to_have_text("语速过快")
     expect(page.locator("#d-rate")).to_contain_text("字/分钟")
+    expect(page.locator("#d-phrases")).to_contain_text("开场白、结束语")
     for track in ("operator", "citizen"):
         page.wait_for_function(f"() => document.querySelector('#audio-{track}').readyState >= 1")
         assert page.locator(f"#audio-{track}").evaluate("(a) => a.src").startswith("blob:")

@@ -118,6 +118,13 @@ function renderForm(item) {
     : `已评分：总分 ${item.total}（${item.inspector}，${formatDateTime(item.scored_at)}）`);
 }
 
+function phrasesText(p) {
+  if (!p) return DASH;
+  if (p.skipped) return p.skipped;
+  const yes = (v) => (v ? '有' : '无');
+  return `开场白${yes(p.opening_phrase)}，结束语${yes(p.closing_phrase)}，市民要求重复 ${p.repeat_requests} 次`;
+}
+
 function showDetail(item) {
   $('#detail-empty').hidden = Boolean(item);
   $('#detail-body').hidden = !item;
@@ -133,6 +140,7 @@ function showDetail(item) {
     : `${m.talk_over_count} 次，共 ${m.talk_over_s} 秒（坐席插话 ${m.interruptions_by_operator} 次）`);
   setText($('#d-silence'), m.longest_silence_s === undefined ? DASH : `${m.longest_silence_s} 秒`);
   setText($('#d-flags'), item.flags.map((f) => FLAG_ZH[f] || f).join('、') || '无');
+  setText($('#d-phrases'), phrasesText(m.phrases));
   renderTimeline(item);
   renderForm(item);
 }
