@@ -149,3 +149,16 @@ def test_stereo_recording_splits_into_parties(call: Call, tmp_path: Path) -> Non
     assert left == call.operator[:n] and right == call.citizen[:n]
     with pytest.raises(RecordingError, match="2 channels"):
         read_mono(stereo)
+
+
+def test_cli_skips_the_phrase_checks_with_a_model_that_is_not_chinese(
+        call: Call, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from voicemail.transcribe import default_test_model_path
+
+    op = fx.write_wav(tmp_path / "op.wav", call.operator)
+    cit = fx.write_wav(tmp_path / "cit.wav", call.citizen)
+    model = default_test_model_path()  # the Korean stand-in model of the test suite
+    assert main(["qa", "analyze", str(op), str(cit), "--json", "--model", str(model)]) == 0
+    phrases = json.loads(capsys.readouterr().out)["phrases"]
+    assert phrases["opening_phrase"] is None and phrases["repeat_requests"] is None
+    assert "不是中文（ko）" in phrases["skipped"]
