@@ -34,7 +34,7 @@ REPO: Final = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from hotline.config.secrets import write_demo_secrets  # noqa: E402
-from ivr.dialplan import DAYTIME_ENTRY_PROMPTS, daytime_entry_seconds  # noqa: E402
+from ivr.dialplan import daytime_entry_prompts, daytime_entry_seconds  # noqa: E402
 from ivr.names import member_interface, state_interface  # noqa: E402
 from tests.ivr import pbx as ivr_pbx  # noqa: E402
 from tests.ivr.phones import CITIZEN_PJSIP, OPEN_CITIZEN, citizen_phone, seat_phone  # noqa: E402
@@ -45,10 +45,10 @@ RING_TIMEOUT_S: Final = 60.0
 
 def _prompt_s(pbx: ivr_pbx.IvrPbx) -> float:
     lengths = {}
-    for name in DAYTIME_ENTRY_PROMPTS:
+    for name in daytime_entry_prompts(pbx.config):
         with wave.open(str(pbx.out_dir / "sounds" / "hotline" / f"{name}.wav"), "rb") as audio:
             lengths[name] = audio.getnframes() / audio.getframerate()
-    return daytime_entry_seconds(lengths)
+    return daytime_entry_seconds(pbx.config, lengths)
 
 
 async def _one_call(pbx: ivr_pbx.IvrPbx, work: Path) -> float:

@@ -13,6 +13,9 @@ from hotline.db import make_engine, make_session_factory
 from hotline.live import LiveFeed
 from hotline.reports.api import router as reports_router
 from hotline.web import mount_web
+from quality.api import router as quality_router
+from quality.measures import limits_from
+from quality.worker import RecordingSettings, RecordingWorker
 from seat_manager.api import router as seats_router
 from telephony.api import router as calls_router
 from telephony.hall import Hall
@@ -30,7 +33,7 @@ from written.api import router as written_router
 
 ROUTERS: tuple[APIRouter, ...] = (seats_router, calls_router, voicemail_router,
                                    callbacks_router, threeway_router, status_routes.router, stats_router,
-                                   written_router, reports_router)
+                                   written_router, reports_router, quality_router)
 ROOT_ROUTERS: tuple[APIRouter, ...] = (metrics_routes.router,)
 KIND_VOICEMAILS = "voicemails"
 KIND_CALLBACKS = "callbacks"
@@ -39,6 +42,12 @@ LIVE_ANNOUNCEMENTS = {
     "/api/callbacks": ((KIND_CALLBACKS, {"reason": "changed"}),),
     "/api/voicemails": ((KIND_VOICEMAILS, {"reason": "overridden"}), (KIND_CALLBACKS, {"reason": "triage"})),
 }
+
+
+def _recording_settings(config: HotlineConfig) -> RecordingSettings:
+    """质检: the recording register's folders, retention and measure limits from hotline.conf."""
+    return RecordingSettings(config.recording.spool, config.recording.archive,
+                             config.recording.retention_days, limits_from(vars(config.quality)))
 
 
 def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
@@ -68,7 +77,9 @@ def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
         sweeper = CallbackSweeper(sessions)
         sweeper.after_sweep.append(lambda _ids: live.publish(KIND_CALLBACKS, {"reason": "claims_expired"}))
         books = QueueLogReader(config.queue.queue_log, sessions)
-        components = [hall, ingest, triage, sweeper, books]
+        recordings = RecordingWorker(_recording_settings(config), sessions)
+        hall.client.add_listener(recordings.on_ami_event, events=["UserEvent"])
+        components = [hall, ingest, triage, sweeper, books, recordings]
     app = create_app(config, ami_status=hall, extra_routers=ROUTERS, components=components,
                      engine=engine, live=live, live_announcements=LIVE_ANNOUNCEMENTS,
                      root_routers=ROOT_ROUTERS, pages=mount_web)

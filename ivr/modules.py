@@ -64,6 +64,9 @@ APPLICATION_MODULES = (
     "app_userevent.so",  # UserEvent: routing and voicemail events for the service
     "app_verbose.so",  # Log
 )
+RECORDING_MODULES = (
+    "app_mixmonitor.so",  # MixMonitor: 质检 recording of answered calls in two tracks
+)
 FUNCTION_MODULES = (
     "func_strings.so",  # STRFTIME, FILTER, REPLACE, FIELDNUM, TOLOWER, LEN
     "func_logic.so",  # IF
@@ -79,8 +82,9 @@ FUNCTION_MODULES = (
 def modules_for(config: HotlineConfig) -> tuple[str, ...]:
     """Every module the rendered configuration needs, in load-order groups."""
     trunk = TRUNK_MODULES if config.trunk is not None else ()
+    recording = RECORDING_MODULES if config.recording.enabled else ()
     return (*CORE_MODULES, *PJSIP_MODULES, *trunk, *MEDIA_MODULES, *BRIDGE_MODULES,
-            *APPLICATION_MODULES, *FUNCTION_MODULES)
+            *APPLICATION_MODULES, *recording, *FUNCTION_MODULES)
 
 
 def render_modules(config: HotlineConfig) -> bytes:

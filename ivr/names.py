@@ -30,6 +30,8 @@ WHISPER_CONTEXT = "hotline-whisper"  # Gosub on the expert's answer
 THREEWAY_CONTEXT = "hotline-threeway"  # ConfBridge room <exten>, citizen/expert profile
 THREEWAY_OPERATOR_CONTEXT = "hotline-threeway-operator"  # same room, operator profile
 BRIDGE_JOIN_CONTEXT = "hotline-bridge-join"  # BridgeAdd onto ${HOTLINE_JOIN_CHANNEL}'s bridge
+RECORD_CONTEXT = "hotline-record"  # Gosub on the seat phone's answer (Dial U()): two-track MixMonitor
+RECORD_DONE_CONTEXT = "hotline-record-done"  # hangup handler of the seat phone's channel
 CALLBACK_CONTEXT = "hotline-callback"  # <number>: a staff seat, once answered, calls a citizen
 CALLBACK_ID_VARIABLE = "HOTLINE_CALLBACK_ID"  # set by the service's Originate, logged by the plan
 
@@ -57,6 +59,7 @@ PROMPT_OVERFLOW = "overflow"
 PROMPT_NAMED_OPERATOR = "named-operator"
 PROMPT_THREEWAY_WHISPER = "threeway-whisper"
 PROMPT_BEEP = "beep"
+PROMPT_RECORDING_NOTICE = "recording-notice"
 PROMPT_OPERATOR_PREFIX = "operator-"
 
 # User events published by the dialplan (AMI class "user").
@@ -64,6 +67,7 @@ EVENT_ROUTE = "HotlineRoute"
 EVENT_VOICEMAIL = "HotlineVoicemail"
 EVENT_NAMED_SEAT = "HotlineNamedSeat"
 EVENT_QUEUE_EXIT = "HotlineQueueExit"
+EVENT_RECORDING = "HotlineRecording"
 
 # Channel variable the tests (and only they) set through Originate to force the clock.
 FORCED_NOW_VARIABLE = "HOTLINE_NOW"

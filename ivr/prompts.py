@@ -26,6 +26,7 @@ from ivr.names import (
     PROMPT_GREETING,
     PROMPT_NAMED_OPERATOR,
     PROMPT_OVERFLOW,
+    PROMPT_RECORDING_NOTICE,
     PROMPT_THREEWAY_WHISPER,
     SOUND_DIR,
     operator_prompt,
@@ -37,14 +38,14 @@ SAMPLE_WIDTH = 2  # bytes: 16-bit signed PCM, what Asterisk's format_wav reads
 CHANNELS = 1
 PEAK_DBFS = -3  # normalise every prompt to the same loudness
 PAD_START_SECONDS = 0.05
-PAD_END_SECONDS = 0.25
+PAD_END_SECONDS = 0.15
 # espeak leaves silence around its speech; trimmed (then padded as above) so prompts played back
 # to back do not keep the caller waiting in silence. Threshold: 0.5 % of full scale for 20 ms.
 TRIM_SILENCE = ["silence", "1", "0.02", "0.5%", "reverse", "silence", "1", "0.02", "0.5%", "reverse"]
 BEEP_HZ = 1000
 BEEP_SECONDS = 0.4
 BEEP_AMPLITUDE = 0.5
-PIPELINE_VERSION = "2"  # bump when the conversion below changes, to invalidate caches
+PIPELINE_VERSION = "3"  # bump when the conversion below changes, to invalidate caches
 TOOL_TIMEOUT_SECONDS = 60
 PACKAGES = {"espeak-ng": "espeak-ng", "sox": "sox"}
 DIGIT_NAMES = "零一二三四五六七八九"
@@ -76,6 +77,8 @@ def prompt_texts(config: HotlineConfig) -> dict[str, str]:
         PROMPT_NAMED_OPERATOR: prompts.named_operator,
         PROMPT_THREEWAY_WHISPER: prompts.threeway_whisper,
     }
+    if config.recording.enabled:
+        texts[PROMPT_RECORDING_NOTICE] = prompts.recording_notice
     for seat in config.seats:
         texts[operator_prompt(seat.seat_id)] = prompts.operator_id_for(seat.seat_id)
     return texts

@@ -73,6 +73,7 @@ def start_hall_pbx(name: str, workdir: Path, overrides: Mapping[str, str] | None
         "sip.rtp_end": str(rtp_end),
         **spool,
         "voicemail.archive": str(workdir / "archive"),
+        "recording.archive": str(workdir / "recordings"),
         "database.url": f"sqlite:///{workdir / 'hotline.db'}",
         "api.port": str(free_port()),
         **(overrides or {}),
@@ -84,6 +85,7 @@ def start_hall_pbx(name: str, workdir: Path, overrides: Mapping[str, str] | None
     (rendered / "pjsip_local.conf").write_text(pjsip_local, encoding="utf-8")
     (rendered / "extensions_local.conf").write_text(extensions_local, encoding="utf-8")
     Path(spool["voicemail.spool"]).mkdir(parents=True, exist_ok=True)
+    Path(spool["recording.spool"]).mkdir(parents=True, exist_ok=True)
     pbx.up()
     return HallPbx(name, workdir, config, pbx, rendered, settings)
 

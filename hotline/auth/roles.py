@@ -1,9 +1,11 @@
-"""The three roles and what each may do.
+"""The roles and what each may do.
 
 - admin: everything, including managing tokens and configuration; implicitly allowed on
   every route (a route never has to list it).
 - operator: the hall's day-to-day actions (pause a seat, claim a callback) plus every read.
 - monitor: read-only dashboards; phone numbers of citizens are shown masked.
+- inspector: 质检 — listens to the day's sample of recorded calls and scores them; reads like a
+  monitor (citizens' numbers masked).
 
 Routes name the roles they admit with `require_role(*roles)`; the tuples below are the usual
 choices so that a route reads as its intent.
@@ -18,11 +20,12 @@ class Role(StrEnum):
     ADMIN = "admin"
     OPERATOR = "operator"
     MONITOR = "monitor"
+    INSPECTOR = "inspector"
 
 
 ROLE_NAMES: tuple[str, ...] = tuple(role.value for role in Role)
 
-READERS: tuple[Role, ...] = (Role.MONITOR, Role.OPERATOR, Role.ADMIN)
+READERS: tuple[Role, ...] = (Role.MONITOR, Role.OPERATOR, Role.ADMIN, Role.INSPECTOR)
 """Anyone with a valid token: dashboards, health, lists."""
 
 OPERATORS: tuple[Role, ...] = (Role.OPERATOR, Role.ADMIN)

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "hotline.cli.serve_cmd",
     "hotline.cli.voicemail_cmds",
     "hotline.cli.model_cmds",
+    "hotline.cli.qa_cmds",
 )
 
 

@@ -128,6 +128,7 @@ def _up(args: argparse.Namespace) -> int:
         print(f"hotline sandbox: cannot render the PBX configuration: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     host_spool.mkdir(parents=True, exist_ok=True)
+    Path(overrides["recording.spool"]).mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         status = pbx.up(timeout=args.timeout)
     except SandboxError as exc:

@@ -6,7 +6,7 @@ import difflib
 import ipaddress
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -27,7 +27,9 @@ from hotline.config.model import (
     HotlineConfig,
     HoursConfig,
     PromptsConfig,
+    QualityConfig,
     QueueConfig,
+    RecordingConfig,
     Seat,
     SipConfig,
     ThreewayConfig,
@@ -50,8 +52,8 @@ TIME_RANGE = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MAX_PORT = 65535
 # Prompt speed for espeak-ng (its "words" per minute; with the pinyin voice about a syllable each).
-# 220 is about 4.7 syllables a second, a natural Mandarin service pace; 175 (espeak's own) drags.
-DEFAULT_PROMPT_RATE = 220
+# 230 is about 4.9 syllables a second, a brisk, natural Mandarin service pace; 175 (espeak's own) drags.
+DEFAULT_PROMPT_RATE = 230
 MIN_PROMPT_RATE, MAX_PROMPT_RATE = 120, 400
 
 # Every section the file may hold and the keys each accepts (None: no fixed key set).
@@ -62,7 +64,7 @@ SINGLE_SECTIONS: dict[str, tuple[str, ...] | None] = {
     "hours": (*WEEKDAYS, "holidays", "workdays", "workday_hours", "night_shift"),
     "voicemail": ("max_seconds", "pbx_spool", "spool", "archive"),
     "prompts": ("voice", "greeting", "after_hours", "operator_id", "overflow", "named_operator",
-                "threeway_whisper", "rate"),
+                "threeway_whisper", "rate", "recording_notice"),
     "ami": ("host", "port", "username", "secret", "action_timeout"),
     "sip": ("bind", "port", "rtp_start", "rtp_end"),
     "trunk": ("host", "port", "username", "password", "prefix"),
@@ -73,6 +75,9 @@ SINGLE_SECTIONS: dict[str, tuple[str, ...] | None] = {
     "callbacks": ("claim_minutes", "max_attempts", "retry_minutes"),
     "remit": ("file",),
     "triage": tuple(TRIAGE_KEYS),
+    "recording": ("enabled", "pbx_spool", "spool", "archive", "retention_days"),
+    "quality": ("too_fast_per_min", "too_fast_flag_share", "min_talk_over_s", "talk_over_flag_count",
+                "long_silence_s", "quiet_dbfs", "clipping_share", "sample_share", "form"),
     "seats": None,
     "seat-passwords": None,
     "expert-passwords": None,
@@ -102,8 +107,9 @@ DEFAULTS: dict[str, dict[str, str]] = {
                 "after_hours": "现在是非工作时间，请在提示音后留言，并留下您的联系电话。",
                 "operator_id": "{seat}号工作人员为您服务。",
                 "overflow": "当前坐席繁忙，留言请按1，继续等待请按其他键。",
-                "named_operator": "指定工作人员请输入工号。",
-                "threeway_whisper": "12345热线三方通话。", "rate": str(DEFAULT_PROMPT_RATE)},
+                "named_operator": "指定工号请直接输入。",
+                "threeway_whisper": "12345热线三方通话。", "rate": str(DEFAULT_PROMPT_RATE),
+                "recording_notice": "本次通话将被录音。"},
     "ami": {"host": "127.0.0.1", "port": "5038", "username": "hotline", "secret": "",
             "action_timeout": "10"},
     "sip": {"bind": "127.0.0.1", "port": "5060", "rtp_start": "10000", "rtp_end": "10999"},
@@ -115,7 +121,15 @@ DEFAULTS: dict[str, dict[str, str]] = {
     "threeway": {"expert_ring_seconds": "20"},
     "callbacks": {"claim_minutes": "15", "max_attempts": "3", "retry_minutes": "60"},
     "remit": {"file": ""},
+    "recording": {"enabled": "yes", "pbx_spool": "/var/spool/asterisk/hotline-calls",
+                  "spool": "/var/spool/asterisk/hotline-calls", "archive": "var/recordings",
+                  "retention_days": "180"},
+    "quality": {"too_fast_per_min": "260", "too_fast_flag_share": "0.2", "min_talk_over_s": "0.3",
+                "talk_over_flag_count": "3", "long_silence_s": "5", "quiet_dbfs": "-35",
+                "clipping_share": "0.001", "sample_share": "0.03",
+                "form": "服务态度:30, 政策解答正确:30, 语速与清晰度:20, 规范用语:20"},
 }
+YES, NO = ("yes", "true", "on", "1"), ("no", "false", "off", "0")
 
 
 def normalise_phone(number: str) -> str:
@@ -441,6 +455,7 @@ def load_config(path: str | Path, overrides: Mapping[str, str] | None = None,
 
     threeway = ThreewayConfig(expert_ring_seconds=reader.integer(
         entry("threeway", "expert_ring_seconds"), "threeway", 5, 120))
+    recording, quality = _recording(reader, entry, local_path), _quality(reader, entry)
 
     seats = _seats(reader, values)
     departments, experts = _directory(reader, named, values)
@@ -450,7 +465,8 @@ def load_config(path: str | Path, overrides: Mapping[str, str] | None = None,
     config = HotlineConfig(path, hall, queue, hours, voicemail, prompts, ami, sip, trunk,
                          DatabaseConfig(db_url), api, vosk, seats, departments, experts,
                          callbacks=callbacks)
-    return replace(config, threeway=threeway, triage=triage, remit=remit)
+    return replace(config, threeway=threeway, triage=triage, remit=remit, recording=recording,
+                   quality=quality)
 
 
 def _remit(reader: _Reader, item: Entry, base: Path,
@@ -467,6 +483,42 @@ def _remit(reader: _Reader, item: Entry, base: Path,
     except ConfigError as exc:
         reader.issues.extend(exc.issues)
         return RemitTable(())
+
+
+def _recording(reader: _Reader, entry: Callable[[str, str], Entry],
+               local_path: Callable[[str, str], Path]) -> RecordingConfig:
+    """[recording]: whether answered calls are recorded, where, and for how long they are kept."""
+    switch = entry("recording", "enabled")
+    if switch.value.strip().lower() not in YES + NO:
+        reader.fail(switch, "recording", "enabled", f"expected yes or no, found {switch.value!r}")
+    pbx_spool = entry("recording", "pbx_spool")
+    if not pbx_spool.value.startswith("/"):
+        reader.fail(pbx_spool, "recording", "pbx_spool", "expected an absolute path on the PBX")
+    return RecordingConfig(
+        enabled=switch.value.strip().lower() in YES,
+        pbx_spool=pbx_spool.value,
+        spool=local_path("recording", "spool"),
+        archive=local_path("recording", "archive"),
+        retention_days=reader.integer(entry("recording", "retention_days"), "recording", 1, 36500),
+    )
+
+
+def _quality(reader: _Reader, entry: Callable[[str, str], Entry]) -> QualityConfig:
+    """[quality]: the limits of the automatic 质检 measures."""
+    def number(key: str, low: float, high: float) -> float:
+        return reader.number(entry("quality", key), "quality", low, high)
+
+    return QualityConfig(
+        too_fast_per_min=number("too_fast_per_min", 60, 1000),
+        too_fast_flag_share=number("too_fast_flag_share", 0.01, 1),
+        min_talk_over_s=number("min_talk_over_s", 0.05, 10),
+        talk_over_flag_count=reader.integer(entry("quality", "talk_over_flag_count"), "quality", 1, 1000),
+        long_silence_s=number("long_silence_s", 0.5, 600),
+        quiet_dbfs=number("quiet_dbfs", -90, 0),
+        clipping_share=number("clipping_share", 0, 1),
+        sample_share=number("sample_share", 0, 1),
+        form=entry("quality", "form").value,
+    )
 
 
 def _seats(reader: _Reader, values: dict[str, dict[str, Entry]]) -> tuple[Seat, ...]:

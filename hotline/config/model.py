@@ -105,8 +105,9 @@ class PromptsConfig:
     overflow: str
     named_operator: str
     threeway_whisper: str
-    rate: int = 220
+    rate: int = 230
     """Speaking rate of the synthesised prompts (espeak-ng words, about syllables, a minute)."""
+    recording_notice: str = "本次通话将被录音。"
 
     def operator_id_for(self, seat_id: str) -> str:
         return self.operator_id.replace("{seat}", seat_id)
@@ -172,6 +173,33 @@ class ThreewayConfig:
 
 
 @dataclass(frozen=True)
+class RecordingConfig:
+    """质检 recording of every answered call in two tracks (operator, citizen) by Asterisk."""
+
+    enabled: bool = True
+    pbx_spool: str = "/var/spool/asterisk/hotline-calls"  # where Asterisk writes (a PBX path)
+    spool: Path = Path("/var/spool/asterisk/hotline-calls")  # the same folder seen by the service
+    archive: Path = Path("var/recordings")
+    retention_days: int = 180  # recordings older than this are deleted
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """Limits of the automatic 质检 measures (see quality.measures.Limits for their meaning)."""
+
+    too_fast_per_min: float = 260.0
+    too_fast_flag_share: float = 0.2
+    min_talk_over_s: float = 0.3
+    talk_over_flag_count: int = 3
+    long_silence_s: float = 5.0
+    quiet_dbfs: float = -35.0
+    clipping_share: float = 0.001
+    sample_share: float = 0.03  # of each day's unflagged calls drawn for inspection
+    # 名称:权重 pairs (parsed by quality.sampling)
+    form: str = "服务态度:30, 政策解答正确:30, 语速与清晰度:20, 规范用语:20"
+
+
+@dataclass(frozen=True)
 class Seat:
     seat_id: str  # 工号, e.g. "07"
     extension: str  # the PJSIP endpoint the seat phone registers as
@@ -221,6 +249,8 @@ class HotlineConfig:
     callbacks: CallbacksConfig = field(default_factory=CallbacksConfig)
     triage: TriageSettings = field(default_factory=TriageSettings)
     remit: RemitTable = field(default_factory=lambda: RemitTable(()))
+    recording: RecordingConfig = field(default_factory=RecordingConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
 
     def seat(self, seat_id: str) -> Seat | None:
         return next((s for s in self.seats if s.seat_id == seat_id), None)

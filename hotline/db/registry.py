@@ -21,6 +21,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "telephony.threeway.models",
     "voicemail.callbacks.models",
     "written.models",
+    "quality.models",
 )
 
 

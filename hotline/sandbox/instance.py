@@ -502,11 +502,14 @@ def _kill_group(pid: int) -> None:
 
 
 SPOOL_SUBDIR = "spool/hotline"
+RECORDING_SPOOL_SUBDIR = "spool/hotline-calls"
 
 
 def sandbox_overrides(pbx: SandboxPbx) -> dict[str, str]:
     """The configuration as the sandbox runs it: the voicemail spool lives in the instance,
     written by Asterisk at its path inside the root and read by the service from the host."""
     pbx_spool = f"{pbx.pbx_dir}/{SPOOL_SUBDIR}"
+    recordings = f"{pbx.pbx_dir}/{RECORDING_SPOOL_SUBDIR}"
     return {"voicemail.pbx_spool": pbx_spool, "voicemail.spool": str(pbx.host_path(pbx_spool)),
+            "recording.pbx_spool": recordings, "recording.spool": str(pbx.host_path(recordings)),
             "queue.queue_log": str(pbx.host_path(f"{pbx.pbx_dir}/log/queue_log"))}

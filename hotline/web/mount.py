@@ -28,6 +28,7 @@ PAGES: dict[str, str] = {
     "/screening": "screening.html",
     "/messages": "messages.html",
     "/reports": "reports.html",
+    "/qa": "qa.html",
 }
 PUBLIC_PATHS: frozenset[str] = frozenset({*PAGES, STATIC_PATH})
 """Every non-API path `mount_web` adds; the app's route guard must admit exactly these."""

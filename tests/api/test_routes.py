@@ -99,7 +99,7 @@ def test_openapi_declares_bearer_auth_and_each_routes_roles(app: FastAPI,
         assert operation["responses"]["401"]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/ErrorResponse"}, name
     assert operations["GET /api/health"]["description"].endswith(
-        "**Roles:** admin, operator, monitor")
+        "**Roles:** admin, operator, monitor, inspector")
     assert operations["GET /api/test/admin-only"]["description"].endswith("**Roles:** admin")
     assert operations["POST /api/test/operate"]["description"].endswith(
         "**Roles:** admin, operator")

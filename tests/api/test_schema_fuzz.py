@@ -68,6 +68,7 @@ CROSS_FIELD_RULES = frozenset({
     "reason_required",  # written channels: 退回 (return) needs a reason
     "import_refused",  # written channels: the CSV/XLSX file's rows, checked one by one
     "day_outside_range",  # reports: the day shown per hour lies within `from`..`to`
+    "invalid_date",  # 质检: a day the pattern lets through but the calendar has not (2026-02-30)
 })
 """422 codes a schema-valid request may get: rules between fields, or against the hall's
 configuration, that JSON Schema as FastAPI writes it cannot express."""

@@ -66,7 +66,7 @@ BROKEN = [
     ("holidays = 2026-01-01", "holidays = 2026-13-01", "holidays", "malformed date"),
     ("wednesday = 08:30-17:30", "wednesday = 8h30-17h30", "wednesday", "malformed time range"),
     ("port = 5038", "port = 70000", "port = 70000", "out of range"),
-    ("rate = 220", "rate = 900", "rate = 900", "expected 120 to 400"),
+    ("rate = 230", "rate = 900", "rate = 900", "expected 120 to 400"),
     ("order = 2", "order = 1", "order = 1", "already taken"),
     ("operator_id = {seat}号工作人员为您服务。", "operator_id = 工作人员为您服务。", "operator_id",
      "must contain {seat}"),

@@ -45,6 +45,11 @@ class IvrPbx:
         """The voicemail spool as the host sees it."""
         return self.pbx.host_path(self.config.voicemail.pbx_spool)
 
+    @property
+    def recording_spool(self) -> Path:
+        """The 质检 recording spool as the host sees it."""
+        return self.pbx.host_path(self.config.recording.pbx_spool)
+
     def host_path(self, pbx_path: str) -> Path:
         return self.pbx.host_path(pbx_path)
 
@@ -96,6 +101,7 @@ def start(name: str, hall_conf: Path, work: Path, overrides: Mapping[str, str] |
         "sip.rtp_start": str(rtp_low),
         "sip.rtp_end": str(rtp_high),
         "voicemail.pbx_spool": f"{pbx_dir}/spool/hotline",
+        "recording.pbx_spool": f"{pbx_dir}/spool/hotline-calls",
         **(overrides or {}),
     }
     config = load_config(hall_conf, overrides=settings)
@@ -112,6 +118,7 @@ def start(name: str, hall_conf: Path, work: Path, overrides: Mapping[str, str] |
                      json.loads((out_dir / "hotline-pbx.json").read_text(encoding="utf-8")))
     running.boot_log = running.messages()
     running.spool.mkdir(parents=True, exist_ok=True)
+    running.recording_spool.mkdir(parents=True, exist_ok=True)
     running.host_path(running.data_dir).mkdir(parents=True, exist_ok=True)
     return running
 

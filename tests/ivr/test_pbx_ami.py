@@ -120,7 +120,8 @@ async def test_a_call_brings_call_agent_and_user_events_and_no_floods(pbx: IvrPb
                      Paused="true", Reason="lunch")
     route = await route_of(ami, pbx.local_time("2026-11-26T10:00"))
     assert route["Route"] == "open"
-    channel = await call_hotline(ami, pbx.local_time("2026-11-26T10:00"), data="20")
+    # the caller stays 40 s: greeting, recording notice and the 工号 prompt come before the queue
+    channel = await call_hotline(ami, pbx.local_time("2026-11-26T10:00"), data="40")
     await ami.wait_event(lambda e: e.get("Event") == "QueueCallerJoin", timeout=30)
     await asyncio.sleep(0.5)
     await ami.action("Hangup", Channel=channel["Channel"])

@@ -138,7 +138,8 @@ def test_entry_queue_and_overflow_steps(hall: HotlineConfig, hall_conf: Path) ->
     opened = "\n".join(dialplan["hotline-open"])
     assert "Queue(hotline,r,,,120)" in opened
     assert "Read(HOTLINE_CHOICE,hotline/overflow,1,,1,5)" in opened
-    assert "Read(HOTLINE_KEYED,hotline/greeting&hotline/named-operator,2,,1,1.5)" in opened
+    assert ("Read(HOTLINE_KEYED,hotline/greeting&hotline/recording-notice&hotline/named-operator,"
+            "2,,1,1.5)") in opened
     never = contexts(render_dialplan(load_config(
         hall_conf, overrides={"queue.overflow_seconds": "0"})).decode("utf-8"))
     assert "Queue(hotline,r)" in "\n".join(never["hotline-open"])
@@ -152,7 +153,7 @@ def test_each_seat_is_a_member_context_announcing_its_id(hall: HotlineConfig) ->
     assert len(seat_lines) == len(hall.seats)
     for seat in hall.seats:
         assert (f"exten => {seat.seat_id},1,Dial(PJSIP/{seat.extension},,"
-                f"aA(:hotline/operator-{seat.seat_id}))") in seat_lines
+                f"aA(:hotline/operator-{seat.seat_id})U(hotline-record^{seat.seat_id}))") in seat_lines
     named = "\n".join(dialplan["hotline-named-seat"])
     assert "exten => 7,1,Goto(07,1)" in named  # keyed without the leading zero
     assert "exten => 10,1,Set(HOTLINE_SEAT=10)" in named

@@ -36,7 +36,8 @@ def test_two_renders_with_fresh_caches_are_byte_identical(hall: HotlineConfig,
     assert set(CONF_FILES) <= set(first)
     wavs = {name for name in first if name.startswith("sounds/hotline/")}
     expected = {f"sounds/hotline/{name}.wav" for name in (
-        "greeting", "after-hours", "overflow", "named-operator", "threeway-whisper", "beep")}
+        "greeting", "after-hours", "overflow", "named-operator", "threeway-whisper", "beep",
+        "recording-notice")}
     expected |= {f"sounds/hotline/operator-{seat.seat_id}.wav" for seat in hall.seats}
     assert wavs == expected
 

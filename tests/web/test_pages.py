@@ -15,7 +15,7 @@ from tests.web.conftest import WebApp
 
 PAGE_TITLES = {"/": "12345 热线", "/wallboard": "实时大屏", "/callbacks": "回拨工作台",
                "/operator": "座席面板", "/screening": "留言筛选台", "/messages": "留言审核",
-               "/reports": "统计报表"}
+               "/reports": "统计报表", "/qa": "质检工作台"}
 SCRIPT_SINKS = re.compile(r"\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function")
 
 

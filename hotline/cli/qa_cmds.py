@@ -1,0 +1,100 @@
+"""`hotline qa analyze OPERATOR.wav CITIZEN.wav [--json]`: the automatic quality measures of one
+call from its two tracks, the same the service computes, for tuning limits and checking them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from hotline.cli import EXIT_OK, EXIT_REFUSED
+from quality.measures import Limits, measure_call
+from quality.phrases import check_phrases
+from quality.track import analyze_track
+from quality.wav import RecordingError, read_mono
+
+HOLD = re.compile(r"^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    qa = subparsers.add_parser("qa", help="quality inspection (质检)")
+    sub = qa.add_subparsers(dest="qa_command", required=True)
+    analyze = sub.add_parser("analyze", help="measure one call from its operator and citizen tracks")
+    analyze.add_argument("operator", type=Path, metavar="OPERATOR.wav")
+    analyze.add_argument("citizen", type=Path, metavar="CITIZEN.wav")
+    analyze.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    analyze.add_argument("--hold", action="append", default=[], metavar="START-END",
+                         help="a hold interval in seconds, e.g. 30-45 (repeatable)")
+    analyze.add_argument("--too-fast", type=float, default=Limits.too_fast_per_min, metavar="字/分钟",
+                         help=f"operator rate counted as too fast (default {Limits.too_fast_per_min:g})")
+    analyze.add_argument("--long-silence", type=float, default=Limits.long_silence_s, metavar="S",
+                         help=f"both silent this long is reported (default {Limits.long_silence_s:g} s)")
+    analyze.add_argument("--model", type=Path, default=None,
+                         help="a Vosk model: with a Chinese one, the opening/closing phrase and repeat "
+                              "requests are checked too")
+    analyze.set_defaults(handler=_analyze)
+
+
+def _holds(values: list[str]) -> list[tuple[float, float]] | str:
+    spans = []
+    for value in values:
+        match = HOLD.match(value.strip())
+        if not match or float(match[1]) >= float(match[2]):
+            return f"--hold {value!r}: expected START-END in seconds with START < END, e.g. 30-45"
+        spans.append((float(match[1]), float(match[2])))
+    return sorted(spans)
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    holds = _holds(args.hold)
+    if isinstance(holds, str):
+        print(f"hotline: {holds}", file=sys.stderr)
+        return EXIT_REFUSED
+    if args.too_fast <= 0 or args.long_silence <= 0:
+        print("hotline: --too-fast and --long-silence must be positive", file=sys.stderr)
+        return EXIT_REFUSED
+    try:
+        tracks = [read_mono(args.operator), read_mono(args.citizen)]
+    except RecordingError as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    limits = Limits(too_fast_per_min=args.too_fast, long_silence_s=args.long_silence)
+    result = measure_call(analyze_track(tracks[0]), analyze_track(tracks[1]), holds, limits).to_dict()
+    result["phrases"] = _phrases(args.model, args.operator, args.citizen)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        _print_summary(result)
+    return EXIT_OK
+
+
+def _phrases(model: Path | None, operator: Path, citizen: Path) -> dict:
+    """The Chinese-only checks, run only when a Chinese model is given (else skipped, saying why)."""
+    if model is None:
+        return check_phrases(None, None, None).__dict__
+    from voicemail.transcribe import Transcriber, model_info, model_problem
+
+    problem = model_problem(model)
+    if problem is not None:
+        return check_phrases(None, None, f"不可用：{problem}").__dict__
+    language = model_info(model).language
+    if language != "zh":
+        return check_phrases(None, None, language).__dict__
+    transcriber = Transcriber(model)
+    texts = [transcriber.transcribe(path).text for path in (operator, citizen)]
+    return check_phrases(texts[0], texts[1], language).__dict__
+
+
+def _print_summary(result: dict) -> None:
+    rows = (("通话时长", "duration_s", "秒"), ("坐席说话", "operator_speech_s", "秒"),
+            ("市民说话", "citizen_speech_s", "秒"), ("坐席语速", "operator_syllables_per_min", "字/分钟"),
+            ("语速过快占比", "too_fast_share", ""), ("抢话次数", "talk_over_count", "次"),
+            ("抢话时长", "talk_over_s", "秒"), ("最长静默", "longest_silence_s", "秒"),
+            ("保持时长", "hold_s", "秒"), ("坐席音量", "operator_level_dbfs", "dBFS"))
+    for label, key, unit in rows:
+        print(f"{label}\t{result[key]} {unit}".rstrip())
+    print(f"问题\t{'、'.join(result['flags']) or '无'}")
+    if result["phrases"]["skipped"]:
+        print(f"未检测\t{result['phrases']['skipped']}")

@@ -1,0 +1,28 @@
+"""Quality inspection (质检): two-track call recordings and their automatic measures.
+
+Pure, language-independent measures:
+- ``track``: one party's track (8 kHz 16-bit samples) → speech segments, syllable nuclei, level.
+- ``measures``: the pure fold of two tracks (and the hold intervals) into a call's measures —
+  speech rate, talk-over and who interrupted, silences, level problems — with the flags and the
+  moments an inspector should jump to; ``Limits`` holds the configurable thresholds.
+- ``phrases``: the Chinese-only checks on transcripts (opening/closing phrase, "听不清/再说一遍"),
+  skipped with the reason when the model is not Chinese.
+- ``wav``: reading recordings (one mono file per party, or an interleaved stereo file).
+
+The recording register (the thin shell around them):
+- ``spool``: what Asterisk's MixMonitor leaves in ``[recording] pbx_spool`` (see
+  ``ivr/recording_plan.py``), read without trusting it.
+- ``models``: the ``call_recordings`` table (migration 0009).
+- ``ingest``: spool → private archive → one row (loss-free, idempotent), measuring, retention.
+- ``worker``: runs ``ingest`` at start-up, on the ``HotlineRecording`` AMI event, and on a timer.
+
+Inspection:
+- ``sampling``: pure rules — the day's sample, the scoring form and totals, the weekly summary.
+- ``api``: ``/api/qa`` routes (inspector role; operators hear and see only their own calls).
+
+May import: the standard library, webrtcvad (the ``speech`` extra, imported where used), the base
+(``hotline.db``, ``hotline.tasks``, ``hotline.auth``), SQLAlchemy, FastAPI, and
+``seat_manager.directory.seat_of_principal`` (the one rule tying a token to a seat). No other
+capability and no top floor:
+the wiring hands in folders and limits (``hotline/wiring.py``), the CLI hands in files.
+"""

@@ -1,0 +1,201 @@
+"""Recording spool → private archive → one register row → release the spool copy; then measure,
+and delete recordings past their retention. Every step can be repeated after a crash.
+
+Same loss-free order as voicemail ingestion: the archive copies are written atomically under
+names derived from the recording id, the row is unique on that id, and the spool files go only
+after the row is committed. Archive folders are 0700 and files 0600: they hold citizens' voices.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import wave
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from quality.measures import Limits, measure_call
+from quality.models import CallRecording
+from quality.phrases import not_transcribed
+from quality.spool import RecordingMeta, SpoolEntry, parse_recording_meta, scan_recordings
+from quality.track import analyze_track
+from quality.wav import RecordingError, read_mono
+
+log = logging.getLogger(__name__)
+
+# Files unchanged this long without MixMonitor's ".closed" mark: Asterisk stopped mid-call.
+STALE_GRACE_S = 600.0
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+
+
+@dataclass
+class IngestReport:
+    registered: list[str] = field(default_factory=list)
+    released: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 16):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _private_dirs(root: Path, target: Path) -> None:
+    """Create target's folders below root (and root) as 0700, whatever the umask."""
+    root.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
+    root.chmod(PRIVATE_DIR)
+    for folder in reversed(target.relative_to(root).parents[:-1]):
+        (root / folder).mkdir(exist_ok=True, mode=PRIVATE_DIR)
+        (root / folder).chmod(PRIVATE_DIR)
+
+
+def archive_path(archive: Path, name: str) -> Path:
+    """A stored archive name as a file, refusing anything that escapes the archive."""
+    root = archive.resolve()
+    path = (root / name).resolve()
+    if root not in path.parents:
+        raise ValueError(f"archive name {name!r} escapes the archive")
+    return path
+
+
+def _archive_copy(source: Path, archive: Path, name: str) -> str:
+    """Copy atomically into the archive as a private file; returns the copy's sha256."""
+    digest = _sha256(source)
+    target = archive_path(archive, name)
+    if target.exists() and _sha256(target) == digest:
+        return digest
+    _private_dirs(archive.resolve(), target)
+    partial = target.with_name(f".{target.name}.partial")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+        while chunk := src.read(1 << 16):
+            out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    partial.chmod(PRIVATE_FILE)
+    partial.replace(target)
+    return digest
+
+
+def _read_meta(entry: SpoolEntry) -> RecordingMeta:
+    if entry.meta is None:
+        return RecordingMeta(problems=("metadata file missing",))
+    try:
+        return parse_recording_meta(entry.meta.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return RecordingMeta(problems=(f"metadata unreadable: {exc}",))
+
+
+def _seconds(path: Path) -> float:
+    try:
+        with wave.open(str(path), "rb") as reader:
+            return reader.getnframes() / reader.getframerate()
+    except (OSError, wave.Error, EOFError, ZeroDivisionError):
+        return 0.0
+
+
+def _register(entry: SpoolEntry, meta: RecordingMeta, archive: Path, fallback: datetime) -> CallRecording:
+    """Archive both tracks and build the row (not yet stored)."""
+    problems = list(meta.problems)
+    day = f"{(meta.started_at or fallback).astimezone(UTC):%Y/%m/%d}"
+    row = CallRecording(recording_id=entry.recording_id, linkedid=meta.linkedid, seat_id=meta.seat_id,
+                        started_at=meta.started_at, ended_at=meta.ended_at, duration_s=0.0)
+    for party in ("operator", "citizen"):
+        source: Path | None = getattr(entry, party)
+        if source is None:
+            problems.append(f"{party} track missing")
+            continue
+        name = f"{day}/{source.name}"
+        setattr(row, f"{party}_sha256", _archive_copy(source, archive, name))
+        setattr(row, f"{party}_file", name)
+        row.duration_s = max(row.duration_s, round(_seconds(source), 3))
+    row.problems = problems
+    return row
+
+
+def ingest_entry(entry: SpoolEntry, archive: Path, sessions: sessionmaker[Session], now: float) -> str:
+    """One spool entry: 'registered', 'released' (already registered) or 'waiting'."""
+    if entry.closed is None and now - entry.newest_mtime() <= STALE_GRACE_S:
+        return "waiting"
+    with sessions() as session:
+        known = session.scalar(select(CallRecording.id).where(
+            CallRecording.recording_id == entry.recording_id))
+    if known is None:
+        row = _register(entry, _read_meta(entry), archive, datetime.fromtimestamp(now, UTC))
+        try:
+            with sessions() as session, session.begin():
+                session.add(row)
+        except IntegrityError:
+            log.info("recording %s was registered concurrently", entry.recording_id)
+    for path in entry.files():
+        path.unlink(missing_ok=True)
+    return "registered" if known is None else "released"
+
+
+def ingest_recordings(spool: Path, archive: Path, sessions: sessionmaker[Session],
+                      clock: Callable[[], float]) -> IngestReport:
+    """One pass over the spool; safe at any time and any number of times."""
+    report = IngestReport()
+    now = clock()
+    for entry in scan_recordings(spool):
+        try:
+            outcome = ingest_entry(entry, archive, sessions, now)
+        except OSError as exc:
+            log.error("recording %s not ingested yet: %s", entry.recording_id, exc)
+            report.failed.append(entry.recording_id)
+            continue
+        getattr(report, outcome).append(entry.recording_id)
+    return report
+
+
+def measure_row(row: CallRecording, archive: Path, limits: Limits) -> None:
+    """Take the automatic measures of one registered recording (errors are stored, not raised)."""
+    try:
+        if row.operator_file is None or row.citizen_file is None:
+            raise RecordingError("a track is missing")
+        tracks = [read_mono(archive_path(archive, name)) for name in (row.operator_file, row.citizen_file)]
+        measures = measure_call(analyze_track(tracks[0]), analyze_track(tracks[1]), (), limits)
+        row.measures = measures.to_dict() | {"phrases": asdict(not_transcribed())}
+        row.flags = list(measures.flags)
+    except (RecordingError, ValueError, OSError) as exc:
+        row.measures, row.flags = {"error": str(exc)}, ["unmeasured"]
+    row.measured_at = datetime.now(UTC)
+
+
+def measure_pending(archive: Path, sessions: sessionmaker[Session], limits: Limits, batch: int = 20) -> int:
+    """Measure registered recordings that have no measures yet; returns how many."""
+    with sessions() as session, session.begin():
+        rows = session.scalars(select(CallRecording).where(
+            CallRecording.measured_at.is_(None), CallRecording.deleted_at.is_(None))
+            .order_by(CallRecording.id).limit(batch)).all()
+        for row in rows:
+            measure_row(row, archive, limits)
+        return len(rows)
+
+
+def purge_expired(archive: Path, sessions: sessionmaker[Session], retention_days: int, now: datetime) -> int:
+    """Delete the audio of recordings older than the retention period; the row and measures stay."""
+    cutoff = now - timedelta(days=retention_days)
+    with sessions() as session, session.begin():
+        rows = session.scalars(select(CallRecording).where(
+            CallRecording.deleted_at.is_(None), CallRecording.registered_at < cutoff,
+            (CallRecording.started_at < cutoff) | CallRecording.started_at.is_(None))).all()
+        for row in rows:
+            for name in (row.operator_file, row.citizen_file):
+                if name is not None:
+                    archive_path(archive, name).unlink(missing_ok=True)
+            row.operator_file = row.citizen_file = None
+            row.deleted_at = now
+        return len(rows)

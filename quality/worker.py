@@ -1,0 +1,93 @@
+"""Runs the recording register at start-up, whenever Asterisk says a recorded call ended, and on
+a timer: ingest (spool → archive → row), measure what is new, delete what is past retention.
+
+The start-up pass picks up calls recorded while the service was down; the AMI UserEvent makes a
+call's measures appear within seconds of the hang-up; the timer is the safety net.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.tasks import cancel_and_wait
+from quality.ingest import IngestReport, ingest_recordings, measure_pending, purge_expired
+from quality.measures import Limits
+
+log = logging.getLogger(__name__)
+
+RECORDED_EVENT = "HotlineRecording"
+SWEEP_SECONDS = 30.0
+# MixMonitor closes the files a moment after the hang-up handler ran (it then touches .closed).
+SETTLE_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class RecordingSettings:
+    spool: Path
+    archive: Path
+    retention_days: int
+    limits: Limits = field(default_factory=Limits)
+
+
+def run_pass(settings: RecordingSettings, sessions: sessionmaker[Session],
+             clock: Callable[[], float] = time.time) -> IngestReport:
+    """One full pass (blocking): ingest, measure everything new, purge expired audio."""
+    report = ingest_recordings(settings.spool, settings.archive, sessions, clock)
+    while measure_pending(settings.archive, sessions, settings.limits):
+        pass
+    purge_expired(settings.archive, sessions, settings.retention_days, datetime.fromtimestamp(clock(), UTC))
+    return report
+
+
+class RecordingWorker:
+    name = "call-recordings"
+
+    def __init__(self, settings: RecordingSettings, sessions: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.passes = 0
+        self.after_pass: list[Callable[[IngestReport], None]] = []
+
+    def on_ami_event(self, event: Mapping[str, str]) -> None:
+        if event.get("UserEvent") == RECORDED_EVENT:
+            self._wake.set()
+
+    async def start(self, app: FastAPI) -> None:
+        app.state.call_recordings = self
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        await cancel_and_wait(self._task)
+        self._task = None
+
+    async def run_once(self) -> IngestReport:
+        report = await asyncio.to_thread(run_pass, self.settings, self.sessions)
+        self.passes += 1
+        for listener in self.after_pass:
+            listener(report)
+        return report
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("call recording pass failed; will retry")
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(SWEEP_SECONDS):
+                    await self._wake.wait()
+            if self._wake.is_set():
+                self._wake.clear()
+                await asyncio.sleep(SETTLE_SECONDS)
