@@ -1,5 +1,5 @@
-"""HTTP routes for three-way calls. An operator acts only for their own seat (a token named "07");
-an admin may act on any call."""
+"""HTTP routes for three-way calls. An operator acts only for a seat its token may act for (its
+own; every seat for a declared team lead: hotline/auth/seats.py); an admin may act on any call."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
-from hotline.auth.roles import OPERATORS, READERS, Role
+from hotline.auth.roles import OPERATORS, READERS
+from hotline.auth.seats import require_own_seat
 from hotline.db.audit import record_audit
 from hotline.db.session import get_session
-from seat_manager.directory import seat_of_principal
 from telephony.deps import get_hall
 from telephony.hall import Hall
 from telephony.threeway import machine
@@ -126,10 +126,7 @@ def _refused(error: ThreeWayError) -> HTTPException:
 
 
 def _check_seat(principal: Principal, seat_id: str) -> None:
-    if principal.role is not Role.ADMIN and seat_of_principal(principal.name) != seat_id:
-        raise HTTPException(403, detail={
-            "code": "not_your_seat",
-            "message": f"this operator token is not for seat {seat_id}"})
+    require_own_seat(principal, seat_id)
 
 
 @router.get("/departments", response_model=list[DepartmentOut],

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, object_session
 from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
 from hotline.auth.roles import OPERATORS, READERS
+from hotline.auth.seats import require_own_seat
 from hotline.config import HotlineConfig
 from hotline.db.session import get_session
 from hotline.db.types import utcnow
@@ -244,13 +245,15 @@ def release(callback_id: RowId, principal: Annotated[Principal, Depends(require_
 
 @router.post("/{callback_id}/dial", response_model=CallbackOut,
              summary="Call the citizen from my seat",
-             description="Role: operator or admin; only the claimer. Rings the seat's phone, "
+             description="Role: operator (for a seat its token may act for: its own, or any "
+                         "for a team lead) or admin; only the claimer. Rings the seat's phone, "
                          "then the citizen through the trunk.",
              responses=DIAL_ERRORS)
 async def dial(callback_id: RowId, body: DialIn,
                principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
                work: Unit, clock: Clock, config: Config,
                hall: Annotated[Hall, Depends(get_hall)]) -> CallbackOut:
+    require_own_seat(principal, body.seat_id)
     with work as session:
         actor = _actor(principal)
         row = service.check_can_dial(session, callback_id, actor, clock())
