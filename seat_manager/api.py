@@ -72,7 +72,10 @@ class SeatActionOut(BaseModel):
 
 
 class PauseIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=120, examples=["午休"])
+    # No control characters (a NUL could never reach Asterisk): stated in the schema, checked
+    # again by SeatService.pause.
+    reason: str = Field(min_length=1, max_length=120, pattern=r"^[^\x00-\x1f\x7f-\x9f]*$",
+                        examples=["午休"])
 
 
 def call_out(call: SeatCall | None, principal: Principal) -> SeatCallOut | None:

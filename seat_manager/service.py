@@ -22,8 +22,8 @@ from telephony.monitor import HallMonitor
 SEAT_CONTEXT: Final = "hotline-seat"
 CONFIRM_TIMEOUT_S: Final = 3.0
 PAUSE_REASON_MAX: Final = 120
-UNPRINTABLE: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
-"""Unicode categories a pause reason may not contain (control, format, surrogate, private, unassigned)."""
+UNPRINTABLE: Final = frozenset({"Cc"})
+"""Unicode categories a pause reason may not contain: control characters (as PauseIn's pattern)."""
 
 
 class SeatError(Exception):
