@@ -194,3 +194,10 @@ def authenticate(session: Session, plaintext: str, *,
         row.last_used_at = now
     return Principal(name=row.name, role=Role(row.role), token_id=row.id, seat=row.seat,
                      team_lead=bool(row.team_lead))
+
+
+def token_still_active(session: Session, token_id: int) -> bool:
+    """Whether the token with this id exists and is not revoked: long-lived requests (the event
+    stream) ask again every few seconds, so a revocation ends them too."""
+    row = session.get(ApiToken, token_id)
+    return row is not None and row.revoked_at is None
