@@ -379,10 +379,7 @@ def load_config(path: str | Path, overrides: Mapping[str, str] | None = None,
     if not voicemail.pbx_spool.startswith("/"):
         reader.fail(entry("voicemail", "pbx_spool"), "voicemail", "pbx_spool",
                     "expected an absolute path on the PBX")
-    elif not DIALPLAN_PATH.match(voicemail.pbx_spool):
-        reader.fail(entry("voicemail", "pbx_spool"), "voicemail", "pbx_spool",
-                    f"{voicemail.pbx_spool!r} would break the dialplan: use only letters, digits "
-                    "and . _ - / (no spaces, commas, quotes or $)")
+    _check_rendered_values(reader, entry("voicemail", "pbx_spool"), entry("trunk", "prefix"))
 
     prompts = PromptsConfig(**{key: text_of("prompts", key, required=True)
                                for key in SINGLE_SECTIONS["prompts"] or ()})
@@ -403,10 +400,6 @@ def load_config(path: str | Path, overrides: Mapping[str, str] | None = None,
     if sip.rtp_start >= sip.rtp_end:
         reader.fail(entry("sip", "rtp_end"), "sip", "rtp_end", "must be above rtp_start")
 
-    prefix = entry("trunk", "prefix")
-    if not DIAL_PREFIX.match(prefix.value):
-        reader.fail(prefix, "trunk", "prefix", f"malformed dial prefix {prefix.value!r}; only the "
-                                              "digits 0-9 and * # + may be dialled")
     trunk: TrunkConfig | None = None
     if text_of("trunk", "host"):
         trunk = TrunkConfig(address("trunk", "host"), text_of("trunk", "username"),
@@ -455,6 +448,17 @@ def load_config(path: str | Path, overrides: Mapping[str, str] | None = None,
                          DatabaseConfig(db_url), api, vosk, seats, departments, experts,
                          callbacks=callbacks)
     return replace(config, threeway=threeway, triage=triage)
+
+
+def _check_rendered_values(reader: _Reader, pbx_spool: Entry, prefix: Entry) -> None:
+    """Values `pbx render` writes into the dialplan verbatim: refuse what would break it there."""
+    if pbx_spool.value.startswith("/") and not DIALPLAN_PATH.match(pbx_spool.value):
+        reader.fail(pbx_spool, "voicemail", "pbx_spool",
+                    f"{pbx_spool.value!r} would break the dialplan: use only letters, digits "
+                    "and . _ - / (no spaces, commas, quotes or $)")
+    if not DIAL_PREFIX.match(prefix.value):
+        reader.fail(prefix, "trunk", "prefix", f"malformed dial prefix {prefix.value!r}; only the "
+                                              "digits 0-9 and * # + may be dialled")
 
 
 def _seats(reader: _Reader, values: dict[str, dict[str, Entry]]) -> tuple[Seat, ...]:
