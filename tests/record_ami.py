@@ -11,6 +11,7 @@ find "the answer to QueueAdd" by the ActionID it had. Nothing here is imported b
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
 import shutil
@@ -303,7 +304,7 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-async def record(pbx: ivr_pbx.IvrPbx, name: str, scenario: Scenario, work: Path) -> None:
+async def record(pbx: ivr_pbx.IvrPbx, name: str, scenario: Scenario, work: Path, out: Path) -> None:
     """One scenario on a fresh AMI connection; writes its two files."""
     ami_conf = pbx.manifest["ami"]
     ami = RecordingAmi(str(ami_conf["host"]), int(str(ami_conf["port"])))
@@ -315,14 +316,14 @@ async def record(pbx: ivr_pbx.IvrPbx, name: str, scenario: Scenario, work: Path)
         await ami.close()
     received = bytes(ami.received)
     received = received[: received.rfind(FRAME_END) + len(FRAME_END)]  # whole frames only
-    (CAPTURES / f"{name}.txt").write_bytes(received)
-    (CAPTURES / SENT / f"{name}.txt").write_text("\r\n".join(ami.sent), encoding="utf-8", newline="")
+    (out / f"{name}.txt").write_bytes(received)
+    (out / SENT / f"{name}.txt").write_text("\r\n".join(ami.sent), encoding="utf-8", newline="")
     print(f"{name}: {received.count(b'Event: ')} events, {len(ami.sent)} actions", flush=True)
 
 
-async def main(prefixes: list[str]) -> None:
+async def main(prefixes: list[str], out: Path = CAPTURES) -> None:
     chosen = {n: s for n, s in SCENARIOS.items() if not prefixes or n.startswith(tuple(prefixes))}
-    (CAPTURES / SENT).mkdir(parents=True, exist_ok=True)
+    (out / SENT).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="record-ami-") as folder:
         work = Path(folder)
         shutil.copy(REPO / "hotline.conf", work / "hotline.conf")
@@ -331,10 +332,18 @@ async def main(prefixes: list[str]) -> None:
         try:
             for name, scenario in chosen.items():
                 pbx.cli("channel request hangup all")
-                await record(pbx, name, scenario, work)
+                await record(pbx, name, scenario, work, out)
         finally:
             ivr_pbx.stop(pbx)
 
 
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.record_ami", description=__doc__.split("\n")[0])
+    parser.add_argument("prefixes", nargs="*", help="record only these scenarios (e.g. 05 08)")
+    parser.add_argument("--out", type=Path, default=CAPTURES, help="folder to write (default: %(default)s)")
+    return parser.parse_args(argv)
+
+
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1:]))
+    arguments = parse_args(sys.argv[1:])
+    asyncio.run(main(arguments.prefixes, arguments.out))
