@@ -6,16 +6,17 @@ Run by hand (single core, pinned when the OS allows it):
     .venv/bin/python bench/ami_throughput.py [--events 100000] [--chunk 4096] [--repeat 5]
                                              [--parse-only | --state-machine MODULE:CALLABLE]
 
-The captures in shared/ami-transcripts/ are looped, with fresh Uniqueid/Linkedid/ActionID
-values per loop, into one byte stream that is fed in ``--chunk``-byte reads through
-(a) telephony.ami.AmiFramer, building a Message for every frame, and (b) panoramisk's
-AMIProtocol.data_received (its decode, framing, Message.from_line and handle_message,
-with a factory whose dispatch only counts). Both sides call one counting step per event.
+The transcripts recorded from the sandbox Asterisk in tests/ami_captures/ are looped, with
+fresh Uniqueid/Linkedid/ActionID values per loop, into one byte stream that is fed in
+``--chunk``-byte reads through (a) telephony.ami.AmiFramer, building a Message for every
+frame, and (b) panoramisk's AMIProtocol.data_received (its decode, framing,
+Message.from_line and handle_message, with a factory whose dispatch only counts). Both
+sides call one counting step per event.
 
 By default (a) then folds every event into the real state machine, as HallMonitor does
 for each event: a clock read in the hall's timezone, SeatBoard.apply and HallStats.apply,
-with a 50-seat directory whose first seats carry the names the captures use (seat01,
-"Seat 02", Custom:seat02 ...; the rest are wired the project's way). The same machine is
+with hotline.conf's 50-seat directory (the recordings use its seats 01-03, wired the project's
+way: Local/NN@hotline-seat members, PJSIP/10NN phones). The same machine is
 also fed from panoramisk's messages, so the whole pipeline can be compared too.
 ``--parse-only`` leaves the state machine out; ``--state-machine MODULE:CALLABLE`` replaces
 it with CALLABLE(message) (a function or a bound method of a module-level object).
@@ -51,7 +52,8 @@ from telephony.stats import DEFAULT_SERVICE_LEVEL_SECONDS, HallStats
 DEFAULT_EVENTS: Final = 100_000
 DEFAULT_CHUNK: Final = 4096
 DEFAULT_REPEAT: Final = 5
-TRANSCRIPT_DIR: Final = Path(__file__).resolve().parents[1] / ".." / "shared" / "ami-transcripts"
+TRANSCRIPT_DIR: Final = Path(__file__).resolve().parents[1] / "tests" / "ami_captures"
+"""The repository's own recordings (`python -m tests.record_ami`); nothing outside the clone."""
 BANNER: Final = b"Asterisk Call Manager/11.0.0\r\n"
 ID_SPACING: Final = 1000
 """Added to the sequence part of every Uniqueid per loop, so ids never repeat."""
@@ -61,14 +63,8 @@ HALL_TIMEZONE: Final = ZoneInfo("Asia/Shanghai")
 """hotline.conf's [hall] timezone: the monitor's clock reads local time for every event."""
 WRAPUP_SECONDS: Final = 10
 """hotline.conf's [queue] wrapup_seconds."""
-CAPTURE_SEATS: Final = (
-    Seat("01", "seat01", "seat01", "Local/seat01@sim-seat/n", "Local/seat01@sim-seat/n"),
-    Seat("02", "seat02", "Seat 02", "PJSIP/seat02", "Custom:seat02"),
-    Seat("03", "seat03", "Seat 03", "PJSIP/seat03", "PJSIP/seat03"),
-)
-"""The seats as the captures name them (as in tests/seat_manager): seat01 is a Local member
-in 06/07 and a PJSIP phone (PJSIP/seat01) in 08, seat02/seat03 are PJSIP members with
-"Seat NN" member names, seat02's state interface a Custom device (05, 10, 11)."""
+RECORDED_SEATS: Final = frozenset({"01", "02", "03"})
+"""The seats the recordings log in, call and register (as in tests/seat_manager)."""
 
 _UNIQUE_ID: Final = re.compile(rb"^(\w*(?:Uniqueid|Linkedid)): (\d+)\.(\d+)\r$", re.MULTILINE)
 _ACTION_ID: Final = re.compile(rb"^ActionID: (\S+)\r$", re.MULTILINE)
@@ -127,15 +123,10 @@ def chunked(stream: bytes, size: int) -> list[bytes]:
 
 
 def capture_directory(seats: int = HALL_SEATS) -> SeatDirectory:
-    """A full hall whose first seats are the ones the captures talk about, so their events
-    reach real seats; the others are wired like hotline.conf's (Local/NN@hotline-seat, 10NN)."""
-    taken = {seat.seat_id for seat in CAPTURE_SEATS}
-    standard = [
-        Seat.standard(f"{number:02d}", f"10{number:02d}")
-        for number in range(1, seats + 1)
-        if f"{number:02d}" not in taken
-    ]
-    return SeatDirectory([*CAPTURE_SEATS[:seats], *standard])
+    """A full hall wired like hotline.conf's (Local/NN@hotline-seat, 10NN): the recordings'
+    events reach its seats 01-03."""
+    return SeatDirectory([Seat.standard(f"{number:02d}", f"10{number:02d}")
+                          for number in range(1, seats + 1)])
 
 
 class HallPipeline:

@@ -4,7 +4,7 @@ Every seat of hotline.conf is registered and logged in to the queue; `calls` of 
 citizen, each call a citizen trunk channel and the seat phone's channel in one basic bridge (the
 picture after Asterisk optimised the queue's Local member channel away). `BusyHall.response`
 answers the bridge's resync actions (telephony/monitor.py RESYNC_ACTIONS) with that picture, in
-the frame shapes of the Asterisk 22.10.1 captures in ../shared/ami-transcripts (01 for
+the frame shapes of the Asterisk 22.10.1 recordings in tests/ami_captures (01 for
 QueueStatus, 07 for CoreShowChannels, 08 for a queue call); the other actions (Login, Ping,
 CoreSettings, CoreStatus, Logoff) are answered as bench/state_latency.py's fake Asterisk does.
 

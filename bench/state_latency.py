@@ -57,7 +57,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import httpx
-from ami_throughput import TRANSCRIPT_DIR, load_captures, refresh_ids
+from ami_throughput import RECORDED_SEATS, TRANSCRIPT_DIR, load_captures, refresh_ids
 from sqlalchemy import select
 
 from hotline.auth import Role, add_token
@@ -98,7 +98,7 @@ ASTERISK_VERSION: Final = "22.10.1+dfsg+~cs6.17.60671434-1"
 ALL_CLASSES: Final = frozenset({"on", "all"})
 NO_CLASSES: Final = frozenset({"off", "none", ""})
 FILTERED_EVENTS: Final = frozenset({"TestEvent"})
-"""What shared/README.md's manager.conf eventfilter drops (Debian's test framework)."""
+"""What the rendered manager.conf's eventfilter drops (Debian's test framework)."""
 READ_SIZE: Final = 64 * 1024
 CONTACT_PORT_BASE: Final = 5400
 DEVICE_IDLE: Final = "NOT_INUSE"
@@ -645,10 +645,13 @@ async def measure(args: argparse.Namespace, workdir: Path, emit: Callable[[str],
         base_url=f"http://{config.api.bind}:{config.api.port}", trust_env=False, timeout=HTTP_TIMEOUT_S,
         headers={"Authorization": f"Bearer {token}"},
         limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
-    poller = SeatPoller(client, seats[0])
+    # The background replays the recordings, which log seats 01-03 in and out and unregister
+    # their phones: probe only seats the recordings never touch.
+    probed = [seat for seat in seats if seat.seat_id not in RECORDED_SEATS]
+    poller = SeatPoller(client, probed[0])
     background: BackgroundStream | None = None
     loaded, baseline = Condition(args.rate), Condition(0.0)
-    runner = ProbeRunner(server, poller, seats)
+    runner = ProbeRunner(server, poller, probed)
     try:
         service.start()
         await asyncio.wait_for(server.logged_in.wait(), READY_TIMEOUT_S)

@@ -1,5 +1,9 @@
 """Structured logs: JSON lines on stderr for the journal, or a human format at a terminal.
 
+`resolve_log_format` picks between them: the --log-format flag when given, else
+$HOTLINE_LOG_FORMAT, else short human lines when stderr is a terminal and JSON when it is not
+(a pipe, a file, the journal).
+
 Fields passed with `extra={...}` become JSON keys, so a request log line can be filtered by
 path or principal without parsing prose. The request log names the principal (the token's
 name) and never carries the Authorization header or the query string.
@@ -9,8 +13,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import IO, Any, Literal
 
@@ -18,9 +24,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 LogFormat = Literal["json", "human"]
 LOG_FORMATS: tuple[str, ...] = ("json", "human")
+AUTO_FORMAT = "auto"
+"""Human lines at a terminal, JSON otherwise."""
+LOG_FORMAT_CHOICES: tuple[str, ...] = (AUTO_FORMAT, *LOG_FORMATS)
+LOG_FORMAT_ENV = "HOTLINE_LOG_FORMAT"
 DEFAULT_LEVEL = "INFO"
 ACCESS_LOGGER = "hotline.access"
 HUMAN_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+HUMAN_TIME = "%H:%M:%S"
+"""A terminal reader needs the time of day, not the date and milliseconds."""
 # Loggers that would repeat or bury our own lines (httpx logs full URLs, query included).
 QUIET_LOGGERS = {"uvicorn.access": logging.WARNING, "sqlalchemy.engine": logging.WARNING,
                  "httpx": logging.WARNING}
@@ -53,19 +65,43 @@ class JsonFormatter(logging.Formatter):
 
 
 class HumanFormatter(logging.Formatter):
-    """The classic one-line format, extra fields appended as key=value."""
+    """One short line: time, level, logger, message, then as key=value only the extra fields
+    the message does not already show (a request line's method, path and status are in it)."""
 
     def __init__(self) -> None:
-        super().__init__(HUMAN_FORMAT)
+        super().__init__(HUMAN_FORMAT, HUMAN_TIME)
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        extras = _extra_fields(record)
+        message = record.getMessage()
+        extras = {key: value for key, value in _extra_fields(record).items()
+                  if value is not None and str(value) not in message}
         if not extras:
             return line
         head, _, tail = line.partition("\n")
         fields = " ".join(f"{key}={value}" for key, value in extras.items())
         return f"{head} [{fields}]" + (f"\n{tail}" if tail else "")
+
+
+def resolve_log_format(requested: str | None, stream: IO[str] | None = None,
+                       environ: Mapping[str, str] | None = None) -> LogFormat:
+    """The format to log in: the flag, else $HOTLINE_LOG_FORMAT, else human at a terminal.
+
+    Raises ValueError naming the accepted values for anything else."""
+    environ = os.environ if environ is None else environ
+    choice = requested or environ.get(LOG_FORMAT_ENV, "").strip().lower() or AUTO_FORMAT
+    if choice not in LOG_FORMAT_CHOICES:
+        source = "--log-format" if requested else LOG_FORMAT_ENV
+        raise ValueError(f"{source}: unknown log format {choice!r}; expected one of "
+                         f"{', '.join(LOG_FORMAT_CHOICES)}")
+    if choice != AUTO_FORMAT:
+        return "json" if choice == "json" else "human"
+    target = stream or sys.stderr
+    try:
+        at_terminal = target.isatty()
+    except (AttributeError, ValueError):  # a closed or odd stream: be machine-readable
+        at_terminal = False
+    return "human" if at_terminal else "json"
 
 
 def configure_logging(fmt: LogFormat = "json", level: str | int = DEFAULT_LEVEL,

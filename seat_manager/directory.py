@@ -76,11 +76,6 @@ class Seat:
         )
 
 
-def seat_of_principal(name: str) -> str:
-    """An operator token is tied to its seat by its name: a token named "07" acts for seat 07."""
-    return name
-
-
 class SeatDirectory:
     """Immutable lookups from any PBX name to its seat; unknown names give None."""
 

@@ -7,6 +7,7 @@ hoped it would do.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
@@ -21,6 +22,8 @@ from telephony.monitor import HallMonitor
 SEAT_CONTEXT: Final = "hotline-seat"
 CONFIRM_TIMEOUT_S: Final = 3.0
 PAUSE_REASON_MAX: Final = 120
+UNPRINTABLE: Final = frozenset({"Cc"})
+"""Unicode categories a pause reason may not contain: control characters (as PauseIn's pattern)."""
 
 
 class SeatError(Exception):
@@ -119,6 +122,11 @@ class SeatService:
         if not reason or len(reason) > PAUSE_REASON_MAX:
             raise InvalidRequest("invalid_reason",
                                  f"a pause needs a reason of 1 to {PAUSE_REASON_MAX} characters")
+        if any(unicodedata.category(char) in UNPRINTABLE for char in reason):
+            # A NUL or other control character could never reach Asterisk (nor a PostgreSQL
+            # text column): refuse it here rather than fail with a 500 on the way.
+            raise InvalidRequest("invalid_reason",
+                                 "a pause reason cannot contain control characters")
         seat, view = self._seat(seat_id)
         if self.queue not in view.queues:
             raise SeatError("not_logged_in", f"seat {seat_id} is not logged in")

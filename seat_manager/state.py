@@ -682,6 +682,12 @@ class SeatBoard:
             return not ringing
         return False
 
+    def _phone_ringing(self, facts: _Facts) -> bool:
+        """A ringing channel on the seat's phone rings the seat, whatever device state says: an
+        endpoint with device_state_busy_at=1 (the rendered pjsip.conf) reports BUSY, never
+        RINGING, while a direct or named-operator call rings it."""
+        return any(c.state == CHANNEL_STATE_RINGING for c in self._phone_channels(facts))
+
     def _phone_up(self, facts: _Facts) -> bool:
         """An answered channel on the seat's phone is a call, whatever device state says yet."""
         return any(c.state == CHANNEL_STATE_UP for c in self._phone_channels(facts))
@@ -715,7 +721,7 @@ class SeatBoard:
             return SeatState.OFFLINE
         if facts.busy:
             return SeatState.ON_CALL
-        if facts.offer is not None or facts.device_state is DeviceState.RINGING:
+        if facts.offer is not None or facts.device_state is DeviceState.RINGING or self._phone_ringing(facts):
             return SeatState.RINGING
         if not facts.memberships:
             return SeatState.LOGGED_OUT

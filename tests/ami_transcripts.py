@@ -1,31 +1,23 @@
-"""Load the real AMI captures (Asterisk 22.10.1) so state machines can be replayed without a PBX."""
+"""Load the AMI transcripts recorded from the project's sandbox Asterisk (tests/ami_captures/,
+written by `python -m tests.record_ami`) so state machines can be replayed without a PBX."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Generic, TypeVar
 
-SHARED_DIR_ENV = "HOTLINE_SHARED_DIR"
-TRANSCRIPTS_SUBDIR = "ami-transcripts"
+CAPTURES_DIR = Path(__file__).resolve().parent / "ami_captures"
+SENT_SUBDIR = "sent"
 HEADER_SEPARATOR = ": "
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
-def shared_dir() -> Path:
-    """The shared folder beside the checkout (…/shared), or $HOTLINE_SHARED_DIR when set."""
-    override = os.environ.get(SHARED_DIR_ENV)
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[1].parent / "shared"
-
-
 def transcripts_dir() -> Path:
-    """Where the captured AMI transcripts live."""
-    return shared_dir() / TRANSCRIPTS_SUBDIR
+    """Where the recorded AMI transcripts live: inside the repository, nowhere else."""
+    return CAPTURES_DIR
 
 
 def parse_transcript(text: str) -> list[dict[str, str]]:
@@ -49,16 +41,36 @@ def parse_transcript(text: str) -> list[dict[str, str]]:
     return messages
 
 
-def load_transcript(name: str) -> list[dict[str, str]]:
-    """Messages of one transcript, by file name or by its number prefix ("08")."""
-    folder = transcripts_dir()
+def transcript_path(name: str, folder: Path | None = None) -> Path:
+    """One transcript's file, by file name or by its number prefix ("08")."""
+    folder = folder or transcripts_dir()
     path = folder / name
     if not path.is_file():
         matches = sorted(folder.glob(f"{name}*.txt"))
         if len(matches) != 1:
             raise FileNotFoundError(f"no single transcript matching {name!r} in {folder}")
         path = matches[0]
-    return parse_transcript(path.read_bytes().decode("utf-8"))
+    return path
+
+
+def load_transcript(name: str) -> list[dict[str, str]]:
+    """Messages of one transcript, by file name or by its number prefix ("08")."""
+    return parse_transcript(transcript_path(name).read_bytes().decode("utf-8"))
+
+
+def sent_actions(name: str) -> list[dict[str, str]]:
+    """The actions the recorder sent during one transcript (Secret blanked), in order."""
+    path = transcript_path(name)
+    return parse_transcript((path.parent / SENT_SUBDIR / path.name).read_text(encoding="utf-8"))
+
+
+def action_id_of(name: str, action: str, nth: int = 0) -> str:
+    """The ActionID the recorder gave its `nth` (0-based) `action` in transcript `name`:
+    tests select "the answer to QueueAdd" this way rather than by a hard-coded id."""
+    matching = [sent for sent in sent_actions(name) if sent.get("Action", "").lower() == action.lower()]
+    if len(matching) <= nth:
+        raise LookupError(f"{name}: no {action} number {nth} among the sent actions")
+    return matching[nth]["ActionID"]
 
 
 def events_only(messages: Iterable[Mapping[str, str]]) -> list[Mapping[str, str]]:
@@ -128,3 +140,18 @@ class Replay(Generic[T]):
         """Let simulated time pass; returns the new time."""
         self.now += timedelta(seconds=seconds)
         return self.now
+
+
+def channel_named(messages: Iterable[Mapping[str, str]], prefix: str) -> str:
+    """The first channel in a transcript whose name starts with `prefix` ("PJSIP/1001-"):
+    channel numbers change with every recording, so tests look them up by what they are."""
+    for message in messages:
+        channel = message.get("Channel", "")
+        if channel.startswith(prefix):
+            return channel
+    raise LookupError(f"no channel named {prefix}… in the transcript")
+
+
+def header_of(messages: list[dict[str, str]], key: str, event: str, **headers: str) -> str:
+    """Header `key` of the first `event` with these headers (a Linkedid, a LastPause…)."""
+    return messages[find_event(messages, event, **headers)][key]

@@ -35,7 +35,9 @@ class ServiceProcess:
         try:
             with session_scope(make_session_factory(engine)) as session:
                 for role in Role:
-                    self.tokens[role] = add_token(session, f"test-{role.value}-{time.monotonic_ns()}", role)
+                    # The suite's generic operator is a declared team lead: it acts for every seat.
+                    self.tokens[role] = add_token(session, f"test-{role.value}-{time.monotonic_ns()}", role,
+                                                  team_lead=role is Role.OPERATOR)
         finally:
             engine.dispose()
 

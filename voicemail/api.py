@@ -16,7 +16,7 @@ from hotline.auth.principal import Principal
 from hotline.auth.roles import OPERATORS, READERS
 from hotline.db.session import get_session
 from hotline.db.types import utcnow
-from hotline.privacy import phone_for
+from hotline.privacy import data_for, phone_for, text_for
 from voicemail.audio_analysis import AudioFormatError, load_pcm
 from voicemail.ingest import resolve_archive_path
 from voicemail.models import STATES, Voicemail
@@ -109,9 +109,10 @@ def to_out(row: Voicemail, principal: Principal) -> VoicemailOut:
         id=row.id, recording_id=row.recording_id, state=row.state, route=row.route,
         caller_num=phone_for(principal, row.caller_num), caller_withheld=row.caller_withheld,
         caller_name=row.caller_name, call_time=row.call_time, duration_s=row.duration_s,
-        review_reasons=row.review_reasons or [], registered_at=row.registered_at,
-        has_audio=row.archive_name is not None, triage_reasons=row.triage_reasons,
-        explanation_zh=row.explanation_zh, department=row.department, priority=row.priority,
+        review_reasons=data_for(principal, row.review_reasons or []), registered_at=row.registered_at,
+        has_audio=row.archive_name is not None, triage_reasons=data_for(principal, row.triage_reasons),
+        explanation_zh=text_for(principal, row.explanation_zh), department=row.department,
+        priority=row.priority,
         duplicate_of=row.duplicate_of, triaged_at=row.triaged_at, override_by=row.override_by,
         override_reason=row.override_reason, override_at=row.override_at,
         callback_number=phone_for(principal, row.callback_number), version=row.version or 0,

@@ -22,8 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-
-import webrtcvad
+from types import ModuleType
 
 RATE = 8000
 FRAME_MS = 30  # one of webrtcvad's 10/20/30 ms; 240 samples give 33 Hz tone resolution
@@ -504,9 +503,20 @@ def _label_tone_edges(samples: array, frames: _Frames) -> None:
                     labels[j] = label
 
 
+def _webrtcvad() -> ModuleType:
+    """webrtcvad comes with the [speech] extra: imported only when audio is analysed, so the
+    base install (`hotline check`, the CLI, the service without triage) never needs it."""
+    try:
+        import webrtcvad
+    except ImportError as error:
+        raise ImportError("语音分析需要 webrtcvad：请安装 speech 扩展（pip install 'hotline[speech]'）",
+                          name="webrtcvad") from error
+    return webrtcvad
+
+
 def _speech_flags(samples: array, frames: _Frames) -> list[bool]:
     """webrtcvad on active frames that are not tones (the VAD takes tones for speech)."""
-    vad = webrtcvad.Vad(VAD_AGGRESSIVENESS)
+    vad = _webrtcvad().Vad(VAD_AGGRESSIVENESS)
     little = sys.byteorder == "little"
     flags = []
     for i, label in enumerate(frames.label):

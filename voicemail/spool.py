@@ -41,6 +41,10 @@ def open_regular(path: Path) -> int:
         raise NotRegularFile(f"{path.name} is not a regular file")
     return fd
 
+EARLIEST_CALL = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_CALL = datetime(2100, 1, 1, tzinfo=UTC)
+"""Call times outside [EARLIEST_CALL, LATEST_CALL) are refused as malformed metadata."""
+
 
 @dataclass(frozen=True)
 class SpoolMeta:
@@ -97,6 +101,12 @@ def parse_meta(text: str) -> SpoolMeta:
         call_time = datetime.fromtimestamp(float(epoch), UTC) if epoch else None
     except (ValueError, OverflowError, OSError):
         problems.append(f"malformed call time {epoch[:20]!r}")
+    if call_time is not None and not EARLIEST_CALL <= call_time < LATEST_CALL:
+        # A year-9999 time parses, but cannot even be shown in the hall's zone (OverflowError
+        # in every report): an implausible time is a problem, not a call time.
+        problems.append(f"malformed call time {epoch[:20]!r} (outside {EARLIEST_CALL.year}-"
+                        f"{LATEST_CALL.year - 1})")
+        call_time = None
     if call_time is None and "malformed call time" not in " ".join(problems):
         problems.append("call time missing")
     route = values.get("route") or None

@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from hotline.api.ami_status import AmiStatus, NotStartedAmiStatus
+from hotline.api.body_limit import BodyLimitMiddleware
 from hotline.api.errors import ERROR_RESPONSES, document_error_bodies, install_error_handlers
 from hotline.api.lifespan import Component, make_lifespan
 from hotline.api.live_mutations import Announcement, LiveMutationMiddleware
@@ -122,6 +123,7 @@ def create_app(config: HotlineConfig, *, ami_status: AmiStatus | None = None,
     if live_announcements:
         app.add_middleware(LiveMutationMiddleware, feed=app.state.live,
                            announcements=live_announcements)
+    app.add_middleware(BodyLimitMiddleware)  # before anything reads a body (413)
     app.add_middleware(RequestLogMiddleware)  # added last: outermost, sees the final status
     for router in (*CORE_ROUTERS, *extra_routers):
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)

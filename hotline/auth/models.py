@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index, Integer, String, text
+from sqlalchemy import Boolean, CheckConstraint, Index, Integer, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.auth.roles import ROLE_NAMES
@@ -14,6 +14,7 @@ from hotline.db.types import UTCDateTime, utcnow
 TOKEN_NAME_MAX = 64
 ROLE_MAX = 16
 TOKEN_HASH_LENGTH = 64  # sha256, hex
+SEAT_MAX = 16
 ACTIVE_NAME_INDEX = "uq_api_tokens_active_name"
 ROLE_CHECK = "role IN (" + ", ".join(f"'{name}'" for name in ROLE_NAMES) + ")"
 ACTIVE = text("revoked_at IS NULL")
@@ -36,6 +37,10 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who an operator token acts for: its one seat (工号), or every seat when it is a declared
+    # team lead; neither: no seat at all (hotline/auth/seats.py holds the rule).
+    seat: Mapped[str | None] = mapped_column(String(SEAT_MAX))
+    team_lead: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     @property
     def active(self) -> bool:

@@ -17,6 +17,10 @@ class Principal:
     name: str
     role: Role
     token_id: int | None = None
+    seat: str | None = None
+    """The one seat an operator token acts for (its explicit binding)."""
+    team_lead: bool = False
+    """A declared team lead's operator token acts for every seat."""
 
     @property
     def sees_phone_numbers(self) -> bool:

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hotline.auth.models import TOKEN_NAME_MAX, ApiToken
+from hotline.auth.models import SEAT_MAX, TOKEN_NAME_MAX, ApiToken
 from hotline.auth.principal import Principal
 from hotline.auth.roles import Role, parse_role
 from hotline.db.audit import SYSTEM_ACTOR, record_audit
@@ -34,6 +34,8 @@ MAX_TOKEN_LENGTH = 256
 # once a minute keeps a busy dashboard from turning every read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 NAME_PATTERN = re.compile(rf"^[\w.@-]{{1,{TOKEN_NAME_MAX}}}$")
+SEAT_PATTERN = re.compile(rf"^[0-9]{{1,{SEAT_MAX}}}$", re.ASCII)
+"""A seat id (工号) as hotline.conf writes them: ASCII digits."""
 
 
 class TokenError(ValueError):
@@ -58,6 +60,8 @@ class TokenInfo:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    seat: str | None = None
+    team_lead: bool = False
 
     @property
     def active(self) -> bool:
@@ -66,7 +70,7 @@ class TokenInfo:
     @classmethod
     def of(cls, row: ApiToken) -> TokenInfo:
         return cls(row.id, row.name, Role(row.role), row.created_at, row.last_used_at,
-                   row.revoked_at)
+                   row.revoked_at, row.seat, bool(row.team_lead))
 
 
 def hash_token(plaintext: str) -> str:
@@ -86,35 +90,57 @@ def validate_name(name: str) -> str:
     return name
 
 
+def token_binding(name: str, role: Role, seat: str | None,
+                  team_lead: bool) -> tuple[str | None, bool]:
+    """The (seat, team_lead) a new token is bound to; TokenError when they do not fit the role.
+
+    An operator token named like a seat id ("07") with no explicit binding is bound to that
+    seat: named seat tokens keep working, but the binding is stored, not guessed per request."""
+    if seat is not None:
+        seat = seat.strip()
+        if not SEAT_PATTERN.match(seat):
+            raise TokenError(f"invalid seat {seat!r}: a 工号 is 1 to {SEAT_MAX} digits 0-9, e.g. 07")
+    if role is not Role.OPERATOR and (seat is not None or team_lead):
+        raise TokenError(f"only operator tokens are bound to a seat or declared team lead, "
+                         f"not {role.value} tokens")
+    if seat is not None and team_lead:
+        raise TokenError("a token is bound to one seat or declared team lead, not both")
+    if role is Role.OPERATOR and seat is None and not team_lead and SEAT_PATTERN.match(name):
+        seat = name
+    return seat, team_lead
+
+
 def _active_by_name(session: Session, name: str) -> ApiToken | None:
     return session.scalar(select(ApiToken).where(ApiToken.name == name,
                                                  ApiToken.revoked_at.is_(None)))
 
 
-def add_token(session: Session, name: str, role: Role | str, *,
-              actor: str = SYSTEM_ACTOR) -> str:
+def add_token(session: Session, name: str, role: Role | str, *, seat: str | None = None,
+              team_lead: bool = False, actor: str = SYSTEM_ACTOR) -> str:
     """Create a token and return its plaintext, the only time it is ever available.
 
-    Refuses an unknown role or a name that already has an active token (TokenError).
+    Refuses an unknown role, a binding that does not fit it (see token_binding) or a name
+    that already has an active token (TokenError).
     """
     name = validate_name(name)
     try:
         role = parse_role(role) if isinstance(role, str) else role
     except ValueError as exc:
         raise TokenError(str(exc)) from None
+    seat, team_lead = token_binding(name, role, seat, team_lead)
     if _active_by_name(session, name) is not None:
         raise DuplicateTokenName(f"an active token named {name!r} already exists; revoke it "
                                  "first or choose another name")
     plaintext = generate_token()
     row = ApiToken(name=name, role=role.value, token_hash=hash_token(plaintext),
-                   created_at=utcnow())
+                   created_at=utcnow(), seat=seat, team_lead=team_lead)
     session.add(row)
     try:
         session.flush()
     except IntegrityError as exc:  # created concurrently by someone else
         raise DuplicateTokenName(f"an active token named {name!r} already exists") from exc
     record_audit(session, "token.add", actor=actor, target=f"token:{name}",
-                 detail={"token_id": row.id, "role": role.value})
+                 detail={"token_id": row.id, "role": role.value, "seat": seat, "team_lead": team_lead})
     return plaintext
 
 
@@ -169,4 +195,12 @@ def authenticate(session: Session, plaintext: str, *,
     now = now or utcnow()
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
         row.last_used_at = now
-    return Principal(name=row.name, role=Role(row.role), token_id=row.id)
+    return Principal(name=row.name, role=Role(row.role), token_id=row.id, seat=row.seat,
+                     team_lead=bool(row.team_lead))
+
+
+def token_still_active(session: Session, token_id: int) -> bool:
+    """Whether the token with this id exists and is not revoked: long-lived requests (the event
+    stream) ask again every few seconds, so a revocation ends them too."""
+    row = session.get(ApiToken, token_id)
+    return row is not None and row.revoked_at is None

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from hotline.cli import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
 from hotline.cli.common import load_or_report
 from hotline.config import HotlineConfig
 from hotline.db import upgrade_database
-from hotline.logging import LOG_FORMATS, configure_logging
+from hotline.logging import LOG_FORMAT_CHOICES, LOG_FORMAT_ENV, configure_logging, resolve_log_format
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve = subparsers.add_parser("serve", help="migrate the database and run the API")
     serve.add_argument("--host", help="address to bind (default: [api] bind)")
     serve.add_argument("--port", type=int, help="port to bind (default: [api] port)")
-    serve.add_argument("--log-format", choices=LOG_FORMATS, default="json",
-                       help="json lines (default) or a human-readable format")
+    serve.add_argument("--log-format", choices=LOG_FORMAT_CHOICES, default=None,
+                       help=f"auto (default: short human lines at a terminal, JSON lines "
+                            f"otherwise), json or human; default from ${LOG_FORMAT_ENV}")
     serve.add_argument("--log-level", choices=LOG_LEVELS, default="info")
     serve.add_argument("--sandbox", action="store_true",
                        help="serve against the demo sandbox PBX started by `hotline sandbox up`")
@@ -40,7 +42,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn  # imported here so other commands do not pay for it
 
-    configure_logging(args.log_format, args.log_level)
+    try:
+        log_format = resolve_log_format(args.log_format)
+    except ValueError as error:
+        print(f"hotline serve: {error}", file=sys.stderr)
+        return EXIT_REFUSED
+    configure_logging(log_format, args.log_level)
     overrides = None
     if args.sandbox:
         from hotline.cli.sandbox_cmds import demo_overrides

@@ -23,7 +23,8 @@ from hotline.config import HotlineConfig
 from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
 
 NEVER = "-"
-LIST_COLUMNS = ("ID", "NAME", "ROLE", "CREATED", "LAST USED", "REVOKED")
+LIST_COLUMNS = ("ID", "NAME", "ROLE", "SEAT", "CREATED", "LAST USED", "REVOKED")
+TEAM_LEAD = "team-lead"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,6 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("--role", required=True, help=f"one of: {', '.join(ROLE_NAMES)}")
     add.add_argument("--name", required=True,
                      help="who or what holds it, e.g. wallboard-hall or zhang.wei")
+    binding = add.add_mutually_exclusive_group()
+    binding.add_argument("--seat", help="operator tokens: the one seat (工号) it acts for, e.g. 07 "
+                                        "(default: the name, when the name is a 工号)")
+    binding.add_argument("--team-lead", action="store_true",
+                         help="operator tokens: a team lead, acting for every seat")
     add.set_defaults(handler=_add)
 
     listing = token_sub.add_parser("list", help="show tokens (never their values)")
@@ -76,9 +82,12 @@ def _add(args: argparse.Namespace) -> int:
     config = load_or_report(args)
     if config is None:
         return EXIT_REFUSED
+    if args.seat is not None and config.seat(args.seat.strip()) is None:
+        return _refuse(f"no seat {args.seat!r} in [seats] of the configuration")
     try:
         with _unit_of_work(config) as session:
-            plaintext = add_token(session, args.name, args.role, actor=_actor())
+            plaintext = add_token(session, args.name, args.role, seat=args.seat,
+                                  team_lead=args.team_lead, actor=_actor())
     except TokenError as exc:
         return _refuse(str(exc))
     print(f"created {args.role.strip().lower()} token {args.name.strip()!r}; it is shown only "
@@ -98,7 +107,8 @@ def _list(args: argparse.Namespace) -> int:
     with _unit_of_work(config) as session:
         tokens = list_tokens(session, include_revoked=not args.active)
     rows = [LIST_COLUMNS] + [
-        (str(t.id), t.name, t.role.value, _when(t.created_at), _when(t.last_used_at),
+        (str(t.id), t.name, t.role.value, TEAM_LEAD if t.team_lead else (t.seat or NEVER),
+         _when(t.created_at), _when(t.last_used_at),
          _when(t.revoked_at)) for t in tokens]
     widths = [max(len(row[i]) for row in rows) for i in range(len(LIST_COLUMNS))]
     for row in rows:

@@ -44,12 +44,20 @@ from voicemail.triage_config import TriageSettings, settings_from_section
 
 QUEUE_STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear",
                     "wrandom", "rrordered")
-SEAT_ID = re.compile(r"^\d{2,4}$")
-EXTENSION = re.compile(r"^\d{3,6}$")
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
-TIME_RANGE = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
-DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# re.ASCII: \d must not take Unicode digits ("٠٧", "０７"), which Asterisk would not dial.
+SEAT_ID = re.compile(r"^\d{2,4}$", re.ASCII)
+EXTENSION = re.compile(r"^\d{3,6}$", re.ASCII)
+MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
+LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$", re.ASCII)
+TIME_RANGE = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$", re.ASCII)
+DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+# What `pbx render` writes a value into, and what would break it there.
+SEAT_NAME_FORBIDDEN = re.compile(r'["\\<>;\x00-\x1f\x7f]')
+"""A seat name goes inside a quoted caller id ("name" <1007>) in pjsip.conf."""
+DIAL_PREFIX = re.compile(r"^[0-9*#+]*$", re.ASCII)
+"""The trunk prefix goes into Dial(PJSIP/<prefix><number>@trunk): '&' would add a target."""
+DIALPLAN_PATH = re.compile(r"^/[A-Za-z0-9._/-]*$", re.ASCII)
+"""pbx_spool goes into Record()/System() arguments: no spaces, commas, quotes or ${}."""
 MAX_PORT = 65535
 # Prompt speed for espeak-ng (its "words" per minute; with the pinyin voice about a syllable each).
 # 230 is about 4.9 syllables a second, a brisk, natural Mandarin service pace; 175 (espeak's own) drags.
@@ -394,6 +402,7 @@ def load_config(path: str | Path, overrides: Mapping[str, str] | None = None,
     if not voicemail.pbx_spool.startswith("/"):
         reader.fail(entry("voicemail", "pbx_spool"), "voicemail", "pbx_spool",
                     "expected an absolute path on the PBX")
+    _check_rendered_values(reader, entry("voicemail", "pbx_spool"), entry("trunk", "prefix"))
 
     prompts = PromptsConfig(**{key: text_of("prompts", key, required=True)
                                for key in SINGLE_SECTIONS["prompts"] or () if key != "rate"},
@@ -521,6 +530,17 @@ def _quality(reader: _Reader, entry: Callable[[str, str], Entry]) -> QualityConf
     )
 
 
+def _check_rendered_values(reader: _Reader, pbx_spool: Entry, prefix: Entry) -> None:
+    """Values `pbx render` writes into the dialplan verbatim: refuse what would break it there."""
+    if pbx_spool.value.startswith("/") and not DIALPLAN_PATH.match(pbx_spool.value):
+        reader.fail(pbx_spool, "voicemail", "pbx_spool",
+                    f"{pbx_spool.value!r} would break the dialplan: use only letters, digits "
+                    "and . _ - / (no spaces, commas, quotes or $)")
+    if not DIAL_PREFIX.match(prefix.value):
+        reader.fail(prefix, "trunk", "prefix", f"malformed dial prefix {prefix.value!r}; only the "
+                                              "digits 0-9 and * # + may be dialled")
+
+
 def _seats(reader: _Reader, values: dict[str, dict[str, Entry]]) -> tuple[Seat, ...]:
     seats: list[Seat] = []
     by_extension: dict[str, Entry] = {}
@@ -530,6 +550,11 @@ def _seats(reader: _Reader, values: dict[str, dict[str, Entry]]) -> tuple[Seat, 
         reader.fail(None, "seats", None, "no seats configured; add lines such as '01 = 1001'")
     for seat_id, item in entries.items():
         extension, _, name = item.value.partition(" ")
+        if SEAT_NAME_FORBIDDEN.search(name):
+            reader.fail(item, "seats", seat_id,
+                        f"the seat name {name.strip()!r} may not contain \" \\ < > ; or control "
+                        "characters (it is written into the PBX's caller id)")
+            continue
         if not SEAT_ID.match(seat_id):
             reader.fail(item, "seats", seat_id,
                         "a seat id (工号) is 2 to 4 digits, e.g. 07")
@@ -580,12 +605,18 @@ def _directory(reader: _Reader, named: list[Section], values: dict[str, dict[str
         departments[section.argument] = Department(section.argument, keywords)
 
     experts: list[Expert] = []
+    names_seen: dict[str, Section] = {}
     orders: dict[tuple[str, int], Section] = {}
     extensions_seen: dict[str, Section] = {}
     seat_extensions = {e.value.partition(" ")[0] for e in values.get("seats", {}).values()}
     passwords = values.get("expert-passwords", {})
     for section in (s for s in named if s.kind == "expert"):
         title = section.title
+        if section.argument in names_seen:
+            reader.fail(section, title, None, f"duplicate expert (also on line "
+                                              f"{names_seen[section.argument].line})")
+            continue
+        names_seen[section.argument] = section
 
         def need(key: str, section: Section = section, title: str = title) -> Entry | None:
             found = section.get(key)

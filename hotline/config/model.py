@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -12,6 +13,8 @@ from voicemail.triage_config import TriageSettings
 
 MINUTES_PER_DAY = 24 * 60
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_URL_PASSWORD = re.compile(r"(://[^/:@]*:)[^/@]*@")
+"""user:password@ in a database URL (the password part is masked in repr)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -118,7 +121,7 @@ class AmiConfig:
     host: str
     port: int
     username: str
-    secret: str
+    secret: str = field(repr=False)  # repr() of the configuration never shows a secret
     action_timeout: float
 
 
@@ -134,14 +137,19 @@ class SipConfig:
 class TrunkConfig:
     host: str
     username: str
-    password: str
+    password: str = field(repr=False)
     prefix: str
     port: int = 5060
 
 
 @dataclass(frozen=True)
 class DatabaseConfig:
-    url: str
+    url: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        """The URL with any password replaced, so logs and tracebacks never carry it."""
+        masked = _URL_PASSWORD.sub(r"\1***@", self.url)
+        return f"DatabaseConfig(url={masked!r})"
 
 
 @dataclass(frozen=True)
@@ -203,7 +211,7 @@ class QualityConfig:
 class Seat:
     seat_id: str  # 工号, e.g. "07"
     extension: str  # the PJSIP endpoint the seat phone registers as
-    password: str
+    password: str = field(repr=False)
     name: str = ""
 
 
@@ -221,7 +229,7 @@ class Expert:
     number: str | None
     duty: tuple[TimeRange, ...]
     order: int
-    password: str = ""
+    password: str = field(default="", repr=False)
 
     def on_duty(self, local: datetime) -> bool:
         minute = minute_of(local)

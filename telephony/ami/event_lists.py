@@ -2,9 +2,10 @@
 
 An explicit table instead of guessing from "will follow" texts or names ending in
 "Complete": a wrong guess either cuts a snapshot short or hangs an action until it times
-out. Names checked against Asterisk 22 captures (ami-transcripts/: CoreShowChannels,
-QueueStatus, QueueSummary, VoicemailUsersList, ConfbridgeList, ConfbridgeListRooms,
-BridgeList, BridgeInfo) and the Asterisk 22 AMI documentation (the rest).
+out. Names checked against Asterisk 22 traffic (CoreShowChannels, QueueStatus, QueueSummary,
+VoicemailUsersList, ConfbridgeList, ConfbridgeListRooms, BridgeList, BridgeInfo; the
+recordings in tests/ami_captures/ hold the first, second, fifth and seventh) and the
+Asterisk 22 AMI documentation (the rest).
 
 Not in the table on purpose: QueueRule answers with one Response carrying repeated
 RuleList/Rule headers (and an extra blank line), not with an event list.

@@ -1,5 +1,5 @@
-"""HTTP routes for three-way calls. An operator acts only for their own seat (a token named "07");
-an admin may act on any call."""
+"""HTTP routes for three-way calls. An operator acts only for a seat its token may act for (its
+own; every seat for a declared team lead: hotline/auth/seats.py); an admin may act on any call."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
-from hotline.auth.roles import OPERATORS, READERS, Role
+from hotline.auth.roles import OPERATORS, READERS
+from hotline.auth.seats import require_own_seat
 from hotline.db.audit import record_audit
 from hotline.db.session import get_session
-from seat_manager.directory import seat_of_principal
+from hotline.privacy import text_for
 from telephony.deps import get_hall
 from telephony.hall import Hall
 from telephony.threeway import machine
@@ -106,19 +107,21 @@ class StartIn(BaseModel):
     expert: str | None = Field(default=None, examples=["王建国"])
 
 
-def _party_out(party: Party) -> PartyOut:
-    return PartyOut(role=party.role.value, name=party.name, state=party.state.value,
-                    reason=party.reason, dialled_at=party.dialled_at, joined_at=party.joined_at,
-                    left_at=party.left_at)
+def _party_out(party: Party, principal: Principal) -> PartyOut:
+    """A citizen party is named by their name or number: numbers masked for monitors."""
+    return PartyOut(role=party.role.value, name=text_for(principal, party.name) or "",
+                    state=party.state.value, reason=text_for(principal, party.reason),
+                    dialled_at=party.dialled_at, joined_at=party.joined_at, left_at=party.left_at)
 
 
-def session_out(session: ThreeWaySession) -> SessionOut:
+def session_out(session: ThreeWaySession, principal: Principal) -> SessionOut:
     return SessionOut(session_id=session.session_id, linkedid=session.linkedid,
                       seat_id=session.seat_id, department=session.department,
-                      state=session.state.value, reason=session.reason,
+                      state=session.state.value,
                       started_at=session.started_at, answered_at=session.answered_at,
                       ended_at=session.ended_at,
-                      participants=[_party_out(p) for p in session.parties])
+                      reason=text_for(principal, session.reason),
+                      participants=[_party_out(p, principal) for p in session.parties])
 
 
 def _refused(error: ThreeWayError) -> HTTPException:
@@ -126,10 +129,7 @@ def _refused(error: ThreeWayError) -> HTTPException:
 
 
 def _check_seat(principal: Principal, seat_id: str) -> None:
-    if principal.role is not Role.ADMIN and seat_of_principal(principal.name) != seat_id:
-        raise HTTPException(403, detail={
-            "code": "not_your_seat",
-            "message": f"this operator token is not for seat {seat_id}"})
+    require_own_seat(principal, seat_id)
 
 
 @router.get("/departments", response_model=list[DepartmentOut],
@@ -155,7 +155,7 @@ def departments(principal: Reader, hall: HallDep) -> list[DepartmentOut]:
             description="Role: monitor, operator or admin. Newest first.",
             responses=BRIDGE_DOWN)
 def list_sessions(principal: Reader, hall: HallDep) -> list[SessionOut]:
-    return [session_out(s) for s in hall.threeway.sessions()]
+    return [session_out(s, principal) for s in hall.threeway.sessions()]
 
 
 @router.get("/sessions/{session_id}", response_model=SessionOut, summary="One three-way call",
@@ -163,7 +163,7 @@ def list_sessions(principal: Reader, hall: HallDep) -> list[SessionOut]:
             responses=NOT_FOUND)
 def show_session(session_id: str, principal: Reader, hall: HallDep) -> SessionOut:
     try:
-        return session_out(hall.threeway.get(session_id))
+        return session_out(hall.threeway.get(session_id), principal)
     except ThreeWayError as error:
         raise _refused(error) from None
 
@@ -183,7 +183,7 @@ async def start(linkedid: str, body: StartIn, principal: Operator, hall: HallDep
         raise _refused(error) from None
     _audit(db, "start", principal, session, {"department": body.department or "",
                                               "expert": body.expert or ""})
-    return session_out(session)
+    return session_out(session, principal)
 
 
 async def _act(action: str, session_id: str, hall: Hall, principal: Principal, db: Session,
@@ -194,7 +194,7 @@ async def _act(action: str, session_id: str, hall: Hall, principal: Principal, d
     except ThreeWayError as error:
         raise _refused(error) from None
     _audit(db, action, principal, session)
-    return session_out(session)
+    return session_out(session, principal)
 
 
 def _audit(db: Session, action: str, principal: Principal, session: ThreeWaySession,

@@ -106,7 +106,7 @@ def test_me_names_the_caller(client: TestClient, make_token: TokenMaker, role: R
 
     assert response.status_code == 200
     assert response.json() == {"name": "zhang.wei", "role": role.value,
-                               "sees_phone_numbers": sees_numbers}
+                               "sees_phone_numbers": sees_numbers, "seat": None, "team_lead": False}
 
 
 def test_admin_is_always_admitted_and_roles_are_checked_when_declared() -> None:

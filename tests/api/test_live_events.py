@@ -239,3 +239,27 @@ async def test_a_successful_claim_is_announced_and_a_refused_one_is_not(config: 
         assert claimed.status_code == 200, claimed.text
         event = await sub.next_event(STREAM_WAIT_S)
     assert event is not None and event.kind == "callbacks"
+
+
+async def test_a_revoked_tokens_open_stream_ends_within_seconds(
+        config: HotlineConfig, hall_app: tuple[LiveServer, Hall, dict[Role, str]]) -> None:
+    from hotline.auth import revoke_token
+
+    server, _hall, tokens = hall_app
+    headers = {"Authorization": f"Bearer {tokens[Role.OPERATOR]}"}
+    engine = make_engine(config.database.url)
+    try:
+        async with (httpx.AsyncClient(base_url=server.base_url, timeout=STREAM_WAIT_S) as client,
+                    client.stream("GET", "/api/events", headers=headers) as response):
+            frames = read_frames(response)
+            assert (await anext(frames))[0] == "hello"
+            with session_scope(make_session_factory(engine)) as session:
+                revoke_token(session, "live-operator")
+            # The server ends the stream (a read timeout would mean it kept it open).
+            rest = [kind async for kind, _ in frames]
+        assert rest == []
+        async with httpx.AsyncClient(base_url=server.base_url) as client:
+            again = await client.get("/api/events", headers=headers)
+        assert again.status_code == 401
+    finally:
+        engine.dispose()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
 from hotline.auth import Role
-from hotline.logging import ACCESS_LOGGER, QUIET_LOGGERS, configure_logging
+from hotline.logging import ACCESS_LOGGER, QUIET_LOGGERS, configure_logging, resolve_log_format
 from tests.api.helpers import TokenMaker, bearer
 
 
@@ -94,3 +95,39 @@ def test_configuring_twice_keeps_one_handler() -> None:
 
     assert first not in root.handlers and second in root.handlers
     assert len(root.handlers) == before + 1
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("flag", "env", "terminal", "expected"), [
+    (None, {}, True, "human"),
+    (None, {}, False, "json"),
+    ("auto", {}, True, "human"),
+    (None, {"HOTLINE_LOG_FORMAT": "json"}, True, "json"),
+    (None, {"HOTLINE_LOG_FORMAT": "HUMAN"}, False, "human"),
+    ("json", {"HOTLINE_LOG_FORMAT": "human"}, True, "json"),  # the flag wins
+    ("human", {}, False, "human"),
+])
+def test_log_format_follows_flag_then_environment_then_terminal(
+        flag: str | None, env: dict[str, str], terminal: bool, expected: str) -> None:
+    stream = _Terminal() if terminal else io.StringIO()
+    assert resolve_log_format(flag, stream, env) == expected
+
+
+def test_unknown_log_format_is_refused_naming_the_choices() -> None:
+    with pytest.raises(ValueError, match="auto, json, human"):
+        resolve_log_format(None, io.StringIO(), {"HOTLINE_LOG_FORMAT": "xml"})
+
+
+def test_human_lines_are_short_and_do_not_repeat_the_message() -> None:
+    stream = io.StringIO()
+    configure_logging("human", "INFO", stream)
+    logging.getLogger("hotline.access").info(
+        "GET /api/health 200 1.5ms", extra={"method": "GET", "path": "/api/health", "status": 200,
+                                            "principal": "wallboard", "client": None})
+    line = stream.getvalue().strip()
+    assert re.fullmatch(r"\d\d:\d\d:\d\d INFO    hotline\.access: GET /api/health 200 1\.5ms "
+                        r"\[principal=wallboard\]", line), line

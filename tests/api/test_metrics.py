@@ -17,8 +17,9 @@ from hotline.api.routes import metrics as metrics_routes
 from hotline.api.routes.metrics import CONTENT_TYPE, Family, format_value, render
 from hotline.auth import Role
 from hotline.config import HotlineConfig
+from tests.ami_transcripts import channel_named, load_transcript
 from tests.api.test_status_and_stats import (
-    LOCAL_SEAT,
+    SIP_SEAT,
     WAITED,
     auth,
     build,
@@ -146,8 +147,10 @@ def test_metrics_of_the_replayed_hall(scrape, tokens) -> None:  # noqa: F811
 
 
 def test_a_three_way_call_and_an_idle_day(config, sessions, tokens) -> None:  # noqa: F811
-    three_way = replayed_hall(config, sessions, seats=(LOCAL_SEAT,), script=(
-        ("07", {"event": "BridgeEnter", "Channel": "Local/expert01@sim-seat-0000000b;1"}),))
+    # Recording 07: the expert's BridgeAdd half enters the queue call's bridge.
+    joiner = channel_named(load_transcript("07"), "Local/s@hotline-bridge-join-")[:-1] + "2"
+    three_way = replayed_hall(config, sessions, seats=(SIP_SEAT,), script=(
+        ("07", {"event": "BridgeEnter", "Channel": joiner}),))
     with TestClient(build(config, three_way)) as client:
         m = metrics_of(client, tokens[Role.OPERATOR])
     assert m["hotline_three_way_calls_in_progress"].value() == 1

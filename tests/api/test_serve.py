@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import pty
+import re
+import select
 import signal
 import socket
 import subprocess
@@ -18,7 +22,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from hotline.cli import EXIT_OK, main
+from hotline.cli import EXIT_OK, EXIT_REFUSED, main
 from hotline.config import load_config
 from hotline.db import current_revision, head_revision
 from tests.api.helpers import bearer
@@ -107,3 +111,56 @@ def test_serve_answers_health_over_http(hall_dir: Path,
     assert access and access[-1]["principal"] == "wallboard"
     assert access[-1]["path"] == "/api/health" and access[-1]["status"] == 200
     assert token not in stderr
+
+
+def _serve_on_a_terminal(config_path: str, env: dict[str, str]) -> list[str]:
+    """Run `hotline serve` with its stderr on a pseudo-terminal, as at a person's terminal;
+    the lines it printed up to "serving on" (then it is stopped)."""
+    port = _free_port()
+    leader, follower = pty.openpty()
+    server = subprocess.Popen(
+        [sys.executable, "-c", RUN_CLI, "-c", config_path, "serve", "--no-bridge", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=follower, env={**os.environ, **env})
+    os.close(follower)
+    text = ""
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while "serving on" not in text and time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.5)
+            if ready:
+                try:
+                    text += os.read(leader, 65536).decode("utf-8", "replace")
+                except OSError:  # the server exited and closed the terminal
+                    break
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=SHUTDOWN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        os.close(leader)
+    assert "serving on" in text, text
+    return [line for line in text.replace("\r\n", "\n").splitlines() if line.strip()]
+
+
+def test_serve_at_a_terminal_prints_short_human_lines(hall_dir: Path) -> None:
+    lines = _serve_on_a_terminal(str(hall_dir / "hotline.conf"), {"HOTLINE_LOG_FORMAT": ""})
+    assert not [line for line in lines if line.startswith("{")], lines
+    serving = next(line for line in lines if "serving on" in line)
+    assert re.match(r"^\d\d:\d\d:\d\d INFO    hotline\.cli\.serve_cmd: serving on http://", serving)
+    assert "[" not in serving  # host and port are in the message already: no key=value tail
+
+
+def test_serve_at_a_terminal_logs_json_when_asked(hall_dir: Path) -> None:
+    lines = _serve_on_a_terminal(str(hall_dir / "hotline.conf"), {"HOTLINE_LOG_FORMAT": "json"})
+    serving = next(line for line in lines if "serving on" in line)
+    assert json.loads(serving)["logger"] == "hotline.cli.serve_cmd"
+
+
+def test_an_unknown_log_format_in_the_environment_is_refused(
+        hall_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("HOTLINE_LOG_FORMAT", "xml")
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: None)  # never serve for real
+    assert main(["-c", str(hall_dir / "hotline.conf"), "serve"]) == EXIT_REFUSED
+    assert "HOTLINE_LOG_FORMAT" in capsys.readouterr().err

@@ -31,7 +31,7 @@ from telephony.hall import Hall
 from telephony.models import CallRecord
 from telephony.stats import HallStats
 from telephony.stats_api import router as stats_router
-from tests.ami_transcripts import Replay, load_transcript
+from tests.ami_transcripts import Replay, header_of, load_transcript
 from tests.db.conftest import database_url, postgres_database, postgres_url, sqlite_url  # noqa: F401
 from tests.telephony.test_reports import DAY, NEXT, at, fill_store
 from voicemail.models import Voicemail
@@ -41,11 +41,11 @@ HALL_TZ = ZoneInfo("Asia/Shanghai")
 CAPTURE_START = datetime.fromtimestamp(1795813120, tz=HALL_TZ)  # 2026-11-28 04:58:40 in the hall
 WAITED = 42  # seconds the queued caller of capture 04 has waited when the status is taken
 # The captures' seats (see tests/seat_manager/test_state.py).
-SIP_SEAT = Seat("01", "seat01", "seat01", "PJSIP/seat01", "PJSIP/seat01")
-CUSTOM_SEAT = Seat("02", "seat02", "Seat 02", "PJSIP/seat02", "Custom:seat02")
-SEAT_03 = Seat("03", "seat03", "Seat 03", "PJSIP/seat03", "PJSIP/seat03")
-LOCAL_SEAT = Seat("01", "seat01", "seat01", "Local/seat01@sim-seat/n", "Local/seat01@sim-seat/n")
-CITIZEN = "79165550001"  # the caller of capture 08
+SIP_SEAT = Seat.standard("01", "1001")
+CUSTOM_SEAT = Seat.standard("02", "1002")
+SEAT_03 = Seat.standard("03", "1003")
+CITIZEN = "13812345678"  # the caller of recording 08
+CITIZEN_LEG = header_of(load_transcript("08"), "Channel", "QueueCallerJoin")  # its bridged half
 
 
 class PinnedHall(Hall):
@@ -61,7 +61,7 @@ def replayed_hall(config: HotlineConfig, sessions: sessionmaker[Session] | None,
                   seats: tuple[Seat, ...] = (SIP_SEAT, CUSTOM_SEAT, SEAT_03),
                   script: tuple[tuple[str, dict[str, str]], ...] = (
                       ("05", {"event": "QueueMemberPause", "Paused": "1"}),  # 02 paused, 03 offline
-                      ("08", {"event": "BridgeEnter", "Channel": "Local/talk@sim-citizen-0000000c;1"}),
+                      ("08", {"event": "BridgeEnter", "Channel": CITIZEN_LEG}),
                       ("04", {"event": "QueueCallerJoin"}),  # one caller waiting
                   )) -> PinnedHall:
     """A Hall whose board and counters were fed real AMI captures, each up to an event."""

@@ -46,9 +46,9 @@ def test_list_shows_tokens_but_never_their_values(hall_dir: Path,
 
     assert code == EXIT_OK
     header, *rows = out.splitlines()
-    assert header.split() == ["ID", "NAME", "ROLE", "CREATED", "LAST", "USED", "REVOKED"]
-    assert [row.split()[:3] for row in rows] == [["1", "admin.li", "admin"],
-                                                 ["2", "wallboard", "monitor"]]
+    assert header.split() == ["ID", "NAME", "ROLE", "SEAT", "CREATED", "LAST", "USED", "REVOKED"]
+    assert [row.split()[:4] for row in rows] == [["1", "admin.li", "admin", "-"],
+                                                 ["2", "wallboard", "monitor", "-"]]
     assert all(row.split()[-1] == "-" for row in rows)  # not revoked
     for token in tokens:
         assert token not in out
@@ -115,3 +115,26 @@ def test_a_broken_configuration_is_refused(tmp_path: Path,
 
     assert code == EXIT_REFUSED
     assert "problem(s) in the configuration" in err
+
+
+def test_operator_tokens_are_bound_to_a_seat_or_declared_team_lead(
+        hall_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (("--name", "zhang.wei", "--seat", "07"), ("--name", "12"),
+                 ("--name", "li.lead", "--team-lead"), ("--name", "alice")):
+        code, _, err = run(hall_dir, capsys, "token", "add", "--role", "operator", *argv)
+        assert code == EXIT_OK, err
+    _, out, _ = run(hall_dir, capsys, "token", "list")
+    seats = {row.split()[1]: row.split()[3] for row in out.splitlines()[1:]}
+    assert seats == {"zhang.wei": "07", "12": "12", "li.lead": "team-lead", "alice": "-"}
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (("--role", "operator", "--name", "x", "--seat", "99"), "no seat '99'"),
+    (("--role", "monitor", "--name", "x", "--seat", "07"), "only operator tokens"),
+    (("--role", "admin", "--name", "x", "--team-lead"), "only operator tokens"),
+])
+def test_a_binding_that_does_not_fit_is_refused(hall_dir: Path, capsys: pytest.CaptureFixture[str],
+                                                argv: tuple[str, ...], words: str) -> None:
+    code, out, err = run(hall_dir, capsys, "token", "add", *argv)
+    assert (code, out) == (EXIT_REFUSED, "") and words in err
+    assert run(hall_dir, capsys, "token", "list")[1].count("\n") <= 1  # nothing was created

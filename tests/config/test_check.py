@@ -73,6 +73,15 @@ BROKEN = [
     ("extension = 2003", "extension = 1010", "extension = 1010", "already a seat"),
     ("name = 12345政务服务便民热线", "name 12345政务服务便民热线", "name 12345",
      "expected 'key = value'"),
+    # What `pbx render` would crash on or write wrongly (issue 13):
+    ("01 = 1001", "٠١ = 1001", "٠١ = 1001", "2 to 4 digits"),  # Arabic-Indic digits
+    ("02 = 1002", "02 = １００２", "02 = １００２", "malformed extension"),  # full-width digits
+    ("extension = 2002", "extension = ２００２", "extension = ２００２", "malformed extension"),
+    ("03 = 1003", '03 = 1003 王"五', "03 = 1003", "may not contain"),
+    ("prefix =", "prefix = 9&PJSIP/2001", "prefix", "malformed dial prefix"),
+    ("pbx_spool = /var/spool/asterisk/hotline", "pbx_spool = /var/spool/asterisk/hot line",
+     "pbx_spool", "would break the dialplan"),
+    ("[expert 赵芳]", "[expert 王建国]", "[expert 王建国]", "duplicate expert"),
 ]
 
 

@@ -113,3 +113,28 @@ def test_registry_lists_importable_model_modules() -> None:
     assert "hotline.auth.models" in MODEL_MODULES
     assert "hotline.db.audit" in MODEL_MODULES
     assert set(metadata.tables) >= CORE_TABLES
+
+
+def test_0010_binds_existing_seat_named_operator_tokens_to_their_seat(database_url: str) -> None:
+    """Tokens named '07' made before the explicit binding keep acting for seat 07; others get
+    no seat (a team lead is declared, never guessed from a name)."""
+    from sqlalchemy import text
+
+    upgrade_database(database_url, "0006")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            for number, (name, role) in enumerate((("07", "operator"), ("zhang.wei", "operator"),
+                                                   ("12", "monitor")), start=1):
+                connection.execute(text(
+                    "INSERT INTO api_tokens (name, role, token_hash, created_at) "
+                    "VALUES (:name, :role, :hash, CURRENT_TIMESTAMP)"),
+                    {"name": name, "role": role, "hash": f"{number:064d}"})
+        upgrade_database(database_url, "0010")
+        with engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT name, seat, team_lead FROM api_tokens ORDER BY id")).all()
+    finally:
+        engine.dispose()
+    assert [(name, seat, bool(lead)) for name, seat, lead in rows] == [
+        ("07", "07", False), ("zhang.wei", None, False), ("12", None, False)]

@@ -86,7 +86,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         engine = make_engine(pbx.config.database.url)
         try:
             with session_scope(make_session_factory(engine)) as session:
-                staff = add_token(session, STAFF, Role.OPERATOR)
+                staff = add_token(session, STAFF, Role.OPERATOR, seat=SEAT)
                 other = add_token(session, OTHER_STAFF, Role.OPERATOR)
         finally:
             engine.dispose()

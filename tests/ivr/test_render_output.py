@@ -135,7 +135,7 @@ def test_cli_refuses_a_broken_config_and_writes_nothing(hall_conf: Path, tmp_pat
 
 def test_cli_refuses_what_asterisk_cannot_use_and_writes_nothing(
         hall_conf: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Valid for the loader, but a spool path with a space would break the dialplan."""
+    """A spool path with a space would break the dialplan: refused (hotline check refuses it too)."""
     folder = tmp_path / "hall"
     folder.mkdir()
     shutil.copy(hall_conf.parent / "hotline.secrets", folder / "hotline.secrets")

@@ -1,4 +1,5 @@
-"""The seat board replayed over real Asterisk 22 captures (hand-built events only where noted)."""
+"""The seat board replayed over AMI transcripts recorded from the project's sandbox Asterisk
+(tests/ami_captures/, `python -m tests.record_ami`); hand-built events only where noted."""
 
 from __future__ import annotations
 
@@ -9,16 +10,25 @@ import pytest
 
 from seat_manager.directory import Seat, SeatDirectory
 from seat_manager.state import DeviceState, SeatBoard, SeatChange, SeatState, parse_device_state
-from tests.ami_transcripts import Replay, find_event, load_transcript, transcripts_dir
+from tests.ami_transcripts import (
+    Replay,
+    channel_named,
+    find_event,
+    header_of,
+    load_transcript,
+    transcripts_dir,
+)
 
 WRAPUP = 30
-# The captures were taken around this epoch (LoginTime / LastPause fields in them).
+# Replays run on a simulated clock (one second per message) from this instant.
 CAPTURE_START = datetime.fromtimestamp(1795813120, tz=UTC)
 
-SIP_SEAT = Seat("01", "seat01", "seat01", "PJSIP/seat01", "PJSIP/seat01")  # 08
-LOCAL_SEAT = Seat("01", "seat01", "seat01", "Local/seat01@sim-seat/n", "Local/seat01@sim-seat/n")  # 06, 07
-CUSTOM_SEAT = Seat("02", "seat02", "Seat 02", "PJSIP/seat02", "Custom:seat02")  # 05, 10, 11
-SEAT_03 = Seat("03", "seat03", "Seat 03", "PJSIP/seat03", "PJSIP/seat03")  # 05
+# The shipped hotline.conf's seats as the recorder logs them in (Local member, phone state).
+SEAT_01 = Seat.standard("01", "1001")  # 06, 07, 08
+SEAT_02 = Seat.standard("02", "1002")  # 05, 10
+SEAT_03 = Seat.standard("03", "1003")  # 05: a member whose phone never registers
+CITIZEN = "13812345678"  # the recorder's Local citizen
+CITIZEN_ENTRY = "Local/12345@hotline-entry-"  # its channels
 
 
 def replay(name: str, *seats: Seat, wrapup: int = WRAPUP) -> tuple[SeatBoard, Replay[SeatChange]]:
@@ -36,49 +46,59 @@ def state_of(board: SeatBoard, seat_id: str) -> SeatState:
     return view.state
 
 
+def citizen_bridged(messages: list[dict[str, str]]) -> str:
+    """The citizen's leg that enters the queue bridge (the ;2 half of its Local channel)."""
+    return header_of(messages, "Channel", "QueueCallerJoin")
+
+
 # ----- 08: a SIP seat takes a queue call -------------------------------------------------------
 
 
 def test_sip_seat_takes_a_queue_call_then_wraps_up() -> None:
-    board, run = replay("08", SIP_SEAT)
+    board, run = replay("08", SEAT_01)
     assert state_of(board, "01") is SeatState.OFFLINE
+    phone = channel_named(run.messages, "PJSIP/1001-")
+    linkedid = header_of(run.messages, "Linkedid", "QueueCallerJoin")
 
-    assert moves(run.through("QueueMemberAdded")) == [("01", "offline", "available")]
+    # The phone registers (not yet a member: logged out), then the operator logs in.
+    assert moves(run.through("ContactStatus")) == [("01", "offline", "logged_out")]
+    assert moves(run.through("QueueMemberAdded")) == [("01", "logged_out", "available")]
     seat = board.seat("01")
     assert seat is not None and seat.queues == ("hotline",) and seat.registered is True
 
     assert moves(run.through("AgentCalled")) == [("01", "available", "ringing")]
     seat = board.seat("01")
     assert seat is not None and seat.call is not None
-    assert seat.call.citizen_number == "79165550001"
+    assert seat.call.citizen_number == CITIZEN
     assert seat.call.queue == "hotline"
     assert seat.call.started_at is None
 
     # The phone's channel answers before Asterisk's device state catches up.
-    changes = run.through("Newstate", Channel="PJSIP/seat01-00000000", ChannelStateDesc="Up")
+    changes = run.through("Newstate", Channel=phone, ChannelStateDesc="Up")
     assert moves(changes) == [("01", "ringing", "on_call")]
 
     assert run.through("AgentConnect") == []
     connected_at = run.now
-    run.through("BridgeEnter", Channel="Local/talk@sim-citizen-0000000c;1")
+    run.through("BridgeEnter", Channel=citizen_bridged(run.messages))
     seat = board.seat("01")
     assert seat is not None and seat.state is SeatState.ON_CALL and seat.call is not None
-    assert seat.call.citizen_number == "79165550001"
+    assert seat.call.citizen_number == CITIZEN
     assert seat.call.queue_wait_seconds == 0
     assert seat.call.started_at == connected_at
-    assert seat.call.linkedid == "1795813129.24"
-    assert seat.call.seat_channel == "PJSIP/seat01-00000000"
+    assert seat.call.linkedid == linkedid
+    # The queue bridged the Local member channel (Asterisk optimises it away later).
+    assert seat.call.seat_channel == channel_named(run.messages, "Local/01@hotline-seat-")
     assert seat.call.three_way is False
 
     assert run.through("AgentComplete") == []  # the operator's phone is still up
-    changes = run.through("DeviceStateChange", Device="PJSIP/seat01", State="NOT_INUSE")
+    changes = run.through("DeviceStateChange", Device="PJSIP/1001", State="NOT_INUSE")
     assert moves(changes) == [("01", "on_call", "wrap_up")]
     ended_at = run.now
     seat = board.seat("01")
     assert seat is not None and seat.call is not None
     assert seat.wrapup_until == ended_at + timedelta(seconds=WRAPUP)
     assert seat.call.ended_at == ended_at
-    assert seat.call.citizen_number == "79165550001"  # kept for the work order
+    assert seat.call.citizen_number == CITIZEN  # kept for the work order
 
     run.through("QueueMemberStatus")
     assert board.tick(ended_at + timedelta(seconds=WRAPUP - 1)) == []
@@ -89,14 +109,15 @@ def test_sip_seat_takes_a_queue_call_then_wraps_up() -> None:
     assert seat is not None and seat.call is None and seat.state_since == done[0].at
 
     run.advance(WRAPUP)
-    assert moves(run.rest()) == [("01", "available", "logged_out")]
+    # The operator logs out, then the phone unregisters.
+    assert moves(run.rest()) == [("01", "available", "logged_out"), ("01", "logged_out", "offline")]
     assert board.calls.calls() == ()
 
 
 def test_without_wrap_up_the_seat_is_available_as_soon_as_the_call_ends() -> None:
-    _, run = replay("08", SIP_SEAT, wrapup=0)
+    _, run = replay("08", SEAT_01, wrapup=0)
     run.through("AgentComplete")
-    changes = run.through("DeviceStateChange", Device="PJSIP/seat01", State="NOT_INUSE")
+    changes = run.through("DeviceStateChange", Device="PJSIP/1001", State="NOT_INUSE")
     assert moves(changes) == [("01", "on_call", "available")]
 
 
@@ -104,11 +125,19 @@ def test_without_wrap_up_the_seat_is_available_as_soon_as_the_call_ends() -> Non
 
 
 def test_pause_with_reason_unpause_and_remove() -> None:
-    board, run = replay("05", CUSTOM_SEAT, SEAT_03)
-    assert moves(run.through("QueueMemberAdded", MemberName="Seat 02")) == [("02", "offline", "available")]
+    board = SeatBoard(SeatDirectory([SEAT_02, SEAT_03]), WRAPUP)
+    messages = load_transcript("05")
+    # The simulated clock runs on the recording's own day, so Asterisk's LastPause lies in the
+    # past (a LastPause in the future is ignored as a clock skew).
+    recorded = int(header_of(messages, "LastPause", "QueueMemberPause", Paused="1"))
+    run = Replay(messages, board.apply, datetime.fromtimestamp(recorded, tz=UTC) - timedelta(seconds=5))
+    assert moves(run.through("QueueMemberAdded", MemberName="02")) == [
+        ("02", "offline", "logged_out"),  # the phone registered first
+        ("02", "logged_out", "available"),
+    ]
 
     # Seat 03's phone is not registered (Status 5 = UNAVAILABLE): a member, but offline.
-    assert run.through("QueueMemberAdded", MemberName="Seat 03") == []
+    assert run.through("QueueMemberAdded", MemberName="03") == []
     seat3 = board.seat("03")
     assert seat3 is not None and seat3.state is SeatState.OFFLINE
     assert seat3.member and seat3.registered is False
@@ -118,36 +147,38 @@ def test_pause_with_reason_unpause_and_remove() -> None:
     seat = board.seat("02")
     assert seat is not None and seat.paused
     assert seat.pause_reason == "lunch"
-    assert seat.paused_since == datetime.fromtimestamp(1795813121, tz=UTC)  # Asterisk's LastPause
+    assert seat.paused_since == datetime.fromtimestamp(recorded, tz=UTC)  # Asterisk's LastPause
+    assert seat.paused_since != run.now
 
     assert moves(run.through("QueueMemberPause", Paused="0")) == [("02", "paused", "available")]
     seat = board.seat("02")
     assert seat is not None and not seat.paused and seat.pause_reason is None
 
-    # The state interface Custom:seat02 goes INUSE, then back: a call, then wrap-up.
-    assert moves(run.through("DeviceStateChange", Device="Custom:seat02", State="INUSE")) == [
-        ("02", "available", "on_call")
-    ]
-    assert moves(run.through("DeviceStateChange", Device="Custom:seat02", State="NOT_INUSE")) == [
+    # A direct call rings the phone (Asterisk reports the device BUSY), it answers, the
+    # caller hangs up: a call, then wrap-up.
+    changes = run.through("Newstate", Channel=channel_named(run.messages, "PJSIP/1002-"),
+                          ChannelStateDesc="Up")
+    assert state_of(board, "02") is SeatState.ON_CALL, moves(changes)
+    assert moves(run.through("DeviceStateChange", Device="PJSIP/1002", State="NOT_INUSE")) == [
         ("02", "on_call", "wrap_up")
     ]
 
-    assert moves(run.through("QueueMemberRemoved", MemberName="Seat 02")) == [("02", "wrap_up", "logged_out")]
-    assert run.through("QueueMemberRemoved", MemberName="Seat 03") == []
+    assert moves(run.through("QueueMemberRemoved", MemberName="02")) == [("02", "wrap_up", "logged_out")]
+    assert run.through("QueueMemberRemoved", MemberName="03") == []
     seat3 = board.seat("03")
     assert seat3 is not None and seat3.state is SeatState.OFFLINE and not seat3.member
 
 
 def test_paused_operator_still_on_a_call_is_on_call_with_the_pause_flag() -> None:
-    board, run = replay("08", SIP_SEAT)
+    board, run = replay("08", SEAT_01)
     run.through("AgentConnect")
-    # Hand-built: the captures never pause a seat in the middle of a call.
+    # Hand-built: the recordings never pause a seat in the middle of a call.
     pause = {
         "Event": "QueueMemberPause",
         "Queue": "hotline",
-        "MemberName": "seat01",
-        "Interface": "PJSIP/seat01",
-        "StateInterface": "PJSIP/seat01",
+        "MemberName": "01",
+        "Interface": "Local/01@hotline-seat",
+        "StateInterface": "PJSIP/1001",
         "Status": "2",
         "Paused": "1",
         "PausedReason": "toilet",
@@ -161,14 +192,14 @@ def test_paused_operator_still_on_a_call_is_on_call_with_the_pause_flag() -> Non
     run.through("AgentComplete")
     # Hand-built: the queue's view of the member once the call is over (InCall 0, still paused).
     board.apply({**pause, "Status": "1", "InCall": "0"}, run.advance(1))
-    changes = run.through("DeviceStateChange", Device="PJSIP/seat01", State="NOT_INUSE")
+    changes = run.through("DeviceStateChange", Device="PJSIP/1001", State="NOT_INUSE")
     assert moves(changes) == [("01", "on_call", "paused")]  # pause outranks wrap-up
 
 
 def _mid_call(event: str, **extra: str) -> dict[str, str]:
     """Hand-built: the captures never pause or log out a seat in the middle of a call."""
-    return {"Event": event, "Queue": "hotline", "MemberName": "seat01", "Interface": "PJSIP/seat01",
-            "StateInterface": "PJSIP/seat01", "Status": "2", **extra}
+    return {"Event": event, "Queue": "hotline", "MemberName": "01", "Interface": "Local/01@hotline-seat",
+            "StateInterface": "PJSIP/1001", "Status": "2", **extra}
 
 
 @pytest.mark.parametrize(("during", "after", "then"), [
@@ -179,26 +210,26 @@ def _mid_call(event: str, **extra: str) -> dict[str, str]:
 def test_a_call_that_ends_after_a_pause_or_logout_is_handed_to_the_recorder(
         during: dict[str, str], after: dict[str, str] | None, then: str) -> None:
     """Issue 13: the seat's call was cleared for any state but wrap-up, so it was never recorded."""
-    board, run = replay("08", SIP_SEAT)
+    board, run = replay("08", SEAT_01)
     run.through("AgentConnect")
     started_at = run.now
     assert board.apply(during, run.advance(1)) == []
     run.through("AgentComplete")
     changes = board.apply(after, run.advance(1)) if after is not None else []
-    changes += run.through("DeviceStateChange", Device="PJSIP/seat01", State="NOT_INUSE")
+    changes += run.through("DeviceStateChange", Device="PJSIP/1001", State="NOT_INUSE")
     assert moves(changes) == [("01", "on_call", then)]
     ended = changes[0].ended_call
-    assert ended is not None and ended.citizen_number == "79165550001"
+    assert ended is not None and ended.citizen_number == CITIZEN
     assert ended.started_at == started_at and ended.ended_at == changes[0].at
-    assert ended.linkedid == "1795813129.24" and ended.queue == "hotline"
+    assert ended.linkedid == "1796293628.27" and ended.queue == "hotline"
     seat = board.seat("01")
     assert seat is not None and seat.call is None  # the seat itself has no current call
 
 
 def test_the_finished_call_rides_on_the_change_into_wrap_up_too() -> None:
-    _, run = replay("08", SIP_SEAT)
+    _, run = replay("08", SEAT_01)
     run.through("AgentComplete")
-    (change,) = run.through("DeviceStateChange", Device="PJSIP/seat01", State="NOT_INUSE")
+    (change,) = run.through("DeviceStateChange", Device="PJSIP/1001", State="NOT_INUSE")
     assert change.new is SeatState.WRAP_UP
     assert change.ended_call is not None and change.ended_call.ended_at == change.at
 
@@ -207,51 +238,53 @@ def test_the_finished_call_rides_on_the_change_into_wrap_up_too() -> None:
 
 
 def test_three_way_by_redirect_into_a_confbridge() -> None:
-    board, run = replay("06", LOCAL_SEAT)
+    board, run = replay("06", SEAT_01)
     run.through("AgentCalled")
     assert state_of(board, "01") is SeatState.RINGING
     run.through("AgentConnect")
     seat = board.seat("01")
     assert seat is not None and seat.state is SeatState.ON_CALL and seat.call is not None
     assert seat.call.three_way is False
-    assert seat.call.citizen_number == "79160000001"
+    assert seat.call.citizen_number == CITIZEN
 
-    run.through("ConfbridgeJoin", Channel="Local/seat01@sim-seat-00000006;1")
+    run.through("ConfbridgeJoin", Channel=channel_named(run.messages, "PJSIP/1001-"))
+    run.through("ConfbridgeJoin", Channel=channel_named(run.messages, "Local/2001@hotline-expert-"))
     seat = board.seat("01")
     assert seat is not None and seat.state is SeatState.ON_CALL and seat.call is not None
     assert seat.call.three_way is True
-    assert seat.call.citizen_number == "79160000001"
+    assert seat.call.citizen_number == CITIZEN
 
-    changes = run.through("DeviceStateChange", Device="Local/seat01@sim-seat", State="NOT_INUSE")
+    changes = run.through("DeviceStateChange", Device="PJSIP/1001", State="NOT_INUSE")
     assert moves(changes) == [("01", "on_call", "wrap_up")]
     seat = board.seat("01")
     assert seat is not None and seat.call is not None and seat.call.three_way is True
 
 
 def test_three_way_by_bridge_add() -> None:
-    board, run = replay("07", LOCAL_SEAT)
-    run.through("BridgeEnter", Channel="Local/wait@sim-citizen-00000009;1")
+    board, run = replay("07", SEAT_01)
+    run.through("BridgeEnter", Channel=citizen_bridged(run.messages))
     seat = board.seat("01")
     assert seat is not None and seat.state is SeatState.ON_CALL and seat.call is not None
     assert seat.call.three_way is False
 
-    run.through("BridgeEnter", Channel="Local/expert01@sim-seat-0000000b;1")
+    run.through("BridgeEnter", Channel=channel_named(run.messages, "Local/s@hotline-bridge-join-")[:-1] + "2")
     seat = board.seat("01")
     assert seat is not None and seat.call is not None and seat.call.three_way is True
 
     # The citizen hangs up first; operator and expert still talk: still on a call.
     run.through("AgentComplete")
     assert state_of(board, "01") is SeatState.ON_CALL
-    changes = run.through("QueueMemberStatus", InCall="0")
+    changes = run.through("DeviceStateChange", Device="PJSIP/1001", State="NOT_INUSE")
     assert moves(changes) == [("01", "on_call", "wrap_up")]
 
 
 def test_no_blip_to_available_between_queue_leave_and_agent_connect() -> None:
-    # In 07 QueueCallerLeave arrives before AgentConnect while the seat's channel is already up.
-    _, run = replay("07", LOCAL_SEAT)
+    # QueueCallerLeave arrives before AgentConnect while the seat's channel is already up.
+    _, run = replay("07", SEAT_01)
     changes = run.through("AgentConnect")
     assert moves(changes) == [
-        ("01", "offline", "available"),
+        ("01", "offline", "logged_out"),
+        ("01", "logged_out", "available"),
         ("01", "available", "ringing"),
         ("01", "ringing", "on_call"),
     ]
@@ -261,15 +294,20 @@ def test_no_blip_to_available_between_queue_leave_and_agent_connect() -> None:
 
 
 def test_direct_call_to_a_registered_non_member() -> None:
-    board, run = replay("10", CUSTOM_SEAT)
-    assert moves(run.through("PeerStatus")) == [("02", "offline", "logged_out")]
-    run.through("ContactStatus")
+    board, run = replay("10", SEAT_02)
+    assert moves(run.through("ContactStatus")) == [("02", "offline", "logged_out")]
+    run.through("PeerStatus")
     assert state_of(board, "02") is SeatState.LOGGED_OUT
 
-    assert moves(run.through("DeviceStateChange", State="RINGING")) == [("02", "logged_out", "ringing")]
+    # The phone rings (its device state says BUSY: the rendered endpoint has
+    # device_state_busy_at=1, so the ringing channel is what tells).
+    phone = channel_named(run.messages, "PJSIP/1002-")
+    assert moves(run.through("Newstate", Channel=phone, ChannelStateDesc="Ringing")) == [
+        ("02", "logged_out", "ringing")]
+    assert run.through("DeviceStateChange", Device="PJSIP/1002", State="BUSY") == []
     seat = board.seat("02")
     assert seat is not None and seat.call is not None
-    assert seat.call.citizen_number == "79165550002"
+    assert seat.call.citizen_number == "13900002222"
     assert seat.call.queue is None and seat.call.queue_wait_seconds is None
 
     changes = run.through("Newstate", ChannelStateDesc="Up")
@@ -277,24 +315,18 @@ def test_direct_call_to_a_registered_non_member() -> None:
     seat = board.seat("02")
     assert seat is not None and seat.call is not None and seat.call.started_at == run.now
 
-    # No wrap-up for someone who is not taking queue calls.
-    assert moves(run.rest()) == [("02", "on_call", "logged_out")]
+    # No wrap-up for someone who is not taking queue calls; then the phone unregisters.
+    assert moves(run.rest()) == [("02", "on_call", "logged_out"), ("02", "logged_out", "offline")]
 
 
 # ----- registration ----------------------------------------------------------------------------
 
 
 def test_contact_removed_or_unreachable_takes_the_seat_offline() -> None:
-    board, run = replay("10", CUSTOM_SEAT)
-    run.through("ContactStatus")
-    # Hand-built: the captures contain no unregistration.
-    removed = {
-        "Event": "ContactStatus",
-        "URI": "sip:seat02@127.0.0.1:5330;transport=UDP",
-        "ContactStatus": "Removed",
-        "AOR": "seat02",
-        "EndpointName": "seat02",
-    }
+    board, run = replay("10", SEAT_02)
+    run.through("PeerStatus")
+    # Hand-built (the recordings' unregistration says Removed too, but only at the very end).
+    removed = {**run.messages[find_event(run.messages, "ContactStatus")], "ContactStatus": "Removed"}
     assert moves(board.apply(removed, run.advance(1))) == [("02", "logged_out", "offline")]
     assert moves(board.apply({**removed, "ContactStatus": "Created"}, run.advance(1))) == [
         ("02", "offline", "logged_out")
@@ -305,10 +337,10 @@ def test_contact_removed_or_unreachable_takes_the_seat_offline() -> None:
 
 
 def test_unavailable_device_takes_a_member_offline_and_back() -> None:
-    board, run = replay("08", SIP_SEAT)
+    board, run = replay("08", SEAT_01)
     run.through("QueueMemberAdded")
     # Hand-built: the phone unregisters while logged in to the queue.
-    gone = {"Event": "DeviceStateChange", "Device": "PJSIP/seat01", "State": "UNAVAILABLE"}
+    gone = {"Event": "DeviceStateChange", "Device": "PJSIP/1001", "State": "UNAVAILABLE"}
     assert moves(board.apply(gone, run.advance(1))) == [("01", "available", "offline")]
     back = {**gone, "State": "NOT_INUSE"}
     assert moves(board.apply(back, run.advance(1))) == [("01", "offline", "available")]
@@ -318,27 +350,27 @@ def test_after_an_asterisk_restart_a_listed_contact_is_not_reachable_until_quali
     """Issue 13: seats showed available ~20 s while Asterisk listed them Unavailable. The
     values are what Asterisk 22 answered right after a restart (the registrar's stored contact
     is NonQualified, the device UNAVAILABLE, the member Status 5) and after the next qualify."""
-    board = SeatBoard(SeatDirectory([SIP_SEAT]), WRAPUP)
+    board = SeatBoard(SeatDirectory([SEAT_01]), WRAPUP)
     now = CAPTURE_START
     board.begin_snapshot()
     for event in (
-        {"Event": "ContactList", "Endpoint": "seat01", "Aor": "seat01", "Status": "NonQualified",
-         "Uri": "sip:seat01@127.0.0.1:46593", "RoundtripUsec": "N/A"},
+        {"Event": "ContactList", "Endpoint": "1001", "Aor": "1001", "Status": "NonQualified",
+         "Uri": "sip:1001@127.0.0.1:46593", "RoundtripUsec": "N/A"},
         {"Event": "ContactListComplete", "EventList": "Complete"},
-        {"Event": "DeviceStateChange", "Device": "PJSIP/seat01", "State": "UNAVAILABLE"},
+        {"Event": "DeviceStateChange", "Device": "PJSIP/1001", "State": "UNAVAILABLE"},
         {"Event": "QueueParams", "Queue": "hotline"},
-        {"Event": "QueueMember", "Queue": "hotline", "Name": "seat01", "Location": "PJSIP/seat01",
-         "StateInterface": "PJSIP/seat01", "Status": "5", "Paused": "0", "InCall": "0"},
+        {"Event": "QueueMember", "Queue": "hotline", "Name": "01", "Location": "Local/01@hotline-seat",
+         "StateInterface": "PJSIP/1001", "Status": "5", "Paused": "0", "InCall": "0"},
     ):
         board.apply(event, now)
     assert board.end_snapshot(now) == []  # offline it was, offline it stays
     seat = board.seat("01")
     assert seat is not None and seat.state is SeatState.OFFLINE and seat.registered is False
     assert seat.queues == ("hotline",)
-    qualified = {"Event": "ContactStatus", "EndpointName": "seat01", "AOR": "seat01",
-                 "URI": "sip:seat01@127.0.0.1:46593", "ContactStatus": "Reachable"}
+    qualified = {"Event": "ContactStatus", "EndpointName": "1001", "AOR": "1001",
+                 "URI": "sip:1001@127.0.0.1:46593", "ContactStatus": "Reachable"}
     assert board.apply(qualified, now + timedelta(seconds=27)) == []  # the device has not said yet
-    device = {"Event": "DeviceStateChange", "Device": "PJSIP/seat01", "State": "NOT_INUSE"}
+    device = {"Event": "DeviceStateChange", "Device": "PJSIP/1001", "State": "NOT_INUSE"}
     assert moves(board.apply(device, now + timedelta(seconds=27))) == [("01", "offline", "available")]
 
 
@@ -346,16 +378,16 @@ def test_after_an_asterisk_restart_a_listed_contact_is_not_reachable_until_quali
 
 
 def test_queue_status_snapshot_replaces_membership() -> None:
-    board, run = replay("05", CUSTOM_SEAT, SEAT_03)
+    board, run = replay("05", SEAT_02, SEAT_03)
     listing_start = find_event(run.messages, "QueueParams")
     run.through_index(listing_start - 1)
     listing_end = find_event(run.messages, "QueueStatusComplete", listing_start)
     listing = [
         message
         for message in run.messages[listing_start : listing_end + 1]
-        if message.get("Name") != "Seat 02"  # the resync no longer lists seat 02
+        if message.get("Name") != "02"  # the resync no longer lists seat 02
     ]
-    board.tick(run.advance(WRAPUP))  # let seat 02's wrap-up (after its Custom INUSE) run out
+    board.tick(run.advance(WRAPUP))  # let seat 02's wrap-up (after its direct call) run out
     assert state_of(board, "02") is SeatState.AVAILABLE
     board.begin_snapshot()
     for message in listing:
@@ -367,9 +399,9 @@ def test_queue_status_snapshot_replaces_membership() -> None:
 
 
 def test_empty_queue_status_from_login_removes_members() -> None:
-    board, run = replay("08", SIP_SEAT)
+    board, run = replay("08", SEAT_01)
     run.through("QueueMemberAdded")
-    login = load_transcript("01")  # QueueStatus listing hotline and hotline-ringall, no members
+    login = load_transcript("01")  # QueueStatus listing the queue hotline, no members
     board.begin_snapshot()
     for message in login:
         board.apply(message, run.advance(1))
@@ -377,19 +409,19 @@ def test_empty_queue_status_from_login_removes_members() -> None:
 
 
 def test_contact_listing_snapshot_unregisters_unlisted_seats() -> None:
-    board, run = replay("08", SIP_SEAT, CUSTOM_SEAT)
+    board, run = replay("08", SEAT_01, SEAT_02)
     run.through("QueueMemberAdded")
-    board.apply({"Event": "PeerStatus", "Peer": "PJSIP/seat02", "PeerStatus": "Reachable"}, run.advance(1))
+    board.apply({"Event": "PeerStatus", "Peer": "PJSIP/1002", "PeerStatus": "Reachable"}, run.advance(1))
     assert state_of(board, "02") is SeatState.LOGGED_OUT
-    # Hand-built PJSIPShowContacts answer (no capture has one): only seat01 is listed.
+    # Hand-built PJSIPShowContacts answer (no recording has one): only 1001 is listed.
     board.begin_snapshot()
     board.apply(
         {
             "Event": "ContactList",
             "ObjectType": "contact",
-            "Endpoint": "seat01",
-            "Aor": "seat01",
-            "Uri": "sip:seat01@127.0.0.1:5310",
+            "Endpoint": "1001",
+            "Aor": "1001",
+            "Uri": "sip:1001@127.0.0.1:5310",
             "Status": "NonQualified",
         },
         run.advance(1),
@@ -400,7 +432,7 @@ def test_contact_listing_snapshot_unregisters_unlisted_seats() -> None:
 
 
 def test_a_snapshot_whose_lists_never_completed_keeps_the_facts() -> None:
-    board, run = replay("08", SIP_SEAT)
+    board, run = replay("08", SEAT_01)
     run.through("QueueMemberAdded")
     board.begin_snapshot()
     assert board.end_snapshot(run.advance(1)) == []
@@ -408,8 +440,8 @@ def test_a_snapshot_whose_lists_never_completed_keeps_the_facts() -> None:
 
 
 def test_channel_listing_ends_a_call_missed_while_disconnected() -> None:
-    board, run = replay("08", SIP_SEAT)
-    run.through("BridgeEnter", Channel="Local/talk@sim-citizen-0000000c;1")
+    board, run = replay("08", SEAT_01)
+    run.through("BridgeEnter", Channel=citizen_bridged(run.messages))
     assert state_of(board, "01") is SeatState.ON_CALL
     # Reconnected after the call ended: the channel list is empty (01's real answer) and the
     # phone is idle (hand-built DeviceStateList item).
@@ -418,7 +450,7 @@ def test_channel_listing_ends_a_call_missed_while_disconnected() -> None:
         if message.get("Event", "").startswith("CoreShowChannels"):
             board.apply(message, run.advance(1))
     board.apply(
-        {"Event": "DeviceStateChange", "Device": "PJSIP/seat01", "State": "NOT_INUSE"}, run.advance(1)
+        {"Event": "DeviceStateChange", "Device": "PJSIP/1001", "State": "NOT_INUSE"}, run.advance(1)
     )
     resynced_at = run.advance(1)
     assert moves(board.end_snapshot(resynced_at)) == [("01", "on_call", "wrap_up")]
@@ -432,20 +464,20 @@ def _resync_after_the_call(board: SeatBoard, run: Replay[SeatChange], last_call:
     idle, its member's LastCall is `last_call` (hand-built QueueMember), no channel is left."""
     board.begin_snapshot()
     board.apply({"Event": "QueueParams", "Queue": "hotline"}, run.now)
-    board.apply({"Event": "QueueMember", "Queue": "hotline", "Name": "seat01",
-                 "Location": "PJSIP/seat01", "StateInterface": "PJSIP/seat01", "Status": "1",
+    board.apply({"Event": "QueueMember", "Queue": "hotline", "Name": "01",
+                 "Location": "Local/01@hotline-seat", "StateInterface": "PJSIP/1001", "Status": "1",
                  "Paused": "0", "InCall": "0", "LastCall": str(last_call)}, run.now)
     for message in load_transcript("01"):
         if message.get("Event", "").startswith("CoreShowChannels"):
             board.apply(message, run.now)
-    board.apply({"Event": "DeviceStateChange", "Device": "PJSIP/seat01", "State": "NOT_INUSE"}, run.now)
+    board.apply({"Event": "DeviceStateChange", "Device": "PJSIP/1001", "State": "NOT_INUSE"}, run.now)
     return board.end_snapshot(run.advance(away_s))
 
 
 @pytest.mark.parametrize(("away_s", "then"), [(40, "available"), (20, "wrap_up")])
 def test_a_call_that_ended_during_an_outage_ends_when_asterisk_says(away_s: int, then: str) -> None:
     """Issue 13: the resync stored the reconnect time as the call's end and began a fresh wrap-up."""
-    board, run = replay("08", SIP_SEAT)
+    board, run = replay("08", SEAT_01)
     run.through("AgentConnect")
     started_at = run.now
     last_call = int(started_at.timestamp()) + 5
@@ -460,9 +492,9 @@ def test_a_call_that_ended_during_an_outage_ends_when_asterisk_says(away_s: int,
 
 
 def test_nothing_is_derived_from_a_half_read_resync_not_even_by_the_clock() -> None:
-    board, run = replay("08", SIP_SEAT)
+    board, run = replay("08", SEAT_01)
     run.through("AgentComplete")
-    (change,) = run.through("DeviceStateChange", Device="PJSIP/seat01", State="NOT_INUSE")
+    (change,) = run.through("DeviceStateChange", Device="PJSIP/1001", State="NOT_INUSE")
     assert change.new is SeatState.WRAP_UP
     board.begin_snapshot()
     assert board.tick(change.at + timedelta(seconds=WRAPUP + 1)) == []
@@ -471,7 +503,7 @@ def test_nothing_is_derived_from_a_half_read_resync_not_even_by_the_clock() -> N
 
 
 def test_an_older_last_call_is_not_taken_for_this_calls_end() -> None:
-    board, run = replay("08", SIP_SEAT)
+    board, run = replay("08", SEAT_01)
     run.through("AgentConnect")
     (change,) = _resync_after_the_call(board, run, int(run.now.timestamp()) - 60, 40)
     assert change.new is SeatState.WRAP_UP
@@ -491,7 +523,7 @@ GARBAGE: list[Mapping[str, str]] = [
     {"Event": "QueueMemberStatus", "MemberName": "seat01", "Queue": "hotline", "Status": "99"},
     {"Event": "AgentConnect", "MemberName": "seat01", "HoldTime": "abc"},
     {"Event": "AgentComplete", "MemberName": "nobody", "TalkTime": "-"},
-    {"Event": "DeviceStateChange", "Device": "PJSIP/seat01", "State": "WEIRD"},
+    {"Event": "DeviceStateChange", "Device": "PJSIP/1001", "State": "WEIRD"},
     {"Event": "DeviceStateChange"},
     {"Event": "ContactStatus", "EndpointName": "seat01", "ContactStatus": "Sideways"},
     {"Event": "Hangup"},
@@ -502,7 +534,7 @@ GARBAGE: list[Mapping[str, str]] = [
 
 
 def test_garbage_is_ignored() -> None:
-    board = SeatBoard(SeatDirectory([SIP_SEAT]), WRAPUP)
+    board = SeatBoard(SeatDirectory([SEAT_01]), WRAPUP)
     for event in GARBAGE:
         assert board.apply(event, CAPTURE_START) == []
     assert state_of(board, "01") is SeatState.OFFLINE
@@ -518,7 +550,7 @@ def mangled(message: Mapping[str, str]) -> list[dict[str, str]]:
 
 
 def test_every_captured_event_survives_mangling() -> None:
-    board = SeatBoard(SeatDirectory([SIP_SEAT, CUSTOM_SEAT, SEAT_03]), WRAPUP)
+    board = SeatBoard(SeatDirectory([SEAT_01, SEAT_02, SEAT_03]), WRAPUP)
     now = CAPTURE_START
     for path in sorted(transcripts_dir().glob("*.txt")):
         for message in load_transcript(path.name):

@@ -1,6 +1,7 @@
 """Replay of recorded Asterisk 22 AMI traffic for unit tests.
 
-The transcripts under shared/ami-transcripts/ are real captures; this module cuts them into
+The transcripts under tests/ami_captures/ are recorded from the project's sandbox Asterisk
+(`python -m tests.record_ami`); this module cuts them into
 frames (with a deliberately naive whole-file split, so it can serve as an oracle for the
 incremental framer) and runs a tiny TCP server that answers the client's actions with
 recorded frames, ActionIDs rewritten to the ones the client chose.
@@ -11,27 +12,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import os
+import itertools
 import re
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-SHARED_DIR_ENV: Final = "HOTLINE_SHARED_DIR"
-"""Same override as tests/ami_transcripts.py uses for the shared folder."""
-TRANSCRIPT_DIR: Final = (
-    Path(os.environ[SHARED_DIR_ENV]) / "ami-transcripts"
-    if os.environ.get(SHARED_DIR_ENV)
-    else Path(__file__).resolve().parents[2] / ".." / "shared" / "ami-transcripts"
-)
+from tests.ami_transcripts import CAPTURES_DIR
+
+TRANSCRIPT_DIR: Final = CAPTURES_DIR
 CRLF: Final = b"\r\n"
 FRAME_END: Final = b"\r\n\r\n"
 BANNER: Final = b"Asterisk Call Manager/11.0.0\r\n"
 LOGIN_TRANSCRIPT: Final = "01-login-corestatus-queuestatus.txt"
 LOGIN_ACTION_ID: Final = "a1"
-LOGIN_FOLLOWING_EVENTS: Final = 2
-"""FullyBooted and SuccessfulAuth follow the login response in the capture."""
 TEST_USER: Final = "hotline"
 TEST_SECRET: Final = "s3cret"
 
@@ -44,7 +39,7 @@ def transcript_files() -> list[Path]:
     files = sorted(TRANSCRIPT_DIR.glob("*.txt"))
     if not files:
         raise FileNotFoundError(
-            f"no AMI transcripts in {TRANSCRIPT_DIR} (set {SHARED_DIR_ENV} to the shared folder)"
+            f"no AMI transcripts in {TRANSCRIPT_DIR} (record them: python -m tests.record_ami)"
         )
     return files
 
@@ -163,7 +158,10 @@ class ReplayAmiServer:
         frames = split_frames(login)
         first = frames.index(frames_for_action(login, LOGIN_ACTION_ID)[0])
         self._login_ok = frames[first]
-        self._login_events = frames[first + 1 : first + 1 + LOGIN_FOLLOWING_EVENTS]
+        # The events right behind the login answer in the recording (FullyBooted), up to the
+        # next action's response.
+        following = itertools.takewhile(lambda frame: frame.startswith(b"Event: "), frames[first + 1 :])
+        self._login_events = list(following)
 
     @property
     def port(self) -> int:

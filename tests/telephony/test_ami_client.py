@@ -21,6 +21,7 @@ from telephony.ami import (
     Message,
 )
 from telephony.ami.backoff import Backoff
+from tests.ami_transcripts import action_id_of
 from tests.telephony.replay_server import (
     TEST_SECRET,
     TEST_USER,
@@ -49,10 +50,13 @@ FAST: dict[str, Any] = {
     "backoff_jitter": 0.1,
     "ping_interval": 0.0,
 }
-LOGIN_EVENTS = ["FullyBooted", "SuccessfulAuth"]
 QUEUE_TRANSCRIPT = "05-queue-member-add-pause-remove.txt"
 LOGIN_TRANSCRIPT = "01-login-corestatus-queuestatus.txt"
 CALL_TRANSCRIPT = "08-sip-seat-baresip-queue-call.txt"
+LOGIN_EVENTS = ["FullyBooted"]
+"""What the sandbox Asterisk sends right behind the login answer (its manager.conf filters
+the security events such as SuccessfulAuth)."""
+QUEUE_STATUS_ID = action_id_of(LOGIN_TRANSCRIPT, "QueueStatus")
 
 
 # Fixtures and helpers ----------------------------------------------------------------------
@@ -172,21 +176,22 @@ async def test_out_of_order_responses_reach_their_callers(
     server: ReplayAmiServer, make_client: Callable[..., AmiClient]
 ) -> None:
     release = asyncio.Event()
-    recorded_add = reply_from_transcript(QUEUE_TRANSCRIPT, "a20")
+    recorded_add = reply_from_transcript(QUEUE_TRANSCRIPT, action_id_of(QUEUE_TRANSCRIPT, "QueueAdd"))
 
     async def slow_add(action: ReceivedAction) -> Reply:
         await release.wait()
         return recorded_add(action)  # type: ignore[return-value]
 
     server.handlers["queueadd"] = slow_add
-    server.handlers["queuepause"] = reply_from_transcript(QUEUE_TRANSCRIPT, "a22")
+    server.handlers["queuepause"] = reply_from_transcript(
+        QUEUE_TRANSCRIPT, action_id_of(QUEUE_TRANSCRIPT, "QueuePause"))
     client, _ = await connected_client(make_client)
 
     add_task = asyncio.create_task(
-        client.send_action("QueueAdd", Queue="hotline", Interface="Local/seat01@sim-seat")
+        client.send_action("QueueAdd", Queue="hotline", Interface="Local/01@hotline-seat")
     )
     await server.wait_action("QueueAdd")
-    pause = await client.send_action("QueuePause", Interface="Local/seat01@sim-seat", Paused=True)
+    pause = await client.send_action("QueuePause", Interface="Local/01@hotline-seat", Paused=True)
     assert not add_task.done()
     release.set()
     add = await add_task
@@ -243,7 +248,8 @@ async def test_recorded_list_actions_are_collected_to_their_complete_event(
 async def test_list_items_and_unsolicited_events_are_separated(
     server: ReplayAmiServer, make_client: Callable[..., AmiClient]
 ) -> None:
-    recorded = frames_for_action(load_transcript(LOGIN_TRANSCRIPT), "a4")
+    recorded = frames_for_action(load_transcript(LOGIN_TRANSCRIPT), QUEUE_STATUS_ID)
+    queues = [header(frame, "Queue") for frame in recorded if frame.startswith(b"Event: QueueParams")]
     newchannel = next(
         frame
         for frame in unsolicited_events(load_transcript(CALL_TRANSCRIPT))
@@ -259,8 +265,9 @@ async def test_list_items_and_unsolicited_events_are_separated(
 
     response = await client.send_action("QueueStatus")
 
-    assert event_names(list(response.events)) == ["QueueParams", "QueueParams"]
-    assert [event["Queue"] for event in response.events] == ["hotline", "hotline-ringall"]
+    assert queues == ["hotline"]  # the shipped hotline.conf has one queue
+    assert event_names(list(response.events)) == ["QueueParams"] * len(queues)
+    assert [event["Queue"] for event in response.events] == queues
     await wait_until(lambda: len(received) == len(LOGIN_EVENTS) + 2)
     assert event_names(received) == [*LOGIN_EVENTS, "Newchannel", "Newchannel"]
 
@@ -268,7 +275,8 @@ async def test_list_items_and_unsolicited_events_are_separated(
 async def test_empty_list_completes_with_no_events(
     server: ReplayAmiServer, make_client: Callable[..., AmiClient]
 ) -> None:
-    server.handlers["coreshowchannels"] = reply_from_transcript(LOGIN_TRANSCRIPT, "a3")
+    server.handlers["coreshowchannels"] = reply_from_transcript(
+        LOGIN_TRANSCRIPT, action_id_of(LOGIN_TRANSCRIPT, "CoreShowChannels"))
     client, _ = await connected_client(make_client)
     response = await client.send_action("CoreShowChannels")
     assert response.events == ()
@@ -308,10 +316,11 @@ async def test_originate_response_event_goes_to_listeners(
     server: ReplayAmiServer, make_client: Callable[..., AmiClient]
 ) -> None:
     # The capture holds the Originate response and, later, its OriginateResponse event.
-    server.handlers["originate"] = reply_from_transcript("02-voicemail-closed-hours.txt", "a9")
+    server.handlers["originate"] = reply_from_transcript(
+        "02-voicemail-closed-hours.txt", action_id_of("02", "Originate"))
     client, received = await connected_client(make_client)
     response = await client.send_action(
-        "Originate", Channel="Local/citizen@sim-citizen", Application="Wait", Async=True
+        "Originate", Channel="Local/12345@hotline-entry/n", Application="Wait", Async=True
     )
     assert response["Message"] == "Originate successfully queued"
     await wait_until(lambda: "OriginateResponse" in event_names(received))
@@ -322,10 +331,12 @@ async def test_originate_response_event_goes_to_listeners(
 async def test_error_response_raises_action_error_with_message(
     server: ReplayAmiServer, make_client: Callable[..., AmiClient]
 ) -> None:
-    server.handlers["hangup"] = reply_from_transcript("07-threeway-bridgeadd.txt", "a49")
+    # The recorder hangs the citizen up, then asks again once the channel is gone.
+    server.handlers["hangup"] = reply_from_transcript(
+        "07-threeway-bridgeadd.txt", action_id_of("07", "Hangup", nth=1))
     client, _ = await connected_client(make_client)
     with pytest.raises(AmiActionError) as caught:
-        await client.send_action("Hangup", Channel="Local/expert01@sim-seat-0000000b;1")
+        await client.send_action("Hangup", Channel="Local/12345@hotline-entry-00000000;2")
     assert caught.value.action == "Hangup"
     assert caught.value.message.name == "Error"
     assert caught.value.message["Message"] == "No such channel"
@@ -349,7 +360,7 @@ async def test_action_timeout_and_late_answer_dropped(
     assert client.pending_actions == 0
 
     late_id = server.actions("QueueStatus")[0].action_id
-    recorded = frames_for_action(load_transcript(LOGIN_TRANSCRIPT), "a4")
+    recorded = frames_for_action(load_transcript(LOGIN_TRANSCRIPT), QUEUE_STATUS_ID)
     server.push([with_action_id(frame, late_id) for frame in recorded])
     server.push([named_event("Sentinel")])
     await wait_until(lambda: "Sentinel" in event_names(received))
@@ -386,7 +397,7 @@ async def test_login_hooks_run_before_later_events_after_every_login(
     server: ReplayAmiServer, make_client: Callable[..., AmiClient]
 ) -> None:
     order: list[str] = []
-    recorded_status = reply_from_transcript(LOGIN_TRANSCRIPT, "a4")
+    recorded_status = reply_from_transcript(LOGIN_TRANSCRIPT, QUEUE_STATUS_ID)
 
     async def slow_status(action: ReceivedAction) -> Reply:
         await asyncio.sleep(0.1)  # events written right after login wait meanwhile
@@ -406,7 +417,7 @@ async def test_login_hooks_run_before_later_events_after_every_login(
     client.add_listener(lambda message: order.append(str(message.name)))
     one_login = [
         "hook-start",
-        "hook-done:2",
+        f"hook-done:{len(frames_for_action(load_transcript(LOGIN_TRANSCRIPT), QUEUE_STATUS_ID)) - 2}",
         *LOGIN_EVENTS,
         *(header(frame, "Event") for frame in call_events),
     ]

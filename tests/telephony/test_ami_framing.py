@@ -1,4 +1,4 @@
-"""The byte framer against real Asterisk 22 captures and against hostile input."""
+"""The byte framer against AMI traffic recorded from the sandbox Asterisk 22 and against hostile input."""
 
 from __future__ import annotations
 
@@ -23,19 +23,18 @@ READ_SIZE = 4096
 ONE_MEGABYTE = 1024 * 1024
 TERMINATOR_SLACK = 4  # a frame at the limit may wait with "\r\n\r" behind it
 
-# Events per capture, counted once by hand-checked grep; pins the transcripts too.
+# Events per recording, counted once by hand-checked grep; pins the transcripts too (update
+# these after `python -m tests.record_ami` re-records them).
 EXPECTED_EVENTS = {
-    "01-login-corestatus-queuestatus.txt": 12,
-    "02-voicemail-closed-hours.txt": 53,
-    "03-record-app.txt": 34,
-    "04-gotoiftime-routing.txt": 147,
-    "05-queue-member-add-pause-remove.txt": 25,
-    "06-threeway-confbridge-redirect.txt": 207,
-    "07-threeway-bridgeadd.txt": 180,
-    "08-sip-seat-baresip-queue-call.txt": 134,
-    "09-sip-citizen-baresip-voicemail.txt": 52,
-    "10-sip-seat-pyvoip-inbound.txt": 40,
-    "11-sip-seat-pyvoip-outbound-voicemail.txt": 41,
+    "01-login-corestatus-queuestatus.txt": 4,
+    "02-voicemail-closed-hours.txt": 22,
+    "04-gotoiftime-routing.txt": 90,
+    "05-queue-member-add-pause-remove.txt": 42,
+    "06-threeway-confbridge-redirect.txt": 175,
+    "07-threeway-bridgeadd.txt": 153,
+    "08-sip-seat-baresip-queue-call.txt": 95,
+    "09-sip-citizen-baresip-voicemail.txt": 16,
+    "10-sip-seat-baresip-direct-call.txt": 20,
 }
 
 TRANSCRIPTS = transcript_files()

@@ -1,4 +1,5 @@
-"""The call picture replayed over real Asterisk 22 captures (hand-built events only where noted)."""
+"""The call picture replayed over AMI transcripts recorded from the project's sandbox Asterisk
+(tests/ami_captures/, `python -m tests.record_ami`); hand-built events only where noted."""
 
 from __future__ import annotations
 
@@ -6,9 +7,18 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from telephony.calls import CallBook, CallChange, CallChangeKind, parse_duration
-from tests.ami_transcripts import Replay, find_event, load_transcript, transcripts_dir
+from tests.ami_transcripts import (
+    Replay,
+    channel_named,
+    find_event,
+    header_of,
+    load_transcript,
+    transcripts_dir,
+)
 
 CAPTURE_START = datetime.fromtimestamp(1795813120, tz=UTC)
+CITIZEN = "13812345678"  # the recorder's Local citizen
+ENTRY = "Local/12345@hotline-entry-"  # the citizen's Local channel: ;1 the caller, ;2 the IVR side
 
 
 def replay(name: str, book: CallBook | None = None) -> tuple[CallBook, Replay[CallChange]]:
@@ -22,62 +32,78 @@ def kinds(changes: list[CallChange]) -> list[tuple[CallChangeKind, str]]:
 
 def test_queue_call_from_join_to_hangup() -> None:
     book, run = replay("08")
-    started = run.through("Newchannel", Channel="Local/talk@sim-citizen-0000000c;1")
-    assert kinds(started) == [(CallChangeKind.CALL_STARTED, "1795813129.24")]
+    caller = channel_named(run.messages, ENTRY)
+    linkedid = header_of(run.messages, "Linkedid", "Newchannel", Channel=caller)
+    citizen_leg = header_of(run.messages, "Channel", "QueueCallerJoin")
+    queued = header_of(run.messages, "Uniqueid", "QueueCallerJoin")  # the IVR half waits
+    member = channel_named(run.messages, "Local/01@hotline-seat-")
+    phone = channel_named(run.messages, "PJSIP/1001-")
+    started = run.through("Newchannel", Channel=caller)
+    assert kinds(started) == [(CallChangeKind.CALL_STARTED, linkedid)]
 
-    assert kinds(run.through("QueueCallerJoin")) == [(CallChangeKind.QUEUE_JOINED, "1795813129.24")]
+    assert kinds(run.through("QueueCallerJoin")) == [(CallChangeKind.QUEUE_JOINED, queued)]
     (waiting,) = book.queue()
     assert waiting.queue == "hotline" and waiting.position == 1
-    assert waiting.caller_number == "79165550001"
+    assert waiting.caller_number == CITIZEN
     assert waiting.joined_at == run.now
-    assert waiting.linkedid == "1795813129.24"
+    assert waiting.linkedid == linkedid
     (call,) = book.calls()
-    assert call.citizen_number == "79165550001"
+    assert call.citizen_number == CITIZEN
     assert call.bridged_at is None
 
-    assert kinds(run.through("QueueCallerLeave")) == [(CallChangeKind.QUEUE_LEFT, "1795813129.24")]
+    assert kinds(run.through("QueueCallerLeave")) == [(CallChangeKind.QUEUE_LEFT, queued)]
     assert book.queue() == ()
 
-    run.through("BridgeEnter", Channel="Local/talk@sim-citizen-0000000c;1")
-    (bridge,) = book.bridges()
+    run.through("BridgeEnter", Channel=citizen_leg)
+    (bridge,) = [b for b in book.bridges() if citizen_leg in b.channels]
     assert bridge.technology == "simple_bridge" and bridge.bridge_type == "basic"
     assert bridge.party_count == 2 and not bridge.multiparty
-    assert set(bridge.channels) == {"PJSIP/seat01-00000000", "Local/talk@sim-citizen-0000000c;1"}
-    seat_channel = book.channel_by_name("PJSIP/seat01-00000000")
+    assert set(bridge.channels) == {member, citizen_leg}
+    seat_channel = book.channel_by_name(member)
     assert seat_channel is not None
-    assert seat_channel.connected_number == "79165550001"
+    assert seat_channel.connected_number == CITIZEN
     assert seat_channel.answered_at is not None
     assert book.bridge_of(seat_channel.uniqueid) == bridge
     (call,) = book.calls()
     assert call.bridged_at == run.now
     assert call.three_way is False
-    assert len(call.channels) == 3  # both halves of the citizen's Local channel and the seat
+    # Both halves of the citizen's and of the member's Local channels, and the phone.
+    assert set(call.channels) == {caller, citizen_leg, member, member[:-1] + "2", phone}
+
+    # Asterisk optimises the member's Local channel away: the phone joins the citizen's bridge.
+    run.through("LocalOptimizationEnd")
+    bridge = book.bridge_of(book.channel_by_name(citizen_leg).uniqueid)  # type: ignore[union-attr]
+    assert bridge is not None and set(bridge.channels) == {phone, citizen_leg}
 
     ended = run.rest()
-    assert (CallChangeKind.CALL_ENDED, "1795813129.24") in kinds(ended)
+    assert (CallChangeKind.CALL_ENDED, linkedid) in kinds(ended)
     assert book.calls() == () and book.channels() == () and book.bridges() == ()
 
 
 def test_three_way_by_redirect_into_a_confbridge_room() -> None:
     book, run = replay("06")
+    citizen_leg = header_of(run.messages, "Channel", "QueueCallerJoin")
+    linkedid = header_of(run.messages, "Linkedid", "QueueCallerJoin")
     run.through("ConfbridgeStart")
     (room,) = book.conferences()
-    assert room.name == "room-42" and room.channels == ()
+    assert room.name == "4242" and room.channels == ()
     assert room.bridge_id is not None
     room_bridge = book.bridge(room.bridge_id)
     assert room_bridge is not None
-    assert room_bridge.technology == "softmix" and room_bridge.conference == "room-42"
+    assert room_bridge.technology == "softmix" and room_bridge.conference == "4242"
 
-    run.through("ConfbridgeJoin", Channel="Local/wait@sim-citizen-00000005;1")
-    (call,) = [c for c in book.calls() if c.linkedid == "1795813122.10"]
+    run.through("ConfbridgeJoin", Channel=citizen_leg)
+    (call,) = [c for c in book.calls() if c.linkedid == linkedid]
     assert call.three_way is True  # in a ConfBridge room
-    assert call.citizen_number == "79160000001"
+    assert call.citizen_number == CITIZEN
 
-    run.through("ConfbridgeJoin", Channel="Local/expert01@sim-seat-00000008;1")
+    expert = channel_named(run.messages, "Local/2001@hotline-expert-")
+    # ConfbridgeJoin and the room's BridgeEnter of the expert come in either order.
+    run.through_index(max(find_event(run.messages, "ConfbridgeJoin", 0, Channel=expert),
+                          find_event(run.messages, "BridgeEnter", 0, Channel=expert)))
     (room,) = book.conferences()
     assert len(room.channels) == 3
     room_bridge = book.bridge(room.bridge_id or "")
-    # BridgeNumChannels says 4 here: it counts ConfBridge's CBAnn announcer, party_count does not.
     assert room_bridge is not None and room_bridge.party_count == 3
 
     run.through("ConfbridgeEnd")
@@ -88,43 +114,50 @@ def test_three_way_by_redirect_into_a_confbridge_room() -> None:
 
 def test_three_way_by_bridge_add_and_linkedid_moves() -> None:
     book, run = replay("07")
-    run.through("BridgeEnter", Channel="Local/wait@sim-citizen-00000009;1")
-    (call,) = [c for c in book.calls() if c.linkedid == "1795813125.18"]
+    citizen_leg = header_of(run.messages, "Channel", "QueueCallerJoin")
+    linkedid = header_of(run.messages, "Linkedid", "QueueCallerJoin")
+    joiner = channel_named(run.messages, "Local/s@hotline-bridge-join-")[:-1] + "2"  # BridgeAdd's half
+    joiner_id = header_of(run.messages, "Uniqueid", "Newchannel", Channel=joiner)
+    assert header_of(run.messages, "Linkedid", "Newchannel", Channel=joiner) != linkedid
+    run.through("BridgeEnter", Channel=citizen_leg)
+    (call,) = [c for c in book.calls() if c.linkedid == linkedid]
     assert call.three_way is False
 
-    run.through("BridgeEnter", Channel="Local/expert01@sim-seat-0000000b;1")
-    (bridge,) = book.bridges()
-    assert bridge.party_count == 3 and bridge.multiparty
+    run.through("BridgeEnter", Channel=joiner)
+    bridge = book.bridge_of(joiner_id)
+    assert bridge is not None and bridge.party_count == 3 and bridge.multiparty
     assert bridge.technology == "simple_bridge"  # what BridgeEnter reported at that instant
-    expert = book.channel("1795813125.22")
-    assert expert is not None and expert.linkedid == "1795813125.18"  # joined the citizen's call
-    call = book.call("1795813125.18")
-    assert call is not None and call.three_way and "Local/expert01@sim-seat-0000000b;1" in call.channels
+    expert = book.channel(joiner_id)
+    assert expert is not None and expert.linkedid == linkedid  # joined the citizen's call
+    call = book.call(linkedid)
+    assert call is not None and call.three_way and joiner in call.channels
 
-    run.through("BridgeListItem")
+    run.through("BridgeListItem", BridgeUniqueid=bridge.bridge_id)  # BridgeList's order varies
     bridge = book.bridge(bridge.bridge_id)
     assert bridge is not None and bridge.technology == "softmix"  # the softmix switch is visible
 
     # The citizen leaves; operator and expert talk on; the call keeps the citizen's number.
-    run.through("Hangup", Channel="Local/wait@sim-citizen-00000009;1")
-    call = book.call("1795813125.18")
-    assert call is not None and call.citizen_number == "79160000002"
+    run.through("Hangup", Channel=citizen_leg)
+    call = book.call(linkedid)
+    assert call is not None and call.citizen_number == CITIZEN
     assert call.three_way is False  # two parties left in the bridge
 
 
 def test_events_after_a_hangup_do_not_resurrect_the_channel() -> None:
     book, run = replay("07")
-    hangup = find_event(run.messages, "Hangup", 0, Channel="Local/seat01@sim-seat-0000000a;2")
-    late = find_event(run.messages, "NewCallerid", hangup, Channel="Local/seat01@sim-seat-0000000a;2")
+    caller = channel_named(run.messages, ENTRY)
+    hangup = find_event(run.messages, "Hangup", 0, Channel=caller)
+    late = find_event(run.messages, "NewCallerid", hangup, Channel=caller)
     run.through_index(late)
-    assert book.channel("1795813125.21") is None
+    assert book.channel(run.messages[hangup]["Uniqueid"]) is None
 
 
 def test_abandoned_queue_caller() -> None:
     book, run = replay("04")
+    queued = header_of(run.messages, "Uniqueid", "QueueCallerJoin")
     run.through("QueueCallerJoin")
     assert len(book.queue("hotline")) == 1
-    assert kinds(run.through("QueueCallerAbandon")) == [(CallChangeKind.QUEUE_ABANDONED, "1795813119.4")]
+    assert kinds(run.through("QueueCallerAbandon")) == [(CallChangeKind.QUEUE_ABANDONED, queued)]
     assert book.queue() == ()
     assert run.through("QueueCallerLeave") == []  # already gone
 
@@ -159,16 +192,20 @@ def test_core_show_channels_snapshot_rebuilds_then_replaces() -> None:
     messages = load_transcript("07")
     first = find_event(messages, "CoreShowChannel")
     last = find_event(messages, "CoreShowChannelsComplete", first)
+    listed = messages[first:last]
+    linkedid = header_of(messages, "Linkedid", "QueueCallerJoin")
     book = CallBook()
     now = CAPTURE_START
     book.begin_snapshot()
     for message in messages[first : last + 1]:
         book.apply(message, now)
     book.end_snapshot(now)
-    assert len(book.channels()) == 4
-    seat_half = book.channel("1795813125.21")
-    assert seat_half is not None and seat_half.created_at == now - timedelta(seconds=1)  # Duration
-    assert {c.linkedid for c in book.calls()} == {"1795813125.18", "1795813125.22"}
+    assert len(book.channels()) == len(listed) == 3  # the citizen's two halves and the phone
+    phone = next(m for m in listed if m["Channel"].startswith("PJSIP/1001-"))
+    seat_half = book.channel(phone["Uniqueid"])
+    assert seat_half is not None
+    assert seat_half.created_at == now - parse_duration(phone["Duration"])  # type: ignore[operator]
+    assert {c.linkedid for c in book.calls()} == {linkedid}
 
     # Next resync: 01's real, empty channel list. Everything not listed is gone.
     book.begin_snapshot()
@@ -176,18 +213,16 @@ def test_core_show_channels_snapshot_rebuilds_then_replaces() -> None:
         book.apply(message, now)
     changes = book.end_snapshot(now + timedelta(seconds=5))
     assert book.channels() == () and book.calls() == ()
-    assert sorted(kinds(changes)) == [
-        (CallChangeKind.CALL_ENDED, "1795813125.18"),
-        (CallChangeKind.CALL_ENDED, "1795813125.22"),
-    ]
+    assert sorted(kinds(changes)) == [(CallChangeKind.CALL_ENDED, linkedid)]
 
 
 def test_queue_status_snapshot_replaces_waiting_callers() -> None:
     book, run = replay("04")
+    queued = header_of(run.messages, "Uniqueid", "QueueCallerJoin")
     run.through("QueueCallerJoin")  # a caller the resync will not list any more
     book.begin_snapshot()
     now = run.advance(1)
-    # Hand-built QueueEntry: the captures' QueueStatus answers never had anyone waiting.
+    # Hand-built QueueEntry: the recordings' QueueStatus answers never have anyone waiting.
     book.apply({"Event": "QueueParams", "Queue": "hotline", "Calls": "1"}, now)
     book.apply(
         {
@@ -203,7 +238,7 @@ def test_queue_status_snapshot_replaces_waiting_callers() -> None:
     )
     book.apply({"Event": "QueueStatusComplete", "EventList": "Complete"}, now)
     changes = book.end_snapshot(now)
-    assert kinds(changes) == [(CallChangeKind.QUEUE_LEFT, "1795813119.4")]
+    assert kinds(changes) == [(CallChangeKind.QUEUE_LEFT, queued)]
     (entry,) = book.queue()
     assert entry.uniqueid == "1795813200.1" and entry.caller_number == "13912345678"
     assert entry.joined_at == now - timedelta(seconds=42)

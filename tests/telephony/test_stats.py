@@ -1,4 +1,5 @@
-"""Daily hall and seat counters replayed over real captures (hand-built events only where noted)."""
+"""Daily hall and seat counters replayed over AMI transcripts recorded from the project's sandbox
+Asterisk (tests/ami_captures/); hand-built events only where noted."""
 
 from __future__ import annotations
 
@@ -10,16 +11,16 @@ import pytest
 
 from seat_manager.directory import Seat, SeatDirectory
 from telephony.stats import DayStats, HallStats
-from tests.ami_transcripts import Replay, find_event, load_transcript
+from tests.ami_transcripts import Replay, find_event, header_of, load_transcript
 
 HALL_TZ = ZoneInfo("Asia/Shanghai")
 CAPTURE_START = datetime.fromtimestamp(1795813120, tz=HALL_TZ)  # 2026-11-28 04:58:40 in the hall
-DIRECTORY = SeatDirectory(
-    [
-        Seat("01", "seat01", "seat01", "PJSIP/seat01", "PJSIP/seat01"),
-        Seat("02", "seat02", "Seat 02", "PJSIP/seat02", "Custom:seat02"),
-    ]
-)
+DIRECTORY = SeatDirectory([Seat.standard("01", "1001"), Seat.standard("02", "1002")])
+
+
+def talk_time(name: str) -> int:
+    """What Asterisk's AgentComplete said the call of one recording lasted."""
+    return int(header_of(load_transcript(name), "TalkTime", "AgentComplete"))
 
 
 def stats_for(*names: str, threshold: int = 15) -> tuple[HallStats, datetime]:
@@ -46,11 +47,11 @@ def test_answered_queue_call_counts_for_hall_and_seat() -> None:
     assert today.hall.answered == 1
     assert today.hall.answered_within_sl == 1  # HoldTime 0
     assert today.hall.abandoned == 0
-    assert today.hall.talk_seconds == 12  # AgentComplete TalkTime
+    assert today.hall.talk_seconds == talk_time("08") > 0  # AgentComplete TalkTime
     assert today.hall.answer_rate == 1.0 and today.hall.service_level == 1.0
     seat = today.seat("01")
     assert seat is not None
-    assert (seat.offered, seat.answered, seat.missed, seat.talk_seconds) == (1, 1, 0, 12)
+    assert (seat.offered, seat.answered, seat.missed, seat.talk_seconds) == (1, 1, 0, talk_time("08"))
 
 
 def test_abandoned_caller() -> None:
@@ -64,9 +65,9 @@ def test_a_morning_of_captures_adds_up() -> None:
     stats, now = stats_for("04", "06", "07", "08")
     hall = stats.today(now).hall
     assert (hall.received, hall.answered, hall.abandoned, hall.answered_within_sl) == (4, 3, 1, 3)
-    assert hall.talk_seconds == 1 + 0 + 12
+    assert hall.talk_seconds == talk_time("06") + talk_time("07") + talk_time("08")
     assert hall.answer_rate == 0.75
-    # 06 and 07 connect the Local member "seat01" too: the directory maps it to seat 01.
+    # 06, 07 and 08 all connect member "01" (Local/01@hotline-seat): the directory maps it to seat 01.
     seat = stats.today(now).seat("01")
     assert seat is not None and seat.answered == 3
 
@@ -113,7 +114,7 @@ def test_day_rollover_splits_open_pauses_at_midnight() -> None:
     run = Replay(load_transcript("08"), stats.apply, evening)
     run.rest()  # one answered call on the 27th
     # Hand-built: seat 01 pauses at 23:59 and is still paused after midnight.
-    pause = {"Event": "QueueMemberPause", "Queue": "hotline", "MemberName": "seat01", "Paused": "1"}
+    pause = {"Event": "QueueMemberPause", "Queue": "hotline", "MemberName": "01", "Paused": "1"}
     assert stats.apply(pause, datetime(2026, 11, 27, 23, 59, tzinfo=HALL_TZ)) is None
 
     closed = stats.tick(datetime(2026, 11, 28, 0, 1, tzinfo=HALL_TZ))

@@ -6,6 +6,7 @@ import base64
 import os
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -208,3 +209,22 @@ def test_the_archive_is_private(settings: IngestSettings, db_sessions: sessionma
     while folder != settings.archive.parent:
         assert folder.stat().st_mode & 0o777 == 0o700, folder
         folder = folder.parent
+
+
+@pytest.mark.parametrize("epoch", ["253402300799", "-62135596800", "1e300", "nan"])
+def test_an_implausible_call_time_is_a_problem_not_a_date(settings: IngestSettings,
+                                                          db_sessions: sessionmaker[Session],
+                                                          epoch: str) -> None:
+    """Year 9999 parses, but the hall's zone cannot show it: every report would fail with a 500."""
+    put_message(settings.spool, "1795813129-31")
+    meta = settings.spool / "1795813129-31.meta"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("call_epoch=1795813129",
+                                                             f"call_epoch={epoch}"), encoding="utf-8")
+    assert ingest_spool(settings, db_sessions).registered == ["1795813129-31"]
+    with db_sessions() as session:
+        row = session.scalars(select(Voicemail)).one()
+    assert row.state == STATE_NEEDS_REVIEW
+    assert any("malformed call time" in reason["detail"] for reason in row.review_reasons)
+    assert row.call_time is None or row.call_time.year < 2100
+    if row.call_time is not None:
+        row.call_time.astimezone(ZoneInfo("Asia/Shanghai"))  # what every report does with it

@@ -168,10 +168,10 @@ class WebApp:
     asgi: StreamCutter
     tokens: dict[str, str] = field(default_factory=dict)
 
-    def token(self, role: Role, name: str) -> str:
+    def token(self, role: Role, name: str, *, seat: str | None = None, team_lead: bool = False) -> str:
         """A new token straight through the service; kept under `name`."""
         with session_scope(self.sessions) as session:
-            self.tokens[name] = add_token(session, name, role)
+            self.tokens[name] = add_token(session, name, role, seat=seat, team_lead=team_lead)
         return self.tokens[name]
 
     def publish_seat(self, seat_id: str, **changes: Any) -> None:

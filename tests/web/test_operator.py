@@ -181,7 +181,7 @@ def test_an_admin_chooses_the_seat_and_a_monitor_only_looks(web: WebApp, pages: 
 
 def test_a_seat_token_acts_for_its_own_seat_only(web: WebApp, base_url: str) -> None:
     seat_token = web.token(Role.OPERATOR, "07")
-    lead_token = web.token(Role.OPERATOR, "team-lead")
+    lead_token = web.token(Role.OPERATOR, "team-lead", team_lead=True)
     with web.sessions() as session:
         audits_before = session.scalar(select(func.count()).select_from(AuditEntry))
     for action in ("login", "logout", "resume"):

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session, object_session
 from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
 from hotline.auth.roles import OPERATORS, READERS
+from hotline.auth.seats import require_own_seat
 from hotline.config import HotlineConfig
 from hotline.db.session import get_session
 from hotline.db.types import utcnow
-from hotline.privacy import phone_for
+from hotline.privacy import data_for, phone_for, text_for
 from telephony.deps import get_hall
 from telephony.hall import Hall
 from voicemail.api import RowId
@@ -124,9 +125,9 @@ def to_out(row: Callback, principal: Principal,
         names = citizen_names(session, [row]) if session is not None else {}
     return CallbackOut(
         id=row.id, voicemail_id=row.voicemail_id, state=row.state, priority=row.priority,
-        department=row.department, transcript_excerpt=row.transcript_excerpt,
+        department=row.department, transcript_excerpt=text_for(principal, row.transcript_excerpt),
         number=phone_for(principal, row.number), citizen_name=names.get(row.voicemail_id),
-        reasons=row.reasons or [],
+        reasons=data_for(principal, row.reasons or []),
         received_at=row.received_at, due_at=row.due_at, attempts=row.attempts,
         claimed_by=row.claimed_by, claim_expires_at=row.claim_expires_at,
         resolution=row.resolution, transferred_to=row.transferred_to, closed_at=row.closed_at,
@@ -244,13 +245,15 @@ def release(callback_id: RowId, principal: Annotated[Principal, Depends(require_
 
 @router.post("/{callback_id}/dial", response_model=CallbackOut,
              summary="Call the citizen from my seat",
-             description="Role: operator or admin; only the claimer. Rings the seat's phone, "
+             description="Role: operator (for a seat its token may act for: its own, or any "
+                         "for a team lead) or admin; only the claimer. Rings the seat's phone, "
                          "then the citizen through the trunk.",
              responses=DIAL_ERRORS)
 async def dial(callback_id: RowId, body: DialIn,
                principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
                work: Unit, clock: Clock, config: Config,
                hall: Annotated[Hall, Depends(get_hall)]) -> CallbackOut:
+    require_own_seat(principal, body.seat_id)
     with work as session:
         actor = _actor(principal)
         row = service.check_can_dial(session, callback_id, actor, clock())

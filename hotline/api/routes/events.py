@@ -7,7 +7,9 @@ opens with `hello`; a client refetches its full state on every (re)connect and o
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -18,11 +20,14 @@ from fastapi.responses import StreamingResponse
 from hotline.api.deps import ReaderDep
 from hotline.api.version import service_version
 from hotline.auth.principal import Principal
+from hotline.auth.tokens import token_still_active
 from hotline.live import LiveEvent, LiveFeed
 
 router = APIRouter(tags=["live"])
 
 KEEPALIVE_SECONDS = 15.0
+REVALIDATE_SECONDS = 2.0
+"""How often an open stream asks whether its token was revoked (then it ends)."""
 RETRY_MS = 2000
 MEDIA_TYPE = "text/event-stream"
 EVENT_KINDS = ("hello", "seat", "queue", "calls", "voicemails", "callbacks", "resync")
@@ -58,18 +63,42 @@ async def _stream(request: Request, feed: LiveFeed, principal: Principal) -> Asy
         yield f"retry: {RETRY_MS}\n".encode() + frame("hello", {
             "server_time": datetime.now(tz).isoformat(), "timezone": tz.key,
             "version": service_version()})
+        last_sent = last_checked = time.monotonic()
         while True:
-            event: LiveEvent | None = await subscription.next_event(KEEPALIVE_SECONDS)
+            event: LiveEvent | None = await subscription.next_event(REVALIDATE_SECONDS)
+            now = time.monotonic()
+            if now - last_checked >= REVALIDATE_SECONDS:
+                last_checked = now
+                if not await _still_allowed(request, principal):
+                    return  # revoked: the client's reconnect then gets its 401
             if event is None:
+                if now - last_sent < KEEPALIVE_SECONDS:
+                    continue
                 if await request.is_disconnected():
                     return
+                last_sent = now
                 yield b": keepalive\n\n"
                 continue
             encoded = feed.frame(event, principal, frame)
             if encoded is not None:
+                last_sent = now
                 yield encoded
     finally:
         subscription.close()
+
+
+async def _still_allowed(request: Request, principal: Principal) -> bool:
+    """The stream's token is still active (a principal without a token id is not checked)."""
+    token_id = principal.token_id
+    if token_id is None:
+        return True
+    sessions = request.app.state.sessionmaker
+
+    def check() -> bool:
+        with sessions() as session:
+            return token_still_active(session, token_id)
+
+    return await asyncio.to_thread(check)
 
 
 @router.get("/events", summary="Live changes of seats, calls, the queue, voicemails and callbacks",

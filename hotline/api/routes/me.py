@@ -15,10 +15,14 @@ class MeOut(BaseModel):
     name: str = Field(examples=["wallboard-hall"])
     role: Role
     sees_phone_numbers: bool = Field(examples=[False])
+    seat: str | None = Field(default=None, examples=["07"],
+                             description="the one seat an operator token acts for")
+    team_lead: bool = Field(default=False, description="an operator token acting for every seat")
 
 
 @router.get("/me", summary="The calling token's identity")
 async def me(principal: ReaderDep) -> MeOut:
     """The token's name and role, and whether citizens' numbers are shown to it unmasked."""
     return MeOut(name=principal.name, role=principal.role,
-                 sees_phone_numbers=principal.sees_phone_numbers)
+                 sees_phone_numbers=principal.sees_phone_numbers, seat=principal.seat,
+                 team_lead=principal.team_lead)

@@ -4,7 +4,7 @@
 import { get, getBlob, openEventStream, post } from './api.js';
 import {
   CALLBACK_STATE_ZH, DASH, OUTCOMES, OUTCOME_NEEDS_DEPARTMENT, OUTCOME_ZH, PRIORITY_ZH, RESOLUTION_ZH,
-  formatDateTime, seatOfTokenName,
+  boundSeat, formatDateTime,
 } from './format.js';
 import {
   $, act, el, loadIdentity, newestReply, replaceChildren, say, sayError, setText, showConnection,
@@ -349,8 +349,8 @@ async function loadMe() {
   if (!view.me) return;
   const seat = $('#my-seat');
   const saved = localStorage.getItem(SEAT_KEY);
-  seat.value = view.me.role === 'operator' ? seatOfTokenName(view.me.name) : saved || '';
-  seat.readOnly = view.me.role === 'operator';
+  seat.value = boundSeat(view.me) || saved || '';
+  seat.readOnly = boundSeat(view.me) !== '';
 }
 
 startPage(async () => {

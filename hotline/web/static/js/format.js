@@ -133,7 +133,7 @@ export function formatSeconds(value) {
   return Number.isFinite(value) ? `${value.toFixed(1)} 秒` : DASH;
 }
 
-/** The seat a token acts for: a token named "07" acts for seat 07. */
-export function seatOfTokenName(name) {
-  return String(name || '');
+/** The one seat an operator token is bound to (GET /api/me's seat), '' for a team lead or none. */
+export function boundSeat(me) {
+  return me && me.role === 'operator' && !me.team_lead ? String(me.seat || '') : '';
 }

@@ -1,11 +1,11 @@
 // The operator panel: my seat (login, pause with a reason, resume, logout), my current call and
-// three-way calls by department. The seat comes from the token's name (a token named "07"); an
-// admin (or a monitor, read-only) chooses one.
+// three-way calls by department. The seat is the one the token is bound to (GET /api/me); a team
+// lead, an admin (or a monitor, read-only) chooses one.
 
 import { get, openEventStream, post } from './api.js';
 import {
   DASH, PARTY_ROLE_ZH, PARTY_STATE_ZH, PAUSE_REASONS, SEAT_STATE_ZH, THREEWAY_FINAL, THREEWAY_STATE_ZH,
-  formatDateTime, formatDuration, seatOfTokenName, secondsSince,
+  boundSeat, formatDateTime, formatDuration, secondsSince,
 } from './format.js';
 import {
   $, act, el, loadIdentity, newestReply, replaceChildren, say, sayError, serverNow, setServerTime, setText,
@@ -281,7 +281,7 @@ startPage(async () => {
   setInterval(tick, TICK_MS);
   view.me = await loadIdentity();
   if (!view.me) return;
-  const seatId = view.me.role === 'operator' ? seatOfTokenName(view.me.name) : await setUpChooser();
+  const seatId = boundSeat(view.me) || await setUpChooser();
   if (view.me.role === 'monitor') say('监控角色只能查看，不能操作座席');
   loadDepartments();
   await chooseSeat(seatId);
