@@ -45,6 +45,7 @@ REPO: Final = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from hotline.config.model import Department  # noqa: E402
+from hotline.config.triage import TriageSettings  # noqa: E402
 from tests.voicemail import audio_fixtures as fx  # noqa: E402
 from voicemail.audio_analysis import AudioFeatures, Pcm, analyze, load_pcm  # noqa: E402
 from voicemail.transcribe import (  # noqa: E402
@@ -65,7 +66,6 @@ from voicemail.triage import (  # noqa: E402
     needs_transcript,
     triage,
 )
-from voicemail.triage_config import TriageSettings  # noqa: E402
 
 MIN_S: Final = 10.0
 MAX_S: Final = 60.0

@@ -22,6 +22,8 @@ from typing import IO, Any, Literal
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hotline.auth.principal import PRINCIPAL_STATE_KEY
+
 LogFormat = Literal["json", "human"]
 LOG_FORMATS: tuple[str, ...] = ("json", "human")
 AUTO_FORMAT = "auto"
@@ -36,7 +38,6 @@ HUMAN_TIME = "%H:%M:%S"
 # Loggers that would repeat or bury our own lines (httpx logs full URLs, query included).
 QUIET_LOGGERS = {"uvicorn.access": logging.WARNING, "sqlalchemy.engine": logging.WARNING,
                  "httpx": logging.WARNING}
-PRINCIPAL_STATE_KEY = "principal"
 _HANDLER_MARK = "_hotline_handler"
 # LogRecord's own attributes, and uvicorn's ANSI-coloured duplicate of its message.
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.config import HotlineConfig
+from hotline.reports.store import StoreCounts, store_counts
 from seat_manager.state import SeatState
-from telephony.report_store import StoreCounts, store_counts
 from telephony.threeway.service import is_expert_leg
 
 if TYPE_CHECKING:

@@ -12,6 +12,7 @@ from hotline.config import HotlineConfig
 from hotline.db import make_engine, make_session_factory
 from hotline.live import LiveFeed
 from hotline.reports.api import router as reports_router
+from hotline.reports.stats_api import router as stats_router
 from hotline.web import mount_web
 from quality.api import router as quality_router
 from quality.measures import limits_from
@@ -21,7 +22,6 @@ from telephony.api import router as calls_router
 from telephony.hall import Hall
 from telephony.live import attach_hall
 from telephony.queue_log_reader import QueueLogReader
-from telephony.stats_api import router as stats_router
 from telephony.threeway.api import router as threeway_router
 from voicemail.api import router as voicemail_router
 from voicemail.callbacks.api import router as callbacks_router

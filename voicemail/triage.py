@@ -17,11 +17,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from hotline.config.remit import RemitTable
+from hotline.config.triage import TriageSettings
 from remit.suggest import suggest
 from voicemail.audio_analysis import AudioFeatures, voice_distance
 from voicemail.numbers import PhoneNumber, normalise_caller, scan_numbers
 from voicemail.transcribe import Transcript
-from voicemail.triage_config import TriageSettings
 
 CLIPPING_NOTE_RATIO = 0.01
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")

@@ -17,12 +17,11 @@ from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import SQLAlchemyError
 
-from hotline.auth.principal import Principal
+from hotline.auth.principal import PRINCIPAL_STATE_KEY, Principal
 from hotline.auth.roles import Role, parse_role
 from hotline.auth.token_cache import token_cache
 from hotline.auth.tokens import authenticate
 from hotline.db.engine import SessionFactory
-from hotline.logging import PRINCIPAL_STATE_KEY
 
 log = logging.getLogger(__name__)
 

@@ -26,3 +26,7 @@ class Principal:
     def sees_phone_numbers(self) -> bool:
         """Monitors watch dashboards on shared screens: they get masked numbers."""
         return self.role in ROLES_SEEING_PHONE_NUMBERS
+
+
+PRINCIPAL_STATE_KEY = "principal"
+"""Where the auth dependency leaves the request's principal (request.state) for the request log."""

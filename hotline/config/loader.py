@@ -39,8 +39,8 @@ from hotline.config.model import (
     VoskConfig,
 )
 from hotline.config.remit import RemitTable, load_remit
-from voicemail.triage_config import CONF_KEYS as TRIAGE_KEYS
-from voicemail.triage_config import TriageSettings, settings_from_section
+from hotline.config.triage import CONF_KEYS as TRIAGE_KEYS
+from hotline.config.triage import TriageSettings, settings_from_section
 
 QUEUE_STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear",
                     "wrandom", "rrordered")

@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from hotline.config.remit import RemitTable
-from voicemail.triage_config import TriageSettings
+from hotline.config.triage import TriageSettings
 
 MINUTES_PER_DAY = 24 * 60
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -1,14 +1,16 @@
-"""The supervisors' reports page (/reports): what it shows, folded from the store, and its exports.
+"""Hall-wide reports (the top floor): the range statistics (/api/stats and its CSV), the
+supervisors' reports page (/reports) and their exports. They read the hall's call records and the
+voicemail register alike, so they live above both capabilities.
 
 Files:
-- fold.py: pure folds over telephony.reports' figures (calls per hour of one day, the same weekday
+- figures.py: the range report's figures, pure: one definition of each KPI (service level,
+  average speed of answer, answer and abandon rates, talk and pause time, voicemail outcomes).
+- store.py: loads a range's figures from the store (SQL aggregates; SQLite and PostgreSQL).
+- stats_api.py: /api/stats and /api/stats/export.csv.
+- fold.py: pure folds over the figures for the page (calls per hour of one day, the same weekday
   of the last four weeks, the voicemail funnel); no database, no HTTP.
-- api.py: the thin shell: loads from telephony.report_store, answers /api/reports (JSON for the
-  page) and its exports (CSV with telephony.stats_api.to_csv, XLSX with openpyxl).
-
-The KPIs themselves (service level, average speed of answer, answer and abandon rates, talk time,
-pause time) have one definition each, in telephony/reports.py; this package only arranges them.
+- api.py: the thin shell of /api/reports (JSON for the page) and its CSV and XLSX exports.
 
 Top floor: may import base (hotline.auth, hotline.config, hotline.db) and the capabilities
-(telephony, voicemail, seat_manager); nothing imports it but the wiring.
+(telephony, voicemail, seat_manager); nothing imports it but the wiring and hotline.status.
 """

@@ -1,7 +1,7 @@
 """/api/reports: the reports page's data for a range of days and one day in it, and its exports.
 
-A thin shell over telephony.report_store (loading) and hotline.reports.fold (arranging); the
-range rules and their errors are those of /api/stats (telephony.stats_api.period_of).
+A thin shell over hotline.reports.store (loading) and hotline.reports.fold (arranging); the
+range rules and their errors are those of /api/stats (hotline.reports.stats_api.period_of).
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from hotline.auth.roles import Role
 from hotline.config import HotlineConfig
 from hotline.db.session import get_session
 from hotline.db.types import utcnow
+from hotline.reports.figures import RangeReport, ReportPeriod
 from hotline.reports.fold import Funnel, Hourly, funnel, hourly, reference_days, reference_period
-from telephony.report_store import call_aggregate, load_report
-from telephony.reports import RangeReport, ReportPeriod
-from telephony.stats_api import (
+from hotline.reports.stats_api import (
     DATE_PATTERN,
     DATE_SCHEMA,
     REASON_ZH,
@@ -40,6 +39,7 @@ from telephony.stats_api import (
     seats_table,
     to_csv,
 )
+from hotline.reports.store import call_aggregate, load_report
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 Supervisor = Annotated[Principal, Depends(require_role(Role.MONITOR))]

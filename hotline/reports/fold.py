@@ -1,12 +1,12 @@
 """Pure folds for the reports page: one day's calls per hour against the same weekday of the
-last four weeks, and the voicemail funnel. Inputs are telephony.reports' values; no I/O."""
+last four weeks, and the voicemail funnel. Inputs are hotline.reports.figures' values; no I/O."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from telephony.reports import HOURS_PER_DAY, CallbackFigures, CallBucket, ReportPeriod, VoicemailFigures
+from hotline.reports.figures import HOURS_PER_DAY, CallbackFigures, CallBucket, ReportPeriod, VoicemailFigures
 from voicemail.models import STATE_INVALID, STATE_NEEDS_REVIEW, STATE_NEW, STATE_VALID
 
 REFERENCE_WEEKS = 4
@@ -14,7 +14,7 @@ REFERENCE_WEEKS = 4
 
 @dataclass(frozen=True, slots=True)
 class Hourly:
-    """Queue calls per local hour (0-23), by the hour they arrived (telephony.reports' rule)."""
+    """Queue calls per local hour (0-23), by the hour they arrived (hotline.reports.figures' rule)."""
 
     received: tuple[float, ...]
     answered: tuple[float, ...]

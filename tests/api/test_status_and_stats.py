@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
+from tests.telephony.test_reports import DAY, NEXT, at, fill_store
 
 from hotline.api import create_app
 from hotline.api.routes import metrics as metrics_routes
@@ -23,6 +24,7 @@ from hotline.api.routes import status as status_routes
 from hotline.auth import Role, add_token
 from hotline.config import HotlineConfig, load_config
 from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
+from hotline.reports.stats_api import router as stats_router
 from hotline.status import SEAT_STATES, StoreCountsCache
 from seat_manager.directory import Seat, SeatDirectory
 from seat_manager.models import SeatStateChange
@@ -30,10 +32,8 @@ from seat_manager.state import SeatBoard
 from telephony.hall import Hall
 from telephony.models import CallRecord
 from telephony.stats import HallStats
-from telephony.stats_api import router as stats_router
 from tests.ami_transcripts import Replay, header_of, load_transcript
 from tests.db.conftest import database_url, postgres_database, postgres_url, sqlite_url  # noqa: F401
-from tests.telephony.test_reports import DAY, NEXT, at, fill_store
 from voicemail.models import Voicemail
 
 REPO = Path(__file__).resolve().parents[2]

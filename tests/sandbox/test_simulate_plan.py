@@ -193,10 +193,10 @@ def test_the_night_mix_without_speech_is_what_triage_calls_invalid(tmp_path: Pat
     from datetime import UTC, datetime
 
     from hotline.config.remit import RemitTable
+    from hotline.config.triage import TriageSettings
     from hotline.sandbox.simulate_io import Voices
     from voicemail.audio_analysis import analyze_file
     from voicemail.triage import ReasonCode, TriageInput, triage
-    from voicemail.triage_config import TriageSettings
 
     expected = {plan.NightKind.SILENCE: ReasonCode.SILENCE, plan.NightKind.TONES: ReasonCode.TONES_ONLY,
                 plan.NightKind.NOISE: ReasonCode.NOISE_ONLY,

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from hotline.config.remit import RemitTable
+from hotline.config.triage import TriageSettings
 from tests.voicemail import audio_fixtures as fx
 from voicemail.audio_analysis import analyze, load_pcm
 from voicemail.transcribe import (
@@ -28,7 +29,6 @@ from voicemail.transcribe import (
     strip_cjk_spaces,
 )
 from voicemail.triage import TriageInput, Verdict, triage
-from voicemail.triage_config import TriageSettings
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from hotline.config.remit import RemitTable
+from hotline.config.triage import TriageSettings, settings_from_section
 from voicemail.audio_analysis import AudioFeatures
 from voicemail.transcribe import Transcript, Word, script_of
 from voicemail.triage import (
@@ -26,7 +27,6 @@ from voicemail.triage import (
     needs_transcript,
     triage,
 )
-from voicemail.triage_config import TriageSettings, settings_from_section
 
 NIGHT = datetime(2026, 3, 5, 22, 0, tzinfo=UTC)
 CALLER = "13812345678"

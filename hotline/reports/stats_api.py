@@ -1,6 +1,6 @@
 """HTTP routes for statistics over any range of local days, as JSON or as CSV for Excel.
 
-The report is rebuilt from the store (telephony/report_store.py), so it covers past days and
+The report is rebuilt from the store (hotline/reports/store.py), so it covers past days and
 survives restarts; it works without the AMI bridge. CSV files start with a UTF-8 byte order
 mark and carry Chinese headings, so Excel on the hall's PCs opens them correctly.
 """
@@ -24,8 +24,7 @@ from hotline.auth.roles import READERS
 from hotline.config import HotlineConfig
 from hotline.db.session import get_session
 from hotline.db.types import utcnow
-from telephony.report_store import load_report
-from telephony.reports import (
+from hotline.reports.figures import (
     REASON_STAFF_OVERRIDE,
     REASON_TRIAGE,
     REASON_UNSPECIFIED,
@@ -35,6 +34,7 @@ from telephony.reports import (
     ReportPeriod,
     SeatRow,
 )
+from hotline.reports.store import load_report
 from voicemail.models import STATE_INVALID, STATE_NEEDS_REVIEW, STATE_NEW, STATE_VALID
 from voicemail.triage import INVALID_REASON_ZH, REVIEW_REASON_ZH
 from voicemail.triage_service import TRIAGE_FAILED

@@ -12,10 +12,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
-from seat_manager.models import SeatStateChange
-from telephony.models import CallRecord
-from telephony.report_store import call_aggregate, load_report, store_counts
-from telephony.reports import (
+from hotline.reports.figures import (
     NO_PAUSE_REASON,
     CallbackRow,
     CallRow,
@@ -27,6 +24,9 @@ from telephony.reports import (
     build_report,
     fold_pauses,
 )
+from hotline.reports.store import call_aggregate, load_report, store_counts
+from seat_manager.models import SeatStateChange
+from telephony.models import CallRecord
 from tests.db.conftest import database_url, postgres_database, postgres_url, sqlite_url  # noqa: F401
 from voicemail.callbacks.models import Callback
 from voicemail.models import Voicemail

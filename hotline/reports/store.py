@@ -1,7 +1,7 @@
 """The store's side of the statistics: the queries feeding the range report and the hall status.
 
 A year of a busy hall is millions of call records, so calls are summed in SQL, per UTC
-quarter-hour of arrival and per seat, with the definitions of telephony.reports.aggregate_calls
+quarter-hour of arrival and per seat, with the definitions of hotline.reports.figures.aggregate_calls
 (tests check that both agree on SQLite and PostgreSQL). Seat changes, voicemails and callbacks
 are few and come as rows. Only columns are selected, never ORM objects, and call records are
 found through the index on call_records.ended_at.
@@ -17,9 +17,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, Subquery, and_, case, cast, extract, func, or_, select
 from sqlalchemy.orm import Session
 
-from seat_manager.models import SeatStateChange
-from telephony.models import OUTCOME_ABANDONED, OUTCOME_ANSWERED, CallRecord
-from telephony.reports import (
+from hotline.reports.figures import (
     BUCKET_SECONDS,
     UTC_MAX,
     CallAggregate,
@@ -32,6 +30,8 @@ from telephony.reports import (
     VoicemailRow,
     build_report,
 )
+from seat_manager.models import SeatStateChange
+from telephony.models import OUTCOME_ABANDONED, OUTCOME_ANSWERED, CallRecord
 from voicemail.callbacks.models import Callback
 from voicemail.callbacks.rules import State
 from voicemail.models import STATES, Voicemail
