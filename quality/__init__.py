@@ -21,8 +21,8 @@ Inspection:
 - ``api``: ``/api/qa`` routes (inspector role; operators hear and see only their own calls).
 
 May import: the standard library, webrtcvad (the ``speech`` extra, imported where used), the base
-(``hotline.db``, ``hotline.tasks``, ``hotline.auth``), SQLAlchemy, FastAPI, and
-``seat_manager.directory.seat_of_principal`` (the one rule tying a token to a seat). No other
+(``hotline.db``, ``hotline.tasks``, ``hotline.auth``: a token's bound seat is ``principal.seat``,
+see ``hotline/auth/seats.py``), SQLAlchemy, FastAPI and ``seat_manager.directory``. No other
 capability and no top floor:
 the wiring hands in folders and limits (``hotline/wiring.py``), the CLI hands in files.
 """

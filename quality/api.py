@@ -24,7 +24,6 @@ from hotline.db.session import get_session
 from quality.ingest import archive_path
 from quality.models import COMMENT_MAX, CallRecording, QaReview
 from quality.sampling import FormError, draw_sample, parse_form, total_score, weekly_summary
-from seat_manager.directory import seat_of_principal
 
 ID_MAX = 2**31 - 1
 # YYYY-MM-DD only (no timestamps, no week dates); the calendar (no 02-30) is checked in _day.
@@ -188,7 +187,7 @@ def score_review(review_id: ReviewId, body: ScoreIn, request: Request, principal
 def review_audio(review_id: ReviewId, track: Literal["operator", "citizen"], request: Request,
                  principal: Listener, session: Db) -> FileResponse:
     review = _review(session, review_id)
-    if principal.role == Role.OPERATOR and review.seat_id != seat_of_principal(principal.name):
+    if principal.role == Role.OPERATOR and review.seat_id != principal.seat:
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail={
             "code": "not_your_call", "message": "坐席只能收听自己的通话录音"})
     recording = session.scalar(select(CallRecording).where(CallRecording.recording_id == review.recording_id))
@@ -204,7 +203,7 @@ def review_audio(review_id: ReviewId, track: Literal["operator", "citizen"], req
 def my_reviews(principal: Annotated[Principal, Depends(require_role(Role.OPERATOR))], session: Db,
                ) -> list[ReviewOut]:
     reviews = list(session.scalars(select(QaReview).where(
-        QaReview.seat_id == seat_of_principal(principal.name), QaReview.scored_at.is_not(None))
+        QaReview.seat_id == principal.seat, QaReview.scored_at.is_not(None))
         .order_by(QaReview.scored_at.desc())))
     return _with_recordings(session, reviews)
 
