@@ -16,7 +16,6 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
-from tests.telephony.test_reports import DAY, NEXT, at, fill_store
 
 from hotline.api import create_app
 from hotline.api.routes import metrics as metrics_routes
@@ -34,6 +33,7 @@ from telephony.models import CallRecord
 from telephony.stats import HallStats
 from tests.ami_transcripts import Replay, header_of, load_transcript
 from tests.db.conftest import database_url, postgres_database, postgres_url, sqlite_url  # noqa: F401
+from tests.reports.test_figures import DAY, NEXT, at, fill_store
 from voicemail.models import Voicemail
 
 REPO = Path(__file__).resolve().parents[2]

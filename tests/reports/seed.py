@@ -1,4 +1,4 @@
-"""The seeded store the reports tests read: tests.telephony.test_reports' day (a Monday), plus
+"""The seeded store the reports tests read: tests.reports.test_figures' day (a Monday), plus
 calls on the same weekday one and two weeks before it (the reference average)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db import session_scope
-from tests.telephony.test_reports import DAY, abandoned, add_call, answered, at, fill_store
+from tests.reports.test_figures import DAY, abandoned, add_call, answered, at, fill_store
 
 WEEK_BEFORE = DAY - timedelta(weeks=1)
 TWO_WEEKS_BEFORE = DAY - timedelta(weeks=2)

@@ -17,7 +17,7 @@ from hotline.config import HotlineConfig, load_config
 from hotline.db import session_scope, upgrade_database
 from hotline.wiring import build_app
 from tests.reports.seed import seed
-from tests.telephony.test_reports import DAY
+from tests.reports.test_figures import DAY
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -8,13 +8,13 @@ from typing import Any
 
 import httpx
 from playwright.sync_api import Page, expect
-from tests.telephony.test_reports import DAY
 
 from hotline.auth import Role
 from hotline.config import HotlineConfig
 from hotline.reports.figures import ReportPeriod
 from hotline.reports.store import load_report
 from tests.reports.seed import seed
+from tests.reports.test_figures import DAY
 from tests.web.conftest import Pages, WebApp, screenshot
 
 FIRST = DAY - timedelta(days=1)
