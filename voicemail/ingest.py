@@ -200,7 +200,7 @@ def ingest_item(item: SpoolItem, settings: IngestSettings, sessions: sessionmake
     if item.refused:
         problems.append(NOT_REGULAR_ZH)
     if item.audio is None:
-        problems.append("no audio file (the caller hung up before recording started)")
+        problems.append("没有录音文件（来电人在开始录音前挂机）")
     else:
         archive_name = archive_name_for(item.recording_id, meta.call_time if meta else None,
                                         fallback_time)

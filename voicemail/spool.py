@@ -41,6 +41,7 @@ def open_regular(path: Path) -> int:
         raise NotRegularFile(f"{path.name} is not a regular file")
     return fd
 
+BAD_CALL_TIME = "来电时间格式错误"
 EARLIEST_CALL = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_CALL = datetime(2100, 1, 1, tzinfo=UTC)
 """Call times outside [EARLIEST_CALL, LATEST_CALL) are refused as malformed metadata."""
@@ -84,7 +85,7 @@ def parse_meta(text: str) -> SpoolMeta:
             continue
         key, sep, value = line.partition("=")
         if not sep:
-            problems.append(f"malformed metadata line {line[:40]!r}")
+            problems.append(f"元数据行格式错误：{line[:40]!r}")
             continue
         values[key.strip()] = value.strip()
     caller_num = values.get("caller_num", "").strip()
@@ -94,27 +95,27 @@ def parse_meta(text: str) -> SpoolMeta:
         try:
             caller_name = base64.b64decode(values["caller_name_b64"], validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
-            problems.append("caller name is not valid base64 UTF-8")
+            problems.append("来电姓名无法解码（不是 base64 编码的 UTF-8）")
     call_time = None
     epoch = values.get("call_epoch", "")
     try:
         call_time = datetime.fromtimestamp(float(epoch), UTC) if epoch else None
     except (ValueError, OverflowError, OSError):
-        problems.append(f"malformed call time {epoch[:20]!r}")
+        problems.append(f"{BAD_CALL_TIME}：{epoch[:20]!r}")
     if call_time is not None and not EARLIEST_CALL <= call_time < LATEST_CALL:
         # A year-9999 time parses, but cannot even be shown in the hall's zone (OverflowError
         # in every report): an implausible time is a problem, not a call time.
-        problems.append(f"malformed call time {epoch[:20]!r} (outside {EARLIEST_CALL.year}-"
-                        f"{LATEST_CALL.year - 1})")
+        problems.append(f"{BAD_CALL_TIME}：{epoch[:20]!r}（不在 {EARLIEST_CALL.year}–"
+                        f"{LATEST_CALL.year - 1} 年之间）")
         call_time = None
-    if call_time is None and "malformed call time" not in " ".join(problems):
-        problems.append("call time missing")
+    if call_time is None and BAD_CALL_TIME not in " ".join(problems):
+        problems.append("缺少来电时间")
     route = values.get("route") or None
     if route not in ROUTES:
-        problems.append(f"unknown route {route!r}")
+        problems.append(f"未知的来电路由：{route!r}")
         route = None
     if not values.get("uniqueid"):
-        problems.append("Asterisk uniqueid missing")
+        problems.append("缺少 Asterisk 通话标识（uniqueid）")
     return SpoolMeta(
         uniqueid=values.get("uniqueid") or None,
         linkedid=values.get("linkedid") or None,

@@ -179,4 +179,4 @@ async def test_file_that_is_not_a_wav(env: Env) -> None:
     await env.service.start()  # the start-up pass finds what the spool holds
     item = (await registered(env, 1))[0]
     assert item["state"] == "needs_review"
-    assert any("not a WAV" in r["detail"] for r in item["review_reasons"])
+    assert any("不是 WAV" in r["detail"] for r in item["review_reasons"])

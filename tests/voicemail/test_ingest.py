@@ -71,8 +71,8 @@ def test_recording_in_progress_waits(settings: IngestSettings,
 
 
 @pytest.mark.parametrize(("audio", "reason"), [
-    (b"", "zero-length file"),
-    ("这不是音频".encode(), "not a WAV file"),
+    (b"", "录音文件为空（0 字节）"),
+    ("这不是音频".encode(), "不是 WAV 录音文件"),
 ])
 def test_bad_audio_is_registered_for_review(settings: IngestSettings, db_sessions: sessionmaker[Session],
                                             audio: bytes, reason: str) -> None:
@@ -224,7 +224,7 @@ def test_an_implausible_call_time_is_a_problem_not_a_date(settings: IngestSettin
     with db_sessions() as session:
         row = session.scalars(select(Voicemail)).one()
     assert row.state == STATE_NEEDS_REVIEW
-    assert any("malformed call time" in reason["detail"] for reason in row.review_reasons)
+    assert any("来电时间格式错误" in reason["detail"] for reason in row.review_reasons)
     assert row.call_time is None or row.call_time.year < 2100
     if row.call_time is not None:
         row.call_time.astimezone(ZoneInfo("Asia/Shanghai"))  # what every report does with it

@@ -25,8 +25,8 @@ def test_meta_with_chinese_name_and_withheld_number() -> None:
 def test_meta_problems_are_reported_not_raised() -> None:
     meta = parse_meta("garbage line\ncaller_name_b64=%%%\ncall_epoch=soon\nroute=somewhere\n")
     joined = " ".join(meta.problems)
-    for words in ("malformed metadata line", "base64", "malformed call time", "unknown route",
-                  "uniqueid missing"):
+    for words in ("元数据行格式错误", "base64", "来电时间格式错误", "未知的来电路由",
+                  "缺少 Asterisk 通话标识"):
         assert words in joined
 
 
@@ -53,14 +53,14 @@ def test_wav_inspection(tmp_path: Path) -> None:
 
     empty = tmp_path / "empty.wav"
     empty.write_bytes(b"")
-    assert inspect_wav(empty).problem == "zero-length file"
+    assert inspect_wav(empty).problem == "录音文件为空（0 字节）"
 
     text = tmp_path / "text.wav"
     text.write_text("这不是音频")
-    assert inspect_wav(text).problem == "not a WAV file"
+    assert inspect_wav(text).problem == "不是 WAV 录音文件"
 
     truncated = tmp_path / "truncated.wav"
     truncated.write_bytes(good.read_bytes()[: 44 + 8000])
     info = inspect_wav(truncated)
-    assert not info.ok and "truncated" in (info.problem or "")
+    assert not info.ok and "录音被截断" in (info.problem or "")
     assert abs(info.duration_s - 0.5) < 0.01

@@ -88,3 +88,10 @@ def test_every_stylesheet_has_balanced_blocks() -> None:
             depth += {"{": 1, "}": -1}.get(char, 0)
             assert depth >= 0, sheet.name
         assert depth == 0, f"{sheet.name}: {depth} block(s) left open"
+
+
+def test_the_start_page_links_every_page() -> None:
+    static = Path(__file__).resolve().parents[2] / "hotline/web/static"
+    index = (static / "index.html").read_text(encoding="utf-8")
+    missing = [path for path in PAGES if path != "/" and f'href="{path}"' not in index]
+    assert not missing, f"index.html has no card for {missing}"
