@@ -170,8 +170,7 @@ def test_status_is_built_once_per_board_change_and_follows_it_at_once(config, se
             hall.stats.apply(event, now)
             return hall.board.apply(event, now)
 
-        Replay(load_transcript("08"), feed, hall.pinned).through(
-            "BridgeEnter", Channel="Local/talk@sim-citizen-0000000c;1")
+        Replay(load_transcript("08"), feed, hall.pinned).through("BridgeEnter", Channel=CITIZEN_LEG)
         after = client.get("/api/status", headers=auth(tokens[Role.MONITOR])).json()
     assert after["calls"]["in_progress"] == 1
     assert after["seats"]["by_state"]["on_call"] == bodies[0]["seats"]["by_state"]["on_call"] + 1

@@ -56,6 +56,7 @@ def test_the_blocker_really_blocks(tmp_path: Path) -> None:
 
 def test_hotline_check_runs_without_the_speech_extra(tmp_path: Path) -> None:
     shutil.copy(REPO / "hotline.conf", tmp_path / "hotline.conf")
+    shutil.copy(REPO / "remit.conf", tmp_path / "remit.conf")
     assert write_demo_secrets(tmp_path / "hotline.conf") is not None
     code = ("import sys; from hotline.cli import main; "
             "sys.exit(main(['-c', 'hotline.conf', 'check']))")

@@ -14,6 +14,7 @@ DB_PASSWORD = "pg-Pa55word"
 
 def test_repr_of_the_configuration_hides_every_secret(tmp_path: Path) -> None:
     shutil.copy(REPO / "hotline.conf", tmp_path / "hotline.conf")
+    shutil.copy(REPO / "remit.conf", tmp_path / "remit.conf")
     assert write_demo_secrets(tmp_path / "hotline.conf") is not None
     with (tmp_path / "hotline.secrets").open("a", encoding="utf-8") as handle:
         handle.write("\n[trunk]\npassword = trunk-Pa55\n")

@@ -55,6 +55,7 @@ SETTLE_S = 25.0
 TALK_BEFORE_FAULT_S = 2.0
 VOICEMAIL_HOLD_S = 12  # the night caller stays on the line this long: prompts, beep, message
 POLL_S = 0.2
+CITIZEN_CHANNEL = "Local/12345@hotline-entry"  # the suite's citizens (harness.call_hotline)
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,17 @@ class Truth:
         elif name == "AgentComplete" and key in self.calls:
             self.calls[key].ended_at = now
             self.calls[key].talk_s = int(message.get("TalkTime") or 0)
+        elif name == "Hangup" and message.get("Channel", "").startswith(CITIZEN_CHANNEL):
+            self._hung_up(message.get("Linkedid", ""), now)
+
+    def _hung_up(self, linkedid: str, now: datetime) -> None:
+        """The citizen's channel hung up: the call's end, should AgentComplete not follow (it
+        was missing once in a few dozen runs). Only the citizen's Local channel counts: the
+        seat's Local member channel hangs up mid-call when Asterisk optimises it away."""
+        for call in self.calls.values():
+            if call.linkedid == linkedid and call.ended_at is None:
+                call.ended_at = now
+                call.talk_s = round((now - call.connected_at).total_seconds())
 
     def end_all_now(self, at: datetime) -> None:
         """An Asterisk restart ends every call without AgentComplete: they ended at `at`."""
@@ -202,7 +214,7 @@ async def stage(pbx: HallPbx, work: Path, fault: Fault) -> AsyncIterator[Stage]:
     service = ServiceProcess(config, work / "serve.log")
     ami = await harness_client(pbx.config)
     truth = Truth()
-    ami.add_listener(truth.on_event, ["AgentConnect", "AgentComplete"])
+    ami.add_listener(truth.on_event, ["AgentConnect", "AgentComplete", "Hangup"])
     try:
         await service.start()
         yield Stage(pbx, proxy, service, config, ami, Api(service.base_url, service.headers(Role.ADMIN)),
@@ -268,7 +280,7 @@ async def _strike(run: Stage, fault: Fault, during: Callable[[], Any]) -> float:
         await asyncio.to_thread(run.pbx.pbx.restart)
         run.truth.end_all_now(restarted_at)
         run.ami = await harness_client(run.pbx.config)
-        run.ami.add_listener(run.truth.on_event, ["AgentConnect", "AgentComplete"])
+        run.ami.add_listener(run.truth.on_event, ["AgentConnect", "AgentComplete", "Hangup"])
         await during()
     elif fault.kind == "kill":
         run.service.stop(kill=True)

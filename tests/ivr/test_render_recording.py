@@ -30,8 +30,8 @@ def test_every_seat_answer_starts_a_two_track_recording(hall: HotlineConfig) -> 
     done = "\n".join(dialplan["hotline-record-done"])
     assert "ended=${EPOCH}" in done and "UserEvent(HotlineRecording," in done
     opened = dialplan["hotline-open"]
-    assert opened[0] == ("exten => s,1,Read(HOTLINE_KEYED,hotline/recording-notice&hotline/named-operator,"
-                         "2,,1,3)")
+    assert opened[0] == ("exten => s,1,Read(HOTLINE_KEYED,hotline/greeting&hotline/recording-notice&"
+                         "hotline/named-operator,2,,1,1.5)")
     assert "load=app_mixmonitor.so" in render_modules(hall).decode("utf-8")
     assert prompt_texts(hall)["recording-notice"] == hall.prompts.recording_notice
 

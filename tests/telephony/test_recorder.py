@@ -79,7 +79,7 @@ def test_a_row_the_database_still_refuses_is_set_aside_not_retried_forever(
 def test_a_call_ended_after_the_operator_paused_is_recorded(db_sessions: sessionmaker[Session]) -> None:
     """Issue 13: an answered call vanished from the records when the seat paused during it.
     Replays Asterisk's capture 08 with a hand-built pause in the middle of the call."""
-    directory = SeatDirectory([DirectorySeat("01", "seat01", "seat01", "PJSIP/seat01", "PJSIP/seat01")])
+    directory = SeatDirectory([DirectorySeat.standard("01", "1001")])  # recording 08's seat
     board = SeatBoard(directory, 30)
     recorder = HallRecorder(db_sessions, board, HallStats(), lambda: NOW)
     start = datetime.fromtimestamp(1795813120, tz=UTC)
@@ -91,8 +91,8 @@ def test_a_call_ended_after_the_operator_paused_is_recorded(db_sessions: session
 
     run = Replay(load_transcript("08"), feed, start)
     run.through("AgentConnect")
-    pause = {"Event": "QueueMemberPause", "Queue": "hotline", "MemberName": "seat01",
-             "Interface": "PJSIP/seat01", "StateInterface": "PJSIP/seat01", "Status": "2",
+    pause = {"Event": "QueueMemberPause", "Queue": "hotline", "MemberName": "01",
+             "Interface": "Local/01@hotline-seat", "StateInterface": "PJSIP/1001", "Status": "2",
              "Paused": "1", "PausedReason": "午休", "InCall": "1"}
     feed(pause, run.advance(1))
     run.through("AgentComplete")
@@ -101,5 +101,5 @@ def test_a_call_ended_after_the_operator_paused_is_recorded(db_sessions: session
     asyncio.run(recorder.flush())
     (record,) = stored(db_sessions).values()
     assert record.outcome == "answered" and record.seat_id == "01"
-    assert record.citizen_number == "79165550001" and record.linkedid == "1795813129.24"
+    assert record.citizen_number == "13812345678" and record.linkedid == "1796293628.27"
     assert record.talk_seconds is not None and record.talk_seconds > 0
