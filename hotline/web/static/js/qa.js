@@ -3,7 +3,9 @@
 
 import { get, getBlob, post } from './api.js';
 import { DASH, formatDateTime } from './format.js';
-import { $, act, el, loadIdentity, replaceChildren, say, sayError, setText, startPage } from './ui.js';
+import {
+  $, act, el, loadIdentity, newestReply, replaceChildren, say, sayError, setText, startPage,
+} from './ui.js';
 
 const REASON_ZH = { flagged: '自动检测命中', random: '随机抽取' };
 const FLAG_ZH = {
@@ -47,9 +49,16 @@ function renderList() {
   $('#sample-empty').hidden = view.items.length > 0;
 }
 
+// The day's list asked for at start and the one for a day picked a moment later may answer in
+// either order: only the newest request's answer is shown.
+const sampleReplies = newestReply();
+
 async function loadSample() {
   const day = $('#day').value || todayIso();
-  view.items = await get(`/api/qa/sample?day=${encodeURIComponent(day)}`);
+  const ticket = sampleReplies.begin();
+  const items = await get(`/api/qa/sample?day=${encodeURIComponent(day)}`);
+  if (!sampleReplies.accept(ticket)) return;
+  view.items = items;
   renderList();
   if (view.selectedId !== null) showDetail(view.items.find((i) => i.id === view.selectedId));
 }
