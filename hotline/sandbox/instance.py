@@ -437,7 +437,7 @@ class SandboxPbx:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self._reap()
-            if not _is_our_asterisk(pid, self.root, self.conf_path):
+            if not _is_our_asterisk(pid, self.root, self.conf_path) and not _exiting(pid):
                 return True
             time.sleep(POLL_INTERVAL_S)
         return False
@@ -453,6 +453,17 @@ def _proc_stat_state(pid: int) -> str | None:
     except OSError:
         return None
     return stat.rsplit(")", 1)[-1].split()[0]
+
+
+def _exiting(pid: int) -> bool:
+    """Alive but with its memory already released (an empty command line): a process on its
+    way out, which a check of its command line would take for a stranger. Not gone yet."""
+    if _proc_stat_state(pid) in (None, "Z", "X"):
+        return False
+    try:
+        return not Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def _is_our_asterisk(pid: int, root: Path, conf_path: str) -> bool:

@@ -235,7 +235,8 @@ async def test_asterisk_restart(bridge: Bridge) -> None:
             return True
 
         await wait_for(qualified, 60, "Asterisk to qualify the seat's phone again")
-        assert shown_while_unavailable and set(shown_while_unavailable) == {"offline"}
+        # The phone may re-register before the first look (then nothing was Unavailable to see).
+        assert set(shown_while_unavailable) <= {"offline"}, shown_while_unavailable
         # Logins and pauses survive the PBX restart (persistent members), and the bridge says so.
         seat = await bridge.api.wait_state("05", "paused", timeout=15)
         assert seat["logged_in"] and seat["pause_reason"] == "会议"
