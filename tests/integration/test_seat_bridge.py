@@ -221,18 +221,24 @@ async def test_asterisk_restart(bridge: Bridge) -> None:
 
         await wait_for(back, 30, "the bridge to reconnect after the restart")
         # Until the next qualify Asterisk's queue lists the member Unavailable (Status 5): the
-        # bridge must not show the seat paused (or available) meanwhile (issue 13). The bridge is
-        # read first: Asterisk cannot go back to Unavailable after it, the bridge only follows.
+        # bridge must not show the seat paused (or available) meanwhile (issue 13). A sighting
+        # counts only when Asterisk said Unavailable before and after the bridge was read, with
+        # time between for the event to arrive: the bridge follows Asterisk, it cannot lead it.
         shown_while_unavailable: list[str] = []
 
-        async def qualified() -> bool:
-            state = (await bridge.api.seat("05"))["state"]
+        async def unavailable() -> bool:
             members = [e for e in await snapshot(bridge.ami, "QueueStatus")
                        if e.get("Event") == "QueueMember" and e.get("Name") == "05"]
-            if members and members[0].get("Status") == "5":
+            return bool(members) and members[0].get("Status") == "5"
+
+        async def qualified() -> bool:
+            if not await unavailable():
+                return True
+            await asyncio.sleep(1)
+            state = (await bridge.api.seat("05"))["state"]
+            if await unavailable():
                 shown_while_unavailable.append(state)
-                return False
-            return True
+            return False
 
         await wait_for(qualified, 60, "Asterisk to qualify the seat's phone again")
         # The phone may re-register before the first look (then nothing was Unavailable to see).
