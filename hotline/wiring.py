@@ -30,6 +30,7 @@ from voicemail.ingest import IngestReport, IngestSettings
 from voicemail.triage_worker import TriageWorker
 from voicemail.worker import VoicemailIngestWorker
 from written.api import router as written_router
+from written.notify import KIND_MESSAGES, MessagesChanged
 
 ROUTERS: tuple[APIRouter, ...] = (seats_router, calls_router, voicemail_router,
                                    callbacks_router, threeway_router, status_routes.router, stats_router,
@@ -85,4 +86,9 @@ def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
                      root_routers=ROOT_ROUTERS, pages=mount_web)
     if hall is not None:
         app.state.hall = hall
+
+    def announce_messages(change: MessagesChanged) -> None:
+        live.publish(KIND_MESSAGES, change.payload())
+
+    app.state.written_notifier = announce_messages  # the written capability's notifier
     return app
