@@ -40,7 +40,7 @@ from hotline.config.remit import RemitTable, load_remit  # noqa: E402
 from remit.suggest import keyword_hits, suggest  # noqa: E402
 from written.contact import check_contact  # noqa: E402
 
-SPLITS = ("tune", "held", "fresh", "fresh2", "fresh3")
+SPLITS = ("tune", "held", "fresh", "fresh2", "fresh3", "val")
 
 
 @dataclass(frozen=True)
