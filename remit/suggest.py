@@ -72,13 +72,15 @@ def suggest(text: str, table: RemitTable, limit: int = 3) -> list[Suggestion]:
         common = len(owners) > max(1, count * EXAMPLE_MAX_SHARE)
         if owners and not common and not any(word in hit for hit in hits):
             _credit(owners, word, EXAMPLE_WEIGHT, count, scores, sections, words)
+    near: set[str] = set()  # departments found by character pairs alone
     for department, (value, grams) in _gram_scores(text, hits, index).items():
         scores[department] += GRAM_WEIGHT * value
         if not words[department]:  # the reason names the pairs only when no word matched
             words[department].extend(grams)
+            near.add(department)
     notes = _apply_overlaps(text, table, scores, sections, words)
     ranked = sorted((d for d in scores if scores[d] > 0), key=lambda d: (-scores[d], index.order[d]))
-    return [_suggestion(d, scores[d], sections[d], words[d], notes.get(d, ""))
+    return [_suggestion(d, scores[d], sections[d], words[d], notes.get(d, ""), d in near)
             for d in ranked[:limit]]
 
 
@@ -155,10 +157,12 @@ def _apply_overlaps(text: str, table: RemitTable, scores: dict[str, float], sect
 
 
 def _suggestion(department: str, score: float, parts: dict[str, float], found: list[str],
-                note: str) -> Suggestion:
+                note: str, near: bool = False) -> Suggestion:
+    """`near`: only character pairs matched, which the reason must not call matched words."""
     section = max(parts, key=lambda p: parts[p]) if parts else ""
     unique = tuple(dict.fromkeys(found))
-    reason = "匹配词：" + "、".join(unique) + (f"；{note}" if note else "")
+    label = "相近字词（与职责说明或例句共有）：" if near else "匹配词："
+    reason = label + "、".join(unique) + (f"；{note}" if note else "")
     return Suggestion(department, section, round(score, 3), unique, reason)
 
 
