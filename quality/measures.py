@@ -40,7 +40,7 @@ def limits_from(values: dict[str, object]) -> Limits:
 class Moment:
     """A stretch of the call worth listening to; `who` is the interrupter for talk-over."""
 
-    kind: str  # talk_over | silence | too_fast
+    kind: str  # talk_over | silence | too_fast | hold
     start_s: float
     end_s: float
     who: str | None = None
@@ -62,6 +62,7 @@ class CallMeasures:
     silence_count: int
     longest_silence_s: float
     hold_s: float
+    hold_count: int
     operator_level_dbfs: float
     operator_too_quiet: bool
     operator_clipping_ratio: float
@@ -161,13 +162,15 @@ def measure_call(operator: Track, citizen: Track, hold: Sequence[Span] = (),
         silence_count=len(long_gaps),
         longest_silence_s=round(max((b - a for a, b in gaps), default=0.0), 2),
         hold_s=round(sum(b - a for a, b in hold), 2),
+        hold_count=len(hold),
         operator_level_dbfs=operator.speech_dbfs,
         operator_too_quiet=speech_s > 0 and operator.speech_dbfs < limits.quiet_dbfs,
         operator_clipping_ratio=round(operator.clipping_ratio, 5),
         operator_clipping=operator.clipping_ratio > limits.clipping_share,
         flags=(),
         moments=tuple(sorted([*overs, *(Moment("silence", a, b) for a, b in long_gaps),
-                              *(Moment("too_fast", w.start_s, w.end_s, "operator", w.value) for w in fast)],
+                              *(Moment("too_fast", w.start_s, w.end_s, "operator", w.value) for w in fast),
+                              *(Moment("hold", round(a, 2), round(b, 2)) for a, b in hold)],
                              key=lambda m: m.start_s)),
     )
     return _with_flags(measures, limits)
