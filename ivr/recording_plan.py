@@ -72,7 +72,7 @@ def recording_contexts(config: HotlineConfig) -> list[Context]:
     done = Context(RECORD_DONE_CONTEXT, comment="Hangup handler of a recorded seat channel: "
                                                 "close the metadata and tell the service at once.")
     done.exten("s", [
-        meta + "ended=${EPOCH})",
+        meta + "ended=${STRFTIME(,,%s.%6q)})",  # precise: the files may lack a hold, see quality.hold
         f"UserEvent({EVENT_RECORDING},RecordingId: ${{HOTLINE_REC_ID}},Linkedid: ${{CHANNEL(linkedid)}})",
         "Return()",
     ])

@@ -17,12 +17,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 Span = tuple[float, float]
 HOLD_EVENTS = ("Hold", "Unhold", "Hangup")
 # Sent right after each AMI login: events before it (a PBX restart, a lost link) went unseen.
 LOGIN_EVENT = "FullyBooted"
 LISTEN_EVENTS = (*HOLD_EVENTS, LOGIN_EVENT)
+# Files shorter than the call by less than this are jitter (MixMonitor starts a moment after the
+# metadata's start), not a hold missing from them.
+MISSING_TOLERANCE_S = 0.3
 # Calls whose holds were never asked for (not recorded) are forgotten after this long.
 KEEP_S = 6 * 3600.0
 
@@ -72,7 +76,9 @@ class HoldLog:
             self._open.setdefault(uniqueid, (linkedid, at))
         else:
             opened = self._open.pop(uniqueid, None)
-            if opened is not None and at > opened[1]:
+            if opened is None:  # a hang-up without hold: most of them, nothing to keep
+                return
+            if at > opened[1]:
                 self._done.setdefault(opened[0], []).append((opened[1], at))
         self._seen[linkedid] = at
         self._prune(at)
@@ -101,10 +107,41 @@ class HoldLog:
             self.forget(linkedid)
 
 
-def on_recording(spans: Iterable[Span], started: float, duration_s: float) -> list[Span]:
-    """Hold intervals as seconds from the recording's start, clipped to the recording."""
-    out = [(round(max(0.0, a - started), 2), round(min(duration_s, b - started), 2)) for a, b in spans]
-    return merged((a, b) for a, b in out if b > a)
+class CallHolds(NamedTuple):
+    """A call's holds on its recording: where (seconds of the files), how long each lasted for the
+    citizen (seconds), and whether the service saw the whole call."""
+
+    spans: list[Span]
+    lengths: list[float]
+    observed: bool
+
+
+def on_recording(spans: Iterable[Span], started: float, duration_s: float,
+                 ended: float | None = None) -> tuple[list[Span], list[float]]:
+    """Hold intervals in seconds of the recording's files, and each hold's own length.
+
+    MixMonitor writes nothing while no media flows: when the seat's phone holds (no audio either
+    way), both files lack the hold and are shorter than the call (ended - started). That missing
+    time is taken out of the holds, first hold first: such a hold shrinks to a point of the files
+    (the audio before and after it meets there) and what follows it moves earlier. A hold with
+    audio going on (the citizen's phone holding, music to the seat) keeps its length."""
+    missing = (ended - started) - duration_s if ended is not None else 0.0
+    missing = missing if missing >= MISSING_TOLERANCE_S else 0.0
+    placed: list[Span] = []
+    lengths: list[float] = []
+    shift = 0.0
+    for a, b in merged(spans):
+        a, b = max(a, started), min(b, ended) if ended is not None else b
+        if b <= a:
+            continue
+        cut = min(missing, b - a)
+        start = a - started - shift
+        if start > duration_s:
+            break
+        placed.append((round(start, 2), round(min(duration_s, start + (b - a) - cut), 2)))
+        lengths.append(round(b - a, 2))
+        shift, missing = shift + cut, missing - cut
+    return placed, lengths
 
 
 @dataclass(frozen=True)
@@ -116,10 +153,11 @@ class HoldSnapshot:
     watching_since: float | None = None
 
     def for_call(self, linkedid: str | None, started: float | None, duration_s: float,
-                 ) -> tuple[list[Span], bool]:
-        """The call's holds in seconds of its recording, and whether the service saw the whole call
-        (if not, a hold may have gone unseen and hold time is unknown, not zero)."""
+                 ended: float | None = None) -> CallHolds:
+        """The call's holds on its recording, and whether the service saw the whole call (if not,
+        a hold may have gone unseen: hold time is unknown, not zero)."""
         if started is None:
-            return [], False
+            return CallHolds([], [], False)
         observed = self.watching_since is not None and self.watching_since <= started
-        return on_recording(self.spans.get(linkedid or "", []), started, duration_s), observed
+        spans, lengths = on_recording(self.spans.get(linkedid or "", []), started, duration_s, ended)
+        return CallHolds(spans, lengths, observed)

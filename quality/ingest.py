@@ -180,8 +180,10 @@ def measure_row(row: CallRecording, archive: Path, limits: Limits, holds: HoldSn
         tracks = [analyze_track(read_mono(archive_path(archive, name)))
                   for name in (row.operator_file, row.citizen_file)]
         started = row.started_at.timestamp() if row.started_at else None
-        hold, observed = holds.for_call(row.linkedid, started, max(t.duration_s for t in tracks))
-        measures = measure_call(tracks[0], tracks[1], hold, limits)
+        ended = row.ended_at.timestamp() if row.ended_at else None
+        hold, lengths, observed = holds.for_call(row.linkedid, started, max(t.duration_s for t in tracks),
+                                                 ended)
+        measures = measure_call(tracks[0], tracks[1], hold, limits, lengths)
         phrases = PhraseChecks(pending=True) if transcription.transcribe else PhraseChecks(
             skipped=transcription.skipped)
         row.measures = measures.to_dict() | {

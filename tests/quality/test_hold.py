@@ -93,13 +93,40 @@ def test_without_timestamps_the_read_time_counts_and_a_new_login_forgets_open_ho
     assert log.watching_since == 5001.0
 
 
+def test_a_hang_up_on_hold_ends_the_hold_and_two_channels_holds_merge() -> None:
+    log = HoldLog()
+    seat = {"Uniqueid": "1.2", "Linkedid": "1.1"}
+    citizen = {"Uniqueid": "1.1", "Linkedid": "1.1"}
+    log.apply({"Event": "Hold", **seat, "Timestamp": "100.5"}, 0.0)
+    log.apply({"Event": "Hold", **citizen, "Timestamp": "102.0"}, 0.0)
+    log.apply({"Event": "Unhold", **seat, "Timestamp": "104.0"}, 0.0)
+    assert log.spans("1.1") == [(100.5, 104.0)] and log.spans("1.1", until=110.0) == [(100.5, 110.0)]
+    log.apply({"Event": "Hangup", **citizen, "Timestamp": "106.0"}, 0.0)
+    log.apply({"Event": "Hangup", "Uniqueid": "9.9", "Linkedid": "9.9"}, 0.0)  # never held: not kept
+    assert log.snapshot(200.0).spans == {"1.1": [(100.5, 106.0)]}
+    later = f"{106.0 + 7 * 3600}"
+    log.apply({"Event": "Hold", "Uniqueid": "2.1", "Linkedid": "2.1", "Timestamp": later}, 0.0)
+    assert log.spans("1.1") == []  # forgotten hours later (its recording was measured long ago)
+
+
 def test_holds_on_the_recording_clipped_merged_and_whether_the_service_saw_them() -> None:
-    assert on_recording([(95.0, 105.0), (104.0, 110.0), (200.0, 300.0)], 100.0, 60.0) == [(0.0, 10.0)]
+    spans = [(95.0, 105.0), (104.0, 110.0), (200.0, 300.0)]
+    assert on_recording(spans, 100.0, 60.0) == ([(0.0, 10.0)], [10.0])
     snapshot = HoldSnapshot({"c1": [(110.0, 120.0)]}, watching_since=50.0)
-    assert snapshot.for_call("c1", 100.0, 60.0) == ([(10.0, 20.0)], True)
-    assert snapshot.for_call("c2", 100.0, 60.0) == ([], True)  # watched, never held
-    assert HoldSnapshot({}, 150.0).for_call("c1", 100.0, 60.0) == ([], False)  # service came later
-    assert snapshot.for_call("c1", None, 60.0) == ([], False)
+    assert snapshot.for_call("c1", 100.0, 60.0, 160.0) == ([(10.0, 20.0)], [10.0], True)
+    assert snapshot.for_call("c2", 100.0, 60.0) == ([], [], True)  # watched, never held
+    assert HoldSnapshot({}, 150.0).for_call("c1", 100.0, 60.0).observed is False  # came later
+    assert snapshot.for_call("c1", None, 60.0) == ([], [], False)
+
+
+def test_a_hold_the_files_lack_becomes_a_point_and_later_holds_move_earlier() -> None:
+    """What the sandbox showed: the seat phone on hold sends and gets no audio, MixMonitor writes
+    nothing meanwhile, and both files are shorter than the call by the hold."""
+    # call 100-150 (50 s), files 47 s: the first hold (3 s) is missing, the second one is recorded
+    spans, lengths = on_recording([(110.0, 113.0), (130.0, 134.0)], 100.0, 47.0, ended=150.0)
+    assert spans == [(10.0, 10.0), (27.0, 31.0)] and lengths == [3.0, 4.0]
+    # files 0.1 s short: MixMonitor's late start, no hold missing
+    assert on_recording([(110.0, 113.0)], 100.0, 49.9, ended=150.0) == ([(10.0, 13.0)], [3.0])
 
 
 def test_hold_reaches_the_stored_measures_and_is_no_silence(tmp_path: Path, gap_tracks: tuple[Path, Path],

@@ -129,7 +129,7 @@ def test_timeline_marks_sit_at_the_stored_times_and_jump_the_player(web: WebApp,
     for track in ("operator", "citizen"):
         page.wait_for_function(f"() => document.querySelector('#audio-{track}').readyState >= 1")
     hold = page.locator('#qa-marks .qa-mark[data-kind="hold"]')
-    expect(hold).to_have_attribute("aria-label", "跳到 0:01–0:03 保持")
+    expect(hold).to_have_attribute("aria-label", "跳到 0:01–0:03 保持（1.5 秒）")
     hold.click()
     for track in ("operator", "citizen"):
         assert position(page, track) == pytest.approx(1.0, abs=0.05)

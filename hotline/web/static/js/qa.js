@@ -108,7 +108,11 @@ function togglePlay() {
 function momentText(moment) {
   const who = moment.who && moment.kind === 'talk_over' ? `（${WHO_ZH[moment.who] || moment.who}插话）` : '';
   const rate = moment.kind === 'too_fast' && moment.value ? `（${moment.value} 字/分钟）` : '';
-  return `${clock(moment.start_s)}–${clock(moment.end_s)} ${MOMENT_ZH[moment.kind] || moment.kind}${who}${rate}`;
+  // a hold's length is the citizen's wait; the recording may hold none of it (a point there)
+  const held = moment.kind === 'hold' && moment.value ? `（${moment.value} 秒）` : '';
+  const at = moment.end_s - moment.start_s < 0.5 ? clock(moment.start_s)
+    : `${clock(moment.start_s)}–${clock(moment.end_s)}`;
+  return `${at} ${MOMENT_ZH[moment.kind] || moment.kind}${who}${rate}${held}`;
 }
 
 // The timeline: two lanes (话务员 above, 市民 below) with each party's speech, and a button per
