@@ -5,6 +5,7 @@ message."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from hotline.config import load_config
 from hotline.db import session_scope, upgrade_database
 from quality.hold import HoldSnapshot
 from quality.models import CallRecording, QaReview
+from quality.phrases import PhraseChecks
 from quality.worker import RecordingSettings, run_pass
 from tests.quality.test_ingest import NOW, STARTED, put_recording, tracks  # noqa: F401 (fixture)
 from tests.web.conftest import REPO, Pages, WebApp, build_web_app, screenshot
@@ -140,6 +142,16 @@ def test_timeline_marks_sit_at_the_stored_times_and_jump_the_player(web: WebApp,
     page.locator("#timeline-title").scroll_into_view_if_needed()
     screenshot(page, "qa-timeline")
     assert pages.errors == []
+
+
+def test_the_page_says_when_the_transcript_is_still_to_come(web: WebApp, pages: Pages) -> None:
+    with session_scope(web.sessions) as session:
+        row = session.query(CallRecording).filter_by(recording_id=FLAGGED).one()
+        row.measures = {**row.measures, "phrases": asdict(PhraseChecks(pending=True))}
+    page = pages.open("/qa", token=web.token(Role.INSPECTOR, "质检员王"))
+    page.locator("#day").fill(day(web))
+    page.locator("#sample .cb-item").click()
+    expect(page.locator("#d-phrases")).to_have_text("正在进行语音识别，稍后刷新可见开场白、结束语和要求重复的次数。")
 
 
 def test_a_monitor_is_told_why_the_sample_is_closed_to_them(web: WebApp, pages: Pages) -> None:
