@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 from fastapi import APIRouter, FastAPI
 
 from hotline.api.app import create_app
@@ -16,6 +19,8 @@ from hotline.reports.stats_api import router as stats_router
 from hotline.web import mount_web
 from quality.api import router as quality_router
 from quality.measures import limits_from
+from quality.phrases import Transcription, skipped_because
+from quality.worker import EVENTS as RECORDING_EVENTS
 from quality.worker import RecordingSettings, RecordingWorker
 from seat_manager.api import router as seats_router
 from telephony.api import router as calls_router
@@ -48,7 +53,30 @@ LIVE_ANNOUNCEMENTS = {
 def _recording_settings(config: HotlineConfig) -> RecordingSettings:
     """质检: the recording register's folders, retention and measure limits from hotline.conf."""
     return RecordingSettings(config.recording.spool, config.recording.archive,
-                             config.recording.retention_days, limits_from(vars(config.quality)))
+                             config.recording.retention_days, limits_from(vars(config.quality)),
+                             functools.cache(functools.partial(_transcription, config)))
+
+
+def _transcription(config: HotlineConfig) -> Transcription:
+    """质检's phrase checks transcribe with the [vosk] model only when it is Chinese; otherwise the
+    service stores why they were skipped. Asked for by the recording worker's first pass (reading
+    the model's vocabulary takes a while); the model itself loads with the first recording."""
+    from voicemail.transcribe import Transcriber, model_info, model_problem
+
+    model = config.vosk.model
+    if model_problem(model) is not None:
+        return Transcription(skipped=skipped_because(None))
+    language = model_info(model).language
+    if language != "zh":
+        return Transcription(skipped=skipped_because(language))
+    loaded: list[Transcriber] = []
+
+    def transcribe(path: Path) -> str:
+        if not loaded:
+            loaded.append(Transcriber(model))
+        return loaded[0].transcribe(path).text
+
+    return Transcription(transcribe)
 
 
 def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
@@ -79,7 +107,7 @@ def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
         sweeper.after_sweep.append(lambda _ids: live.publish(KIND_CALLBACKS, {"reason": "claims_expired"}))
         books = QueueLogReader(config.queue.queue_log, sessions)
         recordings = RecordingWorker(_recording_settings(config), sessions)
-        hall.client.add_listener(recordings.on_ami_event, events=["UserEvent"])
+        hall.client.add_listener(recordings.on_ami_event, events=list(RECORDING_EVENTS))
         components = [hall, ingest, triage, sweeper, books, recordings]
     app = create_app(config, ami_status=hall, extra_routers=ROUTERS, components=components,
                      engine=engine, live=live, live_announcements=LIVE_ANNOUNCEMENTS,

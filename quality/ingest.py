@@ -21,11 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from quality.hold import HoldSnapshot
 from quality.measures import Limits, measure_call
 from quality.models import CallRecording
-from quality.phrases import not_transcribed
+from quality.phrases import CHECKS_SKIPPED, PhraseChecks, Transcription, check_phrases
 from quality.spool import RecordingMeta, SpoolEntry, parse_recording_meta, scan_recordings
-from quality.track import analyze_track
+from quality.track import Track, analyze_track
 from quality.wav import RecordingError, read_mono
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 STALE_GRACE_S = 600.0
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
+NO_HOLDS = HoldSnapshot()  # the CLI and tests: no AMI watched, hold time unknown
+NO_TRANSCRIPTION = Transcription()
 
 
 @dataclass
@@ -42,6 +45,7 @@ class IngestReport:
     released: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    transcribed: int = 0  # recordings whose phrase checks this pass took
 
 
 def _sha256(path: Path) -> str:
@@ -160,29 +164,86 @@ def ingest_recordings(spool: Path, archive: Path, sessions: sessionmaker[Session
     return report
 
 
-def measure_row(row: CallRecording, archive: Path, limits: Limits) -> None:
-    """Take the automatic measures of one registered recording (errors are stored, not raised)."""
+def _segments(track: Track) -> list[list[float]]:
+    return [[a, b] for a, b in track.segments]
+
+
+def measure_row(row: CallRecording, archive: Path, limits: Limits, holds: HoldSnapshot = NO_HOLDS,
+                transcription: Transcription = NO_TRANSCRIPTION) -> None:
+    """Take the automatic measures of one registered recording (errors are stored, not raised).
+
+    Kept with them: each track's speech segments (the page's timeline), whether the service saw the
+    whole call's holds, and the phrase checks — pending when a Chinese transcriber will follow."""
     try:
         if row.operator_file is None or row.citizen_file is None:
             raise RecordingError("a track is missing")
-        tracks = [read_mono(archive_path(archive, name)) for name in (row.operator_file, row.citizen_file)]
-        measures = measure_call(analyze_track(tracks[0]), analyze_track(tracks[1]), (), limits)
-        row.measures = measures.to_dict() | {"phrases": asdict(not_transcribed())}
+        tracks = [analyze_track(read_mono(archive_path(archive, name)))
+                  for name in (row.operator_file, row.citizen_file)]
+        started = row.started_at.timestamp() if row.started_at else None
+        ended = row.ended_at.timestamp() if row.ended_at else None
+        hold, lengths, observed = holds.for_call(row.linkedid, started, max(t.duration_s for t in tracks),
+                                                 ended)
+        measures = measure_call(tracks[0], tracks[1], hold, limits, lengths)
+        phrases = PhraseChecks(pending=True) if transcription.transcribe else PhraseChecks(
+            skipped=transcription.skipped)
+        row.measures = measures.to_dict() | {
+            "hold_observed": observed, "phrases": asdict(phrases),
+            "segments": {"operator": _segments(tracks[0]), "citizen": _segments(tracks[1])}}
         row.flags = list(measures.flags)
     except (RecordingError, ValueError, OSError) as exc:
         row.measures, row.flags = {"error": str(exc)}, ["unmeasured"]
     row.measured_at = datetime.now(UTC)
 
 
-def measure_pending(archive: Path, sessions: sessionmaker[Session], limits: Limits, batch: int = 20) -> int:
+def measure_pending(archive: Path, sessions: sessionmaker[Session], limits: Limits, batch: int = 20,
+                    holds: HoldSnapshot = NO_HOLDS, transcription: Transcription = NO_TRANSCRIPTION,
+                    ) -> int:
     """Measure registered recordings that have no measures yet; returns how many."""
     with sessions() as session, session.begin():
         rows = session.scalars(select(CallRecording).where(
             CallRecording.measured_at.is_(None), CallRecording.deleted_at.is_(None))
             .order_by(CallRecording.id).limit(batch)).all()
         for row in rows:
-            measure_row(row, archive, limits)
+            measure_row(row, archive, limits, holds, transcription)
         return len(rows)
+
+
+def check_phrases_of(row: CallRecording, archive: Path, transcribe: Callable[[Path], str]) -> PhraseChecks:
+    """Transcribe both tracks and check the phrases; a file the model cannot read says why."""
+    try:
+        if row.operator_file is None or row.citizen_file is None:
+            raise RecordingError("录音已删除")
+        texts = [transcribe(archive_path(archive, name)) for name in (row.operator_file, row.citizen_file)]
+    except Exception as exc:  # whatever the model raises, the next recording goes on
+        log.warning("recording %s not transcribed: %s", row.recording_id, exc)
+        return PhraseChecks(skipped=f"语音识别失败（{type(exc).__name__}），{CHECKS_SKIPPED}")
+    return check_phrases(texts[0], texts[1], "zh")
+
+
+def transcribe_pending(archive: Path, sessions: sessionmaker[Session], transcription: Transcription,
+                       batch: int = 5) -> int:
+    """Phrase checks of measured recordings not yet checked, one row per transaction (a long
+    transcription holds no lock on the others); returns how many rows were handled."""
+    if transcription.transcribe is None:
+        return 0
+    with sessions() as session:
+        ids = list(session.scalars(select(CallRecording.id).where(
+            CallRecording.measured_at.is_not(None), CallRecording.phrases_checked_at.is_(None),
+            CallRecording.deleted_at.is_(None), CallRecording.operator_file.is_not(None))
+            .order_by(CallRecording.id).limit(batch)))
+    for row_id in ids:
+        with sessions() as session:
+            row = session.get(CallRecording, row_id)  # read, then used detached: no lock held
+        if row is None:
+            continue
+        checks = check_phrases_of(row, archive, transcription.transcribe)
+        with sessions() as session, session.begin():
+            fresh = session.get(CallRecording, row_id)
+            if fresh is not None and fresh.measures is not None and "error" not in fresh.measures:
+                fresh.measures = {**fresh.measures, "phrases": asdict(checks)}
+            if fresh is not None:
+                fresh.phrases_checked_at = datetime.now(UTC)
+    return len(ids)
 
 
 def purge_expired(archive: Path, sessions: sessionmaker[Session], retention_days: int, now: datetime) -> int:

@@ -264,6 +264,28 @@ async def seat_takes_queue_call(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, work: Pa
         await log_out(ami, pbx, "01")
 
 
+async def seat_holds_queue_call(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, work: Path) -> None:
+    """11: as 08 (the call is recorded), but the operator puts the citizen on hold from the
+    baresip phone for about two seconds, resumes, talks on, and hangs up."""
+    async with seat_phone(pbx, "01", work) as seat:
+        start = await _queue_call(pbx, ami, "01", 120)
+        await seat.wait_for("CALL_ESTABLISHED")
+        await asyncio.sleep(prompt_seconds(pbx, "operator-01") + 1.0)
+        await seat.command("hold")
+        await wait(ami, "Hold", start)
+        await asyncio.sleep(2.0)
+        await seat.command("resume")
+        await wait(ami, "Unhold", start)
+        await asyncio.sleep(1.0)
+        await seat.hangup()
+        await seat.wait_for("CALL_CLOSED")
+        await wait(ami, "AgentComplete", start)
+        await wait(ami, "UserEvent", start, UserEvent="HotlineRecording")
+        await wait(ami, "DeviceStateChange", start, Device="PJSIP/1001", State="NOT_INUSE")
+        await asyncio.sleep(SETTLE_S)
+        await log_out(ami, pbx, "01")
+
+
 async def citizen_leaves_voicemail(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, work: Path) -> None:
     """09: a baresip citizen calls after hours, speaks after the prompt and hangs up."""
     speech = write_speaker(work / "citizen-speech.wav", prompt_seconds(pbx, "greeting",
@@ -301,6 +323,7 @@ SCENARIOS: dict[str, Scenario] = {
     "08-sip-seat-baresip-queue-call": seat_takes_queue_call,
     "09-sip-citizen-baresip-voicemail": citizen_leaves_voicemail,
     "10-sip-seat-baresip-direct-call": direct_call_to_seat,
+    "11-sip-seat-baresip-hold": seat_holds_queue_call,
 }
 
 
@@ -327,6 +350,7 @@ async def main(prefixes: list[str], out: Path = CAPTURES) -> None:
     with tempfile.TemporaryDirectory(prefix="record-ami-") as folder:
         work = Path(folder)
         shutil.copy(REPO / "hotline.conf", work / "hotline.conf")
+        shutil.copy(REPO / "remit.conf", work / "remit.conf")  # hotline.conf [remit] names it
         write_demo_secrets(work / "hotline.conf")
         pbx = ivr_pbx.start("recami", work / "hotline.conf", work / "render", pjsip_local=CITIZEN_PJSIP)
         try:
