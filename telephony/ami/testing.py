@@ -11,6 +11,10 @@ A recording is what ``python -m tests.record_ami`` writes: ``NN-name.txt`` (ever
 sent after its banner) and ``sent/NN-name.txt`` (the actions sent, so "the answer to the second
 QueueAdd" can be found by the ActionID it had). Frames are cut with a deliberately naive
 whole-file split, so the tests can use them as an oracle for the incremental framer.
+``AmiSession`` is the other half, for scripted tests against a real Asterisk (the sandbox
+PBX) and for the recorder: the real client, every event it delivered kept in order, and
+``wait_event`` to wait for one matching a predicate. ``TeeProxy`` sits between a client and
+Asterisk and keeps every byte each way, which is how recordings are made.
 Nothing here is used by the service itself.
 """
 
@@ -25,6 +29,11 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
+
+from .client import AmiClient
+from .errors import AmiActionError, AmiError
+from .message import HeaderValue, Message
+from .settings import AmiSettings
 
 CRLF: Final = b"\r\n"
 FRAME_END: Final = b"\r\n\r\n"
@@ -352,3 +361,138 @@ def _parse_action(raw: bytes, connection: int) -> ReceivedAction:
     headers = frame_headers(raw[: -len(FRAME_END)])
     values = {key.lower(): value for key, value in reversed(headers)}
     return ReceivedAction(values.get("action", ""), values.get("actionid", ""), headers, connection)
+
+
+# Scripted sessions against a real Asterisk ---------------------------------------------------
+SESSION_TIMEOUT_S: Final = 10.0
+
+EventMatch = Callable[[Message], bool]
+
+
+class AmiSession:
+    """The real AmiClient plus every event it delivered, in order, for scripted tests."""
+
+    def __init__(self, settings: AmiSettings) -> None:
+        self.client = AmiClient(settings)
+        self.events: list[Message] = []
+        self._changed = asyncio.Condition()
+        self.client.add_listener(self._keep)
+
+    @classmethod
+    async def open(cls, settings: AmiSettings, timeout: float = SESSION_TIMEOUT_S) -> AmiSession:
+        """Connect and log in; raises AmiError (with the client's reason) if that fails."""
+        session = cls(settings)
+        await session.client.start()
+        try:
+            await session.client.wait_connected(timeout)
+        except TimeoutError:
+            reason = session.client.last_error or "no answer"
+            await session.close()
+            raise AmiError(f"AMI login to {settings.host}:{settings.port} failed: {reason}") from None
+        return session
+
+    async def close(self) -> None:
+        await self.client.stop()
+
+    async def _keep(self, message: Message) -> None:
+        async with self._changed:
+            self.events.append(message)
+            self._changed.notify_all()
+
+    async def send(self, action: str, **fields: HeaderValue) -> list[Message]:
+        """The response plus any list events and the closing one; an Error response is
+        returned (not raised), for tests that check a refusal."""
+        try:
+            response = await self.client.send_action(action, **fields)
+        except AmiActionError as exc:
+            return [exc.message]
+        complete = [response.complete] if response.complete is not None else []
+        return [response.message, *response.events, *complete]
+
+    async def action(self, action: str, **fields: HeaderValue) -> Message:
+        """Send an action that must succeed (AmiActionError otherwise); return its response."""
+        return (await self.client.send_action(action, **fields)).message
+
+    async def originate(self, channel: str, **fields: HeaderValue) -> Message:
+        """Originate asynchronously and wait for its OriginateResponse (which names ;1)."""
+        start = len(self.events)
+        response = await self.action("Originate", Channel=channel, Async="true", **fields)
+        action_id = response.action_id
+        reply = await self.wait_event(
+            lambda e: e.name == "OriginateResponse" and e.action_id == action_id, start=start)
+        if reply.get("Response") != "Success":
+            raise AmiError(f"Originate of {channel} failed: {dict(reply)}")
+        return reply
+
+    async def wait_event(self, match: EventMatch, timeout: float = SESSION_TIMEOUT_S,
+                         start: int = 0) -> Message:
+        """The first event (from index ``start``) for which ``match`` is true."""
+        async def found() -> Message:
+            index = start
+            async with self._changed:
+                while True:
+                    while index < len(self.events):
+                        if match(self.events[index]):
+                            return self.events[index]
+                        index += 1
+                    await self._changed.wait()
+        try:
+            return await asyncio.wait_for(found(), timeout)
+        except TimeoutError:
+            names = [event.name for event in self.events[-15:]]
+            raise AmiError(f"no matching event within {timeout} s; last events: {names}") from None
+
+
+def user_event(name: str, **fields: str) -> EventMatch:
+    """Matcher for UserEvent ``name`` whose headers include ``fields``."""
+    def match(message: Message) -> bool:
+        return (message.name == "UserEvent" and message.get("UserEvent") == name
+                and all(message.get(k) == v for k, v in fields.items()))
+    return match
+
+
+class TeeProxy:
+    """A loopback TCP proxy to Asterisk keeping every byte each way (one client at a time):
+    ``received`` is what Asterisk sent after its banner, ``sent`` what the client sent."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.received = bytearray()
+        self.sent = bytearray()
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        return self._server.sockets[0].getsockname()[1]
+
+    async def start(self) -> TeeProxy:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return self
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in tuple(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        writer.write(await up_reader.readline())  # the banner is not part of a recording
+        pumps = [asyncio.create_task(_pump(up_reader, writer, self.received)),
+                 asyncio.create_task(_pump(reader, up_writer, self.sent))]
+        self._tasks.update(pumps)
+        await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+        for pump in pumps:
+            pump.cancel()
+        for side in (writer, up_writer):
+            side.close()
+
+
+async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, kept: bytearray) -> None:
+    while data := await reader.read(65536):
+        kept += data
+        writer.write(data)
+        await writer.drain()
