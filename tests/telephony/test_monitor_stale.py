@@ -14,8 +14,8 @@ from seat_manager.directory import Seat, SeatDirectory
 from seat_manager.state import SeatBoard, SeatChange
 from telephony.ami import AmiClient, AmiSettings
 from telephony.ami.testing import TEST_SECRET, TEST_USER, ReplayAmiServer, simple_response
+from telephony.live_counters import HallStats
 from telephony.monitor import RESYNC_ACTIONS, HallMonitor
-from telephony.stats import HallStats
 from tests.ami_transcripts import replay_server
 
 WAIT = 5.0
