@@ -42,6 +42,8 @@ SENT_SUBDIR: Final = "sent"
 TEST_USER: Final = "hotline"
 TEST_SECRET: Final = "s3cret"
 PING_TIMESTAMP: Final = "1795813125.000000"
+BUILT_IN: Final = frozenset({"login", "ping", "logoff"})
+"""Actions the server answers itself unless a handler names them."""
 
 _ACTION_ID_LINE: Final = re.compile(rb"^ActionID: .*$", re.MULTILINE)
 
@@ -185,13 +187,16 @@ class ReplayAmiServer:
 
     ``login`` is the recording whose Login answer (and the events right behind it) every
     successful login gets; ``recordings`` answer the other actions: the n-th action called X
-    gets the n-th recorded answer to X (the last one again once they run out)."""
+    gets the n-th recorded answer to X (the last one again once they run out). ``handlers``
+    (by lower-case action name) and then ``fallback`` come first, for scripted answers;
+    ``username`` or ``secret`` None accepts any."""
 
     login: Recording
     recordings: Sequence[Recording] = ()
     handlers: dict[str, Handler] = field(default_factory=dict)
-    username: str = TEST_USER
-    secret: str = TEST_SECRET
+    fallback: Handler | None = None
+    username: str | None = TEST_USER
+    secret: str | None = TEST_SECRET
     banner: bytes = BANNER
     after_login: list[bytes] = field(default_factory=list)
     """Extra frames written right behind the login answer, in the same write."""
@@ -204,8 +209,10 @@ class ReplayAmiServer:
         self._writers: list[asyncio.StreamWriter] = []
         self._sessions: list[asyncio.StreamWriter] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        self._handlers: set[asyncio.Task[object]] = set()
         self._arrived = asyncio.Condition()
-        self._logged_in = asyncio.Event()
+        self.logged_in = asyncio.Event()
+        """Set while a client is logged in."""
         self._login_ok, self._login_events = self.login.login()
 
     @property
@@ -218,13 +225,15 @@ class ReplayAmiServer:
         return self
 
     async def close(self) -> None:
+        """Stop listening, drop every connection and wait until their handlers are done."""
         self.cut()
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
         for task in tuple(self._tasks):
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks, *self._handlers, return_exceptions=True)
+        if self._server is not None:
+            await self._server.wait_closed()
 
     # Traffic ------------------------------------------------------------------------------
     def push(self, frames: Iterable[bytes]) -> None:
@@ -239,7 +248,7 @@ class ReplayAmiServer:
     async def wait_logged_in(self, timeout: float | None = None) -> None:
         """Wait until a client is logged in (events written now reach it)."""
         async with asyncio.timeout(timeout):
-            await self._logged_in.wait()
+            await self.logged_in.wait()
 
     async def play(self, frames: Iterable[bytes], *, rate: float | None = None,
                    on_sent: Callable[[int, bytes], None] | None = None) -> int:
@@ -276,7 +285,7 @@ class ReplayAmiServer:
             writer.transport.abort()
         self._writers.clear()
         self._sessions.clear()
-        self._logged_in.clear()
+        self.logged_in.clear()
 
     # Actions seen -------------------------------------------------------------------------
     def actions(self, name: str) -> list[ReceivedAction]:
@@ -291,6 +300,10 @@ class ReplayAmiServer:
 
     # Connection ---------------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handler = asyncio.current_task()
+        if handler is not None:
+            self._handlers.add(handler)
+            handler.add_done_callback(self._handlers.discard)
         self.connections += 1
         self.connect_times.append(asyncio.get_running_loop().time())
         connection = self.connections
@@ -313,11 +326,13 @@ class ReplayAmiServer:
                 with contextlib.suppress(ValueError):
                     sessions.remove(writer)
             if not self._sessions:
-                self._logged_in.clear()
+                self.logged_in.clear()
             writer.close()
 
     async def _answer(self, action: ReceivedAction, writer: asyncio.StreamWriter) -> None:
         handler = self.handlers.get(action.name.lower())
+        if handler is None and action.name.lower() not in BUILT_IN:
+            handler = self.fallback
         if handler is not None:
             reply = handler(action)
             frames = await reply if inspect.isawaitable(reply) else reply
@@ -328,13 +343,14 @@ class ReplayAmiServer:
         name = action.name.lower()
         if name == "login" and frames and frames[0].startswith(b"Response: Success"):
             self._sessions.append(writer)
-            self._logged_in.set()
+            self.logged_in.set()
         if name == "logoff" or (name == "login" and not self._accepts(action)):
             await writer.drain()
             writer.close()
 
     def _accepts(self, action: ReceivedAction) -> bool:
-        return action.get("Username") == self.username and action.get("Secret") == self.secret
+        return all(expected is None or action.get(key) == expected
+                   for key, expected in (("Username", self.username), ("Secret", self.secret)))
 
     def _default(self, action: ReceivedAction) -> Reply:
         name = action.name.lower()
