@@ -4,7 +4,7 @@ Run by hand (`python -m tests.record_ami [NAME-PREFIX ...]`) when Asterisk or th
 dialplan changes; commit what it writes under tests/ami_captures/. Each scenario boots nothing
 of its own: one sandbox PBX renders the shipped hotline.conf (as tests/ivr does), real baresip
 phones register as seats, experts and citizens, and one fresh AMI connection per scenario
-records (the real AmiClient, through telephony/ami/testing.py's TeeProxy), byte for byte,
+records (the real AmiClient, through tests/service_process.py's TcpProxy), byte for byte,
 everything Asterisk sends after its banner (`NN-name.txt`, the format
 the loaders read) and every action sent (`sent/NN-name.txt`, the Secret blanked), so a test can
 find "the answer to QueueAdd" by the ActionID it had. Nothing here is imported by the tests.
@@ -24,10 +24,11 @@ from pathlib import Path
 from hotline.config.secrets import write_demo_secrets
 from ivr.names import member_interface, state_interface
 from telephony.ami import Message
-from telephony.ami.testing import AmiSession, TeeProxy, split_frames
+from telephony.ami.testing import AmiSession, split_frames
 from tests.ivr import pbx as ivr_pbx
 from tests.ivr.calls import call_hotline, prompt_seconds, write_speaker
 from tests.ivr.phones import CITIZEN_PJSIP, CLOSED_CITIZEN, citizen_phone, expert_phone, seat_phone
+from tests.service_process import TcpProxy
 
 REPO = Path(__file__).resolve().parents[1]
 CAPTURES = REPO / "tests" / "ami_captures"
@@ -271,15 +272,16 @@ async def record(pbx: ivr_pbx.IvrPbx, name: str, scenario: Scenario, work: Path,
     """One scenario on a fresh AMI connection of the real client, through a proxy that keeps
     every byte; writes its two files."""
     settings = pbx.ami_settings()
-    proxy = await TeeProxy(settings.host, settings.port).start()
+    proxy = TcpProxy(settings.host, settings.port)
+    await proxy.start()
     ami = await AmiSession.open(replace(settings, port=proxy.port, ping_interval=0, action_id_prefix="a"))
     try:
         await scenario(pbx, ami, work / name)
         await asyncio.sleep(SETTLE_S)
     finally:
         await ami.close()
-        await proxy.close()
-    received = bytes(proxy.received)
+        await proxy.stop()
+    received = bytes(proxy.received).split(b"\n", 1)[1]  # the banner is not part of a capture
     received = received[: received.rfind(FRAME_END) + len(FRAME_END)]  # whole frames only
     sent = blank_secrets(bytes(proxy.sent))
     (out / f"{name}.txt").write_bytes(received)

@@ -13,8 +13,7 @@ QueueAdd" can be found by the ActionID it had). Frames are cut with a deliberate
 whole-file split, so the tests can use them as an oracle for the incremental framer.
 ``AmiSession`` is the other half, for scripted tests against a real Asterisk (the sandbox
 PBX) and for the recorder: the real client, every event it delivered kept in order, and
-``wait_event`` to wait for one matching a predicate. ``TeeProxy`` sits between a client and
-Asterisk and keeps every byte each way, which is how recordings are made.
+``wait_event`` to wait for one matching a predicate.
 Nothing here is used by the service itself.
 """
 
@@ -465,50 +464,3 @@ def user_event(name: str, **fields: str) -> EventMatch:
         return (message.name == "UserEvent" and message.get("UserEvent") == name
                 and all(message.get(k) == v for k, v in fields.items()))
     return match
-
-
-class TeeProxy:
-    """A loopback TCP proxy to Asterisk keeping every byte each way (one client at a time):
-    ``received`` is what Asterisk sent after its banner, ``sent`` what the client sent."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        self.received = bytearray()
-        self.sent = bytearray()
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None
-        return self._server.sockets[0].getsockname()[1]
-
-    async def start(self) -> TeeProxy:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return self
-
-    async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in tuple(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection(*self.target)
-        writer.write(await up_reader.readline())  # the banner is not part of a recording
-        pumps = [asyncio.create_task(_pump(up_reader, writer, self.received)),
-                 asyncio.create_task(_pump(reader, up_writer, self.sent))]
-        self._tasks.update(pumps)
-        await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
-        for pump in pumps:
-            pump.cancel()
-        for side in (writer, up_writer):
-            side.close()
-
-
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, kept: bytearray) -> None:
-    while data := await reader.read(65536):
-        kept += data
-        writer.write(data)
-        await writer.drain()
