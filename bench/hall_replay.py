@@ -45,7 +45,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -247,7 +247,7 @@ class Hall:
 
 
 @contextlib.asynccontextmanager
-async def running_hall(seat_count: int, workdir: Path):  # type: ignore[no-untyped-def]
+async def running_hall(seat_count: int, workdir: Path) -> AsyncIterator[Hall]:
     """Replay server and `hotline serve` for a hall of `seat_count`; every seat logged in."""
     traffic = HallTraffic(hall_seats(seat_count))
     login = Recording.load(CAPTURES / LOGIN_CAPTURE)
