@@ -333,8 +333,8 @@ async def saturation(hall: Hall, emit: Callable[[str], None]) -> float:
     rate = hall.traffic.rate
     for _ in range(MAX_STEPS + REFINE_STEPS):
         ok, through = await kept_up(hall, rate)
-        emit(f"  offered {rate:8.0f} ev/s: got through {through:8.0f} ev/s, "
-             f"{'kept up' if ok else 'fell behind'}")
+        shown = f"got through {through:8.0f} ev/s" if through else "probe not shown within 2 s"
+        emit(f"  offered {rate:8.0f} ev/s: {shown}, {'kept up' if ok else 'fell behind'}")
         if ok:
             best, low = max(best, min(rate, through)), rate
         elif not low:
