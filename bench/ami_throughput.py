@@ -47,7 +47,7 @@ from zoneinfo import ZoneInfo
 from seat_manager.directory import Seat, SeatDirectory
 from seat_manager.state import SeatBoard
 from telephony.ami import AmiFramer
-from telephony.stats import DEFAULT_SERVICE_LEVEL_SECONDS, HallStats
+from telephony.live_counters import DEFAULT_SERVICE_LEVEL_SECONDS, HallStats
 
 DEFAULT_EVENTS: Final = 100_000
 DEFAULT_CHUNK: Final = 4096

@@ -144,7 +144,7 @@ class SeatDirectory:
         return self.by_member_name(member_name) or self.by_interface(interface)
 
     def seat_id_for_member(self, member_name: str, interface: str) -> str | None:
-        """Seat id of a queue member, shaped as the resolver telephony.stats expects."""
+        """Seat id of a queue member, shaped as the resolver telephony.live_counters expects."""
         seat = self.resolve_member(member_name, interface)
         return seat.seat_id if seat else None
 

@@ -17,9 +17,9 @@ from seat_manager.directory import SeatDirectory
 from seat_manager.service import SeatService, build_directory
 from seat_manager.state import SeatBoard
 from telephony.ami import AmiClient, AmiSettings
+from telephony.live_counters import HallStats
 from telephony.monitor import HallMonitor
 from telephony.recorder import HallRecorder, load_today
-from telephony.stats import HallStats
 from telephony.threeway.service import ThreeWayService
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from hotline.tasks import cancel_and_wait
 from seat_manager.state import SeatBoard, SeatChange
 from telephony.ami import AmiActionError, AmiClient, AmiError, AmiState, complete_event_for
 from telephony.ami.message import Message
-from telephony.stats import DayStats, HallStats
+from telephony.live_counters import DayStats, HallStats
 
 log = logging.getLogger(__name__)
 

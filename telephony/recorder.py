@@ -22,8 +22,8 @@ from hotline.db.values import fit_row, scrub_json
 from hotline.tasks import cancel_and_wait
 from seat_manager.models import SeatStateChange
 from seat_manager.state import SeatBoard, SeatCall, SeatChange, SeatState
+from telephony.live_counters import HallStats
 from telephony.models import OUTCOME_ABANDONED, OUTCOME_ANSWERED, CallRecord, DailyStats
-from telephony.stats import HallStats
 
 log = logging.getLogger(__name__)
 

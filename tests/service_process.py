@@ -87,10 +87,14 @@ class ServiceProcess:
 
 
 class TcpProxy:
-    """Forwards 127.0.0.1:listen_port to a target; `cut()` drops every live connection."""
+    """Forwards 127.0.0.1:listen_port to a target; `cut()` drops every live connection.
+    Keeps every byte each way in `received` (from the target) and `sent` (to it), which is how
+    the AMI recorder (tests/record_ami.py) writes its captures."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
+        self.received = bytearray()
+        self.sent = bytearray()
         self.server: asyncio.base_events.Server | None = None
         self.port = 0
         self._writers: set[asyncio.StreamWriter] = set()
@@ -100,9 +104,11 @@ class TcpProxy:
         self.server = await asyncio.start_server(self._handle, "127.0.0.1", port)
         self.port = self.server.sockets[0].getsockname()[1]
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                    kept: bytearray) -> None:
         with contextlib.suppress(ConnectionError, OSError):
             while data := await reader.read(65536):
+                kept += data
                 writer.write(data)
                 await writer.drain()
         writer.close()
@@ -115,7 +121,8 @@ class TcpProxy:
             writer.close()
             return
         self._writers |= {writer, up_writer}
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+        await asyncio.gather(self._pipe(reader, up_writer, self.sent),
+                             self._pipe(up_reader, writer, self.received))
         self._writers -= {writer, up_writer}
 
     def cut(self) -> None:

@@ -13,9 +13,10 @@ import pytest
 from seat_manager.directory import Seat, SeatDirectory
 from seat_manager.state import SeatBoard, SeatChange
 from telephony.ami import AmiClient, AmiSettings
+from telephony.ami.testing import TEST_SECRET, TEST_USER, ReplayAmiServer, simple_response
+from telephony.live_counters import HallStats
 from telephony.monitor import RESYNC_ACTIONS, HallMonitor
-from telephony.stats import HallStats
-from tests.telephony.replay_server import TEST_SECRET, TEST_USER, ReplayAmiServer, simple_response
+from tests.ami_transcripts import replay_server
 
 WAIT = 5.0
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -23,7 +24,7 @@ T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def server() -> AsyncIterator[ReplayAmiServer]:
-    replay = await ReplayAmiServer().start()
+    replay = await replay_server().start()
     for action in RESYNC_ACTIONS:  # an empty PBX: every list answers "No ... found"
         replay.handlers[action.lower()] = lambda a: [simple_response(a, "Error", Message="No items found")]
     for action in ("coresettings", "corestatus"):

@@ -14,9 +14,9 @@ from seat_manager.directory import Seat as DirectorySeat
 from seat_manager.directory import SeatDirectory
 from seat_manager.state import SeatBoard, SeatChange
 from telephony import recorder as recorder_module
+from telephony.live_counters import HallStats
 from telephony.models import CallRecord
 from telephony.recorder import HallRecorder
-from telephony.stats import HallStats
 from tests.ami_transcripts import Replay, load_transcript
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
