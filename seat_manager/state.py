@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from seat_manager.directory import Seat, SeatDirectory
-from seat_manager.events import Event, caller_value, header, header_int
+from seat_manager.fold import Event, caller_value, header, header_int, view_copier
 from seat_manager.ports import ChannelReader, PhoneChannel
 
 CHANNEL_STATE_RINGING = 5
@@ -824,20 +824,10 @@ def _fill_queue_call(call: _CallInfo, event: Event, leg: _QueueLeg) -> None:
         call.citizen_name = caller_value(header(event, "CallerIDName"))
 
 
-def _call_view(call: _CallInfo) -> SeatCall:
-    return SeatCall(
-        citizen_number=call.citizen_number,
-        citizen_name=call.citizen_name,
-        linkedid=call.linkedid,
-        seat_channel=call.seat_channel,
-        caller_channel=call.caller_channel,
-        queue=call.queue,
-        offered_at=call.offered_at,
-        started_at=call.started_at,
-        queue_wait_seconds=call.queue_wait_seconds,
-        three_way=call.three_way,
-        ended_at=call.ended_at,
-    )
+_call_view: Callable[[_CallInfo], SeatCall] = view_copier(SeatCall)
+"""The seat's call as handed out: SeatCall's fields read off the record (seat_manager.fold).
+Not a copy of the call model's CallView (telephony/calls.py): that is the call as a whole (its
+channels, bridged or three-way); this is one seat's part in it (queue, wait, offered/started)."""
 
 
 _TIME_OR_CHANNEL_STATES = frozenset({SeatState.RINGING, SeatState.ON_CALL, SeatState.WRAP_UP})

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from seat_manager.events import Event, caller_value, header, header_int
+from seat_manager.fold import Event, caller_value, header, header_int, view_copier
 
 ANNOUNCER_PREFIX = "CBAnn/"
 CONFBRIDGE_CREATOR = "ConfBridge"
@@ -806,25 +806,10 @@ class CallBook:
         channels.sort(key=lambda c: (c.created_at, c.uniqueid))
         return tuple(channel.name for channel in channels)
 
-    @staticmethod
-    def _channel_view(channel: _Channel) -> ChannelView:
-        return ChannelView(
-            uniqueid=channel.uniqueid,
-            name=channel.name,
-            linkedid=channel.linkedid,
-            state=channel.state,
-            state_desc=channel.state_desc,
-            caller_number=channel.caller_number,
-            caller_name=channel.caller_name,
-            connected_number=channel.connected_number,
-            connected_name=channel.connected_name,
-            context=channel.context,
-            exten=channel.exten,
-            created_at=channel.created_at,
-            answered_at=channel.answered_at,
-            bridge_id=channel.bridge_id,
-            conference=channel.conference,
-        )
+    _channel_view = staticmethod(view_copier(ChannelView))
+    """A channel as handed out: ChannelView's fields read off the record (seat_manager.fold).
+    The bridge and call views below stay written out: they derive fields (names, party count,
+    three-way) rather than copy them."""
 
     def _bridge_view(self, bridge: _Bridge) -> BridgeView:
         return BridgeView(

@@ -1,7 +1,8 @@
 """The running bridge: one AMI client, the hall's live picture, its recorder and services.
 
-Built once by the composition root (hotline/wiring.py) and reached by the API routes through
-`request.app.state.hall`.
+Built once by the composition root (hotline/wiring.py). The hall's own routes (calls, three-way)
+reach it through `request.app.state.hall`; seats and callbacks get only the ports they need
+(`wiring.attach_bridge`).
 """
 
 from __future__ import annotations

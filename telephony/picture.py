@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from seat_manager.directory import SeatDirectory
-from seat_manager.events import Event
+from seat_manager.fold import Event
 from seat_manager.state import SeatBoard, SeatChange, SeatView
 from telephony.calls import CallBook
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from seat_manager.events import header, header_int
+from seat_manager.fold import header, header_int
 
 DEFAULT_SERVICE_LEVEL_SECONDS = 15
 SNAPSHOT_VERSION = 1
