@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from state_latency import HallScript, event_classes, frame, wanted
 
+from ivr.names import SEAT_CONTEXT
 from seat_manager.directory import Seat
 from telephony.ami import AmiFramer
 
@@ -34,7 +35,6 @@ Headers = list[tuple[str, object]]
 
 TRUNK_CHANNEL_PREFIX = "PJSIP/hotline-trunk"  # ivr/names.py TRUNK_NAME
 TRUNK_CONTEXT = "hotline-trunk-in"  # ivr/names.py TRUNK_IN_CONTEXT
-SEAT_CONTEXT = "hotline-seat"
 HOTLINE_EXTEN = "12345"
 CITIZEN_NUMBER = "1390571{index:04d}"
 UNKNOWN = "<unknown>"

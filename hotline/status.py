@@ -172,12 +172,12 @@ def _seats(hall: Hall) -> SeatsSummary:
 
 def _calls(hall: Hall) -> CallsSummary:
     """Citizens' calls: an expert's leg of a three-way call is part of the citizen's call."""
-    calls = [c for c in hall.board.calls.calls() if not is_expert_leg(c.linkedid)]
+    calls = [c for c in hall.calls.calls() if not is_expert_leg(c.linkedid)]
     return CallsSummary(in_progress=len(calls), three_way=sum(1 for c in calls if c.three_way))
 
 
 def _queue(hall: Hall, now: datetime) -> QueueSummary:
-    waiting = hall.board.calls.queue()
+    waiting = hall.calls.queue()
     longest = max((c.waited(now).total_seconds() for c in waiting), default=None)
     return QueueSummary(waiting=len(waiting),
                         longest_wait_seconds=round(max(0.0, longest), 1) if longest is not None else None)

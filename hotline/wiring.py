@@ -23,13 +23,17 @@ from quality.phrases import Transcription, skipped_because
 from quality.worker import EVENTS as RECORDING_EVENTS
 from quality.worker import RecordingSettings, RecordingWorker
 from seat_manager.api import router as seats_router
+from seat_manager.deps import SEAT_DESK_KEY, SeatDesk
 from telephony.api import router as calls_router
+from telephony.callback_dial import HallCallbackDialler
 from telephony.hall import Hall
-from telephony.live import attach_hall
+from telephony.hall_feed import attach_hall
 from telephony.queue_log_reader import QueueLogReader
 from telephony.threeway.api import router as threeway_router
 from voicemail.api import router as voicemail_router
+from voicemail.callbacks.api import DIALLER_KEY
 from voicemail.callbacks.api import router as callbacks_router
+from voicemail.callbacks.dial import DialFailed
 from voicemail.callbacks.worker import CallbackSweeper
 from voicemail.ingest import IngestReport, IngestSettings
 from voicemail.triage_worker import TriageWorker
@@ -113,10 +117,18 @@ def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
                      engine=engine, live=live, live_announcements=LIVE_ANNOUNCEMENTS,
                      root_routers=ROOT_ROUTERS, pages=mount_web)
     if hall is not None:
-        app.state.hall = hall
+        attach_bridge(app, hall)
 
     def announce_messages(change: MessagesChanged) -> None:
         live.publish(KIND_MESSAGES, change.payload())
 
     app.state.written_notifier = announce_messages  # the written capability's notifier
     return app
+
+
+def attach_bridge(app: FastAPI, hall: Hall) -> None:
+    """Hand the hall to the routes: its own routes take the hall, the seats and the callbacks
+    take their ports (seats stand below the hall; voicemail and the hall never import each other)."""
+    app.state.hall = hall
+    setattr(app.state, SEAT_DESK_KEY, SeatDesk(hall.board, hall.seats))
+    setattr(app.state, DIALLER_KEY, HallCallbackDialler(hall.client, hall.board, DialFailed))

@@ -13,9 +13,10 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from ivr.names import SEAT_CONTEXT
+
 PJSIP_TECH = "PJSIP/"
 LOCAL_TECH = "Local/"
-SEAT_CONTEXT = "hotline-seat"
 
 # "<device>-<8 hex digits>" then ";1"/";2" for Local halves, maybe a "<ZOMBIE>"/"<MASQ>" tag.
 _CHANNEL_NAME = re.compile(r"^(?P<device>.+)-[0-9a-fA-F]{8}(?:;\d+)?(?:<[A-Z]+>)?$")

@@ -1,7 +1,8 @@
 """The running bridge: one AMI client, the hall's live picture, its recorder and services.
 
-Built once by the composition root (hotline/wiring.py) and reached by the API routes through
-`request.app.state.hall`.
+Built once by the composition root (hotline/wiring.py). The hall's own routes (calls, three-way)
+reach it through `request.app.state.hall`; seats and callbacks get only the ports they need
+(`wiring.attach_bridge`).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.config import HotlineConfig
 from seat_manager.directory import SeatDirectory
 from seat_manager.service import SeatService, build_directory
-from seat_manager.state import SeatBoard
 from telephony.ami import AmiClient, AmiSettings
 from telephony.live_counters import HallStats
 from telephony.monitor import HallMonitor
+from telephony.picture import HallPicture
 from telephony.recorder import HallRecorder, load_today
+from telephony.seat_ports import AmiQueueControl
 from telephony.threeway.service import ThreeWayService
 
 log = logging.getLogger(__name__)
@@ -43,11 +45,15 @@ class Hall:
         self.tz = config.hall.tz
         self.directory: SeatDirectory = build_directory(config)
         self.client = client or AmiClient(ami_settings(config))
-        self.board = SeatBoard(self.directory, config.queue.wrapup_seconds)
+        self.picture = HallPicture(self.directory, config.queue.wrapup_seconds)
+        self.calls = self.picture.calls
+        """The call model: the hall owns it; the seat board reads it."""
+        self.board = self.picture.board
         self.stats = self._restore_stats(sessions)
-        self.monitor = HallMonitor(self.client, self.board, self.stats, self.now)
-        self.seats = SeatService(config, self.client, self.monitor, self.directory)
-        self.threeway = ThreeWayService(config, self.client, self.board, sessions, self.now)
+        self.monitor = HallMonitor(self.client, self.picture, self.stats, self.now)
+        # The seats' ports: the queue over AMI, the picture through the monitor.
+        self.seats = SeatService(config, AmiQueueControl(self.client), self.monitor, self.directory)
+        self.threeway = ThreeWayService(config, self.client, self.picture, sessions, self.now)
         self.recorder = HallRecorder(sessions, self.board, self.stats, self.now) if sessions else None
         if self.recorder is not None:
             self.monitor.add_listener(self.recorder)

@@ -22,8 +22,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from seat_manager.fold import header, header_int
 from telephony import kpi
-from telephony.calls import header, header_int
 from telephony.kpi import DEFAULT_SERVICE_LEVEL_SECONDS
 
 SNAPSHOT_VERSION = 1

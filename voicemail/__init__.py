@@ -8,7 +8,8 @@ and ``triage_worker`` (its shell), ``override`` and ``screening`` (the morning s
 decisions), ``model_install``, ``api`` (routes), ``callbacks/`` (the callback queue).
 
 May import: base (its triage settings live in ``hotline.config.triage``), ``remit`` (the department
-suggestion), ``ivr.names``. Never telephony (callbacks dial through a port wiring hands in; the
-places that still import it directly are listed as debt in pyproject.toml's contracts) and never
-the top floor.
+suggestion), ``ivr.names``. Never telephony nor seat_manager (callbacks dial through the
+``CallbackDialler`` port in ``callbacks/dial``, which the hall implements and wiring hands in) and
+never the top floor. The contracts are in pyproject.toml ([tool.importlinter]);
+tests/test_layers.py runs them.
 """

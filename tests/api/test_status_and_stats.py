@@ -25,12 +25,13 @@ from hotline.config import HotlineConfig, load_config
 from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
 from hotline.reports.stats_api import router as stats_router
 from hotline.status import SEAT_STATES, StoreCountsCache
+from hotline.wiring import attach_bridge
 from seat_manager.directory import Seat, SeatDirectory
 from seat_manager.models import SeatStateChange
-from seat_manager.state import SeatBoard
 from telephony.hall import Hall
 from telephony.live_counters import HallStats
 from telephony.models import CallRecord
+from telephony.picture import HallPicture
 from tests.ami_transcripts import Replay, header_of, load_transcript
 from tests.db.conftest import database_url, postgres_database, postgres_url, sqlite_url  # noqa: F401
 from tests.reports.test_figures import DAY, NEXT, at, fill_store
@@ -67,12 +68,13 @@ def replayed_hall(config: HotlineConfig, sessions: sessionmaker[Session] | None,
     """A Hall whose board and counters were fed real AMI captures, each up to an event."""
     hall = PinnedHall(config, sessions)
     directory = SeatDirectory(seats)
-    hall.board = SeatBoard(directory, config.queue.wrapup_seconds)
+    hall.picture = HallPicture(directory, config.queue.wrapup_seconds)
+    hall.board, hall.calls = hall.picture.board, hall.picture.calls
     hall.stats = HallStats(config.queue.service_level_seconds, directory.seat_id_for_member)
 
     def feed(event: Any, now: datetime) -> list[Any]:
         hall.stats.apply(event, now)
-        return hall.board.apply(event, now)
+        return hall.picture.apply(event, now)
 
     now = CAPTURE_START
     for name, until in script:
@@ -90,7 +92,7 @@ def build(config: HotlineConfig, hall: Hall | None = None) -> FastAPI:
                      extra_routers=[status_routes.router, stats_router])
     app.include_router(metrics_routes.router)
     if hall is not None:
-        app.state.hall = hall
+        attach_bridge(app, hall)
     return app
 
 
@@ -168,7 +170,7 @@ def test_status_is_built_once_per_board_change_and_follows_it_at_once(config, se
 
         def feed(event: Any, now: datetime) -> list[Any]:
             hall.stats.apply(event, now)
-            return hall.board.apply(event, now)
+            return hall.picture.apply(event, now)
 
         Replay(load_transcript("08"), feed, hall.pinned).through("BridgeEnter", Channel=CITIZEN_LEG)
         after = client.get("/api/status", headers=auth(tokens[Role.MONITOR])).json()

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.reports.figures import ReportPeriod
 from hotline.reports.store import load_report
 from seat_manager.directory import Seat, SeatDirectory
-from seat_manager.state import SeatBoard, SeatChange
+from seat_manager.state import SeatChange
 from telephony import kpi
 from telephony.live_counters import HallStats
+from telephony.picture import HallPicture
 from telephony.recorder import HallRecorder
 from tests.ami_transcripts import Replay, find_event, load_transcript
 
@@ -46,14 +47,14 @@ def left_for_voicemail() -> list[dict[str, str]]:
 def test_live_counters_and_the_range_report_agree_on_the_same_calls(
         db_sessions: sessionmaker[Session], threshold: int) -> None:
     directory = SeatDirectory([Seat.standard("01", "1001"), Seat.standard("02", "1002")])
-    board = SeatBoard(directory, 10)
+    picture = HallPicture(directory, 10)
     stats = HallStats(threshold, directory.seat_id_for_member)
     now = CAPTURE_START
-    recorder = HallRecorder(db_sessions, board, stats, lambda: now)
+    recorder = HallRecorder(db_sessions, picture.board, stats, lambda: now)
 
     def feed(event: Mapping[str, str], at: datetime) -> list[SeatChange]:
         stats.apply(event, at)
-        changes = board.apply(event, at)
+        changes = picture.apply(event, at)
         recorder(event, changes, at)
         return changes
 

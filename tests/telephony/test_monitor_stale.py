@@ -11,11 +11,12 @@ from datetime import UTC, datetime
 import pytest
 
 from seat_manager.directory import Seat, SeatDirectory
-from seat_manager.state import SeatBoard, SeatChange
+from seat_manager.state import SeatChange
 from telephony.ami import AmiClient, AmiSettings
 from telephony.ami.testing import TEST_SECRET, TEST_USER, ReplayAmiServer, simple_response
 from telephony.live_counters import HallStats
 from telephony.monitor import RESYNC_ACTIONS, HallMonitor
+from telephony.picture import HallPicture
 from tests.ami_transcripts import replay_server
 
 WAIT = 5.0
@@ -43,7 +44,7 @@ async def test_the_picture_is_stale_while_the_link_is_down(server: ReplayAmiServ
     client = AmiClient(AmiSettings(host="127.0.0.1", port=server.port, username=TEST_USER,
                                    secret=TEST_SECRET, backoff_initial=0.3, backoff_max=0.3,
                                    ping_interval=0))
-    board = SeatBoard(SeatDirectory([Seat("01", "seat01", "seat01", "PJSIP/seat01", "PJSIP/seat01")]), 0)
+    board = HallPicture(SeatDirectory([Seat("01", "seat01", "seat01", "PJSIP/seat01", "PJSIP/seat01")]), 0)
     clock = iter(T0.replace(second=n) for n in range(60))
     monitor = HallMonitor(client, board, HallStats(), lambda: next(clock))
     seen: list[datetime | None] = []

@@ -97,7 +97,7 @@ def attach_hall(hall: Hall, feed: LiveFeed) -> HallPublisher:
         return {"waiting": [w.model_dump(mode="json") for w in waiting], "longest_wait_seconds": longest}
 
     def render_calls(_payload: object, _principal: Principal) -> dict[str, Any]:
-        return {"in_progress": len(hall.board.calls.calls())}
+        return {"in_progress": len(hall.calls.calls())}
 
     feed.add_renderer(KIND_SEAT, render_seat)
     feed.add_renderer(KIND_QUEUE, render_queue)
