@@ -8,8 +8,9 @@ from hotline.api.app import create_app
 from hotline.api.lifespan import Component
 from hotline.api.routes import metrics as metrics_routes
 from hotline.api.routes import status as status_routes
+from hotline.cluster import DEFAULT_PBX, BridgeLease, FeedRelay, default_node_id
 from hotline.config import HotlineConfig
-from hotline.db import make_engine, make_session_factory
+from hotline.db import backend_name, make_engine, make_session_factory
 from hotline.live import LiveFeed
 from hotline.reports.api import router as reports_router
 from hotline.reports.stats_api import router as stats_router
@@ -20,7 +21,7 @@ from quality.worker import RecordingSettings, RecordingWorker
 from seat_manager.api import router as seats_router
 from telephony.api import router as calls_router
 from telephony.hall import Hall
-from telephony.live import attach_hall
+from telephony.live import HALL_KINDS, attach_hall
 from telephony.queue_log_reader import QueueLogReader
 from telephony.threeway.api import router as threeway_router
 from voicemail.api import router as voicemail_router
@@ -50,21 +51,40 @@ def _recording_settings(config: HotlineConfig) -> RecordingSettings:
                              config.recording.retention_days, limits_from(vars(config.quality)))
 
 
-def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
-    """The full application; `bridge=False` serves the API without connecting to Asterisk."""
+def _cluster(config: HotlineConfig, live: LiveFeed, node_id: str) -> list[Component]:
+    """On PostgreSQL, several nodes may serve: relay the live changes that do not come from
+    Asterisk (each node follows Asterisk itself) to the other nodes' streams."""
+    if backend_name(config.database.url) != "postgresql":
+        return []
+    return [FeedRelay(config.database.url, live, node_id, local_kinds=HALL_KINDS)]
+
+
+def _lease(config: HotlineConfig, node_id: str) -> BridgeLease:
+    """The lease on the PBX's bridge, renewed over a connection of its own (never queued behind
+    the API's requests for a pooled one)."""
+    engine = make_engine(config.database.url, pool_size=1, max_overflow=1)
+    return BridgeLease(make_session_factory(engine), pbx=DEFAULT_PBX, node_id=node_id)
+
+
+def build_app(config: HotlineConfig, *, bridge: bool = True, node_id: str | None = None) -> FastAPI:
+    """The full application; `bridge=False` serves the API without connecting to Asterisk.
+
+    `node_id` names this node among several on one PostgreSQL (see hotline.cluster)."""
     engine = make_engine(config.database.url)
     sessions = make_session_factory(engine)
     live = LiveFeed()
-    components: list[Component] = []
+    node = node_id or default_node_id(config.api.port)
+    components: list[Component] = _cluster(config, live, node)
     hall: Hall | None = None
     if bridge:
         hall = Hall(config, sessions)
         attach_hall(hall, live)
+        lease = _lease(config, node)
         ingest = VoicemailIngestWorker(
             IngestSettings(config.voicemail.spool, config.voicemail.archive,
                            float(config.voicemail.max_seconds)), sessions)
         hall.client.add_listener(ingest.on_ami_event, events=["UserEvent"])
-        triage = TriageWorker(config, sessions)
+        triage = TriageWorker(config, sessions, node_id=node)
 
         def after_ingest(report: IngestReport) -> None:
             if report.registered:
@@ -77,12 +97,14 @@ def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
         sweeper = CallbackSweeper(sessions)
         sweeper.after_sweep.append(lambda _ids: live.publish(KIND_CALLBACKS, {"reason": "claims_expired"}))
         books = QueueLogReader(config.queue.queue_log, sessions)
+        hall.follow_lease(lease, writers=[books])
         recordings = RecordingWorker(_recording_settings(config), sessions)
         hall.client.add_listener(recordings.on_ami_event, events=["UserEvent"])
-        components = [hall, ingest, triage, sweeper, books, recordings]
+        components += [hall, lease, ingest, triage, sweeper, recordings]
     app = create_app(config, ami_status=hall, extra_routers=ROUTERS, components=components,
                      engine=engine, live=live, live_announcements=LIVE_ANNOUNCEMENTS,
                      root_routers=ROOT_ROUTERS, pages=mount_web)
+    app.state.node_id = node
     if hall is not None:
         app.state.hall = hall
     return app

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.db.claims import item_claim
 from quality.measures import Limits, measure_call
 from quality.models import CallRecording
 from quality.phrases import not_transcribed
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 STALE_GRACE_S = 600.0
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
+CLAIM_NAMESPACE = "recording-spool"
 
 
 @dataclass
@@ -146,12 +148,17 @@ def ingest_entry(entry: SpoolEntry, archive: Path, sessions: sessionmaker[Sessio
 
 def ingest_recordings(spool: Path, archive: Path, sessions: sessionmaker[Session],
                       clock: Callable[[], float]) -> IngestReport:
-    """One pass over the spool; safe at any time and any number of times."""
+    """One pass over the spool; safe at any time, any number of times, and on several nodes
+    sharing the spool (each entry is claimed: one node handles it)."""
     report = IngestReport()
     now = clock()
     for entry in scan_recordings(spool):
         try:
-            outcome = ingest_entry(entry, archive, sessions, now)
+            with item_claim(sessions, CLAIM_NAMESPACE, entry.recording_id) as mine:
+                # Another node holds it, or finished it after this pass listed the spool.
+                if not mine or not any(path.exists() for path in entry.files()):
+                    continue
+                outcome = ingest_entry(entry, archive, sessions, now)
         except OSError as exc:
             log.error("recording %s not ingested yet: %s", entry.recording_id, exc)
             report.failed.append(entry.recording_id)
@@ -179,7 +186,7 @@ def measure_pending(archive: Path, sessions: sessionmaker[Session], limits: Limi
     with sessions() as session, session.begin():
         rows = session.scalars(select(CallRecording).where(
             CallRecording.measured_at.is_(None), CallRecording.deleted_at.is_(None))
-            .order_by(CallRecording.id).limit(batch)).all()
+            .order_by(CallRecording.id).limit(batch).with_for_update(skip_locked=True)).all()
         for row in rows:
             measure_row(row, archive, limits)
         return len(rows)
@@ -191,7 +198,8 @@ def purge_expired(archive: Path, sessions: sessionmaker[Session], retention_days
     with sessions() as session, session.begin():
         rows = session.scalars(select(CallRecording).where(
             CallRecording.deleted_at.is_(None), CallRecording.registered_at < cutoff,
-            (CallRecording.started_at < cutoff) | CallRecording.started_at.is_(None))).all()
+            (CallRecording.started_at < cutoff) | CallRecording.started_at.is_(None))
+            .with_for_update(skip_locked=True)).all()
         for row in rows:
             for name in (row.operator_file, row.citizen_file):
                 if name is not None:

@@ -7,7 +7,9 @@ Built once by the composition root (hotline/wiring.py) and reached by the API ro
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,7 +24,18 @@ from telephony.recorder import HallRecorder, load_today
 from telephony.stats import HallStats
 from telephony.threeway.service import ThreeWayService
 
+if TYPE_CHECKING:
+    from hotline.cluster import BridgeLease
+
 log = logging.getLogger(__name__)
+
+
+class Component(Protocol):
+    """A part that starts and stops with the bridge lease (hotline.api.lifespan's shape)."""
+
+    async def start(self, app: Any) -> None: ...
+
+    async def stop(self) -> None: ...
 
 CONNECT_WAIT_S = 5.0
 
@@ -51,6 +64,9 @@ class Hall:
         self.recorder = HallRecorder(sessions, self.board, self.stats, self.now) if sessions else None
         if self.recorder is not None:
             self.monitor.add_listener(self.recorder)
+        self._lease: BridgeLease | None = None
+        self._writers: tuple[Component, ...] = ()
+        self._started = False
 
     def now(self) -> datetime:
         return datetime.now(self.tz)
@@ -97,9 +113,45 @@ class Hall:
         return max(0.0, (self.now() - started).total_seconds())
 
     # Component --------------------------------------------------------------------------
+    # Several nodes ------------------------------------------------------------------------
+    def follow_lease(self, lease: BridgeLease, writers: Sequence[Component] = ()) -> None:
+        """Write only while this node holds `lease` (hotline.cluster): the recorder, `writers`
+        (the queue_log books) and the take-up of stored three-way sessions. The picture is
+        followed all the time, so a node that takes the bridge over has it up to date."""
+        self._lease = lease
+        self._writers = tuple(writers)
+        if self.recorder is not None:
+            self.recorder.holding = False
+        self.threeway.takes_up_stored = lambda: lease.held
+        lease.on_acquired.append(self._begin_writing)
+        lease.on_lost.append(self._end_writing)
+
+    async def _begin_writing(self) -> None:
+        if self.recorder is not None:
+            await self.recorder.take_over()
+        for writer in self._writers:
+            await writer.start(None)
+        if self.client.connected:
+            await self.threeway.resume(self.client)
+
+    async def _end_writing(self) -> None:
+        """Stop every write at once, then drop the AMI link: the picture is rebuilt from
+        Asterisk on the reconnect, as on every connect."""
+        stopping = self._lease is not None and self._lease.stopping
+        if self.recorder is not None:
+            if stopping:  # a clean shutdown: write everything first, then hand the lease back
+                await self.recorder.stop()
+            await self.recorder.hand_over()
+        for writer in reversed(self._writers):
+            await writer.stop()
+        if self._started and not stopping:
+            await self.client.stop()
+            await self.client.start()
+
     async def start(self, app: FastAPI) -> None:
         app.state.hall = self
-        if self.recorder is not None:
+        self._started = True
+        if self.recorder is not None and self._lease is None:
             await self.recorder.start()
         await self.monitor.start()
         await self.client.start()
@@ -110,7 +162,8 @@ class Hall:
                         self.client.last_error)
 
     async def stop(self) -> None:
+        self._started = False
         await self.client.stop()
         await self.monitor.stop()
-        if self.recorder is not None:
+        if self.recorder is not None and self.recorder.holding:
             await self.recorder.stop()
