@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.api.app import create_app
 from hotline.api.lifespan import Component
@@ -66,6 +67,47 @@ def _lease(config: HotlineConfig, node_id: str) -> BridgeLease:
     return BridgeLease(make_session_factory(engine), pbx=DEFAULT_PBX, node_id=node_id)
 
 
+def _wake_on_others(relays: list[Component], triage: TriageWorker) -> None:
+    """Another node registered messages: this node helps triage them (claims keep it to one)."""
+    def wake(kind: str, payload: object) -> None:
+        if kind == KIND_VOICEMAILS and isinstance(payload, dict) and payload.get("reason") == "registered":
+            triage.wake()
+
+    for relay in relays:
+        if isinstance(relay, FeedRelay):
+            relay.on_receive.append(wake)
+
+
+def _bridge(config: HotlineConfig, sessions: sessionmaker[Session], live: LiveFeed, node: str,
+            relays: list[Component]) -> tuple[Hall, list[Component]]:
+    """The AMI bridge, followed by every node and written by the lease holder, and the workers."""
+    hall = Hall(config, sessions)
+    attach_hall(hall, live)
+    lease = _lease(config, node)
+    ingest = VoicemailIngestWorker(
+        IngestSettings(config.voicemail.spool, config.voicemail.archive,
+                       float(config.voicemail.max_seconds)), sessions)
+    hall.client.add_listener(ingest.on_ami_event, events=["UserEvent"])
+    triage = TriageWorker(config, sessions, node_id=node)
+
+    def after_ingest(report: IngestReport) -> None:
+        if report.registered:
+            triage.wake()
+            live.publish(KIND_VOICEMAILS, {"reason": "registered"})
+
+    ingest.after_pass.append(after_ingest)
+    triage.after_pass.append(lambda _report: (live.publish(KIND_VOICEMAILS, {"reason": "triaged"}),
+                                              live.publish(KIND_CALLBACKS, {"reason": "triaged"})))
+    _wake_on_others(relays, triage)
+    sweeper = CallbackSweeper(sessions)
+    sweeper.after_sweep.append(lambda _ids: live.publish(KIND_CALLBACKS, {"reason": "claims_expired"}))
+    books = QueueLogReader(config.queue.queue_log, sessions)
+    hall.follow_lease(lease, writers=[books])
+    recordings = RecordingWorker(_recording_settings(config), sessions)
+    hall.client.add_listener(recordings.on_ami_event, events=["UserEvent"])
+    return hall, [hall, lease, ingest, triage, sweeper, recordings]
+
+
 def build_app(config: HotlineConfig, *, bridge: bool = True, node_id: str | None = None) -> FastAPI:
     """The full application; `bridge=False` serves the API without connecting to Asterisk.
 
@@ -77,30 +119,8 @@ def build_app(config: HotlineConfig, *, bridge: bool = True, node_id: str | None
     components: list[Component] = _cluster(config, live, node)
     hall: Hall | None = None
     if bridge:
-        hall = Hall(config, sessions)
-        attach_hall(hall, live)
-        lease = _lease(config, node)
-        ingest = VoicemailIngestWorker(
-            IngestSettings(config.voicemail.spool, config.voicemail.archive,
-                           float(config.voicemail.max_seconds)), sessions)
-        hall.client.add_listener(ingest.on_ami_event, events=["UserEvent"])
-        triage = TriageWorker(config, sessions, node_id=node)
-
-        def after_ingest(report: IngestReport) -> None:
-            if report.registered:
-                triage.wake()
-                live.publish(KIND_VOICEMAILS, {"reason": "registered"})
-
-        ingest.after_pass.append(after_ingest)
-        triage.after_pass.append(lambda _report: (live.publish(KIND_VOICEMAILS, {"reason": "triaged"}),
-                                                  live.publish(KIND_CALLBACKS, {"reason": "triaged"})))
-        sweeper = CallbackSweeper(sessions)
-        sweeper.after_sweep.append(lambda _ids: live.publish(KIND_CALLBACKS, {"reason": "claims_expired"}))
-        books = QueueLogReader(config.queue.queue_log, sessions)
-        hall.follow_lease(lease, writers=[books])
-        recordings = RecordingWorker(_recording_settings(config), sessions)
-        hall.client.add_listener(recordings.on_ami_event, events=["UserEvent"])
-        components += [hall, lease, ingest, triage, sweeper, recordings]
+        hall, parts = _bridge(config, sessions, live, node, components)
+        components += parts
     app = create_app(config, ami_status=hall, extra_routers=ROUTERS, components=components,
                      engine=engine, live=live, live_announcements=LIVE_ANNOUNCEMENTS,
                      root_routers=ROOT_ROUTERS, pages=mount_web)

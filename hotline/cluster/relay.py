@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import psycopg
@@ -54,6 +54,9 @@ class FeedRelay:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        # Called on the loop with (kind, payload) of every change another node sent, e.g. to
+        # wake this node's triage when another node registered a message.
+        self.on_receive: list[Callable[[str, Any], None]] = []
 
     async def start(self, app: Any) -> None:
         app.state.live_relay = self
@@ -127,3 +130,8 @@ class FeedRelay:
             return
         self.received += 1
         self.feed.publish_local(kind, payload)
+        for listener in self.on_receive:
+            try:
+                listener(kind, payload)
+            except Exception:
+                log.exception("live relay: a listener failed")
