@@ -117,21 +117,25 @@ class Hall:
     def follow_lease(self, lease: BridgeLease, writers: Sequence[Component] = ()) -> None:
         """Write only while this node holds `lease` (hotline.cluster): the recorder, `writers`
         (the queue_log books) and the take-up of stored three-way sessions. The picture is
-        followed all the time, so a node that takes the bridge over has it up to date."""
+        followed all the time, so a node that takes the bridge over has it up to date. A single
+        node (SQLite) holds it from the start and writes exactly as it always did."""
         self._lease = lease
         self._writers = tuple(writers)
+        lease.on_acquired.append(self._begin_writing)
+        lease.on_lost.append(self._end_writing)
+        if lease.single:
+            return
         if self.recorder is not None:
             self.recorder.holding = False
         self.threeway.takes_up_stored = lambda: lease.held
-        lease.on_acquired.append(self._begin_writing)
-        lease.on_lost.append(self._end_writing)
 
     async def _begin_writing(self) -> None:
-        if self.recorder is not None:
+        shared = self._lease is not None and not self._lease.single
+        if shared and self.recorder is not None:
             await self.recorder.take_over()
         for writer in self._writers:
             await writer.start(None)
-        if self.client.connected:
+        if shared and self.client.connected:
             await self.threeway.resume(self.client)
 
     async def _end_writing(self) -> None:
@@ -151,7 +155,7 @@ class Hall:
     async def start(self, app: FastAPI) -> None:
         app.state.hall = self
         self._started = True
-        if self.recorder is not None and self._lease is None:
+        if self.recorder is not None and self.recorder.holding:
             await self.recorder.start()
         await self.monitor.start()
         await self.client.start()

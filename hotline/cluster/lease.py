@@ -18,6 +18,7 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -169,6 +170,8 @@ class BridgeLease:
         self._pending: asyncio.Future[str | None] | None = None
         self._pending_started = 0.0
         self._task: asyncio.Task[None] | None = None
+        # Its own thread: a renewal never waits behind the workers' long passes.
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix=self.name)
 
     async def start(self, app: Any) -> None:
         leases = getattr(app.state, "bridge_leases", None) or {}
@@ -191,6 +194,7 @@ class BridgeLease:
                                                              self.node_id), self.renew * 2)
                 except Exception as exc:  # the lease then simply expires
                     log.warning("lease %s not handed back: %s", self.pbx, exc)
+        self._executor.shutdown(wait=False, cancel_futures=True)
 
     def describe(self) -> dict[str, Any]:
         """This PBX's bridge as /api/health and /api/status show it (at most RENEW_S old)."""
@@ -202,7 +206,7 @@ class BridgeLease:
         if self._pending is None:
             started = time.monotonic()
             loop = asyncio.get_running_loop()
-            self._pending = loop.run_in_executor(None, try_hold, self.sessions, self.pbx,
+            self._pending = loop.run_in_executor(self._executor, try_hold, self.sessions, self.pbx,
                                                  self.node_id, self.ttl)
             self._pending_started = started
         try:

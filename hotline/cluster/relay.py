@@ -50,6 +50,7 @@ class FeedRelay:
         self.sent = 0
         self.received = 0
         self.connected = False
+        self._listened = False
         self._outbox: asyncio.Queue[str] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
@@ -109,9 +110,9 @@ class FeedRelay:
             try:
                 async with await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
-                    if not self.connected and self.received:
+                    if self._listened:
                         self.feed.publish_local(KIND_RESYNC)  # what others sent meanwhile is lost
-                    self.connected = True
+                    self.connected = self._listened = True
                     async for notice in conn.notifies():
                         self._receive(notice.payload)
             except (psycopg.Error, OSError) as exc:

@@ -60,14 +60,17 @@ def new_node(pbx: HallPbx, index: int, logs: str, tokens: dict[Role, str]) -> Se
     return node
 
 
-async def start_cluster(pbx: HallPbx, count: int, logs: str) -> list[ServiceProcess]:
-    """`count` nodes, started one after the other; node-0 makes the tokens (and migrates)."""
+async def start_cluster(pbx: HallPbx, count: int, logs: str,
+                        started: list[ServiceProcess] | None = None) -> list[ServiceProcess]:
+    """`count` nodes, started one after the other; node-0 makes the tokens (and migrates).
+    Each is added to `started` before it starts, so the caller can stop it whatever happens."""
+    started = [] if started is None else started
     first = new_node(pbx, 0, logs, {})
     first.make_tokens()
-    nodes = [first, *(new_node(pbx, i, logs, first.tokens) for i in range(1, count))]
-    for node in nodes:
+    for node in [first, *(new_node(pbx, i, logs, first.tokens) for i in range(1, count))]:
+        started.append(node)
         await node.start()
-    return nodes
+    return started
 
 
 async def holder_among(nodes: list[ServiceProcess]) -> str | None:

@@ -91,7 +91,7 @@ async def cluster(cluster_pbx: HallPbx, tmp_path: Path, request: pytest.FixtureR
     ami = await harness_client(cluster_pbx.config)
     nodes: list[ServiceProcess] = []
     try:
-        nodes = await start_cluster(cluster_pbx, count, str(tmp_path))
+        await start_cluster(cluster_pbx, count, str(tmp_path), nodes)
         yield Cluster(cluster_pbx, nodes, ami, tmp_path)
     finally:
         for node in nodes:
