@@ -142,6 +142,10 @@ class Hall:
         """Stop every write at once, then drop the AMI link: the picture is rebuilt from
         Asterisk on the reconnect, as on every connect."""
         stopping = self._lease is not None and self._lease.stopping
+        if stopping and self._lease is not None and self._lease.single:
+            for writer in reversed(self._writers):  # the recorder stops with the hall, as always
+                await writer.stop()
+            return
         if self.recorder is not None:
             if stopping:  # a clean shutdown: write everything first, then hand the lease back
                 await self.recorder.stop()
