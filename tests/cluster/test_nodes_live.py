@@ -163,6 +163,11 @@ async def test_an_event_published_on_one_node_reaches_a_stream_on_another(cluste
         claimed = await api(one).post(f"/api/callbacks/{callback_id}/claim")
         assert claimed.status_code == 200, claimed.text
         await stream.wait("callbacks", after=sent)
+    # Two operators on two nodes claim one callback at the same moment: one gets it.
+    contested = enqueue_callback_row(cluster.pbx.config.database.url, "13911113333", "race")
+    answers = await asyncio.gather(*(api(node).post(f"/api/callbacks/{contested}/claim")
+                                     for node in (one, other)))
+    assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
 
 
 @pytest.mark.parametrize("cluster", [2], indirect=True)
