@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import socket
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -60,7 +59,9 @@ TRIAGE_FAILED_ZH = "自动分拣多次失败，请人工听取。"
 SUPERSEDED_ZH = "与同一来电人较完整的留言重复，已以该留言为准。"
 PREVIOUS_STATES = (STATE_VALID, STATE_INVALID, STATE_NEEDS_REVIEW)
 
-LOCAL_NODE = f"{socket.gethostname()}:{os.getpid()}"
+LOCAL_NODE = socket.gethostname()
+"""The claimant when none is named (the CLI): the same after a restart, so a pass killed midway
+and run again takes up its own claims at once."""
 CLAIM_TIME = timedelta(minutes=10)
 """A node that died while triaging a message leaves it to the others after this long."""
 
