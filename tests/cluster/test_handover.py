@@ -4,15 +4,26 @@ written once — not lost, and not twice when the old holder had written it alre
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.cluster import BridgeLease
+from hotline.db import make_engine, make_session_factory, upgrade_database
 from seat_manager.models import SeatStateChange
 from seat_manager.state import SeatState
 from telephony import recorder as recorder_module
+from telephony.hall import Hall
 from telephony.models import CallRecord
+from tests.cluster.test_claims import hall_config
+from tests.service_process import TcpProxy
 from tests.telephony.test_recorder import abandon, make_recorder
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
@@ -56,3 +67,41 @@ def test_a_node_without_the_bridge_keeps_only_the_last_minute() -> None:
     later = NOW + timedelta(seconds=recorder_module.HANDOVER_S + 1)
     recorder(abandon("8.2", "13800138001"), [], later)
     assert [row.call_key for row in recorder._pending] == ["abandoned:8.2"]
+
+
+@pytest.mark.postgres
+async def test_a_hall_stops_writing_when_its_node_loses_the_database(postgres_url: str,
+                                                                    tmp_path: Path) -> None:
+    """The holder cut off from PostgreSQL stops its recorder before another node may start."""
+    upgrade_database(postgres_url)
+    config = hall_config(tmp_path, postgres_url)
+    url = make_url(postgres_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)
+    await proxy.start()
+    store = make_engine(postgres_url)
+    cut_off = make_engine(url.set(port=proxy.port), connect_args={"connect_timeout": 1})
+    hall = Hall(config, make_session_factory(store))
+    lease = BridgeLease(make_session_factory(cut_off), node_id="a", ttl=2.0, renew=0.2)
+    hall.follow_lease(lease)
+    app = SimpleNamespace(state=SimpleNamespace())
+    recorder = hall.recorder
+    assert recorder is not None and not recorder.holding  # follows Asterisk, writes nothing yet
+    try:
+        await hall.start(app)
+        await lease.start(app)
+        await wait_until(lambda: lease.held and recorder.holding and recorder._task is not None, 10)
+        await proxy.stop()
+        await wait_until(lambda: not lease.held, 10)
+        assert not recorder.holding and recorder._task is None
+    finally:
+        await lease.stop()
+        await hall.stop()
+        store.dispose()
+        cut_off.dispose()
+
+
+async def wait_until(predicate: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
