@@ -6,13 +6,15 @@ import functools
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.api.app import create_app
 from hotline.api.lifespan import Component
 from hotline.api.routes import metrics as metrics_routes
 from hotline.api.routes import status as status_routes
+from hotline.cluster import DEFAULT_PBX, BridgeLease, FeedRelay, default_node_id
 from hotline.config import HotlineConfig
-from hotline.db import make_engine, make_session_factory
+from hotline.db import backend_name, make_engine, make_session_factory
 from hotline.live import LiveFeed
 from hotline.reports.api import router as reports_router
 from hotline.reports.stats_api import router as stats_router
@@ -27,7 +29,7 @@ from seat_manager.deps import SEAT_DESK_KEY, SeatDesk
 from telephony.api import router as calls_router
 from telephony.callback_dial import HallCallbackDialler
 from telephony.hall import Hall
-from telephony.hall_feed import attach_hall
+from telephony.hall_feed import HALL_KINDS, attach_hall
 from telephony.queue_log_reader import QueueLogReader
 from telephony.threeway.api import router as threeway_router
 from voicemail.api import router as voicemail_router
@@ -83,39 +85,79 @@ def _transcription(config: HotlineConfig) -> Transcription:
     return Transcription(transcribe)
 
 
-def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
-    """The full application; `bridge=False` serves the API without connecting to Asterisk."""
+def _cluster(config: HotlineConfig, live: LiveFeed, node_id: str) -> list[Component]:
+    """On PostgreSQL, several nodes may serve: relay the live changes that do not come from
+    Asterisk (each node follows Asterisk itself) to the other nodes' streams."""
+    if backend_name(config.database.url) != "postgresql":
+        return []
+    return [FeedRelay(config.database.url, live, node_id, local_kinds=HALL_KINDS)]
+
+
+def _lease(config: HotlineConfig, node_id: str) -> BridgeLease:
+    """The lease on the PBX's bridge, renewed over a connection of its own (never queued behind
+    the API's requests for a pooled one)."""
+    engine = make_engine(config.database.url, pool_size=1, max_overflow=1)
+    return BridgeLease(make_session_factory(engine), pbx=DEFAULT_PBX, node_id=node_id)
+
+
+def _wake_on_others(relays: list[Component], triage: TriageWorker) -> None:
+    """Another node registered messages: this node helps triage them (claims keep it to one)."""
+    def wake(kind: str, payload: object) -> None:
+        if kind == KIND_VOICEMAILS and isinstance(payload, dict) and payload.get("reason") == "registered":
+            triage.wake()
+
+    for relay in relays:
+        if isinstance(relay, FeedRelay):
+            relay.on_receive.append(wake)
+
+
+def _bridge(config: HotlineConfig, sessions: sessionmaker[Session], live: LiveFeed, node: str,
+            relays: list[Component]) -> tuple[Hall, list[Component]]:
+    """The AMI bridge, followed by every node and written by the lease holder, and the workers."""
+    hall = Hall(config, sessions)
+    attach_hall(hall, live)
+    lease = _lease(config, node)
+    ingest = VoicemailIngestWorker(
+        IngestSettings(config.voicemail.spool, config.voicemail.archive,
+                       float(config.voicemail.max_seconds)), sessions)
+    hall.client.add_listener(ingest.on_ami_event, events=["UserEvent"])
+    triage = TriageWorker(config, sessions, node_id=node)
+
+    def after_ingest(report: IngestReport) -> None:
+        if report.registered:
+            triage.wake()
+            live.publish(KIND_VOICEMAILS, {"reason": "registered"})
+
+    ingest.after_pass.append(after_ingest)
+    triage.after_pass.append(lambda _report: (live.publish(KIND_VOICEMAILS, {"reason": "triaged"}),
+                                              live.publish(KIND_CALLBACKS, {"reason": "triaged"})))
+    _wake_on_others(relays, triage)
+    sweeper = CallbackSweeper(sessions)
+    sweeper.after_sweep.append(lambda _ids: live.publish(KIND_CALLBACKS, {"reason": "claims_expired"}))
+    books = QueueLogReader(config.queue.queue_log, sessions)
+    hall.follow_lease(lease, writers=[books])
+    recordings = RecordingWorker(_recording_settings(config), sessions)
+    hall.client.add_listener(recordings.on_ami_event, events=list(RECORDING_EVENTS))
+    return hall, [hall, lease, ingest, triage, sweeper, recordings]
+
+
+def build_app(config: HotlineConfig, *, bridge: bool = True, node_id: str | None = None) -> FastAPI:
+    """The full application; `bridge=False` serves the API without connecting to Asterisk.
+
+    `node_id` names this node among several on one PostgreSQL (see hotline.cluster)."""
     engine = make_engine(config.database.url)
     sessions = make_session_factory(engine)
     live = LiveFeed()
-    components: list[Component] = []
+    node = node_id or default_node_id(config.api.port)
+    components: list[Component] = _cluster(config, live, node)
     hall: Hall | None = None
     if bridge:
-        hall = Hall(config, sessions)
-        attach_hall(hall, live)
-        ingest = VoicemailIngestWorker(
-            IngestSettings(config.voicemail.spool, config.voicemail.archive,
-                           float(config.voicemail.max_seconds)), sessions)
-        hall.client.add_listener(ingest.on_ami_event, events=["UserEvent"])
-        triage = TriageWorker(config, sessions)
-
-        def after_ingest(report: IngestReport) -> None:
-            if report.registered:
-                triage.wake()
-                live.publish(KIND_VOICEMAILS, {"reason": "registered"})
-
-        ingest.after_pass.append(after_ingest)
-        triage.after_pass.append(lambda _report: (live.publish(KIND_VOICEMAILS, {"reason": "triaged"}),
-                                                  live.publish(KIND_CALLBACKS, {"reason": "triaged"})))
-        sweeper = CallbackSweeper(sessions)
-        sweeper.after_sweep.append(lambda _ids: live.publish(KIND_CALLBACKS, {"reason": "claims_expired"}))
-        books = QueueLogReader(config.queue.queue_log, sessions)
-        recordings = RecordingWorker(_recording_settings(config), sessions)
-        hall.client.add_listener(recordings.on_ami_event, events=list(RECORDING_EVENTS))
-        components = [hall, ingest, triage, sweeper, books, recordings]
+        hall, parts = _bridge(config, sessions, live, node, components)
+        components += parts
     app = create_app(config, ami_status=hall, extra_routers=ROUTERS, components=components,
                      engine=engine, live=live, live_announcements=LIVE_ANNOUNCEMENTS,
                      root_routers=ROOT_ROUTERS, pages=mount_web)
+    app.state.node_id = node
     if hall is not None:
         attach_bridge(app, hall)
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.db.claims import item_claim
 from quality.hold import HoldSnapshot
 from quality.measures import Limits, measure_call
 from quality.models import CallRecording
@@ -37,6 +38,8 @@ PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 NO_HOLDS = HoldSnapshot()  # the CLI and tests: no AMI watched, hold time unknown
 NO_TRANSCRIPTION = Transcription()
+CLAIM_NAMESPACE = "recording-spool"
+PHRASES_CLAIM_NAMESPACE = "recording-phrases"
 
 
 @dataclass
@@ -150,12 +153,17 @@ def ingest_entry(entry: SpoolEntry, archive: Path, sessions: sessionmaker[Sessio
 
 def ingest_recordings(spool: Path, archive: Path, sessions: sessionmaker[Session],
                       clock: Callable[[], float]) -> IngestReport:
-    """One pass over the spool; safe at any time and any number of times."""
+    """One pass over the spool; safe at any time, any number of times, and on several nodes
+    sharing the spool (each entry is claimed: one node handles it)."""
     report = IngestReport()
     now = clock()
     for entry in scan_recordings(spool):
         try:
-            outcome = ingest_entry(entry, archive, sessions, now)
+            with item_claim(sessions, CLAIM_NAMESPACE, entry.recording_id) as mine:
+                # Another node holds it, or finished it after this pass listed the spool.
+                if not mine or not any(path.exists() for path in entry.files()):
+                    continue
+                outcome = ingest_entry(entry, archive, sessions, now)
         except OSError as exc:
             log.error("recording %s not ingested yet: %s", entry.recording_id, exc)
             report.failed.append(entry.recording_id)
@@ -202,7 +210,7 @@ def measure_pending(archive: Path, sessions: sessionmaker[Session], limits: Limi
     with sessions() as session, session.begin():
         rows = session.scalars(select(CallRecording).where(
             CallRecording.measured_at.is_(None), CallRecording.deleted_at.is_(None))
-            .order_by(CallRecording.id).limit(batch)).all()
+            .order_by(CallRecording.id).limit(batch).with_for_update(skip_locked=True)).all()
         for row in rows:
             measure_row(row, archive, limits, holds, transcription)
         return len(rows)
@@ -232,18 +240,27 @@ def transcribe_pending(archive: Path, sessions: sessionmaker[Session], transcrip
             CallRecording.deleted_at.is_(None), CallRecording.operator_file.is_not(None))
             .order_by(CallRecording.id).limit(batch)))
     for row_id in ids:
-        with sessions() as session:
-            row = session.get(CallRecording, row_id)  # read, then used detached: no lock held
-        if row is None:
-            continue
-        checks = check_phrases_of(row, archive, transcription.transcribe)
-        with sessions() as session, session.begin():
-            fresh = session.get(CallRecording, row_id)
-            if fresh is not None and fresh.measures is not None and "error" not in fresh.measures:
-                fresh.measures = {**fresh.measures, "phrases": asdict(checks)}
-            if fresh is not None:
-                fresh.phrases_checked_at = datetime.now(UTC)
+        # Several nodes: one transcribes a row (the claim), the others go on to the next.
+        with item_claim(sessions, PHRASES_CLAIM_NAMESPACE, str(row_id)) as mine:
+            if mine:
+                _check_phrases_of_row(row_id, archive, sessions, transcription.transcribe)
     return len(ids)
+
+
+def _check_phrases_of_row(row_id: int, archive: Path, sessions: sessionmaker[Session],
+                          transcribe: Callable[[Path], str]) -> None:
+    """Transcribe one row's tracks and store the checks, unless another node already did."""
+    with sessions() as session:
+        row = session.get(CallRecording, row_id)  # read, then used detached: no lock held
+    if row is None or row.phrases_checked_at is not None:
+        return
+    checks = check_phrases_of(row, archive, transcribe)
+    with sessions() as session, session.begin():
+        fresh = session.get(CallRecording, row_id)
+        if fresh is not None and fresh.measures is not None and "error" not in fresh.measures:
+            fresh.measures = {**fresh.measures, "phrases": asdict(checks)}
+        if fresh is not None:
+            fresh.phrases_checked_at = datetime.now(UTC)
 
 
 def purge_expired(archive: Path, sessions: sessionmaker[Session], retention_days: int, now: datetime) -> int:
@@ -252,7 +269,8 @@ def purge_expired(archive: Path, sessions: sessionmaker[Session], retention_days
     with sessions() as session, session.begin():
         rows = session.scalars(select(CallRecording).where(
             CallRecording.deleted_at.is_(None), CallRecording.registered_at < cutoff,
-            (CallRecording.started_at < cutoff) | CallRecording.started_at.is_(None))).all()
+            (CallRecording.started_at < cutoff) | CallRecording.started_at.is_(None))
+            .with_for_update(skip_locked=True)).all()
         for row in rows:
             for name in (row.operator_file, row.citizen_file):
                 if name is not None:

@@ -14,6 +14,11 @@ state changes and finished calls), ``queue_log`` (pure fold of Asterisk's queue_
 publishes on the base's live feed), ``api`` and ``deps`` (call and queue routes), ``threeway/``
 (三方通话).
 
+Several nodes on one PostgreSQL (``hotline.cluster``): every node's hall follows Asterisk and
+keeps its own picture; only the holder of the PBX's bridge lease writes (``Hall.follow_lease``:
+the recorder, the queue_log books, the take-up of stored three-way sessions). A node without the
+lease keeps the last minute of what it would have written, and writes it on taking over.
+
 May import: base (``hotline.config``, ``hotline.db``, ``hotline.auth``, ``hotline.privacy``,
 ``hotline.tasks``, ``hotline.live``), ``seat_manager`` (seats stand below the hall: the hall
 implements their ports) and ``ivr.names``. Never voicemail (they meet through ports wiring hands

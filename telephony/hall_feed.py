@@ -21,6 +21,8 @@ from telephony.hall import Hall
 KIND_SEAT = "seat"
 KIND_QUEUE = "queue"
 KIND_CALLS = "calls"
+HALL_KINDS = frozenset({KIND_SEAT, KIND_QUEUE, KIND_CALLS})
+"""Every node follows Asterisk itself: these changes are never relayed between nodes."""
 QUEUE_EVENTS = frozenset({"QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon"})
 CALL_EVENTS = frozenset({"Newchannel", "Hangup", "BridgeEnter", "BridgeLeave",
                          "ConfbridgeJoin", "ConfbridgeLeave"})

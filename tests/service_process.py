@@ -28,6 +28,8 @@ class ServiceProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.tokens: dict[Role, str] = {}
         self.base_url = f"http://{config.api.bind}:{config.api.port}"
+        self.extra_args: list[str] = []  # e.g. --port and --node-id for one of several nodes
+        self.start_timeout = START_TIMEOUT_S
 
     def make_tokens(self) -> None:
         upgrade_database(self.config)
@@ -51,13 +53,13 @@ class ServiceProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "hotline.cli", "-c", str(self.config.path), "serve",
-             "--log-format", "human", "--log-level", "debug"],
+             "--log-format", "human", "--log-level", "debug", *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
     async def start(self) -> None:
         self.start_background()
         assert self.process is not None
-        deadline = time.monotonic() + START_TIMEOUT_S
+        deadline = time.monotonic() + self.start_timeout
         async with httpx.AsyncClient(base_url=self.base_url) as client:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:

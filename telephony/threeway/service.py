@@ -67,6 +67,8 @@ class ThreeWayService:
         self._ids = itertools.count(1)
         self._epoch = int(time.time())
         self._tasks: set[asyncio.Task[None]] = set()
+        # Several nodes: only the bridge holder takes up sessions another process left behind.
+        self.takes_up_stored: Callable[[], bool] = lambda: True
         client.add_listener(self.on_event, events=EVENTS)
         # After the hall monitor's own login hook: the call book is Asterisk's picture again.
         client.add_login_hook(self.resume)
@@ -209,7 +211,7 @@ class ThreeWayService:
         was down) and, after a restart, those the database holds. Each is checked against its
         conference room and the live channels; see `machine.resume`."""
         loaded: set[str] = set()
-        if self.db is not None:
+        if self.db is not None and self.takes_up_stored():
             try:
                 stored = load_active(self.db, self.config.threeway.expert_ring_seconds, self.clock())
             except Exception:

@@ -142,7 +142,7 @@ def test_status_sums_up_the_replayed_hall(live, tokens, sessions) -> None:
     body = client.get("/api/status", headers=auth(tokens[Role.MONITOR])).json()
 
     assert datetime.fromisoformat(body["generated_at"]) == hall.pinned
-    assert body["ami"] == {"connected": False, "pbx_uptime_seconds": None}
+    assert body["ami"] == {"connected": False, "pbx_uptime_seconds": None, "node": None, "bridges": []}
     assert body["seats"] == {"total": 3, "by_state": {
         "offline": 1, "logged_out": 0, "available": 0, "ringing": 0, "on_call": 1, "wrap_up": 0, "paused": 1},
         "stale": False, "stale_since": None}

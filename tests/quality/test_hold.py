@@ -208,3 +208,42 @@ def test_transcribed_after_measuring_and_one_bad_file_blocks_nothing(
     assert second.measures["phrases"]["skipped"].startswith("语音识别失败")
     assert second.phrases_checked_at is not None and second.measures["operator_speech_s"] > 0
     assert len(heard) == 3  # both tracks of the first, the broken operator track of the second
+
+
+def test_two_nodes_transcribe_each_recording_once(
+        tmp_path: Path, gap_tracks: tuple[Path, Path], postgres_url: str) -> None:
+    """Several nodes on one PostgreSQL: the phrase checks of a recording are claimed, so two
+    nodes passing at the same moment transcribe each track once, never twice."""
+    import threading
+    import time
+
+    upgrade_database(postgres_url)
+    engine = make_engine(postgres_url)
+    sessions = make_session_factory(engine)
+    heard: list[str] = []
+    lock = threading.Lock()
+
+    def transcribe(path: Path) -> str:
+        with lock:
+            heard.append(path.name)
+        time.sleep(0.5)  # long enough for the other node to reach the same row
+        return "您好"
+
+    settings = RecordingSettings(tmp_path / "spool", tmp_path / "archive", 180,
+                                 transcription=lambda: Transcription(transcribe))
+    for rid in ("1795813129-0-07", "1795813130-0-08", "1795813131-0-09"):
+        put_recording(settings.spool, rid, gap_tracks)
+    try:
+        run_pass(settings, sessions, clock=lambda: NOW)  # measures all three, transcribes the first
+        heard.clear()
+        nodes = [threading.Thread(target=transcribe_pending,
+                                  args=(settings.archive, sessions, Transcription(transcribe)))
+                 for _ in range(2)]
+        for node in nodes:
+            node.start()
+        for node in nodes:
+            node.join()
+        assert sorted(heard) == sorted(set(heard)) and len(heard) == 4, heard
+        assert all(row.phrases_checked_at is not None for row in stored(sessions))
+    finally:
+        engine.dispose()
