@@ -222,21 +222,29 @@ async def test_asterisk_restart(bridge: Bridge) -> None:
         await wait_for(back, 30, "the bridge to reconnect after the restart")
         # Until the next qualify Asterisk's queue lists the member Unavailable (Status 5): the
         # bridge must not show the seat paused (or available) meanwhile (issue 13). A sighting
-        # counts only when Asterisk said Unavailable before and after the bridge was read, with
-        # time between for the event to arrive: the bridge follows Asterisk, it cannot lead it.
+        # counts only when Asterisk said so before and after the bridge was read, a second apart
+        # (the bridge follows Asterisk, it cannot lead it), and the phone's device itself was
+        # still UNAVAILABLE then: the queue's member status trails the device state inside
+        # Asterisk, so a phone already back can still be listed Unavailable for a moment.
         shown_while_unavailable: list[str] = []
+        device = f"PJSIP/{bridge.config.seat('05').extension}"
 
         async def unavailable() -> bool:
             members = [e for e in await snapshot(bridge.ami, "QueueStatus")
                        if e.get("Event") == "QueueMember" and e.get("Name") == "05"]
             return bool(members) and members[0].get("Status") == "5"
 
+        async def device_gone() -> bool:
+            states = [e.get("State") for e in await snapshot(bridge.ami, "DeviceStateList")
+                      if e.get("Device") == device]
+            return states == ["UNAVAILABLE"]
+
         async def qualified() -> bool:
             if not await unavailable():
                 return True
             await asyncio.sleep(1)
             state = (await bridge.api.seat("05"))["state"]
-            if await unavailable():
+            if await unavailable() and await device_gone():
                 shown_while_unavailable.append(state)
             return False
 
