@@ -2,46 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from hotline.config import ConfigError, load_config
-from hotline.config.secrets import write_demo_secrets
-
-REPO = Path(__file__).resolve().parents[2]
-
-WEST = """
-[pbx west]
-hall = 城西大厅
-ami_host = 127.0.0.1
-ami_port = 6038
-sip_bind = 127.0.0.1
-sip_port = 6060
-rtp_start = 12000
-rtp_end = 12999
-queue_log = var/west/queue_log
-
-[seats west]
-61 = 1061 张三
-62 = 1062
-"""
+from tests.two_halls import WEST, two_hall_conf
 
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
-    shutil.copy(REPO / "hotline.conf", tmp_path / "hotline.conf")
-    shutil.copy(REPO / "remit.conf", tmp_path / "remit.conf")
     return tmp_path
 
 
 def add(workdir: Path, conf: str = WEST) -> Path:
-    """Append to hotline.conf, then write the demo secrets (one per seat and per [pbx NAME])."""
-    path = workdir / "hotline.conf"
-    path.write_text(path.read_text(encoding="utf-8") + conf, encoding="utf-8")
-    assert write_demo_secrets(path) is not None
-    return path
+    return two_hall_conf(workdir, conf)
 
 
 def issues_of(path: Path) -> list[str]:
