@@ -19,8 +19,8 @@ from quality.measures import limits_from
 from quality.worker import RecordingSettings, RecordingWorker
 from seat_manager.api import router as seats_router
 from telephony.api import router as calls_router
-from telephony.hall import Hall
-from telephony.live import attach_hall
+from telephony.hall import Hall, Halls
+from telephony.live import attach_halls
 from telephony.queue_log_reader import QueueLogReader
 from telephony.threeway.api import router as threeway_router
 from voicemail.api import router as voicemail_router
@@ -51,19 +51,21 @@ def _recording_settings(config: HotlineConfig) -> RecordingSettings:
 
 
 def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
-    """The full application; `bridge=False` serves the API without connecting to Asterisk."""
+    """The full application; `bridge=False` serves the API without connecting to Asterisk.
+
+    One Hall (AMI bridge, monitor, seat board, recorder) and one queue_log reader per PBX in
+    hotline.conf; the voicemail and recording workers listen to every PBX.
+    """
     engine = make_engine(config.database.url)
     sessions = make_session_factory(engine)
     live = LiveFeed()
     components: list[Component] = []
-    hall: Hall | None = None
+    halls: Halls | None = None
     if bridge:
-        hall = Hall(config, sessions)
-        attach_hall(hall, live)
+        halls = Halls([Hall(config.for_pbx(pbx.name), sessions) for pbx in config.pbxes])
         ingest = VoicemailIngestWorker(
             IngestSettings(config.voicemail.spool, config.voicemail.archive,
                            float(config.voicemail.max_seconds)), sessions)
-        hall.client.add_listener(ingest.on_ami_event, events=["UserEvent"])
         triage = TriageWorker(config, sessions)
 
         def after_ingest(report: IngestReport) -> None:
@@ -76,13 +78,16 @@ def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
                                                   live.publish(KIND_CALLBACKS, {"reason": "triaged"})))
         sweeper = CallbackSweeper(sessions)
         sweeper.after_sweep.append(lambda _ids: live.publish(KIND_CALLBACKS, {"reason": "claims_expired"}))
-        books = QueueLogReader(config.queue.queue_log, sessions)
         recordings = RecordingWorker(_recording_settings(config), sessions)
-        hall.client.add_listener(recordings.on_ami_event, events=["UserEvent"])
-        components = [hall, ingest, triage, sweeper, books, recordings]
-    app = create_app(config, ami_status=hall, extra_routers=ROUTERS, components=components,
-                     engine=engine, live=live, live_announcements=LIVE_ANNOUNCEMENTS,
-                     root_routers=ROOT_ROUTERS, pages=mount_web)
-    if hall is not None:
-        app.state.hall = hall
+        attach_halls(halls, live)
+        for hall in halls:
+            hall.client.add_listener(ingest.on_ami_event, events=["UserEvent"])
+            hall.client.add_listener(recordings.on_ami_event, events=["UserEvent"])
+            components += [hall, QueueLogReader(hall.config.queue.queue_log, sessions, pbx=hall.pbx)]
+        components += [ingest, triage, sweeper, recordings]
+    app = create_app(config, ami_status=halls.first if halls else None, extra_routers=ROUTERS,
+                     components=components, engine=engine, live=live,
+                     live_announcements=LIVE_ANNOUNCEMENTS, root_routers=ROOT_ROUTERS, pages=mount_web)
+    if halls is not None:
+        app.state.hall, app.state.halls = halls.first, halls
     return app

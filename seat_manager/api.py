@@ -19,8 +19,8 @@ from hotline.db.session import get_session
 from hotline.privacy import phone_for
 from seat_manager.service import SeatError, SeatOutcome
 from seat_manager.state import SeatCall, SeatView
-from telephony.deps import get_hall
-from telephony.hall import Hall
+from telephony.deps import get_halls, get_seat_hall
+from telephony.hall import Hall, Halls
 
 router = APIRouter(prefix="/seats", tags=["seats"])
 
@@ -66,6 +66,9 @@ class SeatOut(BaseModel):
                                            "shown as it was at stale_since, not as it is now",
                         examples=[False])
     stale_since: datetime | None = Field(None, examples=[None])
+    hall: str = Field("main", description="the PBX the seat is on ([pbx NAME] in hotline.conf)",
+                      examples=["main"])
+    hall_name: str = Field("", description="its hall's display name", examples=["城东大厅"])
 
 
 class SeatActionOut(BaseModel):
@@ -91,8 +94,11 @@ def call_out(call: SeatCall | None, principal: Principal) -> SeatCallOut | None:
                        three_way=call.three_way, ended_at=call.ended_at)
 
 
-def seat_out(view: SeatView, principal: Principal) -> SeatOut:
+def seat_out(view: SeatView, principal: Principal, hall: Hall | None = None) -> SeatOut:
+    """`hall`: the seat's Hall, whose PBX name and display name the answer carries."""
     return SeatOut(
+        hall=hall.pbx if hall is not None else "main",
+        hall_name=hall.display_name if hall is not None else "",
         seat_id=view.seat_id, extension=view.endpoint, state=view.state.value,
         state_since=view.state_since, registered=view.registered, logged_in=view.member,
         paused=view.paused, pause_reason=view.pause_reason, paused_since=view.paused_since,
@@ -107,7 +113,8 @@ def _refused(error: SeatError) -> HTTPException:
 
 # Routes name the principal before the hall: who may ask is answered (401/403) before whether
 # the bridge runs (503), so an anonymous caller learns nothing about the service.
-HallDep = Annotated[Hall, Depends(get_hall)]
+HallsDep = Annotated[Halls, Depends(get_halls)]
+HallDep = Annotated[Hall, Depends(get_seat_hall)]
 Reader = Annotated[Principal, Depends(require_role(*READERS))]
 Operator = Annotated[Principal, Depends(require_role(*OPERATORS))]
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -125,16 +132,17 @@ class SeatsBodyCache:
     MAX_PRINCIPALS = 64
 
     def __init__(self) -> None:
-        self._version: tuple[int, int] | None = None
+        self._version: tuple[tuple[int, int], ...] | None = None
         self._bodies: dict[Principal, bytes] = {}
 
-    def get(self, hall: Hall, principal: Principal) -> bytes:
-        version = (id(hall.board), hall.board.version)
+    def get(self, halls: Halls, principal: Principal) -> bytes:
+        version = tuple((id(hall.board), hall.board.version) for hall in halls)
         if version != self._version or len(self._bodies) >= self.MAX_PRINCIPALS:
             self._version, self._bodies = version, {}
         body = self._bodies.get(principal)
         if body is None:
-            body = SEAT_LIST.dump_json([seat_out(view, principal) for view in hall.board.seats()])
+            body = SEAT_LIST.dump_json([seat_out(view, principal, hall) for hall in halls
+                                        for view in hall.board.seats()])
             self._bodies[principal] = body
         return body
 
@@ -145,12 +153,12 @@ SEATS_BODY_KEY = "seats_body"
 
 @router.get("", response_model=list[SeatOut], summary="All seats, live",
             description="Role: monitor, operator or admin.", responses=BRIDGE_DOWN)
-async def list_seats(request: Request, principal: Reader, hall: HallDep) -> Response:
+async def list_seats(request: Request, principal: Reader, halls: HallsDep) -> Response:
     cache = getattr(request.app.state, SEATS_BODY_KEY, None)
     if cache is None:
         cache = SeatsBodyCache()
         setattr(request.app.state, SEATS_BODY_KEY, cache)
-    return Response(cache.get(hall, principal), media_type="application/json")
+    return Response(cache.get(halls, principal), media_type="application/json")
 
 
 @router.get("/{seat_id}", response_model=SeatOut, summary="One seat, live",
@@ -160,7 +168,7 @@ async def show_seat(seat_id: SeatId, principal: Reader, hall: HallDep) -> SeatOu
     if view is None:
         raise HTTPException(404, detail={"code": "seat_not_found",
                                          "message": f"no seat with 工号 {seat_id!r}"})
-    return seat_out(view, principal)
+    return seat_out(view, principal, hall)
 
 
 OWN_SEAT_ROLE = ("Role: operator (for its own seat; every seat for a declared team lead) "
@@ -178,7 +186,7 @@ async def _act(action: str, seat_id: str, hall: Hall, principal: Principal, sess
     record_audit(session, f"seat.{action}", actor=principal.name, role=principal.role.value,
                  target=f"seat:{seat_id}", detail={"pbx_message": outcome.pbx_message, **(detail or {})})
     session.commit()
-    return SeatActionOut(seat=seat_out(outcome.seat, principal), pbx_message=outcome.pbx_message,
+    return SeatActionOut(seat=seat_out(outcome.seat, principal, hall), pbx_message=outcome.pbx_message,
                          confirmed=outcome.confirmed)
 
 

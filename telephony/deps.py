@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from fastapi import HTTPException, Request, status
 
 if TYPE_CHECKING:
-    from telephony.hall import Hall
+    from telephony.hall import Hall, Halls
 
 
 async def get_hall(request: Request) -> Hall:
@@ -17,3 +17,20 @@ async def get_hall(request: Request) -> Hall:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail={
             "code": "bridge_not_running", "message": "the AMI bridge is not running"})
     return hall
+
+
+async def get_halls(request: Request) -> Halls:
+    """Every PBX's Hall (a single Hall set by a test or an older caller counts as one)."""
+    from telephony.hall import Halls
+
+    halls = getattr(request.app.state, "halls", None)
+    if halls is None:
+        halls = Halls([await get_hall(request)])
+    return halls
+
+
+async def get_seat_hall(request: Request, seat_id: str) -> Hall:
+    """The Hall of the PBX seat `seat_id` is on (工号 are unique over all PBXs); an unknown 工号
+    goes to the first Hall, which answers seat_not_found as before."""
+    halls = await get_halls(request)
+    return halls.of_seat(seat_id) or halls.first

@@ -7,6 +7,7 @@ Built once by the composition root (hotline/wiring.py) and reached by the API ro
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import datetime
 
 from fastapi import FastAPI
@@ -17,6 +18,7 @@ from seat_manager.directory import SeatDirectory
 from seat_manager.service import SeatService, build_directory
 from seat_manager.state import SeatBoard
 from telephony.ami import AmiClient, AmiSettings
+from telephony.models import FIRST_PBX
 from telephony.monitor import HallMonitor
 from telephony.recorder import HallRecorder, load_today
 from telephony.stats import HallStats
@@ -33,13 +35,19 @@ def ami_settings(config: HotlineConfig) -> AmiSettings:
 
 
 class Hall:
-    """Satisfies the API's AmiStatus protocol and the lifespan's Component protocol."""
+    """Satisfies the API's AmiStatus protocol and the lifespan's Component protocol.
+
+    One per PBX: `config` is that PBX's view (HotlineConfig.for_pbx), its seats only.
+    """
 
     name = "hall"
 
     def __init__(self, config: HotlineConfig, sessions: sessionmaker[Session] | None,
                  client: AmiClient | None = None) -> None:
         self.config = config
+        self.pbx, self.display_name = config.first_pbx, config.first_pbx_display or config.hall.name
+        if self.pbx != FIRST_PBX:
+            self.name = f"hall-{self.pbx}"
         self.tz = config.hall.tz
         self.directory: SeatDirectory = build_directory(config)
         self.client = client or AmiClient(ami_settings(config))
@@ -48,7 +56,8 @@ class Hall:
         self.monitor = HallMonitor(self.client, self.board, self.stats, self.now)
         self.seats = SeatService(config, self.client, self.monitor, self.directory)
         self.threeway = ThreeWayService(config, self.client, self.board, sessions, self.now)
-        self.recorder = HallRecorder(sessions, self.board, self.stats, self.now) if sessions else None
+        self.recorder = (HallRecorder(sessions, self.board, self.stats, self.now, self.pbx)
+                         if sessions else None)
         if self.recorder is not None:
             self.monitor.add_listener(self.recorder)
 
@@ -59,7 +68,7 @@ class Hall:
         seat_of = self.directory.seat_id_for_member
         threshold = self.config.queue.service_level_seconds
         if sessions is not None:
-            saved = load_today(sessions, self.now().date())
+            saved = load_today(sessions, self.now().date(), self.pbx)
             if saved is not None:
                 try:
                     return HallStats.from_dict(saved, seat_of)
@@ -98,7 +107,8 @@ class Hall:
 
     # Component --------------------------------------------------------------------------
     async def start(self, app: FastAPI) -> None:
-        app.state.hall = self
+        if getattr(app.state, "hall", None) is None:
+            app.state.hall = self
         if self.recorder is not None:
             await self.recorder.start()
         await self.monitor.start()
@@ -114,3 +124,27 @@ class Hall:
         await self.monitor.stop()
         if self.recorder is not None:
             await self.recorder.stop()
+
+
+class Halls:
+    """Every PBX's Hall, the first first. A 工号 is unique over all PBXs, so a seat's hall is found
+    by its id alone; routes reach this through `request.app.state.halls`."""
+
+    def __init__(self, halls: list[Hall]) -> None:
+        self._halls = tuple(halls)
+
+    def __iter__(self) -> Iterator[Hall]:
+        return iter(self._halls)
+
+    def __len__(self) -> int:
+        return len(self._halls)
+
+    @property
+    def first(self) -> Hall:
+        return self._halls[0]
+
+    def named(self, pbx: str) -> Hall | None:
+        return next((h for h in self._halls if h.pbx == pbx), None)
+
+    def of_seat(self, seat_id: str) -> Hall | None:
+        return next((h for h in self._halls if seat_id in h.directory), None)
