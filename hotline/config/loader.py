@@ -7,7 +7,7 @@ import ipaddress
 import itertools
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -776,80 +776,90 @@ def _directory(reader: _Reader, named: list[Section], values: dict[str, dict[str
         raw = section.get("keywords")
         keywords = tuple(k.strip() for k in re.split(r"[,，、]", raw.value) if k.strip()) if raw else ()
         departments[section.argument] = Department(section.argument, keywords)
-
+    seen = _ExpertsSeen(
+        seat_extensions={e.value.partition(" ")[0] for title, seats in values.items()
+                         if title.partition(" ")[0] == "seats" for e in seats.values()},
+        passwords=values.get("expert-passwords", {}))
     experts: list[Expert] = []
-    names_seen: dict[str, Section] = {}
-    orders: dict[tuple[str, int], Section] = {}
-    extensions_seen: dict[str, Section] = {}
-    seat_extensions = {e.value.partition(" ")[0] for title, seats in values.items()
-                       if title.partition(" ")[0] == "seats" for e in seats.values()}
-    passwords = values.get("expert-passwords", {})
     for section in (s for s in named if s.kind == "expert"):
-        title = section.title
-        if section.argument in names_seen:
-            reader.fail(section, title, None, f"duplicate expert (also on line "
-                                              f"{names_seen[section.argument].line})")
+        if section.argument in seen.names:
+            reader.fail(section, section.title, None, f"duplicate expert (also on line "
+                                                      f"{seen.names[section.argument].line})")
             continue
-        names_seen[section.argument] = section
-
-        def need(key: str, section: Section = section, title: str = title) -> Entry | None:
-            found = section.get(key)
-            if found is None or not found.value:
-                reader.fail(section, title, key, "missing; every expert needs it")
-                return None
-            return found
-
-        department = need("department")
-        if department and department.value not in departments:
-            close = difflib.get_close_matches(department.value, list(departments), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            reader.fail(department, title, "department",
-                        f"no such department {department.value!r}{hint}")
-        extension, number = section.get("extension"), section.get("number")
-        if (extension is None) == (number is None):
-            reader.fail(section, title, None, "give exactly one of 'extension' or 'number'")
-        password = ""
-        if extension is not None:
-            if not EXTENSION.match(extension.value):
-                reader.fail(extension, title, "extension",
-                            f"malformed extension {extension.value!r}; expected 3 to 6 digits")
-            elif extension.value in seat_extensions:
-                reader.fail(extension, title, "extension",
-                            f"extension {extension.value} is already a seat's")
-            elif extension.value in extensions_seen:
-                reader.fail(extension, title, "extension",
-                            f"duplicate extension (also [{extensions_seen[extension.value].title}])")
-            else:
-                extensions_seen[extension.value] = section
-                secret = passwords.get(extension.value)
-                if secret is None or not secret.value:
-                    reader.fail(extension, title, "extension",
-                                f"missing secret: no SIP password for extension {extension.value}; "
-                                "add it under [expert-passwords] in the secrets file")
-                else:
-                    password = secret.value
-        if number is not None and not is_valid_phone(number.value):
-            reader.fail(number, title, "number",
-                        f"malformed phone number {number.value!r}; expected a mobile such as "
-                        "13800138000 or a landline with area code such as 0571-87654321")
-        duty_entry = need("duty")
-        duty = reader.ranges(duty_entry, title, allow_closed=False,
-                             allow_midnight=True) if duty_entry else ()
-        order_entry = need("order")
-        order = reader.integer(order_entry, title, 1, 99) if order_entry else 1
-        if department and order_entry:
-            key = (department.value, order)
-            if key in orders:
-                reader.fail(order_entry, title, "order",
-                            f"order {order} is already taken by [{orders[key].title}]")
-            orders[key] = section
-        experts.append(Expert(
-            name=section.argument,
-            department=department.value if department else "",
-            extension=extension.value if extension else None,
-            number=normalise_phone(number.value) if number else None,
-            duty=duty, order=order, password=password,
-        ))
+        seen.names[section.argument] = section
+        experts.append(_expert(reader, section, departments, seen))
     return tuple(departments.values()), tuple(experts)
 
 
+@dataclass
+class _ExpertsSeen:
+    """What the experts read so far took: names, (department, order) pairs and extensions."""
+
+    seat_extensions: set[str]
+    passwords: dict[str, Entry]
+    names: dict[str, Section] = field(default_factory=dict)
+    orders: dict[tuple[str, int], Section] = field(default_factory=dict)
+    extensions: dict[str, Section] = field(default_factory=dict)
+
+
+def _expert(reader: _Reader, section: Section, departments: dict[str, Department],
+            seen: _ExpertsSeen) -> Expert:
+    """One [expert NAME]: its department, how to reach it, its duty hours and order."""
+    title = section.title
+
+    def need(key: str) -> Entry | None:
+        found = section.get(key)
+        if found is None or not found.value:
+            reader.fail(section, title, key, "missing; every expert needs it")
+            return None
+        return found
+
+    department = need("department")
+    if department and department.value not in departments:
+        close = difflib.get_close_matches(department.value, list(departments), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        reader.fail(department, title, "department", f"no such department {department.value!r}{hint}")
+    extension, number = section.get("extension"), section.get("number")
+    if (extension is None) == (number is None):
+        reader.fail(section, title, None, "give exactly one of 'extension' or 'number'")
+    password = _expert_extension(reader, section, extension, seen) if extension is not None else ""
+    if number is not None and not is_valid_phone(number.value):
+        reader.fail(number, title, "number",
+                    f"malformed phone number {number.value!r}; expected a mobile such as "
+                    "13800138000 or a landline with area code such as 0571-87654321")
+    duty_entry = need("duty")
+    duty = reader.ranges(duty_entry, title, allow_closed=False, allow_midnight=True) if duty_entry else ()
+    order_entry = need("order")
+    order = reader.integer(order_entry, title, 1, 99) if order_entry else 1
+    if department and order_entry:
+        key = (department.value, order)
+        if key in seen.orders:
+            reader.fail(order_entry, title, "order", f"order {order} is already taken by "
+                                                     f"[{seen.orders[key].title}]")
+        seen.orders[key] = section
+    return Expert(name=section.argument, department=department.value if department else "",
+                  extension=extension.value if extension else None,
+                  number=normalise_phone(number.value) if number else None,
+                  duty=duty, order=order, password=password)
+
+
+def _expert_extension(reader: _Reader, section: Section, extension: Entry, seen: _ExpertsSeen) -> str:
+    """An expert's own desk phone: a free extension with its SIP password; the password."""
+    title = section.title
+    if not EXTENSION.match(extension.value):
+        reader.fail(extension, title, "extension",
+                    f"malformed extension {extension.value!r}; expected 3 to 6 digits")
+    elif extension.value in seen.seat_extensions:
+        reader.fail(extension, title, "extension", f"extension {extension.value} is already a seat's")
+    elif extension.value in seen.extensions:
+        reader.fail(extension, title, "extension",
+                    f"duplicate extension (also [{seen.extensions[extension.value].title}])")
+    else:
+        seen.extensions[extension.value] = section
+        secret = seen.passwords.get(extension.value)
+        if secret is not None and secret.value:
+            return secret.value
+        reader.fail(extension, title, "extension",
+                    f"missing secret: no SIP password for extension {extension.value}; "
+                    "add it under [expert-passwords] in the secrets file")
+    return ""
