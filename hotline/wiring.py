@@ -85,7 +85,7 @@ def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
             hall.client.add_listener(recordings.on_ami_event, events=["UserEvent"])
             components += [hall, QueueLogReader(hall.config.queue.queue_log, sessions, pbx=hall.pbx)]
         components += [ingest, triage, sweeper, recordings]
-    app = create_app(config, ami_status=halls.first if halls else None, extra_routers=ROUTERS,
+    app = create_app(config, ami_status=halls, extra_routers=ROUTERS,
                      components=components, engine=engine, live=live,
                      live_announcements=LIVE_ANNOUNCEMENTS, root_routers=ROOT_ROUTERS, pages=mount_web)
     if halls is not None:

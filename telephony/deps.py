@@ -34,3 +34,13 @@ async def get_seat_hall(request: Request, seat_id: str) -> Hall:
     goes to the first Hall, which answers seat_not_found as before."""
     halls = await get_halls(request)
     return halls.of_seat(seat_id) or halls.first
+
+
+async def get_session_hall(request: Request, session_id: str) -> Hall:
+    """The Hall holding three-way call `session_id` (ids are unique over all PBXs); an unknown id
+    goes to the first Hall, which answers session_not_found as before."""
+    halls = await get_halls(request)
+    for hall in halls:
+        if any(s.session_id == session_id for s in hall.threeway.sessions()):
+            return hall
+    return halls.first

@@ -148,3 +148,35 @@ class Halls:
 
     def of_seat(self, seat_id: str) -> Hall | None:
         return next((h for h in self._halls if seat_id in h.directory), None)
+
+    # AmiStatus of every PBX together: /api/health is "ok" only while each link is up ---------
+    @property
+    def connected(self) -> bool:
+        return all(h.connected for h in self._halls)
+
+    @property
+    def last_error(self) -> str | None:
+        errors = [(h, h.last_error) for h in self._halls if not h.connected and h.last_error]
+        if len(self._halls) == 1:
+            return self.first.last_error
+        return "；".join(f"{h.display_name}（{h.pbx}）：{error}" for h, error in errors) or None
+
+    @property
+    def connected_since(self) -> datetime | None:
+        """Since when every link is up (the latest to connect)."""
+        since = [h.connected_since for h in self._halls]
+        return None if any(s is None for s in since) else max(s for s in since if s is not None)
+
+    @property
+    def stale_since(self) -> datetime | None:
+        stale = [h.stale_since for h in self._halls if h.stale_since is not None]
+        return min(stale) if stale else None
+
+    @property
+    def pbx_version(self) -> str | None:
+        return self.first.pbx_version
+
+    @property
+    def pbx_uptime_seconds(self) -> float | None:
+        uptimes = [h.pbx_uptime_seconds for h in self._halls]
+        return None if any(u is None for u in uptimes) else min(u for u in uptimes if u is not None)

@@ -98,12 +98,12 @@ class FunnelOut(BaseModel):
 class HallKpiOut(BaseModel):
     name: str = Field(description="the PBX's name; empty in the total row", examples=["main"])
     display_name: str = Field(examples=["城东大厅"])
-    received: int
-    answered: int
-    abandoned: int
-    service_level: float | None
-    average_speed_of_answer_seconds: float | None
-    abandon_rate: float | None
+    received: int = Field(examples=[4])
+    answered: int = Field(examples=[3])
+    abandoned: int = Field(examples=[1])
+    service_level: float | None = Field(examples=[0.5])
+    average_speed_of_answer_seconds: float | None = Field(examples=[13.3])
+    abandon_rate: float | None = Field(examples=[0.25])
 
 
 class ReportsOut(BaseModel):
@@ -264,6 +264,12 @@ REPORTS_EXAMPLE = {
     "funnel": {"received": 12, "pending": 1, "invalid": 4, "invalid_by_reason": {"silence": 1, "advert": 3},
                "reason_names": {"silence": "静音", "advert": "广告推销"}, "valid": 3, "needs_review": 4,
                "called_back": 6, "reached": 3},
+    "hall": None,
+    "halls": [{"name": "main", "display_name": "12345政务服务便民热线", "received": 4, "answered": 3,
+               "abandoned": 1, "service_level": 0.5, "average_speed_of_answer_seconds": 13.3,
+               "abandon_rate": 0.25},
+              {"name": "", "display_name": "合计", "received": 4, "answered": 3, "abandoned": 1,
+               "service_level": 0.5, "average_speed_of_answer_seconds": 13.3, "abandon_rate": 0.25}],
 }
 
 

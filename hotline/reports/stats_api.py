@@ -139,16 +139,16 @@ class CallbackStatsOut(BaseModel):
 class HallStatsOut(BaseModel):
     name: str = Field(description="the PBX's name; empty in the total row", examples=["main"])
     display_name: str = Field(examples=["城东大厅"])
-    received: int
-    answered: int
-    abandoned: int
-    answered_within_service_level: int
-    answer_rate: float | None
-    service_level: float | None
-    average_speed_of_answer_seconds: float | None
-    talk_seconds: int
-    peak_hour: int | None
-    peak_hour_received: int
+    received: int = Field(examples=[412])
+    answered: int = Field(examples=[396])
+    abandoned: int = Field(examples=[16])
+    answered_within_service_level: int = Field(examples=[370])
+    answer_rate: float | None = Field(examples=[0.961])
+    service_level: float | None = Field(examples=[0.898])
+    average_speed_of_answer_seconds: float | None = Field(examples=[6.2])
+    talk_seconds: int = Field(examples=[98100])
+    peak_hour: int | None = Field(examples=[9])
+    peak_hour_received: int = Field(examples=[61])
 
 
 class StatsOut(BaseModel):
