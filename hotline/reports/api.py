@@ -119,7 +119,8 @@ class ReportsOut(BaseModel):
     days: list[DayKpiOut]
     seats: list[SeatKpiOut]
     funnel: FunnelOut
-    hall: str | None = Field(None, description="the hall shown (null: every hall together)")
+    hall: str | None = Field(None, description="the hall shown (null: every hall together)",
+                             examples=[None, "west"])
     halls: list[HallKpiOut] = Field([], description="each hall's figures over the range, then the "
                                                     "total row (name empty, 合计)")
 

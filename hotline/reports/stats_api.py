@@ -164,7 +164,8 @@ class StatsOut(BaseModel):
     seats: list[SeatStatsOut]
     voicemails: VoicemailStatsOut
     callbacks: CallbackStatsOut
-    hall: str | None = Field(None, description="the hall shown (null: every hall together)")
+    hall: str | None = Field(None, description="the hall shown (null: every hall together)",
+                             examples=[None, "west"])
     halls: list[HallStatsOut] = Field([], description="each hall's calls over the range, then the total "
                                                       "row (name empty, 合计)")
 
