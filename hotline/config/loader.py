@@ -652,6 +652,12 @@ PBX_NAME_RULE = "a PBX name is a letter then up to 31 letters, digits, '-' or '_
 def _other_pbxes(v: _Values, named: list[Section], secrets_file: Path | None) -> tuple[PbxConfig, ...]:
     """Each [pbx NAME]: how the service reaches that Asterisk and its hall's display name."""
     first = v.entry("hall", "pbx").value
+    declared = {s.title for s in named if s.kind == "pbx"}
+    for title, entries in v.values.items():
+        if title.partition(" ")[0] == "pbx" and title not in declared and entries:
+            item = next(iter(entries.values()))
+            v.reader.fail(item if item.line else None, title, None,
+                          f"no [{title}] in hotline.conf: a secret or override for a PBX it does not name")
     pbxes: list[PbxConfig] = []
     for section in (s for s in named if s.kind == "pbx"):
         if not PBX_NAME.match(section.argument):

@@ -98,3 +98,12 @@ def test_missing_secret_of_a_pbx_is_refused(workdir: Path) -> None:
 def test_override_moves_a_pbx_port(workdir: Path) -> None:
     config = load_config(add(workdir), {"pbx west.ami_port": "7038"})
     assert config.pbx("west").ami.port == 7038
+
+
+def test_a_secret_for_a_pbx_the_file_does_not_name_is_refused(workdir: Path) -> None:
+    path = add(workdir)
+    secrets = workdir / "hotline.secrets"
+    secrets.write_text(secrets.read_text(encoding="utf-8") + "\n[pbx east]\nsecret = x\n", encoding="utf-8")
+    found = issues_of(path)
+    assert any("hotline.secrets" in i and "[pbx east]: no [pbx east] in hotline.conf" in i
+               for i in found), found
