@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from fastapi import APIRouter, FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.api.app import create_app
 from hotline.api.lifespan import Component
@@ -50,11 +54,32 @@ def _recording_settings(config: HotlineConfig) -> RecordingSettings:
                              config.recording.retention_days, limits_from(vars(config.quality)))
 
 
+def _spool_workers(halls: Halls, sessions: sessionmaker[Session],
+                   after_ingest: Callable[[IngestReport], None]) -> list[Component]:
+    """One voicemail and one recording worker per spool folder, woken by the PBXs writing there
+    (PBXs sharing a folder share its workers)."""
+    ingest: dict[Path, VoicemailIngestWorker] = {}
+    recordings: dict[Path, RecordingWorker] = {}
+    for hall in halls:
+        voicemail = hall.config.voicemail
+        if voicemail.spool not in ingest:
+            ingest[voicemail.spool] = VoicemailIngestWorker(
+                IngestSettings(voicemail.spool, voicemail.archive, float(voicemail.max_seconds)), sessions)
+            ingest[voicemail.spool].after_pass.append(after_ingest)
+        if hall.config.recording.spool not in recordings:
+            recordings[hall.config.recording.spool] = RecordingWorker(_recording_settings(hall.config),
+                                                                      sessions)
+        hall.client.add_listener(ingest[voicemail.spool].on_ami_event, events=["UserEvent"])
+        hall.client.add_listener(recordings[hall.config.recording.spool].on_ami_event,
+                                 events=["UserEvent"])
+    return [*ingest.values(), *recordings.values()]
+
+
 def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
     """The full application; `bridge=False` serves the API without connecting to Asterisk.
 
     One Hall (AMI bridge, monitor, seat board, recorder) and one queue_log reader per PBX in
-    hotline.conf; the voicemail and recording workers listen to every PBX.
+    hotline.conf; a voicemail and a recording worker per spool folder the PBXs write into.
     """
     engine = make_engine(config.database.url)
     sessions = make_session_factory(engine)
@@ -63,9 +88,6 @@ def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
     halls: Halls | None = None
     if bridge:
         halls = Halls([Hall(config.for_pbx(pbx.name), sessions) for pbx in config.pbxes])
-        ingest = VoicemailIngestWorker(
-            IngestSettings(config.voicemail.spool, config.voicemail.archive,
-                           float(config.voicemail.max_seconds)), sessions)
         triage = TriageWorker(config, sessions)
 
         def after_ingest(report: IngestReport) -> None:
@@ -73,18 +95,15 @@ def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
                 triage.wake()
                 live.publish(KIND_VOICEMAILS, {"reason": "registered"})
 
-        ingest.after_pass.append(after_ingest)
         triage.after_pass.append(lambda _report: (live.publish(KIND_VOICEMAILS, {"reason": "triaged"}),
                                                   live.publish(KIND_CALLBACKS, {"reason": "triaged"})))
         sweeper = CallbackSweeper(sessions)
         sweeper.after_sweep.append(lambda _ids: live.publish(KIND_CALLBACKS, {"reason": "claims_expired"}))
-        recordings = RecordingWorker(_recording_settings(config), sessions)
         attach_halls(halls, live)
+        spool_workers = _spool_workers(halls, sessions, after_ingest)
         for hall in halls:
-            hall.client.add_listener(ingest.on_ami_event, events=["UserEvent"])
-            hall.client.add_listener(recordings.on_ami_event, events=["UserEvent"])
             components += [hall, QueueLogReader(hall.config.queue.queue_log, sessions, pbx=hall.pbx)]
-        components += [ingest, triage, sweeper, recordings]
+        components += [*spool_workers, triage, sweeper]
     app = create_app(config, ami_status=halls, extra_routers=ROUTERS,
                      components=components, engine=engine, live=live,
                      live_announcements=LIVE_ANNOUNCEMENTS, root_routers=ROOT_ROUTERS, pages=mount_web)

@@ -1,11 +1,12 @@
 """Two sandbox Asterisks rendered from one hotline.conf with two PBXs ("main" and "west"), for the
-integration and page tests of several halls. Each instance has its own ports, spools and queue_log."""
+integration tests of several halls. Each instance has its own ports, spools and queue_log, all
+named in hotline.conf ([pbx west] voicemail_pbx_spool, recording_spool, ...)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from hotline.config import HotlineConfig, load_config
@@ -35,19 +36,15 @@ def _ports(ami: str, sip: str, rtp: str) -> dict[str, str]:
             f"{rtp}.rtp_start": str(rtp_start), f"{rtp}.rtp_end": str(rtp_end)}
 
 
-def _render(config: HotlineConfig, pbx: SandboxPbx) -> None:
-    """This PBX's configuration, with voicemail and recordings in its own instance's spool (the
-    service reads the first PBX's spools; a second PBX's messages would need a shared folder)."""
+def _render(view: HotlineConfig, pbx: SandboxPbx) -> None:
+    """One PBX's configuration (its seats, its own spools) into its instance's folder."""
     from ivr.render import render_pbx
 
-    spool = sandbox_overrides(pbx)
-    view = replace(config, voicemail=replace(config.voicemail, pbx_spool=spool["voicemail.pbx_spool"]),
-                   recording=replace(config.recording, pbx_spool=spool["recording.pbx_spool"]))
     render_pbx(view, pbx.rendered_dir)
     for name in ("pjsip_local.conf", "extensions_local.conf"):
         (pbx.rendered_dir / name).write_text("", encoding="utf-8")
-    for key in ("voicemail.spool", "recording.spool"):
-        Path(spool[key]).mkdir(parents=True, exist_ok=True)
+    view.voicemail.spool.mkdir(parents=True, exist_ok=True)
+    view.recording.spool.mkdir(parents=True, exist_ok=True)
 
 
 @contextmanager
@@ -62,6 +59,8 @@ def two_halls(tag: str, workdir: Path, overrides: dict[str, str] | None = None) 
         **_ports("ami.port", "sip.port", "sip"),
         **_ports(f"pbx {WEST}.ami_port", f"pbx {WEST}.sip_port", f"pbx {WEST}"),
         **sandbox_overrides(main),
+        **{f"pbx {WEST}.{key.replace('.', '_')}": value for key, value in west_spool.items()
+           if key.startswith(("voicemail.", "recording."))},
         f"pbx {WEST}.queue_log": west_spool["queue.queue_log"],
         "voicemail.archive": str(workdir / "archive"), "recording.archive": str(workdir / "recordings"),
         "database.url": f"sqlite:///{workdir / 'hotline.db'}", "api.port": str(free_port()),

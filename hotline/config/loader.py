@@ -65,6 +65,10 @@ MAX_PORT = 65535
 DEFAULT_PROMPT_RATE = 230
 MIN_PROMPT_RATE, MAX_PROMPT_RATE = 120, 400
 
+# A further PBX's spools ([voicemail]/[recording] key each stands for; empty: the first PBX's).
+PBX_SPOOLS = {"voicemail_pbx_spool": ("voicemail", "pbx_spool"), "voicemail_spool": ("voicemail", "spool"),
+              "recording_pbx_spool": ("recording", "pbx_spool"), "recording_spool": ("recording", "spool")}
+PBX_SPOOL_KEYS = tuple(PBX_SPOOLS)
 # Every section the file may hold and the keys each accepts (None: no fixed key set).
 SINGLE_SECTIONS: dict[str, tuple[str, ...] | None] = {
     "hall": ("name", "timezone", "secrets_file", "pbx", "pbx_hall"),
@@ -96,7 +100,7 @@ NAMED_SECTIONS: dict[str, tuple[str, ...]] = {
     "expert": ("department", "extension", "number", "duty", "order"),
     # A further Asterisk and its hall ([ami], [sip] and [seats] describe the first one).
     "pbx": ("hall", "ami_host", "ami_port", "ami_username", "secret", "action_timeout", "sip_bind",
-            "sip_port", "rtp_start", "rtp_end", "queue_log"),
+            "sip_port", "rtp_start", "rtp_end", "queue_log", *PBX_SPOOL_KEYS),
 }
 NAME_EXAMPLES = {"department": "供水集团", "expert": "王建国", "pbx": "west", "seats": "west"}
 SECTIONS_BY_TITLE = ("pbx", "seats")
@@ -135,7 +139,8 @@ DEFAULTS: dict[str, dict[str, str]] = {
     "sip": {"bind": "127.0.0.1", "port": "5060", "rtp_start": "10000", "rtp_end": "10999"},
     "pbx": {"hall": "", "ami_host": "127.0.0.1", "ami_port": "5038", "ami_username": "hotline",
             "secret": "", "action_timeout": "10", "sip_bind": "127.0.0.1", "sip_port": "5060",
-            "rtp_start": "10000", "rtp_end": "10999", "queue_log": "/var/log/asterisk/queue_log"},
+            "rtp_start": "10000", "rtp_end": "10999", "queue_log": "/var/log/asterisk/queue_log",
+            **dict.fromkeys(PBX_SPOOL_KEYS, "")},
     "trunk": {"host": "", "port": "5060", "username": "", "password": "", "prefix": ""},
     "database": {"url": "sqlite:///var/hotline.db"},
     "api": {"bind": "127.0.0.1", "port": "8345"},
@@ -409,7 +414,7 @@ def load_config(path: str | Path, overrides: Mapping[str, str] | None = None,
     triage, threeway = _triage(v), ThreewayConfig(v.integer("threeway", "expert_ring_seconds", 5, 120))
     recording, quality = _recording(reader, v.entry, v.local_path), _quality(reader, v.entry)
     first_pbx, first_display = _first_pbx(v)
-    others = _other_pbxes(v, named, secrets_file)
+    others = _other_pbxes(v, named, secrets_file, voicemail, recording)
     _no_shared_pbx_addresses(reader, v, (first_pbx, ami, sip, queue.queue_log), others)
     seats = _all_seats(reader, values, named, first_pbx, others)
     departments, experts = _directory(reader, named, values)
@@ -649,7 +654,8 @@ def _first_pbx(v: _Values) -> tuple[str, str]:
 PBX_NAME_RULE = "a PBX name is a letter then up to 31 letters, digits, '-' or '_', e.g. west"
 
 
-def _other_pbxes(v: _Values, named: list[Section], secrets_file: Path | None) -> tuple[PbxConfig, ...]:
+def _other_pbxes(v: _Values, named: list[Section], secrets_file: Path | None,
+                 voicemail: VoicemailConfig, recording: RecordingConfig) -> tuple[PbxConfig, ...]:
     """Each [pbx NAME]: how the service reaches that Asterisk and its hall's display name."""
     first = v.entry("hall", "pbx").value
     declared = {s.title for s in named if s.kind == "pbx"}
@@ -669,10 +675,30 @@ def _other_pbxes(v: _Values, named: list[Section], secrets_file: Path | None) ->
                           "([hall] pbx names it); give this one another name")
             continue
         title = section.title
+        spools = _pbx_spools(v, title)
         pbxes.append(PbxConfig(section.argument, v.text(title, "hall") or section.argument,
                                _ami(v, title, secrets_file), _sip(v, title),
-                               v.local_path(title, "queue_log")))
+                               v.local_path(title, "queue_log"),
+                               voicemail=replace(voicemail, **spools["voicemail"]),
+                               recording=replace(recording, **spools["recording"])))
     return tuple(pbxes)
+
+
+def _pbx_spools(v: _Values, title: str) -> dict[str, dict[str, object]]:
+    """A [pbx NAME]'s own voicemail and recording spools, as [voicemail]/[recording] fields."""
+    spools: dict[str, dict[str, object]] = {"voicemail": {}, "recording": {}}
+    for key, (section, field_name) in PBX_SPOOLS.items():
+        item = v.entry(title, key)
+        if not item.value:
+            continue
+        if field_name == "spool":
+            spools[section][field_name] = v.local_path(title, key)
+        elif not item.value.startswith("/") or not DIALPLAN_PATH.match(item.value):
+            v.reader.fail(item, title, key, "expected an absolute path on the PBX of letters, digits "
+                                            "and . _ - / (it is written into the dialplan)")
+        else:
+            spools[section][field_name] = item.value
+    return spools
 
 
 def _no_shared_pbx_addresses(reader: _Reader, v: _Values,

@@ -226,6 +226,10 @@ class PbxConfig:
     sip: SipConfig
     queue_log: Path
     seats: tuple[Seat, ...] = ()
+    voicemail: VoicemailConfig | None = None
+    """Its voicemail spool (None: the first PBX's [voicemail])."""
+    recording: RecordingConfig | None = None
+    """Its recording spool (None: the first PBX's [recording])."""
 
 
 @dataclass(frozen=True)
@@ -300,7 +304,8 @@ class HotlineConfig:
             raise KeyError(name)
         return replace(self, ami=pbx.ami, sip=pbx.sip, seats=pbx.seats,
                        queue=replace(self.queue, queue_log=pbx.queue_log), first_pbx=pbx.name,
-                       first_pbx_display=pbx.display_name, other_pbxes=())
+                       first_pbx_display=pbx.display_name, other_pbxes=(),
+                       voicemail=pbx.voicemail or self.voicemail, recording=pbx.recording or self.recording)
 
     def seat(self, seat_id: str) -> Seat | None:
         return next((s for s in self.seats if s.seat_id == seat_id), None)

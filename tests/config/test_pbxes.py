@@ -107,3 +107,26 @@ def test_a_secret_for_a_pbx_the_file_does_not_name_is_refused(workdir: Path) -> 
     found = issues_of(path)
     assert any("hotline.secrets" in i and "[pbx east]: no [pbx east] in hotline.conf" in i
                for i in found), found
+
+
+def test_a_pbx_may_have_its_own_spools(workdir: Path) -> None:
+    own = WEST.replace("queue_log = var/west/queue_log", "queue_log = var/west/queue_log\n"
+                       "voicemail_pbx_spool = /var/spool/asterisk/west-vm\nvoicemail_spool = var/west/vm\n"
+                       "recording_pbx_spool = /var/spool/asterisk/west-rec\nrecording_spool = var/west/rec")
+    config = load_config(add(workdir, own))
+    west = config.for_pbx("west")
+    assert (west.voicemail.pbx_spool, west.voicemail.spool) == ("/var/spool/asterisk/west-vm",
+                                                                 workdir / "var/west/vm")
+    assert (west.recording.pbx_spool, west.recording.spool) == ("/var/spool/asterisk/west-rec",
+                                                                 workdir / "var/west/rec")
+    assert west.voicemail.archive == config.voicemail.archive  # one archive for every hall
+    assert config.for_pbx("main").voicemail == config.voicemail
+    shared = load_config(add(workdir / "shared"))
+    assert shared.for_pbx("west").voicemail == shared.voicemail  # no keys: the first PBX's spool
+
+
+def test_a_pbx_spool_that_would_break_the_dialplan_is_refused(workdir: Path) -> None:
+    bad = WEST.replace("queue_log = var/west/queue_log",
+                       "queue_log = var/west/queue_log\nvoicemail_pbx_spool = /var/spool/a b")
+    found = issues_of(add(workdir, bad))
+    assert any("[pbx west] voicemail_pbx_spool: expected an absolute path" in i for i in found), found

@@ -1,7 +1,8 @@
 """Two PBXs (two halls) bridged by one `hotline serve`: two sandbox Asterisks, a real phone on each.
 
 Seats of both halls appear with their hall and the right states; a call on each hall is answered,
-shown in that hall's part of /api/status and recorded with its hall; the reports split by hall.
+shown in that hall's part of /api/status and recorded with its hall (its recording taken from that
+PBX's own spool); the reports split by hall.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from sqlalchemy import select
 
 from hotline.auth import Role
 from hotline.db import make_engine, make_session_factory
+from hotline.phones.audio import duration
+from quality.models import CallRecording
 from telephony.ami import AmiClient
 from telephony.models import CallRecord
 from tests.hall_pbx import instance_name
@@ -26,6 +29,8 @@ from tests.two_halls_pbx import WEST, TwoHalls, two_halls
 pytestmark = pytest.mark.pbx
 ENTRY_S = 40  # greeting and the 工号 prompt come before the queue
 MAIN_SEAT, WEST_SEAT = "05", "61"
+TALK_S = 2.0
+REGISTERED_WITHIN_S = 60
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +70,15 @@ def stored_calls(database_url: str) -> list[CallRecord]:
         engine.dispose()
 
 
+def recordings(database_url: str) -> list[tuple[str | None, str | None]]:
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            return [(r.seat_id, r.linkedid) for r in session.scalars(select(CallRecording))]
+    finally:
+        engine.dispose()
+
+
 async def answer_on(env: Env, pbx: str, seat_id: str, number: str) -> None:
     """A citizen calls hall `pbx`; the seat's phone there answers; the call ends after a second."""
     phone = seat_phone(env.halls.of(pbx), seat_id, env.work / f"phones-{pbx}", auto_answer=True)
@@ -83,7 +97,10 @@ async def answer_on(env: Env, pbx: str, seat_id: str, number: str) -> None:
             h["seats"]["by_state"]["on_call"] for h in status["halls"])
         calls = await env.api.get("/api/calls")
         assert any(c["hall"] == pbx and c["citizen_number"] == number for c in calls["calls"])
-        await asyncio.sleep(1)
+        # The caller hears the 工号 first; the recording starts when they talk.
+        sandbox = env.halls.main if pbx == "main" else env.halls.west
+        await asyncio.sleep(duration(sandbox.rendered_dir / "sounds" / "hotline" / f"operator-{seat_id}.wav")
+                            + TALK_S)
         await phone.hangup()
         await env.api.wait_state(seat_id, "available", timeout=10)
 
@@ -111,6 +128,13 @@ async def test_one_service_bridges_both_halls(env: Env) -> None:
     assert {(r.seat_id, r.pbx) for r in rows} == {(MAIN_SEAT, "main"), (WEST_SEAT, WEST)}
     west_row = next(r for r in rows if r.pbx == WEST)
     assert west_row.call_key.startswith(f"{WEST}:")
+
+    async def registered() -> list[tuple[str | None, str | None]]:
+        found = recordings(env.halls.config.database.url)
+        return found if {MAIN_SEAT, WEST_SEAT} <= {seat for seat, _ in found} else []
+
+    # Each PBX writes the two tracks into its own spool; the service registers both.
+    await wait_for(registered, REGISTERED_WITHIN_S, "both calls' recordings to be registered")
 
     today = await env.api.get("/api/stats/today")
     assert today["answered"] >= 2
