@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.config import HotlineConfig
 from hotline.reports.store import StoreCounts, store_counts
 from seat_manager.state import SeatState
-from telephony.stats import HallCounters
+from telephony.live_counters import HallCounters
 from telephony.threeway.service import is_expert_leg
 
 if TYPE_CHECKING:
@@ -121,12 +121,12 @@ class StoreCountsCache:
             return self._value
         return None
 
-    def _load(self, today_start: datetime) -> StoreCounts:
+    def _load(self) -> StoreCounts:
         with self._sessions() as session:
-            return store_counts(session, today_start)
+            return store_counts(session)
 
     async def get(self, today_start: datetime) -> StoreCounts:
-        """Counts at most TTL old; `today_start` (local midnight) keys today's average."""
+        """Counts at most TTL old, and fetched afresh when a new day starts (`today_start`)."""
         cached = self._fresh(today_start)
         if cached is not None:
             return cached
@@ -134,7 +134,7 @@ class StoreCountsCache:
             cached = self._fresh(today_start)  # another request refreshed while we waited
             if cached is not None:
                 return cached
-            value = await asyncio.to_thread(self._load, today_start)
+            value = await asyncio.to_thread(self._load)
             self._value, self._key, self._fetched = value, today_start, self._clock()
             self.refreshes += 1
             return value
@@ -190,31 +190,30 @@ def _seats(hall: Hall) -> SeatsSummary:
 
 def _calls(hall: Hall) -> CallsSummary:
     """Citizens' calls: an expert's leg of a three-way call is part of the citizen's call."""
-    calls = [c for c in hall.board.calls.calls() if not is_expert_leg(c.linkedid)]
+    calls = [c for c in hall.calls.calls() if not is_expert_leg(c.linkedid)]
     return CallsSummary(in_progress=len(calls), three_way=sum(1 for c in calls if c.three_way))
 
 
 def _queue(hall: Hall, now: datetime) -> QueueSummary:
-    waiting = hall.board.calls.queue()
+    waiting = hall.calls.queue()
     longest = max((c.waited(now).total_seconds() for c in waiting), default=None)
     return QueueSummary(waiting=len(waiting),
                         longest_wait_seconds=round(max(0.0, longest), 1) if longest is not None else None)
 
 
-def _today(hall: Hall, now: datetime, counts: StoreCounts, threshold: int) -> TodaySummary:
+def _today(hall: Hall, now: datetime, threshold: int) -> TodaySummary:
     """Today's live counters; before the first event of a new day they are zero (read only:
     rolling the counters over is the monitor's job)."""
     figures = hall.stats.today(now)
     if figures.day != now.date():
         return TodaySummary(day=now.date(), received=0, answered=0, abandoned=0, answer_rate=None,
                             service_level=None, service_level_seconds=threshold,
-                            average_speed_of_answer_seconds=counts.average_speed_of_answer_seconds,
-                            talk_seconds=0)
+                            average_speed_of_answer_seconds=None, talk_seconds=0)
     h = figures.hall
     return TodaySummary(day=now.date(), received=h.received, answered=h.answered, abandoned=h.abandoned,
                         answer_rate=h.answer_rate, service_level=h.service_level,
                         service_level_seconds=figures.service_level_seconds,
-                        average_speed_of_answer_seconds=counts.average_speed_of_answer_seconds,
+                        average_speed_of_answer_seconds=h.average_speed_of_answer,
                         talk_seconds=h.talk_seconds)
 
 
@@ -237,7 +236,7 @@ async def hall_status(config: HotlineConfig, hall: Hall | None, ami_status: Any,
                           calls=None, queue=None, voicemails_by_state=counts.voicemails_by_state,
                           callbacks_by_state=counts.callbacks_by_state, today=None)
     now = every[0].now()  # read the live parts after the await, all at one instant
-    parts = tuple(_part(h, now, counts, live, threshold) for h in every)
+    parts = tuple(_part(h, now, live, threshold) for h in every)
     one = len(parts) == 1
     return HallStatus(
         generated_at=now,
@@ -250,17 +249,16 @@ async def hall_status(config: HotlineConfig, hall: Hall | None, ami_status: Any,
         queue=parts[0].queue if one else _queue_total([p.queue for p in parts]),
         voicemails_by_state=counts.voicemails_by_state,
         callbacks_by_state=counts.callbacks_by_state,
-        today=parts[0].today if one else _today_total(every, now, counts, threshold),
+        today=parts[0].today if one else _today_total(every, now, threshold),
         halls=parts,
     )
 
 
-def _part(hall: Hall, now: datetime, counts: StoreCounts, live: LiveSummaryCache | None,
-          threshold: int) -> HallPart:
+def _part(hall: Hall, now: datetime, live: LiveSummaryCache | None, threshold: int) -> HallPart:
     seats, calls = live.get(hall) if live is not None else (_seats(hall), _calls(hall))
     return HallPart(name=hall.pbx, display_name=hall.display_name, ami_connected=hall.connected,
                     pbx_uptime_seconds=hall.pbx_uptime_seconds, seats=seats, calls=calls,
-                    queue=_queue(hall, now), today=_today(hall, now, counts, threshold))
+                    queue=_queue(hall, now), today=_today(hall, now, threshold))
 
 
 def _seats_total(parts: list[SeatsSummary]) -> SeatsSummary:
@@ -277,12 +275,12 @@ def _queue_total(parts: list[QueueSummary]) -> QueueSummary:
                         longest_wait_seconds=max(longest) if longest else None)
 
 
-def _today_total(halls: list[Hall], now: datetime, counts: StoreCounts, threshold: int) -> TodaySummary:
+def _today_total(halls: list[Hall], now: datetime, threshold: int) -> TodaySummary:
     """Today's counters of every hall added up; the rates from the sums, not averaged."""
     todays = [f.hall for f in (h.stats.today(now) for h in halls) if f.day == now.date()]
     total = HallCounters(*(sum(getattr(c, name) for c in todays) for name in HallCounters.__slots__))
     return TodaySummary(day=now.date(), received=total.received, answered=total.answered,
                         abandoned=total.abandoned, answer_rate=total.answer_rate,
                         service_level=total.service_level, service_level_seconds=threshold,
-                        average_speed_of_answer_seconds=counts.average_speed_of_answer_seconds,
+                        average_speed_of_answer_seconds=total.average_speed_of_answer,
                         talk_seconds=total.talk_seconds)

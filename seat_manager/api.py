@@ -17,10 +17,9 @@ from hotline.auth.seats import require_own_seat
 from hotline.db.audit import record_audit
 from hotline.db.session import get_session
 from hotline.privacy import phone_for
-from seat_manager.service import SeatError, SeatOutcome
+from seat_manager.deps import SeatDesk, SeatFloor, get_seat_desk
+from seat_manager.service import SeatError, SeatOutcome, SeatService
 from seat_manager.state import SeatCall, SeatView
-from telephony.deps import get_halls, get_seat_hall
-from telephony.hall import Hall, Halls
 
 router = APIRouter(prefix="/seats", tags=["seats"])
 
@@ -94,11 +93,11 @@ def call_out(call: SeatCall | None, principal: Principal) -> SeatCallOut | None:
                        three_way=call.three_way, ended_at=call.ended_at)
 
 
-def seat_out(view: SeatView, principal: Principal, hall: Hall | None = None) -> SeatOut:
-    """`hall`: the seat's Hall, whose PBX name and display name the answer carries."""
+def seat_out(view: SeatView, principal: Principal, floor: SeatFloor | None = None) -> SeatOut:
+    """`floor`: the seat's PBX, whose name and hall's display name the answer carries."""
     return SeatOut(
-        hall=hall.pbx if hall is not None else "main",
-        hall_name=hall.display_name if hall is not None else "",
+        hall=floor.pbx if floor is not None else "main",
+        hall_name=floor.hall_name if floor is not None else "",
         seat_id=view.seat_id, extension=view.endpoint, state=view.state.value,
         state_since=view.state_since, registered=view.registered, logged_in=view.member,
         paused=view.paused, pause_reason=view.pause_reason, paused_since=view.paused_since,
@@ -111,10 +110,9 @@ def _refused(error: SeatError) -> HTTPException:
     return HTTPException(error.status, detail={"code": error.code, "message": error.message})
 
 
-# Routes name the principal before the hall: who may ask is answered (401/403) before whether
+# Routes name the principal before the desk: who may ask is answered (401/403) before whether
 # the bridge runs (503), so an anonymous caller learns nothing about the service.
-HallsDep = Annotated[Halls, Depends(get_halls)]
-HallDep = Annotated[Hall, Depends(get_seat_hall)]
+DeskDep = Annotated[SeatDesk, Depends(get_seat_desk)]
 Reader = Annotated[Principal, Depends(require_role(*READERS))]
 Operator = Annotated[Principal, Depends(require_role(*OPERATORS))]
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -135,14 +133,14 @@ class SeatsBodyCache:
         self._version: tuple[tuple[int, int], ...] | None = None
         self._bodies: dict[Principal, bytes] = {}
 
-    def get(self, halls: Halls, principal: Principal) -> bytes:
-        version = tuple((id(hall.board), hall.board.version) for hall in halls)
+    def get(self, desk: SeatDesk, principal: Principal) -> bytes:
+        version = desk.version
         if version != self._version or len(self._bodies) >= self.MAX_PRINCIPALS:
             self._version, self._bodies = version, {}
         body = self._bodies.get(principal)
         if body is None:
-            body = SEAT_LIST.dump_json([seat_out(view, principal, hall) for hall in halls
-                                        for view in hall.board.seats()])
+            body = SEAT_LIST.dump_json([seat_out(view, principal, floor) for floor in desk
+                                        for view in floor.board.seats()])
             self._bodies[principal] = body
         return body
 
@@ -153,68 +151,71 @@ SEATS_BODY_KEY = "seats_body"
 
 @router.get("", response_model=list[SeatOut], summary="All seats, live",
             description="Role: monitor, operator or admin.", responses=BRIDGE_DOWN)
-async def list_seats(request: Request, principal: Reader, halls: HallsDep) -> Response:
+async def list_seats(request: Request, principal: Reader, desk: DeskDep) -> Response:
     cache = getattr(request.app.state, SEATS_BODY_KEY, None)
     if cache is None:
         cache = SeatsBodyCache()
         setattr(request.app.state, SEATS_BODY_KEY, cache)
-    return Response(cache.get(halls, principal), media_type="application/json")
+    return Response(cache.get(desk, principal), media_type="application/json")
 
 
 @router.get("/{seat_id}", response_model=SeatOut, summary="One seat, live",
             description="Role: monitor, operator or admin.", responses={**NO_SEAT, **BRIDGE_DOWN})
-async def show_seat(seat_id: SeatId, principal: Reader, hall: HallDep) -> SeatOut:
-    view = hall.board.seat(seat_id)
+async def show_seat(seat_id: SeatId, principal: Reader, desk: DeskDep) -> SeatOut:
+    floor = desk.floor_of(seat_id)
+    view = floor.board.seat(seat_id)
     if view is None:
         raise HTTPException(404, detail={"code": "seat_not_found",
                                          "message": f"no seat with 工号 {seat_id!r}"})
-    return seat_out(view, principal, hall)
+    return seat_out(view, principal, floor)
 
 
 OWN_SEAT_ROLE = ("Role: operator (for its own seat; every seat for a declared team lead) "
                  "or admin.")
 
 
-async def _act(action: str, seat_id: str, hall: Hall, principal: Principal, session: Session,
-               operation: Callable[[], Awaitable[SeatOutcome]],
+async def _act(action: str, seat_id: str, principal: Principal, session: Session,
+               desk: SeatDesk, operation: Callable[[SeatService], Awaitable[SeatOutcome]],
                detail: dict[str, str] | None = None) -> SeatActionOut:
     require_own_seat(principal, seat_id)  # the one own-seat rule
+    floor = desk.floor_of(seat_id)  # the seat's actions go to its own PBX
     try:
-        outcome = await operation()
+        outcome = await operation(floor.service)
     except SeatError as error:
         raise _refused(error) from None
     record_audit(session, f"seat.{action}", actor=principal.name, role=principal.role.value,
                  target=f"seat:{seat_id}", detail={"pbx_message": outcome.pbx_message, **(detail or {})})
     session.commit()
-    return SeatActionOut(seat=seat_out(outcome.seat, principal, hall), pbx_message=outcome.pbx_message,
+    return SeatActionOut(seat=seat_out(outcome.seat, principal, floor), pbx_message=outcome.pbx_message,
                          confirmed=outcome.confirmed)
 
 
 @router.post("/{seat_id}/login", response_model=SeatActionOut, summary="Log the seat in to the queue",
              description=f"{OWN_SEAT_ROLE} QueueAdd; 409 when already logged in.",
              responses={**NO_SEAT, **ACTION_REFUSED})
-async def login(seat_id: SeatId, principal: Operator, hall: HallDep, session: SessionDep) -> SeatActionOut:
-    return await _act("login", seat_id, hall, principal, session, lambda: hall.seats.login(seat_id))
+async def login(seat_id: SeatId, principal: Operator, desk: DeskDep, session: SessionDep) -> SeatActionOut:
+    return await _act("login", seat_id, principal, session, desk, lambda seats: seats.login(seat_id))
 
 
 @router.post("/{seat_id}/logout", response_model=SeatActionOut, summary="Log the seat out",
              description=f"{OWN_SEAT_ROLE} QueueRemove.",
              responses={**NO_SEAT, **ACTION_REFUSED})
-async def logout(seat_id: SeatId, principal: Operator, hall: HallDep, session: SessionDep) -> SeatActionOut:
-    return await _act("logout", seat_id, hall, principal, session, lambda: hall.seats.logout(seat_id))
+async def logout(seat_id: SeatId, principal: Operator, desk: DeskDep, session: SessionDep) -> SeatActionOut:
+    return await _act("logout", seat_id, principal, session, desk, lambda seats: seats.logout(seat_id))
 
 
 @router.post("/{seat_id}/pause", response_model=SeatActionOut, summary="Pause with a reason",
              description=f"{OWN_SEAT_ROLE} QueuePause with the reason.",
              responses={**NO_SEAT, **ACTION_REFUSED})
-async def pause(seat_id: SeatId, body: PauseIn, principal: Operator, hall: HallDep,
+async def pause(seat_id: SeatId, body: PauseIn, principal: Operator, desk: DeskDep,
                 session: SessionDep) -> SeatActionOut:
-    return await _act("pause", seat_id, hall, principal, session,
-                      lambda: hall.seats.pause(seat_id, body.reason), {"reason": body.reason})
+    return await _act("pause", seat_id, principal, session,
+                      desk, lambda seats: seats.pause(seat_id, body.reason),
+                      {"reason": body.reason})
 
 
 @router.post("/{seat_id}/resume", response_model=SeatActionOut, summary="End the pause",
              description=f"{OWN_SEAT_ROLE} QueuePause Paused=false.",
              responses={**NO_SEAT, **ACTION_REFUSED})
-async def resume(seat_id: SeatId, principal: Operator, hall: HallDep, session: SessionDep) -> SeatActionOut:
-    return await _act("resume", seat_id, hall, principal, session, lambda: hall.seats.resume(seat_id))
+async def resume(seat_id: SeatId, principal: Operator, desk: DeskDep, session: SessionDep) -> SeatActionOut:
+    return await _act("resume", seat_id, principal, session, desk, lambda seats: seats.resume(seat_id))

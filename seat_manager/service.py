@@ -1,8 +1,9 @@
 """Seat operations (log in, log out, pause, resume) carried out by Asterisk's queue.
 
-The service asks Asterisk (QueueAdd / QueueRemove / QueuePause) and then waits for the
-queue's own event to reach the seat board, so the answer is what Asterisk did, not what we
-hoped it would do.
+The service asks Asterisk's queue (through the `QueueControl` port: add, remove, pause a
+member) and then waits for the queue's own event to reach the seat picture (the `SeatPicture`
+port), so the answer is what Asterisk did, not what we hoped it would do. The hall implements
+both ports (telephony/seat_ports.py, telephony/monitor.py) and hands them in.
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ from typing import Final
 from hotline.config import HotlineConfig
 from seat_manager.directory import Seat as DirectorySeat
 from seat_manager.directory import SeatDirectory
+from seat_manager.ports import QueueControl, SeatPicture
 from seat_manager.state import SeatView
-from telephony.ami import AmiActionError, AmiClient, AmiNotConnected, AmiTimeout
-from telephony.monitor import HallMonitor
 
-SEAT_CONTEXT: Final = "hotline-seat"
 CONFIRM_TIMEOUT_S: Final = 3.0
 PAUSE_REASON_MAX: Final = 120
 UNPRINTABLE: Final = frozenset({"Cc"})
@@ -51,7 +50,7 @@ class InvalidRequest(SeatError):
 
 def build_directory(config: HotlineConfig) -> SeatDirectory:
     """Member interfaces are Local channels so the caller hears the operator's 工号 first."""
-    return SeatDirectory([DirectorySeat.standard(seat.seat_id, seat.extension, SEAT_CONTEXT)
+    return SeatDirectory([DirectorySeat.standard(seat.seat_id, seat.extension)
                           for seat in config.seats])
 
 
@@ -63,39 +62,27 @@ class SeatOutcome:
 
 
 class SeatService:
-    def __init__(self, config: HotlineConfig, client: AmiClient, monitor: HallMonitor,
+    def __init__(self, config: HotlineConfig, queue: QueueControl, picture: SeatPicture,
                  directory: SeatDirectory) -> None:
         self.queue = config.queue.name
-        self.client = client
-        self.monitor = monitor
+        self.queue_control = queue
+        self.picture = picture
         self.directory = directory
 
     def _seat(self, seat_id: str) -> tuple[DirectorySeat, SeatView]:
         seat = self.directory.get(seat_id)
-        view = self.monitor.board.seat(seat_id)
+        view = self.picture.seat(seat_id)
         if seat is None or view is None:
             raise UnknownSeat("seat_not_found", f"no seat with 工号 {seat_id!r} in hotline.conf")
         return seat, view
 
-    async def _ask(self, action: str, **headers: str) -> str | None:
-        try:
-            response = await self.client.send_action(action, **headers)
-        except AmiNotConnected as exc:
-            raise PbxUnavailable("pbx_unreachable", f"the PBX is unreachable: {exc}") from None
-        except AmiTimeout as exc:
-            raise PbxUnavailable("pbx_timeout", f"the PBX did not answer: {exc}") from None
-        except AmiActionError as exc:
-            reason = exc.message.get("Message") or "no reason given"
-            raise SeatError("pbx_refused", f"Asterisk refused {action}: {reason}") from None
-        return response.get("Message")
-
     async def _confirm(self, seat_id: str, check: Callable[[SeatView], bool]) -> tuple[SeatView, bool]:
         def done() -> bool:
-            view = self.monitor.board.seat(seat_id)
+            view = self.picture.seat(seat_id)
             return view is not None and check(view)
 
-        confirmed = await self.monitor.wait_until(done, CONFIRM_TIMEOUT_S)
-        view = self.monitor.board.seat(seat_id)
+        confirmed = await self.picture.wait_until(done, CONFIRM_TIMEOUT_S)
+        view = self.picture.seat(seat_id)
         assert view is not None
         return view, confirmed
 
@@ -103,9 +90,7 @@ class SeatService:
         seat, view = self._seat(seat_id)
         if self.queue in view.queues:
             raise SeatError("already_logged_in", f"seat {seat_id} is already logged in")
-        message = await self._ask("QueueAdd", Queue=self.queue, Interface=seat.interface,
-                                  StateInterface=seat.state_interface, MemberName=seat.member_name,
-                                  Paused="false")
+        message = await self.queue_control.add_member(self.queue, seat)
         view, confirmed = await self._confirm(seat_id, lambda v: self.queue in v.queues)
         return SeatOutcome(view, message, confirmed)
 
@@ -113,7 +98,7 @@ class SeatService:
         seat, view = self._seat(seat_id)
         if self.queue not in view.queues:
             raise SeatError("not_logged_in", f"seat {seat_id} is not logged in")
-        message = await self._ask("QueueRemove", Queue=self.queue, Interface=seat.interface)
+        message = await self.queue_control.remove_member(self.queue, seat)
         view, confirmed = await self._confirm(seat_id, lambda v: self.queue not in v.queues)
         return SeatOutcome(view, message, confirmed)
 
@@ -130,8 +115,7 @@ class SeatService:
         seat, view = self._seat(seat_id)
         if self.queue not in view.queues:
             raise SeatError("not_logged_in", f"seat {seat_id} is not logged in")
-        message = await self._ask("QueuePause", Queue=self.queue, Interface=seat.interface,
-                                  Paused="true", Reason=reason)
+        message = await self.queue_control.pause_member(self.queue, seat, True, reason)
         view, confirmed = await self._confirm(
             seat_id, lambda v: v.paused and v.pause_reason == reason)
         return SeatOutcome(view, message, confirmed)
@@ -142,7 +126,6 @@ class SeatService:
             raise SeatError("not_logged_in", f"seat {seat_id} is not logged in")
         if not view.paused:
             raise SeatError("not_paused", f"seat {seat_id} is not paused")
-        message = await self._ask("QueuePause", Queue=self.queue, Interface=seat.interface,
-                                  Paused="false")
+        message = await self.queue_control.pause_member(self.queue, seat, False)
         view, confirmed = await self._confirm(seat_id, lambda v: not v.paused)
         return SeatOutcome(view, message, confirmed)

@@ -100,7 +100,7 @@ async def calls(principal: Reader, halls: HallsDep) -> CallsOut:
 
 def _calls_of(hall: Hall, principal: Principal) -> tuple[list[CallOut], list[BridgeOut]]:
     """One PBX's calls in progress and bridges."""
-    book = hall.board.calls
+    book = hall.calls
     out: list[CallOut] = []
     for call in book.calls():
         channels = [book.channel_by_name(name) for name in call.channels]  # CallView lists names
@@ -122,7 +122,7 @@ def waiting_list(hall: Hall, principal: Principal) -> list[WaitingOut]:
     return [WaitingOut(hall=hall.pbx, queue=c.queue, position=c.position,
                        caller_number=phone_for(principal, c.caller_number), joined_at=c.joined_at,
                        waiting_seconds=round(c.waited(now).total_seconds(), WAIT_DECIMALS))
-            for c in hall.board.calls.queue()]
+            for c in hall.calls.queue()]
 
 
 @router.get("/queue", response_model=list[WaitingOut], summary="Callers waiting",

@@ -15,11 +15,11 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.tasks import cancel_and_wait
+from ivr.names import EVENT_VOICEMAIL
 from voicemail.ingest import IngestReport, IngestSettings, ingest_spool
 
 log = logging.getLogger(__name__)
 
-RECORDED_EVENT = "HotlineVoicemail"
 SWEEP_SECONDS = 30.0
 # Asterisk closes the WAV a moment after the hang-up event; give it time before reading.
 SETTLE_SECONDS = 0.5
@@ -39,7 +39,7 @@ class VoicemailIngestWorker:
         self.after_pass: list[Callable[[IngestReport], None]] = []
 
     def on_ami_event(self, event: Mapping[str, str]) -> None:
-        if event.get("UserEvent") == RECORDED_EVENT:
+        if event.get("UserEvent") == EVENT_VOICEMAIL:
             self._wake.set()
 
     async def start(self, app: FastAPI) -> None:

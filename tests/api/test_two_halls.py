@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from hotline.auth import Role, add_token
 from hotline.config import load_config
 from hotline.db import make_session_factory, session_scope, upgrade_database
-from hotline.wiring import build_app
+from hotline.wiring import attach_bridge, build_app
 from telephony.hall import Hall, Halls
-from telephony.live import attach_halls
+from telephony.hall_feed import attach_halls
 from tests.two_halls import two_hall_conf
 
 
@@ -26,7 +26,7 @@ def client(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
     upgrade_database(config)
     app = build_app(config, bridge=False)
     halls = Halls([Hall(config.for_pbx(pbx.name), None) for pbx in config.pbxes])  # never started
-    app.state.hall, app.state.halls = halls.first, halls
+    attach_bridge(app, halls)
     attach_halls(halls, app.state.live)
     with session_scope(make_session_factory(app.state.engine)) as session:
         token = add_token(session, "halls-admin", Role.ADMIN)

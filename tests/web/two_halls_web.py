@@ -6,8 +6,9 @@ from pathlib import Path
 
 from hotline.config import load_config
 from hotline.db import upgrade_database
+from hotline.wiring import attach_bridge
 from telephony.hall import Hall, Halls
-from telephony.live import attach_halls
+from telephony.hall_feed import attach_halls
 from tests.two_halls import two_hall_conf
 from tests.web.conftest import StreamCutter, WebApp, build_web_app
 
@@ -22,7 +23,7 @@ def two_hall_web(tmp_path: Path) -> WebApp:
     halls = Halls([Hall(config.for_pbx(pbx.name), None) for pbx in config.pbxes])
     for hall in halls:
         hall.board.mark_fresh()
-    built.app.state.hall, built.app.state.halls = halls.first, halls
+    attach_bridge(built.app, halls)
     attach_halls(halls, built.feed)
     built.hall = halls.first
     built.asgi = StreamCutter(built.app)

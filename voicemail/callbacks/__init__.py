@@ -1,7 +1,12 @@
 """The morning callback queue (回访): valid voicemails called back once, by one person, on record.
 
-models: the Callback and its attempts; rules: pure decisions (outcomes, retries, expiry);
-service: the database operations (enqueue, claim, outcome); dial: AMI Originate from the
-staff member's seat; api: HTTP routes; worker: the periodic sweep of expired claims;
-play: listening to a message on the local sound card.
+Files: ``models`` (the Callback and its attempts), ``rules`` (pure decisions: outcomes, retries,
+expiry), ``service`` (the database operations: enqueue, claim, outcome), ``dial`` (the
+``CallbackDialler`` port: is the seat free, ring the seat then the citizen; the hall implements
+it in telephony/callback_dial.py), ``api`` (HTTP routes; the dial route is handed the port by
+hotline/wiring.py), ``worker`` (the periodic sweep of expired claims), ``play`` (listening to a
+message on the local sound card).
+
+May import: base, ``remit`` and ``ivr.names``, and the rest of voicemail. Never telephony nor
+seat_manager (the port above is the only way to the hall) and never the top floor.
 """

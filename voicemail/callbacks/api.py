@@ -23,16 +23,21 @@ from hotline.config import HotlineConfig
 from hotline.db.session import get_session
 from hotline.db.types import utcnow
 from hotline.privacy import data_for, phone_for, text_for
-from telephony.deps import get_hall
-from telephony.hall import Hall
 from voicemail.api import RowId
 from voicemail.callbacks import service
-from voicemail.callbacks.dial import DialFailed, check_seat_free, originate_callback, seat_extension
+from voicemail.callbacks.dial import (
+    CallbackDialler,
+    DialFailed,
+    check_seat_free,
+    originate_callback,
+    seat_extension,
+)
 from voicemail.callbacks.models import Callback, CallbackAttempt
 from voicemail.callbacks.rules import Outcome
 from voicemail.models import Voicemail
 
 CLOCK_STATE_KEY = "callback_clock"  # tests put an injected clock on app.state under this name
+DIALLER_KEY = "callback_dialler"  # the composition root puts the hall's CallbackDialler here
 ERROR_STATUS: dict[type[service.CallbackError], int] = {
     service.NotFound: status.HTTP_404_NOT_FOUND,
     service.Conflict: status.HTTP_409_CONFLICT,
@@ -243,6 +248,15 @@ def release(callback_id: RowId, principal: Annotated[Principal, Depends(require_
         return to_out(service.release(session, callback_id, _actor(principal), clock()), principal)
 
 
+async def get_dialler(request: Request) -> CallbackDialler:
+    """The hall's callback port, handed in by the composition root; 503 while no bridge runs."""
+    dialler = getattr(request.app.state, DIALLER_KEY, None)
+    if dialler is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail={
+            "code": "bridge_not_running", "message": "the AMI bridge is not running"})
+    return dialler
+
+
 @router.post("/{callback_id}/dial", response_model=CallbackOut,
              summary="Call the citizen from my seat",
              description="Role: operator (for a seat its token may act for: its own, or any "
@@ -252,19 +266,18 @@ def release(callback_id: RowId, principal: Annotated[Principal, Depends(require_
 async def dial(callback_id: RowId, body: DialIn,
                principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
                work: Unit, clock: Clock, config: Config,
-               hall: Annotated[Hall, Depends(get_hall)]) -> CallbackOut:
+               dialler: Annotated[CallbackDialler, Depends(get_dialler)]) -> CallbackOut:
     require_own_seat(principal, body.seat_id)
     with work as session:
         actor = _actor(principal)
         row = service.check_can_dial(session, callback_id, actor, clock())
         seat_extension(config, body.seat_id)
-        view = hall.board.seat(body.seat_id)
-        check_seat_free(view.state if view else None, body.seat_id)
+        check_seat_free(dialler, body.seat_id)
         number = row.number
         # Nothing is written before Asterisk accepts the call.
         session.rollback()
         try:
-            action_id = await originate_callback(hall.client, config, callback_id=callback_id,
+            action_id = await originate_callback(dialler, config, callback_id=callback_id,
                                                  seat_id=body.seat_id, number=number)
         except DialFailed as exc:
             raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail={

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from hotline.api.deps import ReaderDep
+from hotline.api.routes.health import BridgeHealth, bridges_of
 from hotline.status import (
     HallPart,
     HallStatus,
@@ -32,6 +33,9 @@ JSON_MEDIA_TYPE = "application/json"
 class AmiOut(BaseModel):
     connected: bool
     pbx_uptime_seconds: float | None = Field(None, examples=[86400.0])
+    node: str | None = Field(None, description="the node that answered", examples=["hotline-a:8345"])
+    bridges: list[BridgeHealth] = Field(default_factory=list,
+                                        description="each PBX's bridge and the node holding it")
 
 
 class SeatsOut(BaseModel):
@@ -127,12 +131,13 @@ def _hall_out(part: HallPart) -> HallOut:
                    today=_today_out(part.today))
 
 
-def status_out(status: HallStatus) -> StatusOut:
+def status_out(status: HallStatus, state: object = None) -> StatusOut:
     seats, calls, queue, today = status.seats, status.calls, status.queue, status.today
     return StatusOut(
         halls=[_hall_out(part) for part in status.halls],
         generated_at=status.generated_at,
-        ami=AmiOut(connected=status.ami_connected, pbx_uptime_seconds=status.pbx_uptime_seconds),
+        ami=AmiOut(connected=status.ami_connected, pbx_uptime_seconds=status.pbx_uptime_seconds,
+                   node=getattr(state, "node_id", None), bridges=bridges_of(state)),
         seats=_seats_out(seats) if seats else None,
         calls=CallsOut(in_progress=calls.in_progress, three_way=calls.three_way) if calls else None,
         queue=QueueOut(waiting=queue.waiting, longest_wait_seconds=queue.longest_wait_seconds)
@@ -168,11 +173,13 @@ class StatusBodyCache:
         state = request.app.state
         hall = getattr(state, "hall", None)
         halls = getattr(state, "halls", None) or ([hall] if hall is not None else [])
+        leases = getattr(state, "bridge_leases", None) or {}
         key = (tuple(h.board.version for h in halls), tuple(h.connected for h in halls),
                bool(getattr(state.ami_status, "connected", False)),
+               tuple((lease.held, lease.holder) for lease in leases.values()),
                math.floor(self._clock() / BODY_RESOLUTION_S))
         if key != self._key:
-            body = status_out(await current_status(request)).model_dump_json().encode()
+            body = status_out(await current_status(request), state).model_dump_json().encode()
             self._key, self._body = key, body
         return self._body
 

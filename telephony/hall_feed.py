@@ -21,6 +21,8 @@ from telephony.hall import Hall, Halls
 KIND_SEAT = "seat"
 KIND_QUEUE = "queue"
 KIND_CALLS = "calls"
+HALL_KINDS = frozenset({KIND_SEAT, KIND_QUEUE, KIND_CALLS})
+"""Every node follows Asterisk itself: these changes are never relayed between nodes."""
 QUEUE_EVENTS = frozenset({"QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon"})
 CALL_EVENTS = frozenset({"Newchannel", "Hangup", "BridgeEnter", "BridgeLeave",
                          "ConfbridgeJoin", "ConfbridgeLeave"})
@@ -94,7 +96,9 @@ def attach_halls(halls: Halls, feed: LiveFeed) -> list[HallPublisher]:
     """Publish every hall's changes on `feed`; the renderers read all halls (seat 工号 are unique)."""
 
     def render_seat(view: SeatView, principal: Principal) -> dict[str, Any]:
-        return seat_out(view, principal, halls.of_seat(view.seat_id)).model_dump(mode="json")
+        hall = halls.of_seat(view.seat_id)
+        floor = hall.seat_floor() if hall is not None else None
+        return seat_out(view, principal, floor).model_dump(mode="json")
 
     def render_queue(_payload: object, principal: Principal) -> dict[str, Any]:
         waiting = waiting_of_all(halls, principal)
@@ -102,7 +106,7 @@ def attach_halls(halls: Halls, feed: LiveFeed) -> list[HallPublisher]:
         return {"waiting": [w.model_dump(mode="json") for w in waiting], "longest_wait_seconds": longest}
 
     def render_calls(_payload: object, _principal: Principal) -> dict[str, Any]:
-        return {"in_progress": sum(len(hall.board.calls.calls()) for hall in halls)}
+        return {"in_progress": sum(len(hall.calls.calls()) for hall in halls)}
 
     feed.add_renderer(KIND_SEAT, render_seat)
     feed.add_renderer(KIND_QUEUE, render_queue)
