@@ -29,13 +29,6 @@ async def get_halls(request: Request) -> Halls:
     return halls
 
 
-async def get_seat_hall(request: Request, seat_id: str) -> Hall:
-    """The Hall of the PBX seat `seat_id` is on (工号 are unique over all PBXs); an unknown 工号
-    goes to the first Hall, which answers seat_not_found as before."""
-    halls = await get_halls(request)
-    return halls.of_seat(seat_id) or halls.first
-
-
 async def get_session_hall(request: Request, session_id: str) -> Hall:
     """The Hall holding three-way call `session_id` (ids are unique over all PBXs); an unknown id
     goes to the first Hall, which answers session_not_found as before."""

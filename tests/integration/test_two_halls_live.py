@@ -116,6 +116,8 @@ async def test_one_service_bridges_both_halls(env: Env) -> None:
     assert [(h["name"], h["ami"]["connected"], h["seats"]["total"]) for h in status["halls"]] == [
         ("main", True, 50), (WEST, True, 2)]
     assert status["seats"]["total"] == 52 and status["ami"]["connected"] is True
+    # One bridge lease per PBX, both held by this (single) node.
+    assert [(b["pbx"], b["this_node"]) for b in status["ami"]["bridges"]] == [("main", True), (WEST, True)]
 
     await answer_on(env, "main", MAIN_SEAT, "13911110001")
     await answer_on(env, WEST, WEST_SEAT, "13922220002")
