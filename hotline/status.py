@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time as monotonic_time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.config import HotlineConfig
 from hotline.reports.store import StoreCounts, store_counts
 from seat_manager.state import SeatState
+from telephony.live_counters import HallCounters
 from telephony.threeway.service import is_expert_leg
 
 if TYPE_CHECKING:
@@ -67,6 +68,20 @@ class TodaySummary:
 
 
 @dataclass(frozen=True, slots=True)
+class HallPart:
+    """One PBX's hall in the summary (the summary's own fields are every hall together)."""
+
+    name: str
+    display_name: str
+    ami_connected: bool
+    pbx_uptime_seconds: float | None
+    seats: SeatsSummary
+    calls: CallsSummary
+    queue: QueueSummary
+    today: TodaySummary
+
+
+@dataclass(frozen=True, slots=True)
 class HallStatus:
     """The parts from the Hall are None when the service runs without the AMI bridge."""
 
@@ -79,6 +94,7 @@ class HallStatus:
     voicemails_by_state: dict[str, int]
     callbacks_by_state: dict[str, int]
     today: TodaySummary | None
+    halls: tuple[HallPart, ...] = ()
 
     @property
     def bridge_running(self) -> bool:
@@ -141,16 +157,18 @@ class LiveSummaryCache:
     """
 
     def __init__(self) -> None:
-        self._key: tuple[int, int] | None = None
-        self._value: tuple[SeatsSummary, CallsSummary] | None = None
+        self._cached: dict[int, tuple[int, tuple[SeatsSummary, CallsSummary]]] = {}
         self.builds = 0
 
     def get(self, hall: Hall) -> tuple[SeatsSummary, CallsSummary]:
-        key = (id(hall.board), hall.board.version)
-        if self._value is None or key != self._key:
-            self._value, self._key = (_seats(hall), _calls(hall)), key
+        """One hall's summaries (a cache entry per hall's board)."""
+        version = hall.board.version
+        cached = self._cached.get(id(hall.board))
+        if cached is None or cached[0] != version:
+            cached = (version, (_seats(hall), _calls(hall)))
+            self._cached[id(hall.board)] = cached
             self.builds += 1
-        return self._value
+        return cached[1]
 
 
 def live_cache(state: Any) -> LiveSummaryCache:
@@ -204,22 +222,65 @@ def local_midnight(now: datetime) -> datetime:
 
 
 async def hall_status(config: HotlineConfig, hall: Hall | None, ami_status: Any,
-                      cache: StoreCountsCache, live: LiveSummaryCache | None = None) -> HallStatus:
-    """The summary; call it on the event loop (where the Hall is written)."""
-    now = hall.now() if hall is not None else datetime.now(config.hall.tz)
+                      cache: StoreCountsCache, live: LiveSummaryCache | None = None,
+                      halls: Sequence[Hall] = ()) -> HallStatus:
+    """The summary of every hall together, with each hall's part; call it on the event loop
+    (where the Halls are written). `hall` alone: a service with one PBX."""
+    every = list(halls) or ([hall] if hall is not None else [])
+    now = every[0].now() if every else datetime.now(config.hall.tz)
     counts = await cache.get(local_midnight(now))
-    seats = calls = None
-    if hall is not None:  # read the live parts after the await, all at one instant
-        now = hall.now()
-        seats, calls = live.get(hall) if live is not None else (_seats(hall), _calls(hall))
+    threshold = config.queue.service_level_seconds
+    if not every:
+        return HallStatus(generated_at=now, ami_connected=bool(getattr(ami_status, "connected", False)),
+                          pbx_uptime_seconds=getattr(ami_status, "pbx_uptime_seconds", None), seats=None,
+                          calls=None, queue=None, voicemails_by_state=counts.voicemails_by_state,
+                          callbacks_by_state=counts.callbacks_by_state, today=None)
+    now = every[0].now()  # read the live parts after the await, all at one instant
+    parts = tuple(_part(h, now, live, threshold) for h in every)
+    one = len(parts) == 1
     return HallStatus(
         generated_at=now,
-        ami_connected=bool(getattr(ami_status, "connected", False)),
-        pbx_uptime_seconds=getattr(ami_status, "pbx_uptime_seconds", None),
-        seats=seats,
-        calls=calls,
-        queue=_queue(hall, now) if hall is not None else None,
+        ami_connected=bool(getattr(ami_status, "connected", False)) if one
+        else all(p.ami_connected for p in parts),
+        pbx_uptime_seconds=getattr(ami_status, "pbx_uptime_seconds", None) if one else None,
+        seats=parts[0].seats if one else _seats_total([p.seats for p in parts]),
+        calls=parts[0].calls if one else CallsSummary(sum(p.calls.in_progress for p in parts),
+                                                      sum(p.calls.three_way for p in parts)),
+        queue=parts[0].queue if one else _queue_total([p.queue for p in parts]),
         voicemails_by_state=counts.voicemails_by_state,
         callbacks_by_state=counts.callbacks_by_state,
-        today=_today(hall, now, config.queue.service_level_seconds) if hall is not None else None,
+        today=parts[0].today if one else _today_total(every, now, threshold),
+        halls=parts,
     )
+
+
+def _part(hall: Hall, now: datetime, live: LiveSummaryCache | None, threshold: int) -> HallPart:
+    seats, calls = live.get(hall) if live is not None else (_seats(hall), _calls(hall))
+    return HallPart(name=hall.pbx, display_name=hall.display_name, ami_connected=hall.connected,
+                    pbx_uptime_seconds=hall.pbx_uptime_seconds, seats=seats, calls=calls,
+                    queue=_queue(hall, now), today=_today(hall, now, threshold))
+
+
+def _seats_total(parts: list[SeatsSummary]) -> SeatsSummary:
+    """Every hall's seats counted together; stale since the earliest hall went stale."""
+    by_state = {state: sum(p.by_state[state] for p in parts) for state in SEAT_STATES}
+    stale = [p.stale_since for p in parts if p.stale_since is not None]
+    return SeatsSummary(total=sum(p.total for p in parts), by_state=by_state,
+                        stale_since=min(stale) if stale else None)
+
+
+def _queue_total(parts: list[QueueSummary]) -> QueueSummary:
+    longest = [p.longest_wait_seconds for p in parts if p.longest_wait_seconds is not None]
+    return QueueSummary(waiting=sum(p.waiting for p in parts),
+                        longest_wait_seconds=max(longest) if longest else None)
+
+
+def _today_total(halls: list[Hall], now: datetime, threshold: int) -> TodaySummary:
+    """Today's counters of every hall added up; the rates from the sums, not averaged."""
+    todays = [f.hall for f in (h.stats.today(now) for h in halls) if f.day == now.date()]
+    total = HallCounters(*(sum(getattr(c, name) for c in todays) for name in HallCounters.__slots__))
+    return TodaySummary(day=now.date(), received=total.received, answered=total.answered,
+                        abandoned=total.abandoned, answer_rate=total.answer_rate,
+                        service_level=total.service_level, service_level_seconds=threshold,
+                        average_speed_of_answer_seconds=total.average_speed_of_answer,
+                        talk_seconds=total.talk_seconds)

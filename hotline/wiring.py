@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -12,7 +13,7 @@ from hotline.api.app import create_app
 from hotline.api.lifespan import Component
 from hotline.api.routes import metrics as metrics_routes
 from hotline.api.routes import status as status_routes
-from hotline.cluster import DEFAULT_PBX, BridgeLease, FeedRelay, default_node_id
+from hotline.cluster import BridgeLease, FeedRelay, default_node_id
 from hotline.config import HotlineConfig
 from hotline.db import backend_name, make_engine, make_session_factory
 from hotline.live import LiveFeed
@@ -27,9 +28,9 @@ from quality.worker import RecordingSettings, RecordingWorker
 from seat_manager.api import router as seats_router
 from seat_manager.deps import SEAT_DESK_KEY, SeatDesk
 from telephony.api import router as calls_router
-from telephony.callback_dial import HallCallbackDialler
-from telephony.hall import Hall
-from telephony.hall_feed import HALL_KINDS, attach_hall
+from telephony.callback_dial import HallsCallbackDialler
+from telephony.hall import Hall, Halls
+from telephony.hall_feed import HALL_KINDS, attach_halls
 from telephony.queue_log_reader import QueueLogReader
 from telephony.threeway.api import router as threeway_router
 from voicemail.api import router as voicemail_router
@@ -93,11 +94,12 @@ def _cluster(config: HotlineConfig, live: LiveFeed, node_id: str) -> list[Compon
     return [FeedRelay(config.database.url, live, node_id, local_kinds=HALL_KINDS)]
 
 
-def _lease(config: HotlineConfig, node_id: str) -> BridgeLease:
-    """The lease on the PBX's bridge, renewed over a connection of its own (never queued behind
-    the API's requests for a pooled one)."""
+def _lease(config: HotlineConfig, pbx: str, node_id: str) -> BridgeLease:
+    """The lease on one PBX's bridge (each PBX of hotline.conf has its own, so two nodes may
+    each hold one), renewed over a connection of its own (never queued behind the API's
+    requests for a pooled one)."""
     engine = make_engine(config.database.url, pool_size=1, max_overflow=1)
-    return BridgeLease(make_session_factory(engine), pbx=DEFAULT_PBX, node_id=node_id)
+    return BridgeLease(make_session_factory(engine), pbx=pbx, node_id=node_id)
 
 
 def _wake_on_others(relays: list[Component], triage: TriageWorker) -> None:
@@ -111,16 +113,33 @@ def _wake_on_others(relays: list[Component], triage: TriageWorker) -> None:
             relay.on_receive.append(wake)
 
 
+def _spool_workers(halls: Halls, sessions: sessionmaker[Session],
+                   after_ingest: Callable[[IngestReport], None]) -> list[Component]:
+    """One voicemail and one recording worker per spool folder, woken by the PBXs writing there
+    (PBXs sharing a folder share its workers)."""
+    ingest: dict[Path, VoicemailIngestWorker] = {}
+    recordings: dict[Path, RecordingWorker] = {}
+    for hall in halls:
+        voicemail = hall.config.voicemail
+        if voicemail.spool not in ingest:
+            ingest[voicemail.spool] = VoicemailIngestWorker(
+                IngestSettings(voicemail.spool, voicemail.archive, float(voicemail.max_seconds)), sessions)
+            ingest[voicemail.spool].after_pass.append(after_ingest)
+        if hall.config.recording.spool not in recordings:
+            recordings[hall.config.recording.spool] = RecordingWorker(_recording_settings(hall.config),
+                                                                      sessions)
+        hall.client.add_listener(ingest[voicemail.spool].on_ami_event, events=["UserEvent"])
+        hall.client.add_listener(recordings[hall.config.recording.spool].on_ami_event,
+                                 events=list(RECORDING_EVENTS))
+    return [*ingest.values(), *recordings.values()]
+
+
 def _bridge(config: HotlineConfig, sessions: sessionmaker[Session], live: LiveFeed, node: str,
-            relays: list[Component]) -> tuple[Hall, list[Component]]:
-    """The AMI bridge, followed by every node and written by the lease holder, and the workers."""
-    hall = Hall(config, sessions)
-    attach_hall(hall, live)
-    lease = _lease(config, node)
-    ingest = VoicemailIngestWorker(
-        IngestSettings(config.voicemail.spool, config.voicemail.archive,
-                       float(config.voicemail.max_seconds)), sessions)
-    hall.client.add_listener(ingest.on_ami_event, events=["UserEvent"])
+            relays: list[Component]) -> tuple[Halls, list[Component]]:
+    """One AMI bridge per PBX, followed by every node and written by that PBX's lease holder
+    (its recorder and queue_log books), and the workers."""
+    halls = Halls([Hall(config.for_pbx(pbx.name), sessions) for pbx in config.pbxes])
+    attach_halls(halls, live)
     triage = TriageWorker(config, sessions, node_id=node)
 
     def after_ingest(report: IngestReport) -> None:
@@ -128,38 +147,42 @@ def _bridge(config: HotlineConfig, sessions: sessionmaker[Session], live: LiveFe
             triage.wake()
             live.publish(KIND_VOICEMAILS, {"reason": "registered"})
 
-    ingest.after_pass.append(after_ingest)
     triage.after_pass.append(lambda _report: (live.publish(KIND_VOICEMAILS, {"reason": "triaged"}),
                                               live.publish(KIND_CALLBACKS, {"reason": "triaged"})))
     _wake_on_others(relays, triage)
     sweeper = CallbackSweeper(sessions)
     sweeper.after_sweep.append(lambda _ids: live.publish(KIND_CALLBACKS, {"reason": "claims_expired"}))
-    books = QueueLogReader(config.queue.queue_log, sessions)
-    hall.follow_lease(lease, writers=[books])
-    recordings = RecordingWorker(_recording_settings(config), sessions)
-    hall.client.add_listener(recordings.on_ami_event, events=list(RECORDING_EVENTS))
-    return hall, [hall, lease, ingest, triage, sweeper, recordings]
+    parts: list[Component] = []
+    for hall in halls:
+        lease = _lease(config, hall.pbx, node)
+        hall.follow_lease(lease, writers=[QueueLogReader(hall.config.queue.queue_log, sessions,
+                                                         pbx=hall.pbx)])
+        parts += [hall, lease]
+    return halls, [*parts, *_spool_workers(halls, sessions, after_ingest), triage, sweeper]
 
 
 def build_app(config: HotlineConfig, *, bridge: bool = True, node_id: str | None = None) -> FastAPI:
     """The full application; `bridge=False` serves the API without connecting to Asterisk.
 
-    `node_id` names this node among several on one PostgreSQL (see hotline.cluster)."""
+    One Hall (AMI bridge, monitor, seat board, recorder), one bridge lease and one queue_log
+    reader per PBX in hotline.conf; a voicemail and a recording worker per spool folder the
+    PBXs write into. `node_id` names this node among several on one PostgreSQL (see
+    hotline.cluster)."""
     engine = make_engine(config.database.url)
     sessions = make_session_factory(engine)
     live = LiveFeed()
     node = node_id or default_node_id(config.api.port)
     components: list[Component] = _cluster(config, live, node)
-    hall: Hall | None = None
+    halls: Halls | None = None
     if bridge:
-        hall, parts = _bridge(config, sessions, live, node, components)
+        halls, parts = _bridge(config, sessions, live, node, components)
         components += parts
-    app = create_app(config, ami_status=hall, extra_routers=ROUTERS, components=components,
+    app = create_app(config, ami_status=halls, extra_routers=ROUTERS, components=components,
                      engine=engine, live=live, live_announcements=LIVE_ANNOUNCEMENTS,
                      root_routers=ROOT_ROUTERS, pages=mount_web)
     app.state.node_id = node
-    if hall is not None:
-        attach_bridge(app, hall)
+    if halls is not None:
+        attach_bridge(app, halls)
 
     def announce_messages(change: MessagesChanged) -> None:
         live.publish(KIND_MESSAGES, change.payload())
@@ -168,9 +191,11 @@ def build_app(config: HotlineConfig, *, bridge: bool = True, node_id: str | None
     return app
 
 
-def attach_bridge(app: FastAPI, hall: Hall) -> None:
-    """Hand the hall to the routes: its own routes take the hall, the seats and the callbacks
-    take their ports (seats stand below the hall; voicemail and the hall never import each other)."""
-    app.state.hall = hall
-    setattr(app.state, SEAT_DESK_KEY, SeatDesk(hall.board, hall.seats))
-    setattr(app.state, DIALLER_KEY, HallCallbackDialler(hall.client, hall.board, DialFailed))
+def attach_bridge(app: FastAPI, hall: Hall | Halls) -> None:
+    """Hand the halls (one per PBX) to the routes: their own routes take the halls, the seats and
+    the callbacks take their ports, each seat's actions and callbacks going to its own PBX (seats
+    stand below the hall; voicemail and the hall never import each other)."""
+    halls = hall if isinstance(hall, Halls) else Halls([hall])
+    app.state.hall, app.state.halls = halls.first, halls
+    setattr(app.state, SEAT_DESK_KEY, SeatDesk([each.seat_floor() for each in halls]))
+    setattr(app.state, DIALLER_KEY, HallsCallbackDialler(halls, DialFailed))

@@ -17,8 +17,8 @@ from hotline.auth.seats import require_own_seat
 from hotline.db.audit import record_audit
 from hotline.db.session import get_session
 from hotline.privacy import phone_for
-from seat_manager.deps import SeatDesk, get_seat_desk
-from seat_manager.service import SeatError, SeatOutcome
+from seat_manager.deps import SeatDesk, SeatFloor, get_seat_desk
+from seat_manager.service import SeatError, SeatOutcome, SeatService
 from seat_manager.state import SeatCall, SeatView
 
 router = APIRouter(prefix="/seats", tags=["seats"])
@@ -65,6 +65,9 @@ class SeatOut(BaseModel):
                                            "shown as it was at stale_since, not as it is now",
                         examples=[False])
     stale_since: datetime | None = Field(None, examples=[None])
+    hall: str = Field("main", description="the PBX the seat is on ([pbx NAME] in hotline.conf)",
+                      examples=["main"])
+    hall_name: str = Field("", description="its hall's display name", examples=["城东大厅"])
 
 
 class SeatActionOut(BaseModel):
@@ -90,8 +93,11 @@ def call_out(call: SeatCall | None, principal: Principal) -> SeatCallOut | None:
                        three_way=call.three_way, ended_at=call.ended_at)
 
 
-def seat_out(view: SeatView, principal: Principal) -> SeatOut:
+def seat_out(view: SeatView, principal: Principal, floor: SeatFloor | None = None) -> SeatOut:
+    """`floor`: the seat's PBX, whose name and hall's display name the answer carries."""
     return SeatOut(
+        hall=floor.pbx if floor is not None else "main",
+        hall_name=floor.hall_name if floor is not None else "",
         seat_id=view.seat_id, extension=view.endpoint, state=view.state.value,
         state_since=view.state_since, registered=view.registered, logged_in=view.member,
         paused=view.paused, pause_reason=view.pause_reason, paused_since=view.paused_since,
@@ -124,16 +130,17 @@ class SeatsBodyCache:
     MAX_PRINCIPALS = 64
 
     def __init__(self) -> None:
-        self._version: tuple[int, int] | None = None
+        self._version: tuple[tuple[int, int], ...] | None = None
         self._bodies: dict[Principal, bytes] = {}
 
     def get(self, desk: SeatDesk, principal: Principal) -> bytes:
-        version = (id(desk.board), desk.board.version)
+        version = desk.version
         if version != self._version or len(self._bodies) >= self.MAX_PRINCIPALS:
             self._version, self._bodies = version, {}
         body = self._bodies.get(principal)
         if body is None:
-            body = SEAT_LIST.dump_json([seat_out(view, principal) for view in desk.board.seats()])
+            body = SEAT_LIST.dump_json([seat_out(view, principal, floor) for floor in desk
+                                        for view in floor.board.seats()])
             self._bodies[principal] = body
         return body
 
@@ -155,11 +162,12 @@ async def list_seats(request: Request, principal: Reader, desk: DeskDep) -> Resp
 @router.get("/{seat_id}", response_model=SeatOut, summary="One seat, live",
             description="Role: monitor, operator or admin.", responses={**NO_SEAT, **BRIDGE_DOWN})
 async def show_seat(seat_id: SeatId, principal: Reader, desk: DeskDep) -> SeatOut:
-    view = desk.board.seat(seat_id)
+    floor = desk.floor_of(seat_id)
+    view = floor.board.seat(seat_id)
     if view is None:
         raise HTTPException(404, detail={"code": "seat_not_found",
                                          "message": f"no seat with 工号 {seat_id!r}"})
-    return seat_out(view, principal)
+    return seat_out(view, principal, floor)
 
 
 OWN_SEAT_ROLE = ("Role: operator (for its own seat; every seat for a declared team lead) "
@@ -167,17 +175,18 @@ OWN_SEAT_ROLE = ("Role: operator (for its own seat; every seat for a declared te
 
 
 async def _act(action: str, seat_id: str, principal: Principal, session: Session,
-               operation: Callable[[], Awaitable[SeatOutcome]],
+               desk: SeatDesk, operation: Callable[[SeatService], Awaitable[SeatOutcome]],
                detail: dict[str, str] | None = None) -> SeatActionOut:
     require_own_seat(principal, seat_id)  # the one own-seat rule
+    floor = desk.floor_of(seat_id)  # the seat's actions go to its own PBX
     try:
-        outcome = await operation()
+        outcome = await operation(floor.service)
     except SeatError as error:
         raise _refused(error) from None
     record_audit(session, f"seat.{action}", actor=principal.name, role=principal.role.value,
                  target=f"seat:{seat_id}", detail={"pbx_message": outcome.pbx_message, **(detail or {})})
     session.commit()
-    return SeatActionOut(seat=seat_out(outcome.seat, principal), pbx_message=outcome.pbx_message,
+    return SeatActionOut(seat=seat_out(outcome.seat, principal, floor), pbx_message=outcome.pbx_message,
                          confirmed=outcome.confirmed)
 
 
@@ -185,14 +194,14 @@ async def _act(action: str, seat_id: str, principal: Principal, session: Session
              description=f"{OWN_SEAT_ROLE} QueueAdd; 409 when already logged in.",
              responses={**NO_SEAT, **ACTION_REFUSED})
 async def login(seat_id: SeatId, principal: Operator, desk: DeskDep, session: SessionDep) -> SeatActionOut:
-    return await _act("login", seat_id, principal, session, lambda: desk.service.login(seat_id))
+    return await _act("login", seat_id, principal, session, desk, lambda seats: seats.login(seat_id))
 
 
 @router.post("/{seat_id}/logout", response_model=SeatActionOut, summary="Log the seat out",
              description=f"{OWN_SEAT_ROLE} QueueRemove.",
              responses={**NO_SEAT, **ACTION_REFUSED})
 async def logout(seat_id: SeatId, principal: Operator, desk: DeskDep, session: SessionDep) -> SeatActionOut:
-    return await _act("logout", seat_id, principal, session, lambda: desk.service.logout(seat_id))
+    return await _act("logout", seat_id, principal, session, desk, lambda seats: seats.logout(seat_id))
 
 
 @router.post("/{seat_id}/pause", response_model=SeatActionOut, summary="Pause with a reason",
@@ -201,11 +210,12 @@ async def logout(seat_id: SeatId, principal: Operator, desk: DeskDep, session: S
 async def pause(seat_id: SeatId, body: PauseIn, principal: Operator, desk: DeskDep,
                 session: SessionDep) -> SeatActionOut:
     return await _act("pause", seat_id, principal, session,
-                      lambda: desk.service.pause(seat_id, body.reason), {"reason": body.reason})
+                      desk, lambda seats: seats.pause(seat_id, body.reason),
+                      {"reason": body.reason})
 
 
 @router.post("/{seat_id}/resume", response_model=SeatActionOut, summary="End the pause",
              description=f"{OWN_SEAT_ROLE} QueuePause Paused=false.",
              responses={**NO_SEAT, **ACTION_REFUSED})
 async def resume(seat_id: SeatId, principal: Operator, desk: DeskDep, session: SessionDep) -> SeatActionOut:
-    return await _act("resume", seat_id, principal, session, lambda: desk.service.resume(seat_id))
+    return await _act("resume", seat_id, principal, session, desk, lambda seats: seats.resume(seat_id))

@@ -1,4 +1,4 @@
-"""What the seat routes are handed: the live seat board and the seat service (a "desk").
+"""What the seat routes are handed: each PBX's live seat board and seat service (a "desk").
 
 The composition root (hotline/wiring.py) puts a SeatDesk on `app.state` under SEAT_DESK_KEY when
 the bridge runs; the routes take it through `get_seat_desk` and never reach the hall itself.
@@ -6,6 +6,7 @@ the bridge runs; the routes take it through `get_seat_desk` and never reach the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request, status
@@ -17,11 +18,34 @@ SEAT_DESK_KEY = "seat_desk"
 
 
 @dataclass(frozen=True, slots=True)
-class SeatDesk:
-    """The seat board to read and the service that acts on seats, of one running hall."""
+class SeatFloor:
+    """One PBX's seats: the board to read, the service acting on them over that PBX's AMI, and
+    the hall's names the answers carry."""
 
     board: SeatBoard
     service: SeatService
+    pbx: str
+    hall_name: str
+
+
+class SeatDesk:
+    """Every PBX's seats, the first first. A 工号 is unique over all PBXs, so a seat's floor (and
+    so the PBX its actions go to) is found by its id alone."""
+
+    def __init__(self, floors: Iterable[SeatFloor]) -> None:
+        self.floors = tuple(floors)
+
+    def __iter__(self) -> Iterator[SeatFloor]:
+        return iter(self.floors)
+
+    def floor_of(self, seat_id: str) -> SeatFloor:
+        """The seat's own floor; an unknown 工号 goes to the first, which answers seat_not_found."""
+        return next((f for f in self.floors if seat_id in f.service.directory), self.floors[0])
+
+    @property
+    def version(self) -> tuple[tuple[int, int], ...]:
+        """Changes whenever any board changes (the seat list's cache key)."""
+        return tuple((id(f.board), f.board.version) for f in self.floors)
 
 
 async def get_seat_desk(request: Request) -> SeatDesk:

@@ -1,18 +1,23 @@
 """The hall's side of the callback port (voicemail.callbacks.dial.CallbackDialler).
 
 Rings the staff member's seat phone by AMI Originate into hotline-callback, which calls the
-citizen once the seat answers, and says whether the seat is free, from the seat board. The
+citizen once the seat answers, and says whether the seat is free, from the seat board. With
+several PBXs each seat is rung through its own PBX's hall (HallsCallbackDialler). The
 hall does not import voicemail: the composition root hands in the port's failure type
 (`failed`), which this raises when Asterisk refused or did not answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from ivr.names import CALLBACK_CONTEXT, CALLBACK_ID_VARIABLE, state_interface
 from seat_manager.state import SeatBoard, SeatState
 from telephony.ami import AmiClient, AmiError
+
+if TYPE_CHECKING:
+    from telephony.hall import Hall
 
 SEAT_RING_SECONDS = 30  # how long the staff member's own phone rings before the Originate fails
 MS_PER_SECOND = 1000
@@ -45,3 +50,23 @@ class HallCallbackDialler:
         except AmiError as exc:
             raise self.failed(str(exc)) from exc
         return response.message.action_id
+
+
+class HallsCallbackDialler:
+    """Callbacks over several PBXs: a seat is checked on, and its phone rung through, the hall of
+    its own PBX (工号 and extensions are unique over all PBXs); an unknown one goes to the first
+    hall, as with one PBX."""
+
+    def __init__(self, halls: Iterable[Hall], failed: Callable[[str], Exception]) -> None:
+        self._diallers = [(hall, HallCallbackDialler(hall.client, hall.board, failed))
+                          for hall in halls]
+
+    def seat_busy(self, seat_id: str) -> str | None:
+        return next((d for hall, d in self._diallers if seat_id in hall.directory),
+                    self._diallers[0][1]).seat_busy(seat_id)
+
+    async def ring_seat_then_citizen(self, extension: str, digits: str,
+                                     callback_id: int) -> str | None:
+        dialler = next((d for hall, d in self._diallers if hall.directory.by_endpoint(extension) is not None),
+                       self._diallers[0][1])
+        return await dialler.ring_seat_then_citizen(extension, digits, callback_id)

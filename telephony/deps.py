@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from fastapi import HTTPException, Request, status
 
 if TYPE_CHECKING:
-    from telephony.hall import Hall
+    from telephony.hall import Hall, Halls
 
 
 async def get_hall(request: Request) -> Hall:
@@ -17,3 +17,23 @@ async def get_hall(request: Request) -> Hall:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail={
             "code": "bridge_not_running", "message": "the AMI bridge is not running"})
     return hall
+
+
+async def get_halls(request: Request) -> Halls:
+    """Every PBX's Hall (a single Hall set by a test or an older caller counts as one)."""
+    from telephony.hall import Halls
+
+    halls = getattr(request.app.state, "halls", None)
+    if halls is None:
+        halls = Halls([await get_hall(request)])
+    return halls
+
+
+async def get_session_hall(request: Request, session_id: str) -> Hall:
+    """The Hall holding three-way call `session_id` (ids are unique over all PBXs); an unknown id
+    goes to the first Hall, which answers session_not_found as before."""
+    halls = await get_halls(request)
+    for hall in halls:
+        if any(s.session_id == session_id for s in hall.threeway.sessions()):
+            return hall
+    return halls.first

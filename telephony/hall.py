@@ -8,7 +8,7 @@ reach it through `request.app.state.hall`; seats and callbacks get only the port
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -16,10 +16,12 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.config import HotlineConfig
+from seat_manager.deps import SeatFloor
 from seat_manager.directory import SeatDirectory
 from seat_manager.service import SeatService, build_directory
 from telephony.ami import AmiClient, AmiSettings
 from telephony.live_counters import HallStats
+from telephony.models import FIRST_PBX
 from telephony.monitor import HallMonitor
 from telephony.picture import HallPicture
 from telephony.recorder import HallRecorder, load_today
@@ -48,13 +50,19 @@ def ami_settings(config: HotlineConfig) -> AmiSettings:
 
 
 class Hall:
-    """Satisfies the API's AmiStatus protocol and the lifespan's Component protocol."""
+    """Satisfies the API's AmiStatus protocol and the lifespan's Component protocol.
+
+    One per PBX: `config` is that PBX's view (HotlineConfig.for_pbx), its seats only.
+    """
 
     name = "hall"
 
     def __init__(self, config: HotlineConfig, sessions: sessionmaker[Session] | None,
                  client: AmiClient | None = None) -> None:
         self.config = config
+        self.pbx, self.display_name = config.first_pbx, config.first_pbx_display or config.hall.name
+        if self.pbx != FIRST_PBX:
+            self.name = f"hall-{self.pbx}"
         self.tz = config.hall.tz
         self.directory: SeatDirectory = build_directory(config)
         self.client = client or AmiClient(ami_settings(config))
@@ -67,7 +75,8 @@ class Hall:
         # The seats' ports: the queue over AMI, the picture through the monitor.
         self.seats = SeatService(config, AmiQueueControl(self.client), self.monitor, self.directory)
         self.threeway = ThreeWayService(config, self.client, self.picture, sessions, self.now)
-        self.recorder = HallRecorder(sessions, self.board, self.stats, self.now) if sessions else None
+        self.recorder = (HallRecorder(sessions, self.board, self.stats, self.now, self.pbx)
+                         if sessions else None)
         if self.recorder is not None:
             self.monitor.add_listener(self.recorder)
         self._lease: BridgeLease | None = None
@@ -77,11 +86,15 @@ class Hall:
     def now(self) -> datetime:
         return datetime.now(self.tz)
 
+    def seat_floor(self) -> SeatFloor:
+        """This PBX's seats as the seat routes are handed them (seat_manager.deps)."""
+        return SeatFloor(self.board, self.seats, self.pbx, self.display_name)
+
     def _restore_stats(self, sessions: sessionmaker[Session] | None) -> HallStats:
         seat_of = self.directory.seat_id_for_member
         threshold = self.config.queue.service_level_seconds
         if sessions is not None:
-            saved = load_today(sessions, self.now().date())
+            saved = load_today(sessions, self.now().date(), self.pbx)
             if saved is not None:
                 try:
                     return HallStats.from_dict(saved, seat_of)
@@ -163,7 +176,8 @@ class Hall:
             await self.client.start()
 
     async def start(self, app: FastAPI) -> None:
-        app.state.hall = self
+        if getattr(app.state, "hall", None) is None:
+            app.state.hall = self
         self._started = True
         if self.recorder is not None and self.recorder.holding:
             await self.recorder.start()
@@ -181,3 +195,59 @@ class Hall:
         await self.monitor.stop()
         if self.recorder is not None and self.recorder.holding:
             await self.recorder.stop()
+
+
+class Halls:
+    """Every PBX's Hall, the first first. A 工号 is unique over all PBXs, so a seat's hall is found
+    by its id alone; routes reach this through `request.app.state.halls`."""
+
+    def __init__(self, halls: list[Hall]) -> None:
+        self._halls = tuple(halls)
+
+    def __iter__(self) -> Iterator[Hall]:
+        return iter(self._halls)
+
+    def __len__(self) -> int:
+        return len(self._halls)
+
+    @property
+    def first(self) -> Hall:
+        return self._halls[0]
+
+    def named(self, pbx: str) -> Hall | None:
+        return next((h for h in self._halls if h.pbx == pbx), None)
+
+    def of_seat(self, seat_id: str) -> Hall | None:
+        return next((h for h in self._halls if seat_id in h.directory), None)
+
+    # AmiStatus of every PBX together: /api/health is "ok" only while each link is up ---------
+    @property
+    def connected(self) -> bool:
+        return all(h.connected for h in self._halls)
+
+    @property
+    def last_error(self) -> str | None:
+        errors = [(h, h.last_error) for h in self._halls if not h.connected and h.last_error]
+        if len(self._halls) == 1:
+            return self.first.last_error
+        return "；".join(f"{h.display_name}（{h.pbx}）：{error}" for h, error in errors) or None
+
+    @property
+    def connected_since(self) -> datetime | None:
+        """Since when every link is up (the latest to connect)."""
+        since = [h.connected_since for h in self._halls]
+        return None if any(s is None for s in since) else max(s for s in since if s is not None)
+
+    @property
+    def stale_since(self) -> datetime | None:
+        stale = [h.stale_since for h in self._halls if h.stale_since is not None]
+        return min(stale) if stale else None
+
+    @property
+    def pbx_version(self) -> str | None:
+        return self.first.pbx_version
+
+    @property
+    def pbx_uptime_seconds(self) -> float | None:
+        uptimes = [h.pbx_uptime_seconds for h in self._halls]
+        return None if any(u is None for u in uptimes) else min(u for u in uptimes if u is not None)

@@ -15,8 +15,8 @@ from hotline.auth.principal import Principal
 from hotline.live import KIND_RESYNC, LiveFeed
 from seat_manager.api import seat_out
 from seat_manager.state import SeatChange, SeatState, SeatView
-from telephony.api import waiting_list
-from telephony.hall import Hall
+from telephony.api import waiting_of_all
+from telephony.hall import Hall, Halls
 
 KIND_SEAT = "seat"
 KIND_QUEUE = "queue"
@@ -88,22 +88,30 @@ class HallPublisher:
 
 
 def attach_hall(hall: Hall, feed: LiveFeed) -> HallPublisher:
-    """Publish the hall's changes on `feed` and teach the feed how to render them."""
+    """Publish one hall's changes on `feed` (a service with one PBX)."""
+    return attach_halls(Halls([hall]), feed)[0]
+
+
+def attach_halls(halls: Halls, feed: LiveFeed) -> list[HallPublisher]:
+    """Publish every hall's changes on `feed`; the renderers read all halls (seat 工号 are unique)."""
 
     def render_seat(view: SeatView, principal: Principal) -> dict[str, Any]:
-        return seat_out(view, principal).model_dump(mode="json")
+        hall = halls.of_seat(view.seat_id)
+        floor = hall.seat_floor() if hall is not None else None
+        return seat_out(view, principal, floor).model_dump(mode="json")
 
     def render_queue(_payload: object, principal: Principal) -> dict[str, Any]:
-        waiting = waiting_list(hall, principal)
+        waiting = waiting_of_all(halls, principal)
         longest = max((w.waiting_seconds for w in waiting), default=None)
         return {"waiting": [w.model_dump(mode="json") for w in waiting], "longest_wait_seconds": longest}
 
     def render_calls(_payload: object, _principal: Principal) -> dict[str, Any]:
-        return {"in_progress": len(hall.calls.calls())}
+        return {"in_progress": sum(len(hall.calls.calls()) for hall in halls)}
 
     feed.add_renderer(KIND_SEAT, render_seat)
     feed.add_renderer(KIND_QUEUE, render_queue)
     feed.add_renderer(KIND_CALLS, render_calls)
-    publisher = HallPublisher(hall, feed)
-    hall.monitor.add_listener(publisher)
-    return publisher
+    publishers = [HallPublisher(hall, feed) for hall in halls]
+    for hall, publisher in zip(halls, publishers, strict=True):
+        hall.monitor.add_listener(publisher)
+    return publishers

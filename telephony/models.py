@@ -17,9 +17,17 @@ NAME_MAX = 200
 SEAT_ID_MAX = 8
 QUEUE_MAX = 64
 OUTCOME_MAX = 16
+PBX_MAX = 32
+FIRST_PBX = "main"
 
 OUTCOME_ANSWERED = "answered"
 OUTCOME_ABANDONED = "abandoned"
+
+
+def call_key_of(pbx: str, key: str) -> str:
+    """A call's unique key: Asterisk's ids are unique only within one PBX, so every PBX but
+    "main" (the one PBX before there were several; its keys stay as they were) prefixes its name."""
+    return key if pbx == FIRST_PBX else f"{pbx}:{key}"
 
 
 class CallRecord(Base):
@@ -43,15 +51,19 @@ class CallRecord(Base):
     talk_seconds: Mapped[int | None] = mapped_column(Integer)
     three_way: Mapped[bool] = mapped_column(Boolean, default=False)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    # The PBX (hall) that carried the call ([hall] pbx or [pbx NAME] in hotline.conf).
+    pbx: Mapped[str] = mapped_column(String(PBX_MAX), default=FIRST_PBX, server_default=FIRST_PBX)
 
-    __table_args__ = (Index("ix_call_records_ended_at", "ended_at"),)
+    __table_args__ = (Index("ix_call_records_ended_at", "ended_at"), Index("ix_call_records_pbx", "pbx"))
 
 
 class DailyStats(Base):
-    """The hall's counters of one local day, as HallStats serialises them."""
+    """One hall's (PBX's) counters of one local day, as HallStats serialises them."""
 
     __tablename__ = "daily_stats"
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    pbx: Mapped[str] = mapped_column(String(PBX_MAX), primary_key=True, default=FIRST_PBX,
+                                     server_default=FIRST_PBX)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

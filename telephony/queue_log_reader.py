@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.tasks import cancel_and_wait
-from telephony.models import OUTCOME_ABANDONED, OUTCOME_ANSWERED, CallRecord
+from telephony.models import FIRST_PBX, OUTCOME_ABANDONED, OUTCOME_ANSWERED, CallRecord, call_key_of
 from telephony.queue_log import ABANDONED, FinishedCall, QueueLogFold, parse_line
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,11 @@ class QueueLogReader:
     name = "queue-log"
 
     def __init__(self, path: Path, sessions: sessionmaker[Session], *,
-                 poll_seconds: float = POLL_SECONDS) -> None:
+                 poll_seconds: float = POLL_SECONDS, pbx: str = FIRST_PBX) -> None:
         self.path = path
+        self.pbx = pbx
+        if pbx != FIRST_PBX:
+            self.name = f"queue-log-{pbx}"
         self.sessions = sessions
         self.poll_seconds = poll_seconds
         self.fold = QueueLogFold()
@@ -102,19 +105,20 @@ class QueueLogReader:
 
     def _book(self, call: FinishedCall) -> None:
         with self.sessions() as session, session.begin():
-            row = session.scalar(select(CallRecord).where(CallRecord.call_key == call.call_key))
+            key = call_key_of(self.pbx, call.call_key)
+            row = session.scalar(select(CallRecord).where(CallRecord.call_key == key))
             if row is None:
-                session.add(_record(call))
+                session.add(_record(call, self.pbx))
                 self.booked += 1
             elif _differs(row, call):
                 _correct(row, call)
                 self.corrected += 1
 
 
-def _record(call: FinishedCall) -> CallRecord:
+def _record(call: FinishedCall, pbx: str = FIRST_PBX) -> CallRecord:
     answered = call.outcome != ABANDONED
     return CallRecord(
-        call_key=call.call_key, linkedid=call.linkedid,
+        call_key=call_key_of(pbx, call.call_key), pbx=pbx, linkedid=call.linkedid,
         outcome=OUTCOME_ANSWERED if answered else OUTCOME_ABANDONED, queue=call.queue,
         seat_id=call.seat_id, citizen_number=call.citizen_number, citizen_name=None,
         offered_at=call.entered_at, started_at=call.connected_at, ended_at=call.ended_at,

@@ -23,7 +23,14 @@ from hotline.tasks import cancel_and_wait
 from seat_manager.models import SeatStateChange
 from seat_manager.state import SeatBoard, SeatCall, SeatChange, SeatState
 from telephony.live_counters import HallStats
-from telephony.models import OUTCOME_ABANDONED, OUTCOME_ANSWERED, CallRecord, DailyStats
+from telephony.models import (
+    FIRST_PBX,
+    OUTCOME_ABANDONED,
+    OUTCOME_ANSWERED,
+    CallRecord,
+    DailyStats,
+    call_key_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +43,18 @@ SAME_CHANGE_S = 5.0
 Row = SeatStateChange | CallRecord
 
 
-def load_today(sessions: sessionmaker[Session], day: date) -> dict[str, Any] | None:
+def load_today(sessions: sessionmaker[Session], day: date,
+               pbx: str = FIRST_PBX) -> dict[str, Any] | None:
     with sessions() as session:
-        row = session.get(DailyStats, day)
+        row = session.get(DailyStats, (day, pbx))
         return dict(row.payload) if row is not None else None
 
 
 class HallRecorder:
     def __init__(self, sessions: sessionmaker[Session], board: SeatBoard, stats: HallStats,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], pbx: str = FIRST_PBX) -> None:
         self.sessions = sessions
+        self.pbx = pbx
         self.board = board
         self.stats = stats
         self.clock = clock
@@ -86,23 +95,23 @@ class HallRecorder:
                              is None or stamp >= cutoff), len(self._pending))
         del self._pending[:first_recent]
 
-    @staticmethod
-    def _answered(change: SeatChange, call: SeatCall, now: datetime) -> CallRecord:
+    def _answered(self, change: SeatChange, call: SeatCall, now: datetime) -> CallRecord:
         ended = call.ended_at or now
         talk = int((ended - call.started_at).total_seconds()) if call.started_at else None
         return CallRecord(
-            call_key=f"{call.linkedid or call.seat_channel}:{change.seat_id}",
+            call_key=call_key_of(self.pbx, f"{call.linkedid or call.seat_channel}:{change.seat_id}"),
+            pbx=self.pbx,
             linkedid=call.linkedid, outcome=OUTCOME_ANSWERED, queue=call.queue, seat_id=change.seat_id,
             citizen_number=call.citizen_number, citizen_name=call.citizen_name,
             offered_at=call.offered_at, started_at=call.started_at, ended_at=ended,
             queue_wait_seconds=call.queue_wait_seconds, talk_seconds=talk, three_way=call.three_way,
             detail={})
 
-    @staticmethod
-    def _abandoned(event: Mapping[str, str], now: datetime) -> CallRecord:
+    def _abandoned(self, event: Mapping[str, str], now: datetime) -> CallRecord:
         hold = event.get("HoldTime")
         return CallRecord(
-            call_key=f"abandoned:{event.get('Uniqueid')}", linkedid=event.get("Linkedid"),
+            call_key=call_key_of(self.pbx, f"abandoned:{event.get('Uniqueid')}"), pbx=self.pbx,
+            linkedid=event.get("Linkedid"),
             outcome=OUTCOME_ABANDONED, queue=event.get("Queue"), seat_id=None,
             citizen_number=event.get("CallerIDNum"), citizen_name=event.get("CallerIDName"),
             ended_at=now, queue_wait_seconds=int(hold) if hold and hold.isdigit() else None,
@@ -218,13 +227,12 @@ class HallRecorder:
             log.warning("seat %s state change stored with changes: %s", row.seat_id, "；".join(reasons))
         session.add(row)
 
-    @staticmethod
-    def _save_stats(session: Session, payload: tuple[date, dict[str, Any]]) -> None:
+    def _save_stats(self, session: Session, payload: tuple[date, dict[str, Any]]) -> None:
         day, data = payload
         data, _ = scrub_json(data)
-        existing = session.get(DailyStats, day)
+        existing = session.get(DailyStats, (day, self.pbx))
         if existing is None:
-            session.add(DailyStats(day=day, payload=data, updated_at=utcnow()))
+            session.add(DailyStats(day=day, pbx=self.pbx, payload=data, updated_at=utcnow()))
         else:
             existing.payload = data
             existing.updated_at = utcnow()

@@ -28,6 +28,10 @@ def _check(args: argparse.Namespace) -> int:
     print(f"{config.path}: OK — {len(config.seats)} seats, {len(config.departments)} departments, "
           f"{len(config.experts)} experts; remit table: {len(config.remit.departments)} departments, "
           f"{len(config.remit.overlaps)} overlaps")
+    if len(config.pbxes) > 1:
+        for pbx in config.pbxes:
+            print(f"  PBX {pbx.name} ({pbx.display_name}): {len(pbx.seats)} seats, "
+                  f"AMI {pbx.ami.host}:{pbx.ami.port}, SIP {pbx.sip.bind}:{pbx.sip.port}")
     return EXIT_OK
 
 

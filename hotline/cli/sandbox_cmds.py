@@ -123,7 +123,8 @@ def _up(args: argparse.Namespace) -> int:
     from ivr import errors, render  # the renderer is only needed here
 
     try:
-        render.render_pbx(config, out_dir)
+        # The sandbox plays the first PBX: its seats only (each further PBX: `pbx render --pbx`).
+        render.render_pbx(config.for_pbx(config.pbxes[0].name), out_dir)
     except errors.RenderError as exc:
         print(f"hotline sandbox: cannot render the PBX configuration: {exc}", file=sys.stderr)
         return EXIT_REFUSED

@@ -75,6 +75,7 @@ def _simulate(args: argparse.Namespace) -> int:
     config = load_or_report(args)
     if config is None:
         return EXIT_REFUSED
+    config = config.for_pbx(config.pbxes[0].name)  # the sandbox is the first PBX: its seats only
     problems = [
         (not 1 <= args.seats <= len(config.seats), f"--seats must be 1..{len(config.seats)}"),
         (args.rate <= 0, "--rate must be positive"),

@@ -7,7 +7,7 @@ import ipaddress
 import itertools
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,6 +26,7 @@ from hotline.config.model import (
     HallConfig,
     HotlineConfig,
     HoursConfig,
+    PbxConfig,
     PromptsConfig,
     QualityConfig,
     QueueConfig,
@@ -64,9 +65,13 @@ MAX_PORT = 65535
 DEFAULT_PROMPT_RATE = 230
 MIN_PROMPT_RATE, MAX_PROMPT_RATE = 120, 400
 
+# A further PBX's spools ([voicemail]/[recording] key each stands for; empty: the first PBX's).
+PBX_SPOOLS = {"voicemail_pbx_spool": ("voicemail", "pbx_spool"), "voicemail_spool": ("voicemail", "spool"),
+              "recording_pbx_spool": ("recording", "pbx_spool"), "recording_spool": ("recording", "spool")}
+PBX_SPOOL_KEYS = tuple(PBX_SPOOLS)
 # Every section the file may hold and the keys each accepts (None: no fixed key set).
 SINGLE_SECTIONS: dict[str, tuple[str, ...] | None] = {
-    "hall": ("name", "timezone", "secrets_file"),
+    "hall": ("name", "timezone", "secrets_file", "pbx", "pbx_hall"),
     "queue": ("name", "strategy", "ring_timeout", "wrapup_seconds", "service_level_seconds",
               "overflow_seconds", "queue_log"),
     "hours": (*WEEKDAYS, "holidays", "workdays", "workday_hours", "night_shift"),
@@ -93,16 +98,27 @@ SINGLE_SECTIONS: dict[str, tuple[str, ...] | None] = {
 NAMED_SECTIONS: dict[str, tuple[str, ...]] = {
     "department": ("keywords",),
     "expert": ("department", "extension", "number", "duty", "order"),
+    # A further Asterisk and its hall ([ami], [sip] and [seats] describe the first one).
+    "pbx": ("hall", "ami_host", "ami_port", "ami_username", "secret", "action_timeout", "sip_bind",
+            "sip_port", "rtp_start", "rtp_end", "queue_log", *PBX_SPOOL_KEYS),
 }
+NAME_EXAMPLES = {"department": "供水集团", "expert": "王建国", "pbx": "west", "seats": "west"}
+SECTIONS_BY_TITLE = ("pbx", "seats")
+"""Named sections whose entries are looked up by title ("pbx west"); each title once."""
+PBX_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,31}$", re.ASCII)
+"""A PBX name goes into folder names, stored records and URLs."""
 # What the secrets file may hold: secrets only, so it cannot silently change the hall.
 SECRET_KEYS: dict[str, tuple[str, ...] | None] = {
     "ami": ("secret",),
+    "pbx": ("secret",),
     "trunk": ("password",),
     "seat-passwords": None,
     "expert-passwords": None,
 }
+NAMED_SECRETS = ("pbx",)
 DEFAULTS: dict[str, dict[str, str]] = {
-    "hall": {"name": "12345热线", "timezone": "Asia/Shanghai", "secrets_file": "hotline.secrets"},
+    "hall": {"name": "12345热线", "timezone": "Asia/Shanghai", "secrets_file": "hotline.secrets",
+             "pbx": "main", "pbx_hall": ""},
     "queue": {"name": "hotline", "strategy": "rrmemory", "ring_timeout": "15",
               "wrapup_seconds": "10", "service_level_seconds": "15", "overflow_seconds": "0",
               "queue_log": "/var/log/asterisk/queue_log"},
@@ -121,6 +137,10 @@ DEFAULTS: dict[str, dict[str, str]] = {
     "ami": {"host": "127.0.0.1", "port": "5038", "username": "hotline", "secret": "",
             "action_timeout": "10"},
     "sip": {"bind": "127.0.0.1", "port": "5060", "rtp_start": "10000", "rtp_end": "10999"},
+    "pbx": {"hall": "", "ami_host": "127.0.0.1", "ami_port": "5038", "ami_username": "hotline",
+            "secret": "", "action_timeout": "10", "sip_bind": "127.0.0.1", "sip_port": "5060",
+            "rtp_start": "10000", "rtp_end": "10999", "queue_log": "/var/log/asterisk/queue_log",
+            **dict.fromkeys(PBX_SPOOL_KEYS, "")},
     "trunk": {"host": "", "port": "5060", "username": "", "password": "", "prefix": ""},
     "database": {"url": "sqlite:///var/hotline.db"},
     "api": {"bind": "127.0.0.1", "port": "8345"},
@@ -244,11 +264,16 @@ def _check_keys(reader: _Reader, section: Section, allowed: tuple[str, ...] | No
 
 def _index(reader: _Reader, sections: list[Section], secrets: list[Section],
            overrides: Mapping[str, str]) -> tuple[dict[str, dict[str, Entry]], list[Section]]:
-    """Validate section names and merge the secrets file and overrides into one lookup."""
+    """Validate section names and merge the secrets file and overrides into one lookup.
+
+    The lookup is keyed by section title: "ami", or "pbx west" for a named PBX.
+    """
     single: dict[str, Section] = {}
     named: list[Section] = []
     for section in sections:
-        if section.kind in SINGLE_SECTIONS:
+        if section.kind in NAMED_SECTIONS or (section.kind == "seats" and section.argument):
+            _index_named(reader, section, named)
+        elif section.kind in SINGLE_SECTIONS:
             if section.argument:
                 reader.fail(section, section.title, None,
                             f"[{section.kind}] takes no name after it")
@@ -258,13 +283,6 @@ def _index(reader: _Reader, sections: list[Section], secrets: list[Section],
                 continue
             single[section.kind] = section
             _check_keys(reader, section, SINGLE_SECTIONS[section.kind])
-        elif section.kind in NAMED_SECTIONS:
-            if not section.argument:
-                reader.fail(section, section.kind, None,
-                            f"[{section.kind}] needs a name, e.g. [{section.kind} 供水集团]")
-                continue
-            named.append(section)
-            _check_keys(reader, section, NAMED_SECTIONS[section.kind])
         else:
             known = [*SINGLE_SECTIONS, *NAMED_SECTIONS]
             close = difflib.get_close_matches(section.kind, known, n=1)
@@ -273,19 +291,102 @@ def _index(reader: _Reader, sections: list[Section], secrets: list[Section],
     values: dict[str, dict[str, Entry]] = {
         kind: {e.key: e for e in sec.entries} for kind, sec in single.items()
     }
-    for section in secrets:
-        if section.kind not in SECRET_KEYS:
-            reader.fail(section, section.title, None,
-                        "the secrets file may only hold " + ", ".join(f"[{k}]" for k in SECRET_KEYS))
-            continue
-        _check_keys(reader, section, SECRET_KEYS[section.kind])
-        bucket = values.setdefault(section.kind, {})
-        for entry in section.entries:
-            bucket[entry.key] = entry
+    for section in named:
+        if section.kind in SECTIONS_BY_TITLE:
+            values[section.title] = {e.key: e for e in section.entries}
+    _merge_secrets(reader, secrets, values)
     for dotted, value in overrides.items():
         kind, _, key = dotted.partition(".")
         values.setdefault(kind, {})[key] = Entry(key, value, Path("<override>"), 0)
     return values, named
+
+
+def _index_named(reader: _Reader, section: Section, named: list[Section]) -> None:
+    """A `[kind NAME]` section: it needs its name, and a name once per kind."""
+    if not section.argument:
+        reader.fail(section, section.kind, None,
+                    f"[{section.kind}] needs a name, e.g. [{section.kind} {NAME_EXAMPLES[section.kind]}]")
+        return
+    first = next((s for s in named if s.title == section.title), None)
+    if first is not None and section.kind in SECTIONS_BY_TITLE:
+        reader.fail(section, section.title, None, f"duplicate section (first on line {first.line})")
+        return
+    named.append(section)
+    _check_keys(reader, section, NAMED_SECTIONS.get(section.kind))
+
+
+def _merge_secrets(reader: _Reader, secrets: list[Section],
+                   values: dict[str, dict[str, Entry]]) -> None:
+    """The secrets file's entries over hotline.conf's: secrets only, so it cannot change the hall."""
+    for section in secrets:
+        kind = section.kind
+        if kind not in SECRET_KEYS or (section.argument and kind not in NAMED_SECRETS):
+            reader.fail(section, section.title, None,
+                        "the secrets file may only hold " + ", ".join(f"[{k}]" for k in SECRET_KEYS)
+                        + " and [pbx NAME]")
+            continue
+        _check_keys(reader, section, SECRET_KEYS[kind])
+        bucket = values.setdefault(section.title, {})
+        for entry in section.entries:
+            bucket[entry.key] = entry
+
+
+class _Values:
+    """Typed reads of the merged lookup, each falling back to DEFAULTS and reporting to the reader."""
+
+    def __init__(self, reader: _Reader, values: dict[str, dict[str, Entry]], path: Path) -> None:
+        self.reader, self.values, self.path, self.base = reader, values, path, path.parent
+
+    def entry(self, section: str, key: str) -> Entry:
+        """`section` is a title ("ami", "pbx west"); defaults are those of its kind."""
+        found = self.values.get(section, {}).get(key)
+        if found is not None:
+            return found
+        return Entry(key, DEFAULTS[section.partition(" ")[0]][key], self.path, 0)
+
+    def text(self, section: str, key: str, *, required: bool = False) -> str:
+        found = self.entry(section, key)
+        if required and not found.value:
+            self.reader.fail(found if found.line else None, section, key, "must not be empty")
+        return found.value
+
+    def integer(self, section: str, key: str, low: int, high: int) -> int:
+        return self.reader.integer(self.entry(section, key), section, low, high)
+
+    def port(self, section: str, key: str) -> int:
+        return self.integer(section, key, 1, MAX_PORT)
+
+    def address(self, section: str, key: str) -> str:
+        found = self.entry(section, key)
+        try:
+            ipaddress.ip_address(found.value)
+        except ValueError:
+            if not re.match(r"^[A-Za-z0-9.-]+$", found.value):
+                self.reader.fail(found, section, key, f"expected an IP address or host name, found "
+                                                      f"{found.value!r}")
+        return found.value
+
+    def local_path(self, section: str, key: str) -> Path:
+        value = Path(self.text(section, key, required=True))
+        return value if value.is_absolute() else self.base / value
+
+
+def _read_secrets(path: Path, sections: list[Section], overrides: Mapping[str, str],
+                  secrets_path: str | Path | None, issues: list[ConfigIssue],
+                  ) -> tuple[Path | None, list[Section]]:
+    """The secrets file named by the caller, an override or [hall] secrets_file, and its sections."""
+    hall_section = next((s for s in sections if s.kind == "hall"), None)
+    secrets_entry = hall_section.get("secrets_file") if hall_section else None
+    secrets_name = (str(secrets_path) if secrets_path is not None
+                    else overrides.get("hall.secrets_file")
+                    or (secrets_entry.value if secrets_entry else DEFAULTS["hall"]["secrets_file"]))
+    secrets_file = (path.parent / secrets_name) if secrets_name else None
+    if secrets_file is None or not secrets_file.exists():
+        return secrets_file, []
+    secrets_text = read_text(secrets_file, issues)
+    if secrets_text is None:
+        return secrets_file, []
+    return secrets_file, parse_ini(secrets_text, secrets_file, issues)
 
 
 def load_config(path: str | Path, overrides: Mapping[str, str] | None = None,
@@ -302,180 +403,181 @@ def load_config(path: str | Path, overrides: Mapping[str, str] | None = None,
     if text is None:
         raise ConfigError(issues)
     sections = parse_ini(text, path, issues)
-    base = path.parent
-
-    secrets_sections: list[Section] = []
-    hall_section = next((s for s in sections if s.kind == "hall"), None)
-    secrets_entry = hall_section.get("secrets_file") if hall_section else None
     overrides = dict(overrides or {})
-    secrets_name = (str(secrets_path) if secrets_path is not None
-                    else overrides.get("hall.secrets_file")
-                    or (secrets_entry.value if secrets_entry else DEFAULTS["hall"]["secrets_file"]))
-    secrets_file = (base / secrets_name) if secrets_name else None
-    if secrets_file is not None and secrets_file.exists():
-        secrets_text = read_text(secrets_file, issues)
-        if secrets_text is not None:
-            secrets_sections = parse_ini(secrets_text, secrets_file, issues)
-
+    secrets_file, secrets_sections = _read_secrets(path, sections, overrides, secrets_path, issues)
     values, named = _index(reader, sections, secrets_sections, overrides)
+    v = _Values(reader, values, path)
+    hall = _hall(v, secrets_file)
+    queue, hours, voicemail = _queue(v), _hours(v), _voicemail(v)
+    prompts, ami, sip, trunk = _prompts(v), _ami(v, "ami", secrets_file), _sip(v), _trunk(v, secrets_file)
+    database, api, vosk, callbacks = _database(v), _api(v), _vosk(v), _callbacks(v)
+    triage, threeway = _triage(v), ThreewayConfig(v.integer("threeway", "expert_ring_seconds", 5, 120))
+    recording, quality = _recording(reader, v.entry, v.local_path), _quality(reader, v.entry)
+    first_pbx, first_display = _first_pbx(v)
+    others = _other_pbxes(v, named, secrets_file, voicemail, recording)
+    _no_shared_pbx_addresses(reader, v, (first_pbx, ami, sip, queue.queue_log), others)
+    seats = _all_seats(reader, values, named, first_pbx, others)
+    departments, experts = _directory(reader, named, values)
+    remit = _remit(reader, v.entry("remit", "file"), path.parent, departments)
+    if issues:
+        raise ConfigError(issues)
+    config = HotlineConfig(path, hall, queue, hours, voicemail, prompts, ami, sip, trunk, database, api,
+                           vosk, seats, departments, experts, callbacks=callbacks)
+    return replace(config, threeway=threeway, triage=triage, remit=remit, recording=recording,
+                   quality=quality, first_pbx=first_pbx, first_pbx_display=first_display,
+                   other_pbxes=others)
 
-    def entry(kind: str, key: str) -> Entry:
-        found = values.get(kind, {}).get(key)
-        if found is not None:
-            return found
-        return Entry(key, DEFAULTS[kind][key], path, 0)
 
-    def text_of(kind: str, key: str, *, required: bool = False) -> str:
-        found = entry(kind, key)
-        if required and not found.value:
-            reader.fail(found if found.line else None, kind, key, "must not be empty")
-        return found.value
-
-    def port(kind: str, key: str) -> int:
-        return reader.integer(entry(kind, key), kind, 1, MAX_PORT)
-
-    def address(kind: str, key: str) -> str:
-        found = entry(kind, key)
-        try:
-            ipaddress.ip_address(found.value)
-        except ValueError:
-            if not re.match(r"^[A-Za-z0-9.-]+$", found.value):
-                reader.fail(found, kind, key, f"expected an IP address or host name, found "
-                                              f"{found.value!r}")
-        return found.value
-
-    def local_path(kind: str, key: str) -> Path:
-        value = Path(text_of(kind, key, required=True))
-        return value if value.is_absolute() else base / value
-
-    tz_entry = entry("hall", "timezone")
+def _hall(v: _Values, secrets_file: Path | None) -> HallConfig:
+    tz_entry = v.entry("hall", "timezone")
     try:
         ZoneInfo(tz_entry.value)
     except (ZoneInfoNotFoundError, ValueError):
-        reader.fail(tz_entry, "hall", "timezone",
-                    f"unknown time zone {tz_entry.value!r}; expected e.g. Asia/Shanghai")
-    hall = HallConfig(text_of("hall", "name", required=True), tz_entry.value, secrets_file)
+        v.reader.fail(tz_entry, "hall", "timezone",
+                      f"unknown time zone {tz_entry.value!r}; expected e.g. Asia/Shanghai")
+    return HallConfig(v.text("hall", "name", required=True), tz_entry.value, secrets_file)
 
-    strategy = entry("queue", "strategy")
+
+def _queue(v: _Values) -> QueueConfig:
+    strategy = v.entry("queue", "strategy")
     if strategy.value not in QUEUE_STRATEGIES:
-        reader.fail(strategy, "queue", "strategy",
-                    f"unknown strategy {strategy.value!r}; expected one of "
-                    + ", ".join(QUEUE_STRATEGIES))
-    queue_name = entry("queue", "name")
+        v.reader.fail(strategy, "queue", "strategy",
+                      f"unknown strategy {strategy.value!r}; expected one of "
+                      + ", ".join(QUEUE_STRATEGIES))
+    queue_name = v.entry("queue", "name")
     if not re.match(r"^[A-Za-z0-9_-]+$", queue_name.value):
-        reader.fail(queue_name, "queue", "name", "expected letters, digits, '-' or '_'")
-    queue = QueueConfig(
+        v.reader.fail(queue_name, "queue", "name", "expected letters, digits, '-' or '_'")
+    return QueueConfig(
         name=queue_name.value,
         strategy=strategy.value,
-        ring_timeout=reader.integer(entry("queue", "ring_timeout"), "queue", 1, 300),
-        wrapup_seconds=reader.integer(entry("queue", "wrapup_seconds"), "queue", 0, 3600),
-        service_level_seconds=reader.integer(entry("queue", "service_level_seconds"), "queue",
-                                             1, 3600),
-        overflow_seconds=reader.integer(entry("queue", "overflow_seconds"), "queue", 0, 86400),
-        queue_log=local_path("queue", "queue_log"),
+        ring_timeout=v.integer("queue", "ring_timeout", 1, 300),
+        wrapup_seconds=v.integer("queue", "wrapup_seconds", 0, 3600),
+        service_level_seconds=v.integer("queue", "service_level_seconds", 1, 3600),
+        overflow_seconds=v.integer("queue", "overflow_seconds", 0, 86400),
+        queue_log=v.local_path("queue", "queue_log"),
     )
 
+
+def _hours(v: _Values) -> HoursConfig:
+    reader = v.reader
     weekly = {
-        number: reader.ranges(entry("hours", day), "hours", allow_closed=True,
+        number: reader.ranges(v.entry("hours", day), "hours", allow_closed=True,
                               allow_midnight=False)
         for number, day in enumerate(WEEKDAYS, start=1)
     }
-    holidays = reader.dates(entry("hours", "holidays"), "hours")
-    workdays = reader.dates(entry("hours", "workdays"), "hours")
+    holidays = reader.dates(v.entry("hours", "holidays"), "hours")
+    workdays = reader.dates(v.entry("hours", "workdays"), "hours")
     for both in sorted(holidays & workdays):
-        reader.fail(entry("hours", "workdays"), "hours", "workdays",
+        reader.fail(v.entry("hours", "workdays"), "hours", "workdays",
                     f"{both} is both a holiday and a swapped working day")
-    hours = HoursConfig(
+    return HoursConfig(
         weekly=weekly, holidays=holidays, workdays=workdays,
-        workday_hours=reader.ranges(entry("hours", "workday_hours"), "hours",
+        workday_hours=reader.ranges(v.entry("hours", "workday_hours"), "hours",
                                     allow_closed=False, allow_midnight=False),
-        night_shift=reader.ranges(entry("hours", "night_shift"), "hours", allow_closed=True,
+        night_shift=reader.ranges(v.entry("hours", "night_shift"), "hours", allow_closed=True,
                                   allow_midnight=True),
     )
 
+
+def _voicemail(v: _Values) -> VoicemailConfig:
     voicemail = VoicemailConfig(
-        max_seconds=reader.integer(entry("voicemail", "max_seconds"), "voicemail", 5, 3600),
-        pbx_spool=text_of("voicemail", "pbx_spool", required=True),
-        spool=local_path("voicemail", "spool"),
-        archive=local_path("voicemail", "archive"),
+        max_seconds=v.integer("voicemail", "max_seconds", 5, 3600),
+        pbx_spool=v.text("voicemail", "pbx_spool", required=True),
+        spool=v.local_path("voicemail", "spool"),
+        archive=v.local_path("voicemail", "archive"),
     )
     if not voicemail.pbx_spool.startswith("/"):
-        reader.fail(entry("voicemail", "pbx_spool"), "voicemail", "pbx_spool",
-                    "expected an absolute path on the PBX")
-    _check_rendered_values(reader, entry("voicemail", "pbx_spool"), entry("trunk", "prefix"))
+        v.reader.fail(v.entry("voicemail", "pbx_spool"), "voicemail", "pbx_spool",
+                      "expected an absolute path on the PBX")
+    _check_rendered_values(v.reader, v.entry("voicemail", "pbx_spool"), v.entry("trunk", "prefix"))
+    return voicemail
 
-    prompts = PromptsConfig(**{key: text_of("prompts", key, required=True)
+
+def _prompts(v: _Values) -> PromptsConfig:
+    prompts = PromptsConfig(**{key: v.text("prompts", key, required=True)
                                for key in SINGLE_SECTIONS["prompts"] or () if key != "rate"},
-                            rate=reader.integer(entry("prompts", "rate"), "prompts",
-                                                MIN_PROMPT_RATE, MAX_PROMPT_RATE))
+                            rate=v.integer("prompts", "rate", MIN_PROMPT_RATE, MAX_PROMPT_RATE))
     if "{seat}" not in prompts.operator_id:
-        reader.fail(entry("prompts", "operator_id"), "prompts", "operator_id",
-                    "must contain {seat}, the place where the operator's 工号 is spoken")
+        v.reader.fail(v.entry("prompts", "operator_id"), "prompts", "operator_id",
+                      "must contain {seat}, the place where the operator's 工号 is spoken")
+    return prompts
 
-    ami_secret = entry("ami", "secret")
-    if not ami_secret.value:
-        reader.fail(None, "ami", "secret",
-                    f"missing secret; set [ami] secret in the secrets file {secrets_file}")
-    ami = AmiConfig(address("ami", "host"), port("ami", "port"),
-                    text_of("ami", "username", required=True), ami_secret.value,
-                    reader.number(entry("ami", "action_timeout"), "ami", 0.1, 600))
 
-    sip = SipConfig(address("sip", "bind"), port("sip", "port"), port("sip", "rtp_start"),
-                    port("sip", "rtp_end"))
+def _ami(v: _Values, section: str, secrets_file: Path | None) -> AmiConfig:
+    """[ami], or the ami_* keys of a [pbx NAME] section (prefix "ami_" there)."""
+    prefix = "" if section == "ami" else "ami_"
+    secret = v.entry(section, "secret")
+    if not secret.value:
+        v.reader.fail(None, section, "secret",
+                      f"missing secret; set [{section}] secret in the secrets file {secrets_file}")
+    return AmiConfig(v.address(section, prefix + "host"), v.port(section, prefix + "port"),
+                     v.text(section, prefix + "username", required=True), secret.value,
+                     v.reader.number(v.entry(section, "action_timeout"), section, 0.1, 600))
+
+
+def _sip(v: _Values, section: str = "sip") -> SipConfig:
+    """[sip], or the sip_* keys of a [pbx NAME] section."""
+    prefix = "" if section == "sip" else "sip_"
+    sip = SipConfig(v.address(section, prefix + "bind"), v.port(section, prefix + "port"),
+                    v.port(section, "rtp_start"), v.port(section, "rtp_end"))
     if sip.rtp_start >= sip.rtp_end:
-        reader.fail(entry("sip", "rtp_end"), "sip", "rtp_end", "must be above rtp_start")
+        v.reader.fail(v.entry(section, "rtp_end"), section, "rtp_end", "must be above rtp_start")
+    return sip
 
-    trunk: TrunkConfig | None = None
-    if text_of("trunk", "host"):
-        trunk = TrunkConfig(address("trunk", "host"), text_of("trunk", "username"),
-                            text_of("trunk", "password"), text_of("trunk", "prefix"),
-                            port("trunk", "port"))
-        if not trunk.password:
-            reader.fail(None, "trunk", "password",
-                        f"missing secret; set [trunk] password in the secrets file {secrets_file}")
 
-    db_url = text_of("database", "url", required=True)
+def _trunk(v: _Values, secrets_file: Path | None) -> TrunkConfig | None:
+    if not v.text("trunk", "host"):
+        return None
+    trunk = TrunkConfig(v.address("trunk", "host"), v.text("trunk", "username"),
+                        v.text("trunk", "password"), v.text("trunk", "prefix"),
+                        v.port("trunk", "port"))
+    if not trunk.password:
+        v.reader.fail(None, "trunk", "password",
+                      f"missing secret; set [trunk] password in the secrets file {secrets_file}")
+    return trunk
+
+
+def _database(v: _Values) -> DatabaseConfig:
+    """A relative SQLite path is relative to hotline.conf, as every other path in it."""
+    db_url = v.text("database", "url", required=True)
     sqlite_prefix = "sqlite:///"
     if db_url.startswith(sqlite_prefix) and not db_url.startswith("sqlite:////"):
         relative = db_url[len(sqlite_prefix):]
         if relative and relative != ":memory:":
-            db_url = sqlite_prefix + str(base / relative)
+            db_url = sqlite_prefix + str(v.base / relative)
     elif not re.match(r"^(sqlite|postgresql)(\+\w+)?://", db_url):
-        reader.fail(entry("database", "url"), "database", "url",
-                    "expected an sqlite:/// or postgresql+psycopg:// URL")
+        v.reader.fail(v.entry("database", "url"), "database", "url",
+                      "expected an sqlite:/// or postgresql+psycopg:// URL")
+    return DatabaseConfig(db_url)
 
-    api = ApiConfig(address("api", "bind"), port("api", "port"))
-    vosk = VoskConfig(local_path("vosk", "model"), text_of("vosk", "download_url", required=True))
+
+def _api(v: _Values) -> ApiConfig:
+    return ApiConfig(v.address("api", "bind"), v.port("api", "port"))
+
+
+def _vosk(v: _Values) -> VoskConfig:
+    vosk = VoskConfig(v.local_path("vosk", "model"), v.text("vosk", "download_url", required=True))
     if not re.match(r"^https?://", vosk.download_url):
-        reader.fail(entry("vosk", "download_url"), "vosk", "download_url",
-                    "expected an http:// or https:// URL")
-    callbacks = CallbacksConfig(
-        claim_minutes=reader.integer(entry("callbacks", "claim_minutes"), "callbacks", 1, 1440),
-        max_attempts=reader.integer(entry("callbacks", "max_attempts"), "callbacks", 1, 20),
-        retry_minutes=reader.integer(entry("callbacks", "retry_minutes"), "callbacks", 1, 10080),
+        v.reader.fail(v.entry("vosk", "download_url"), "vosk", "download_url",
+                      "expected an http:// or https:// URL")
+    return vosk
+
+
+def _callbacks(v: _Values) -> CallbacksConfig:
+    return CallbacksConfig(
+        claim_minutes=v.integer("callbacks", "claim_minutes", 1, 1440),
+        max_attempts=v.integer("callbacks", "max_attempts", 1, 20),
+        retry_minutes=v.integer("callbacks", "retry_minutes", 1, 10080),
     )
 
-    triage_entries = values.get("triage", {})
+
+def _triage(v: _Values) -> TriageSettings:
+    triage_entries = v.values.get("triage", {})
     try:
-        triage = settings_from_section({key: e.value for key, e in triage_entries.items()})
+        return settings_from_section({key: e.value for key, e in triage_entries.items()})
     except ValueError as exc:
-        reader.fail(None, "triage", None, str(exc))
-        triage = TriageSettings()
-
-    threeway = ThreewayConfig(expert_ring_seconds=reader.integer(
-        entry("threeway", "expert_ring_seconds"), "threeway", 5, 120))
-    recording, quality = _recording(reader, entry, local_path), _quality(reader, entry)
-
-    seats = _seats(reader, values)
-    departments, experts = _directory(reader, named, values)
-    remit = _remit(reader, entry("remit", "file"), base, departments)
-    if issues:
-        raise ConfigError(issues)
-    config = HotlineConfig(path, hall, queue, hours, voicemail, prompts, ami, sip, trunk,
-                         DatabaseConfig(db_url), api, vosk, seats, departments, experts,
-                         callbacks=callbacks)
-    return replace(config, threeway=threeway, triage=triage, remit=remit, recording=recording,
-                   quality=quality)
+        v.reader.fail(None, "triage", None, str(exc))
+        return TriageSettings()
 
 
 def _remit(reader: _Reader, item: Entry, base: Path,
@@ -541,55 +643,158 @@ def _check_rendered_values(reader: _Reader, pbx_spool: Entry, prefix: Entry) -> 
                                               "digits 0-9 and * # + may be dialled")
 
 
-def _seats(reader: _Reader, values: dict[str, dict[str, Entry]]) -> tuple[Seat, ...]:
+def _first_pbx(v: _Values) -> tuple[str, str]:
+    """[hall] pbx names the PBX of [ami]/[sip]/[seats]; pbx_hall is its hall's display name."""
+    name = v.entry("hall", "pbx")
+    if not PBX_NAME.match(name.value):
+        v.reader.fail(name, "hall", "pbx", PBX_NAME_RULE)
+    return name.value, v.text("hall", "pbx_hall") or v.text("hall", "name")
+
+
+PBX_NAME_RULE = "a PBX name is a letter then up to 31 letters, digits, '-' or '_', e.g. west"
+
+
+def _other_pbxes(v: _Values, named: list[Section], secrets_file: Path | None,
+                 voicemail: VoicemailConfig, recording: RecordingConfig) -> tuple[PbxConfig, ...]:
+    """Each [pbx NAME]: how the service reaches that Asterisk and its hall's display name."""
+    first = v.entry("hall", "pbx").value
+    declared = {s.title for s in named if s.kind == "pbx"}
+    for title, entries in v.values.items():
+        if title.partition(" ")[0] == "pbx" and title not in declared and entries:
+            item = next(iter(entries.values()))
+            v.reader.fail(item if item.line else None, title, None,
+                          f"no [{title}] in hotline.conf: a secret or override for a PBX it does not name")
+    pbxes: list[PbxConfig] = []
+    for section in (s for s in named if s.kind == "pbx"):
+        if not PBX_NAME.match(section.argument):
+            v.reader.fail(section, section.title, None, PBX_NAME_RULE)
+            continue
+        if section.argument == first:
+            v.reader.fail(section, section.title, None,
+                          f"{first!r} is the first PBX, described by [ami], [sip] and [seats] "
+                          "([hall] pbx names it); give this one another name")
+            continue
+        title = section.title
+        spools = _pbx_spools(v, title)
+        pbxes.append(PbxConfig(section.argument, v.text(title, "hall") or section.argument,
+                               _ami(v, title, secrets_file), _sip(v, title),
+                               v.local_path(title, "queue_log"),
+                               voicemail=replace(voicemail, **spools["voicemail"]),
+                               recording=replace(recording, **spools["recording"])))
+    return tuple(pbxes)
+
+
+def _pbx_spools(v: _Values, title: str) -> dict[str, dict[str, object]]:
+    """A [pbx NAME]'s own voicemail and recording spools, as [voicemail]/[recording] fields."""
+    spools: dict[str, dict[str, object]] = {"voicemail": {}, "recording": {}}
+    for key, (section, field_name) in PBX_SPOOLS.items():
+        item = v.entry(title, key)
+        if not item.value:
+            continue
+        if field_name == "spool":
+            spools[section][field_name] = v.local_path(title, key)
+        elif not item.value.startswith("/") or not DIALPLAN_PATH.match(item.value):
+            v.reader.fail(item, title, key, "expected an absolute path on the PBX of letters, digits "
+                                            "and . _ - / (it is written into the dialplan)")
+        else:
+            spools[section][field_name] = item.value
+    return spools
+
+
+def _no_shared_pbx_addresses(reader: _Reader, v: _Values,
+                             first: tuple[str, AmiConfig, SipConfig, Path],
+                             others: tuple[PbxConfig, ...]) -> None:
+    """Two PBXs on one AMI or SIP address, or one queue_log, would be one PBX read twice."""
+    name, ami, sip, queue_log = first
+    seen: dict[tuple[str, object], str] = {("ami", (ami.host, ami.port)): name,
+                                           ("sip", (sip.bind, sip.port)): name,
+                                           ("queue_log", queue_log): name}
+    for pbx in others:
+        for what, key, value in (("ami", "ami_port", (pbx.ami.host, pbx.ami.port)),
+                                 ("sip", "sip_port", (pbx.sip.bind, pbx.sip.port)),
+                                 ("queue_log", "queue_log", pbx.queue_log)):
+            owner = seen.setdefault((what, value), pbx.name)
+            if owner != pbx.name:
+                reader.fail(v.entry(f"pbx {pbx.name}", key), f"pbx {pbx.name}", key,
+                            f"the same {what} as PBX {owner!r}; every PBX needs its own")
+
+
+def _all_seats(reader: _Reader, values: dict[str, dict[str, Entry]], named: list[Section],
+               first: str, others: tuple[PbxConfig, ...]) -> tuple[Seat, ...]:
+    """[seats] for the first PBX, [seats NAME] for each other; ids and extensions unique over all."""
+    known = [p.name for p in others]
+    groups: list[tuple[str, str]] = [("seats", first)]
+    for section in (s for s in named if s.kind == "seats"):
+        if section.argument not in known:
+            close = difflib.get_close_matches(section.argument, known, n=1)
+            hint = (f"; did you mean [seats {close[0]}]?" if close
+                    else f"; the first PBX's seats go in [seats], others need a [pbx {section.argument}]")
+            reader.fail(section, section.title, None, f"no such PBX {section.argument!r}{hint}")
+            continue
+        groups.append((section.title, section.argument))
+    for name in known:
+        if f"seats {name}" not in values:
+            reader.fail(None, f"pbx {name}", None, f"PBX {name!r} has no seats; add [seats {name}]")
     seats: list[Seat] = []
     by_extension: dict[str, Entry] = {}
+    for title, pbx in groups:
+        seats += _seats(reader, values, title, pbx, by_extension)
+    _no_duplicate_seat_ids(reader, [item for title, _ in groups
+                                    for item in values.get(title, {}).values()])
+    return tuple(sorted(seats, key=lambda s: s.seat_id))
+
+
+def _seats(reader: _Reader, values: dict[str, dict[str, Entry]], title: str, pbx: str,
+           by_extension: dict[str, Entry]) -> list[Seat]:
+    seats: list[Seat] = []
     passwords = values.get("seat-passwords", {})
-    entries = values.get("seats", {})
-    if not entries:
+    entries = values.get(title, {})
+    if not entries and title == "seats":
         reader.fail(None, "seats", None, "no seats configured; add lines such as '01 = 1001'")
     for seat_id, item in entries.items():
         extension, _, name = item.value.partition(" ")
         if SEAT_NAME_FORBIDDEN.search(name):
-            reader.fail(item, "seats", seat_id,
+            reader.fail(item, title, seat_id,
                         f"the seat name {name.strip()!r} may not contain \" \\ < > ; or control "
                         "characters (it is written into the PBX's caller id)")
             continue
         if not SEAT_ID.match(seat_id):
-            reader.fail(item, "seats", seat_id,
+            reader.fail(item, title, seat_id,
                         "a seat id (工号) is 2 to 4 digits, e.g. 07")
             continue
         if not EXTENSION.match(extension):
-            reader.fail(item, "seats", seat_id,
+            reader.fail(item, title, seat_id,
                         f"malformed extension {extension!r}; expected 3 to 6 digits, e.g. 1007")
             continue
         if extension in by_extension:
-            reader.fail(item, "seats", seat_id, f"duplicate extension {extension} "
-                                                f"(also seat {by_extension[extension].key} on line "
-                                                f"{by_extension[extension].line})")
+            reader.fail(item, title, seat_id, f"duplicate extension {extension} "
+                                              f"(also seat {by_extension[extension].key} on line "
+                                              f"{by_extension[extension].line})")
             continue
         by_extension[extension] = item
         password = passwords.get(seat_id)
         if password is None or not password.value:
-            reader.fail(item, "seats", seat_id,
+            reader.fail(item, title, seat_id,
                         f"missing secret: no SIP password for seat {seat_id}; add "
                         f"'{seat_id} = ...' under [seat-passwords] in the secrets file")
             continue
-        seats.append(Seat(seat_id, extension, password.value, name.strip()))
-    _no_duplicate_seat_ids(reader, entries)
-    return tuple(sorted(seats, key=lambda s: s.seat_id))
+        seats.append(Seat(seat_id, extension, password.value, name.strip(), pbx))
+    return seats
 
 
-def _no_duplicate_seat_ids(reader: _Reader, entries: dict[str, Entry]) -> None:
-    """'01' and '1' would both announce as 工号 1: refuse ids equal as numbers."""
+def _no_duplicate_seat_ids(reader: _Reader, entries: list[Entry]) -> None:
+    """'01' and '1' would both announce as 工号 1 (and a 工号 on two PBXs would be two seats):
+    refuse ids equal as numbers, across every PBX."""
     seen: dict[int, Entry] = {}
-    for seat_id, item in entries.items():
+    for item in entries:
+        seat_id = item.key
         if not seat_id.isdigit():
             continue
         number = int(seat_id)
         if number in seen:
             reader.fail(item, "seats", seat_id, f"duplicate seat id (same as "
-                                                f"{seen[number].key} on line {seen[number].line})")
+                                                f"{seen[number].key} in {seen[number].file.name} "
+                                                f"on line {seen[number].line})")
         seen[number] = item
 
 
@@ -603,79 +808,90 @@ def _directory(reader: _Reader, named: list[Section], values: dict[str, dict[str
         raw = section.get("keywords")
         keywords = tuple(k.strip() for k in re.split(r"[,，、]", raw.value) if k.strip()) if raw else ()
         departments[section.argument] = Department(section.argument, keywords)
-
+    seen = _ExpertsSeen(
+        seat_extensions={e.value.partition(" ")[0] for title, seats in values.items()
+                         if title.partition(" ")[0] == "seats" for e in seats.values()},
+        passwords=values.get("expert-passwords", {}))
     experts: list[Expert] = []
-    names_seen: dict[str, Section] = {}
-    orders: dict[tuple[str, int], Section] = {}
-    extensions_seen: dict[str, Section] = {}
-    seat_extensions = {e.value.partition(" ")[0] for e in values.get("seats", {}).values()}
-    passwords = values.get("expert-passwords", {})
     for section in (s for s in named if s.kind == "expert"):
-        title = section.title
-        if section.argument in names_seen:
-            reader.fail(section, title, None, f"duplicate expert (also on line "
-                                              f"{names_seen[section.argument].line})")
+        if section.argument in seen.names:
+            reader.fail(section, section.title, None, f"duplicate expert (also on line "
+                                                      f"{seen.names[section.argument].line})")
             continue
-        names_seen[section.argument] = section
-
-        def need(key: str, section: Section = section, title: str = title) -> Entry | None:
-            found = section.get(key)
-            if found is None or not found.value:
-                reader.fail(section, title, key, "missing; every expert needs it")
-                return None
-            return found
-
-        department = need("department")
-        if department and department.value not in departments:
-            close = difflib.get_close_matches(department.value, list(departments), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            reader.fail(department, title, "department",
-                        f"no such department {department.value!r}{hint}")
-        extension, number = section.get("extension"), section.get("number")
-        if (extension is None) == (number is None):
-            reader.fail(section, title, None, "give exactly one of 'extension' or 'number'")
-        password = ""
-        if extension is not None:
-            if not EXTENSION.match(extension.value):
-                reader.fail(extension, title, "extension",
-                            f"malformed extension {extension.value!r}; expected 3 to 6 digits")
-            elif extension.value in seat_extensions:
-                reader.fail(extension, title, "extension",
-                            f"extension {extension.value} is already a seat's")
-            elif extension.value in extensions_seen:
-                reader.fail(extension, title, "extension",
-                            f"duplicate extension (also [{extensions_seen[extension.value].title}])")
-            else:
-                extensions_seen[extension.value] = section
-                secret = passwords.get(extension.value)
-                if secret is None or not secret.value:
-                    reader.fail(extension, title, "extension",
-                                f"missing secret: no SIP password for extension {extension.value}; "
-                                "add it under [expert-passwords] in the secrets file")
-                else:
-                    password = secret.value
-        if number is not None and not is_valid_phone(number.value):
-            reader.fail(number, title, "number",
-                        f"malformed phone number {number.value!r}; expected a mobile such as "
-                        "13800138000 or a landline with area code such as 0571-87654321")
-        duty_entry = need("duty")
-        duty = reader.ranges(duty_entry, title, allow_closed=False,
-                             allow_midnight=True) if duty_entry else ()
-        order_entry = need("order")
-        order = reader.integer(order_entry, title, 1, 99) if order_entry else 1
-        if department and order_entry:
-            key = (department.value, order)
-            if key in orders:
-                reader.fail(order_entry, title, "order",
-                            f"order {order} is already taken by [{orders[key].title}]")
-            orders[key] = section
-        experts.append(Expert(
-            name=section.argument,
-            department=department.value if department else "",
-            extension=extension.value if extension else None,
-            number=normalise_phone(number.value) if number else None,
-            duty=duty, order=order, password=password,
-        ))
+        seen.names[section.argument] = section
+        experts.append(_expert(reader, section, departments, seen))
     return tuple(departments.values()), tuple(experts)
 
 
+@dataclass
+class _ExpertsSeen:
+    """What the experts read so far took: names, (department, order) pairs and extensions."""
+
+    seat_extensions: set[str]
+    passwords: dict[str, Entry]
+    names: dict[str, Section] = field(default_factory=dict)
+    orders: dict[tuple[str, int], Section] = field(default_factory=dict)
+    extensions: dict[str, Section] = field(default_factory=dict)
+
+
+def _expert(reader: _Reader, section: Section, departments: dict[str, Department],
+            seen: _ExpertsSeen) -> Expert:
+    """One [expert NAME]: its department, how to reach it, its duty hours and order."""
+    title = section.title
+
+    def need(key: str) -> Entry | None:
+        found = section.get(key)
+        if found is None or not found.value:
+            reader.fail(section, title, key, "missing; every expert needs it")
+            return None
+        return found
+
+    department = need("department")
+    if department and department.value not in departments:
+        close = difflib.get_close_matches(department.value, list(departments), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        reader.fail(department, title, "department", f"no such department {department.value!r}{hint}")
+    extension, number = section.get("extension"), section.get("number")
+    if (extension is None) == (number is None):
+        reader.fail(section, title, None, "give exactly one of 'extension' or 'number'")
+    password = _expert_extension(reader, section, extension, seen) if extension is not None else ""
+    if number is not None and not is_valid_phone(number.value):
+        reader.fail(number, title, "number",
+                    f"malformed phone number {number.value!r}; expected a mobile such as "
+                    "13800138000 or a landline with area code such as 0571-87654321")
+    duty_entry = need("duty")
+    duty = reader.ranges(duty_entry, title, allow_closed=False, allow_midnight=True) if duty_entry else ()
+    order_entry = need("order")
+    order = reader.integer(order_entry, title, 1, 99) if order_entry else 1
+    if department and order_entry:
+        key = (department.value, order)
+        if key in seen.orders:
+            reader.fail(order_entry, title, "order", f"order {order} is already taken by "
+                                                     f"[{seen.orders[key].title}]")
+        seen.orders[key] = section
+    return Expert(name=section.argument, department=department.value if department else "",
+                  extension=extension.value if extension else None,
+                  number=normalise_phone(number.value) if number else None,
+                  duty=duty, order=order, password=password)
+
+
+def _expert_extension(reader: _Reader, section: Section, extension: Entry, seen: _ExpertsSeen) -> str:
+    """An expert's own desk phone: a free extension with its SIP password; the password."""
+    title = section.title
+    if not EXTENSION.match(extension.value):
+        reader.fail(extension, title, "extension",
+                    f"malformed extension {extension.value!r}; expected 3 to 6 digits")
+    elif extension.value in seen.seat_extensions:
+        reader.fail(extension, title, "extension", f"extension {extension.value} is already a seat's")
+    elif extension.value in seen.extensions:
+        reader.fail(extension, title, "extension",
+                    f"duplicate extension (also [{seen.extensions[extension.value].title}])")
+    else:
+        seen.extensions[extension.value] = section
+        secret = seen.passwords.get(extension.value)
+        if secret is not None and secret.value:
+            return secret.value
+        reader.fail(extension, title, "extension",
+                    f"missing secret: no SIP password for extension {extension.value}; "
+                    "add it under [expert-passwords] in the secrets file")
+    return ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -213,6 +213,23 @@ class Seat:
     extension: str  # the PJSIP endpoint the seat phone registers as
     password: str = field(repr=False)
     name: str = ""
+    pbx: str = "main"  # the PBX (hall) the seat phone registers on
+
+
+@dataclass(frozen=True)
+class PbxConfig:
+    """One Asterisk and its hall: how the service reaches it and which seats register on it."""
+
+    name: str  # short key, e.g. "main" or "west": folder names, stored records, API filters
+    display_name: str  # what people read on the wallboard and reports, e.g. 城西大厅
+    ami: AmiConfig
+    sip: SipConfig
+    queue_log: Path
+    seats: tuple[Seat, ...] = ()
+    voicemail: VoicemailConfig | None = None
+    """Its voicemail spool (None: the first PBX's [voicemail])."""
+    recording: RecordingConfig | None = None
+    """Its recording spool (None: the first PBX's [recording])."""
 
 
 @dataclass(frozen=True)
@@ -259,6 +276,36 @@ class HotlineConfig:
     remit: RemitTable = field(default_factory=lambda: RemitTable(()))
     recording: RecordingConfig = field(default_factory=RecordingConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
+    first_pbx: str = "main"
+    """Name of the PBX described by [ami], [sip] and [seats]."""
+    first_pbx_display: str = ""
+    """Its hall's display name ([hall] pbx_hall; empty: the hotline's name)."""
+    other_pbxes: tuple[PbxConfig, ...] = ()
+    """[pbx NAME] sections; their seats live in `seats` (each Seat names its PBX)."""
+
+    @property
+    def pbxes(self) -> tuple[PbxConfig, ...]:
+        """Every PBX, the first one first, each with only its own seats."""
+        first = PbxConfig(self.first_pbx, self.first_pbx_display or self.hall.name, self.ami,
+                          self.sip, self.queue.queue_log)
+        return tuple(replace(p, seats=tuple(s for s in self.seats if s.pbx == p.name))
+                     for p in (first, *self.other_pbxes))
+
+    def pbx(self, name: str) -> PbxConfig | None:
+        return next((p for p in self.pbxes if p.name == name), None)
+
+    def for_pbx(self, name: str) -> HotlineConfig:
+        """The configuration as one PBX sees it: its AMI, SIP, queue_log and only its seats.
+
+        Everything written for a single PBX (the Hall, `pbx render`) takes this view unchanged.
+        """
+        pbx = self.pbx(name)
+        if pbx is None:
+            raise KeyError(name)
+        return replace(self, ami=pbx.ami, sip=pbx.sip, seats=pbx.seats,
+                       queue=replace(self.queue, queue_log=pbx.queue_log), first_pbx=pbx.name,
+                       first_pbx_display=pbx.display_name, other_pbxes=(),
+                       voicemail=pbx.voicemail or self.voicemail, recording=pbx.recording or self.recording)
 
     def seat(self, seat_id: str) -> Seat | None:
         return next((s for s in self.seats if s.seat_id == seat_id), None)

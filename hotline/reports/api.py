@@ -23,19 +23,22 @@ from hotline.auth.roles import Role
 from hotline.config import HotlineConfig
 from hotline.db.session import get_session
 from hotline.db.types import utcnow
-from hotline.reports.figures import RangeReport, ReportPeriod
+from hotline.reports.figures import CallFigures, RangeReport, ReportPeriod
 from hotline.reports.fold import Funnel, Hourly, funnel, hourly, reference_days, reference_period
 from hotline.reports.stats_api import (
     DATE_PATTERN,
     DATE_SCHEMA,
     REASON_ZH,
     FromQuery,
+    HallQuery,
     ToQuery,
     _cell,
     _day,
     _refuse,
     days_table,
+    hall_figures,
     period_of,
+    seats_of_hall,
     seats_table,
     to_csv,
 )
@@ -92,6 +95,17 @@ class FunnelOut(BaseModel):
     reached: int = Field(description="of those, the citizen was reached")
 
 
+class HallKpiOut(BaseModel):
+    name: str = Field(description="the PBX's name; empty in the total row", examples=["main"])
+    display_name: str = Field(examples=["城东大厅"])
+    received: int = Field(examples=[4])
+    answered: int = Field(examples=[3])
+    abandoned: int = Field(examples=[1])
+    service_level: float | None = Field(examples=[0.5])
+    average_speed_of_answer_seconds: float | None = Field(examples=[13.3])
+    abandon_rate: float | None = Field(examples=[0.25])
+
+
 class ReportsOut(BaseModel):
     from_: date = Field(alias="from")
     to: date
@@ -105,6 +119,10 @@ class ReportsOut(BaseModel):
     days: list[DayKpiOut]
     seats: list[SeatKpiOut]
     funnel: FunnelOut
+    hall: str | None = Field(None, description="the hall shown (null: every hall together)",
+                             examples=[None, "west"])
+    halls: list[HallKpiOut] = Field([], description="each hall's figures over the range, then the "
+                                                    "total row (name empty, 合计)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,11 +132,14 @@ class ReportView:
     day_hourly: Hourly
     reference_hourly: Hourly
     funnel: Funnel
+    hall: str | None = None
+    halls: tuple[tuple[str, str, CallFigures], ...] = ()
 
 
 def load_view(request: Request, session: Session, first: str | None, last: str | None,
-              day: str | None) -> ReportView:
-    """The range report, the chosen day per hour and its reference weekdays, the funnel."""
+              day: str | None, hall: str | None = None) -> ReportView:
+    """The range report (of one hall or all), the chosen day per hour and its reference
+    weekdays, the funnel, and each hall's figures with their total."""
     config: HotlineConfig = request.app.state.config
     now = utcnow()
     period = period_of(config, first, last, now.astimezone(config.hall.tz).date())
@@ -126,14 +147,16 @@ def load_view(request: Request, session: Session, first: str | None, last: str |
     if not period.first <= shown <= period.last:
         raise _refuse("day_outside_range", f"day ({shown}) must lie within from..to")
     threshold = config.queue.service_level_seconds
-    report = load_report(session, period, threshold, now=now, seat_ids=[s.seat_id for s in config.seats])
+    report = load_report(session, period, threshold, now=now, seat_ids=seats_of_hall(config, hall),
+                         pbx=hall)
     one_day = ReportPeriod(shown, shown, period.tz)
     reference = reference_period(shown, period)
     return ReportView(report, shown,
-                      hourly(call_aggregate(session, one_day, threshold).buckets, period, (shown,)),
-                      hourly(call_aggregate(session, reference, threshold).buckets, period,
+                      hourly(call_aggregate(session, one_day, threshold, hall).buckets, period, (shown,)),
+                      hourly(call_aggregate(session, reference, threshold, hall).buckets, period,
                              reference_days(shown)),
-                      funnel(report.voicemails, report.callbacks))
+                      funnel(report.voicemails, report.callbacks), hall,
+                      hall_figures(session, config, period, now))
 
 
 def _hourly_out(h: Hourly) -> HourlyOut:
@@ -147,6 +170,7 @@ def _round(value: float | None, digits: int) -> float | None:
 def view_out(view: ReportView) -> ReportsOut:
     report, f = view.report, view.funnel
     return ReportsOut.model_validate({
+        "hall": view.hall, "halls": [_hall_kpi(*row) for row in view.halls],
         "from": report.period.first, "to": report.period.last, "day": view.day,
         "reference_days": list(reference_days(view.day)), "timezone": report.period.tz.key,
         "service_level_seconds": report.service_level_seconds, "generated_at": utcnow(),
@@ -165,6 +189,13 @@ def view_out(view: ReportView) -> ReportsOut:
                             valid=f.valid, needs_review=f.needs_review, called_back=f.called_back,
                             reached=f.reached),
     })
+
+
+def _hall_kpi(name: str, display_name: str, f: CallFigures) -> HallKpiOut:
+    return HallKpiOut(name=name, display_name=display_name, received=f.received, answered=f.answered,
+                      abandoned=f.abandoned, service_level=_round(f.service_level, 4),
+                      average_speed_of_answer_seconds=_round(f.average_speed_of_answer, 1),
+                      abandon_rate=_round(f.abandon_rate, 4))
 
 
 # ----- tables for the exports (Chinese headings) ------------------------------------------------
@@ -234,6 +265,12 @@ REPORTS_EXAMPLE = {
     "funnel": {"received": 12, "pending": 1, "invalid": 4, "invalid_by_reason": {"silence": 1, "advert": 3},
                "reason_names": {"silence": "静音", "advert": "广告推销"}, "valid": 3, "needs_review": 4,
                "called_back": 6, "reached": 3},
+    "hall": None,
+    "halls": [{"name": "main", "display_name": "12345政务服务便民热线", "received": 4, "answered": 3,
+               "abandoned": 1, "service_level": 0.5, "average_speed_of_answer_seconds": 13.3,
+               "abandon_rate": 0.25},
+              {"name": "", "display_name": "合计", "received": 4, "answered": 3, "abandoned": 1,
+               "service_level": 0.5, "average_speed_of_answer_seconds": 13.3, "abandon_rate": 0.25}],
 }
 
 
@@ -244,8 +281,8 @@ REPORTS_EXAMPLE = {
                         "service level, average speed of answer and abandon rate per day, per-seat figures, "
                         "the voicemail funnel.")
 def reports(request: Request, session: SessionDep, _principal: Supervisor, first: FromQuery = None,
-            last: ToQuery = None, day: DayQuery = None) -> ReportsOut:
-    return view_out(load_view(request, session, first, last, day))
+            last: ToQuery = None, day: DayQuery = None, hall: HallQuery = None) -> ReportsOut:
+    return view_out(load_view(request, session, first, last, day, hall))
 
 
 @router.get("/export.csv", summary="One table of the reports page as CSV", response_class=Response,
@@ -254,8 +291,9 @@ def reports(request: Request, session: SessionDep, _principal: Supervisor, first
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
 def export_csv(request: Request, session: SessionDep, _principal: Supervisor, first: FromQuery = None,
                last: ToQuery = None, day: DayQuery = None,
-               table: Annotated[Table, Query(description="which table")] = "days") -> Response:
-    view = load_view(request, session, first, last, day)
+               table: Annotated[Table, Query(description="which table")] = "days",
+               hall: HallQuery = None) -> Response:
+    view = load_view(request, session, first, last, day, hall)
     return Response(to_csv(tables(view)[table]), media_type=CSV_MEDIA_TYPE,
                     headers=_attachment(view, table, "csv"))
 
@@ -265,7 +303,7 @@ def export_csv(request: Request, session: SessionDep, _principal: Supervisor, fi
             responses={200: {"content": {XLSX_MEDIA_TYPE: {"schema": {"type": "string",
                                                                         "format": "binary"}}}}})
 def export_xlsx(request: Request, session: SessionDep, _principal: Supervisor, first: FromQuery = None,
-                last: ToQuery = None, day: DayQuery = None) -> Response:
-    view = load_view(request, session, first, last, day)
+                last: ToQuery = None, day: DayQuery = None, hall: HallQuery = None) -> Response:
+    view = load_view(request, session, first, last, day, hall)
     return Response(to_xlsx(tables(view)), media_type=XLSX_MEDIA_TYPE,
                     headers=_attachment(view, "reports", "xlsx"))

@@ -28,13 +28,16 @@ from hotline.reports.figures import (
     REASON_STAFF_OVERRIDE,
     REASON_TRIAGE,
     REASON_UNSPECIFIED,
+    CallAggregate,
+    CallBucket,
     CallFigures,
     RangeError,
     RangeReport,
     ReportPeriod,
     SeatRow,
+    build_report,
 )
-from hotline.reports.store import load_report
+from hotline.reports.store import call_aggregate, load_report
 from voicemail.models import STATE_INVALID, STATE_NEEDS_REVIEW, STATE_NEW, STATE_VALID
 from voicemail.triage import INVALID_REASON_ZH, REVIEW_REASON_ZH
 from voicemail.triage_service import TRIAGE_FAILED
@@ -133,6 +136,21 @@ class CallbackStatsOut(BaseModel):
                                                      "declined": 1, "unreachable": 5, "withdrawn": 1}])
 
 
+class HallStatsOut(BaseModel):
+    name: str = Field(description="the PBX's name; empty in the total row", examples=["main"])
+    display_name: str = Field(examples=["城东大厅"])
+    received: int = Field(examples=[412])
+    answered: int = Field(examples=[396])
+    abandoned: int = Field(examples=[16])
+    answered_within_service_level: int = Field(examples=[370])
+    answer_rate: float | None = Field(examples=[0.961])
+    service_level: float | None = Field(examples=[0.898])
+    average_speed_of_answer_seconds: float | None = Field(examples=[6.2])
+    talk_seconds: int = Field(examples=[98100])
+    peak_hour: int | None = Field(examples=[9])
+    peak_hour_received: int = Field(examples=[61])
+
+
 class StatsOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
@@ -146,6 +164,10 @@ class StatsOut(BaseModel):
     seats: list[SeatStatsOut]
     voicemails: VoicemailStatsOut
     callbacks: CallbackStatsOut
+    hall: str | None = Field(None, description="the hall shown (null: every hall together)",
+                             examples=[None, "west"])
+    halls: list[HallStatsOut] = Field([], description="each hall's calls over the range, then the total "
+                                                      "row (name empty, 合计)")
 
 
 def _round(value: float | None, digits: int) -> float | None:
@@ -271,6 +293,9 @@ FromQuery = Annotated[str | None, Query(alias="from", pattern=DATE_PATTERN, exam
 ToQuery = Annotated[str | None, Query(alias="to", pattern=DATE_PATTERN, examples=["2026-11-27"],
                                       json_schema_extra=DATE_SCHEMA,
                                       description="last local day, inclusive (default: today)")]
+HallQuery = Annotated[str | None, Query(max_length=32, examples=["main"],
+                                        description="one PBX's hall ([pbx NAME] in hotline.conf); default "
+                                                    "every hall together (else 422 unknown_hall)")]
 
 
 def _refuse(code: str, message: str) -> HTTPException:
@@ -298,12 +323,47 @@ def period_of(config: HotlineConfig, first: str | None, last: str | None, today:
         raise _refuse(error.code, error.message) from None
 
 
-def _report(request: Request, session: Session, first: str | None, last: str | None) -> RangeReport:
+def seats_of_hall(config: HotlineConfig, hall: str | None) -> list[str]:
+    """The 工号 of one hall (or of all); 422 unknown_hall for a name hotline.conf does not have."""
+    if hall is None:
+        return [seat.seat_id for seat in config.seats]
+    pbx = config.pbx(hall)
+    if pbx is None:
+        raise _refuse("unknown_hall", f"没有名为 {hall!r} 的大厅；可选："
+                      + "、".join(p.name for p in config.pbxes))
+    return [seat.seat_id for seat in pbx.seats]
+
+
+def hall_figures(session: Session, config: HotlineConfig, period: ReportPeriod,
+                 now: datetime) -> tuple[tuple[str, str, CallFigures], ...]:
+    """Each hall's call figures over the period, then all of them together ("", 合计)."""
+    threshold = config.queue.service_level_seconds
+    rows: list[tuple[str, str, CallFigures]] = []
+    buckets: list[CallBucket] = []
+    for pbx in config.pbxes:
+        calls = call_aggregate(session, period, threshold, pbx.name)
+        buckets += calls.buckets
+        rows.append((pbx.name, pbx.display_name, build_report(period, threshold, calls, (), (), (),
+                                                              now=now).totals))
+    everything = CallAggregate(tuple(buckets), ())
+    rows.append(("", "合计", build_report(period, threshold, everything, (), (), (), now=now).totals))
+    return tuple(rows)
+
+
+def halls_out(rows: tuple[tuple[str, str, CallFigures], ...]) -> list[HallStatsOut]:
+    fields = {"peak_hour", "peak_hour_received", *HallStatsOut.model_fields} - {"name", "display_name"}
+    return [HallStatsOut(name=name, display_name=display,
+                         **{k: v for k, v in _call_fields(figures).items() if k in fields})
+            for name, display, figures in rows]
+
+
+def _report(request: Request, session: Session, first: str | None, last: str | None,
+            hall: str | None = None) -> RangeReport:
     config: HotlineConfig = request.app.state.config
     now = utcnow()
     period = period_of(config, first, last, now.astimezone(config.hall.tz).date())
     return load_report(session, period, config.queue.service_level_seconds, now=now,
-                       seat_ids=[seat.seat_id for seat in config.seats])
+                       seat_ids=seats_of_hall(config, hall), pbx=hall)
 
 
 @router.get("/stats", response_model=StatsOut, summary="Statistics over a range of days",
@@ -311,8 +371,11 @@ def _report(request: Request, session: Session, first: str | None, last: str | N
                         "default today), rebuilt from the store: totals, one row per day, one per seat, "
                         "voicemails with the reason that decided each, callbacks done and unreachable.")
 def stats(request: Request, session: SessionDep, _principal: Reader, first: FromQuery = None,
-          last: ToQuery = None) -> StatsOut:
-    return report_out(_report(request, session, first, last), utcnow())
+          last: ToQuery = None, hall: HallQuery = None) -> StatsOut:
+    report = _report(request, session, first, last, hall)
+    now = utcnow()
+    rows = hall_figures(session, request.app.state.config, report.period, now)
+    return report_out(report, now).model_copy(update={"hall": hall, "halls": halls_out(rows)})
 
 
 @router.get("/stats/export.csv", summary="Statistics as CSV for Excel", response_class=Response,
@@ -321,9 +384,9 @@ def stats(request: Request, session: SessionDep, _principal: Reader, first: From
                         "Chinese headings.",
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
 def export_csv(request: Request, session: SessionDep, _principal: Reader, first: FromQuery = None,
-               last: ToQuery = None, table: Annotated[Table, Query(description="which table")] = "days"
-               ) -> Response:
-    report = _report(request, session, first, last)
+               last: ToQuery = None, table: Annotated[Table, Query(description="which table")] = "days",
+               hall: HallQuery = None) -> Response:
+    report = _report(request, session, first, last, hall)
     period = report.period
     filename = f"hotline-{table}-{period.first.isoformat()}_{period.last.isoformat()}.csv"
     return Response(to_csv(TABLES[table](report)), media_type=CSV_MEDIA_TYPE,

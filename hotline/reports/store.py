@@ -69,7 +69,7 @@ def _epoch_seconds(dialect: str, instant: Any) -> ColumnElement[int]:
     return cast(func.floor(extract("epoch", instant)), BigInteger)
 
 
-def _calls_in(session: Session, period: ReportPeriod, threshold: int) -> Subquery:
+def _calls_in(session: Session, period: ReportPeriod, threshold: int, pbx: str | None = None) -> Subquery:
     """One row per call that may have arrived in the period, with its arrival and what it counts."""
     dialect = session.get_bind().dialect.name
     answered = CallRecord.outcome == OUTCOME_ANSWERED
@@ -92,13 +92,16 @@ def _calls_in(session: Session, period: ReportPeriod, threshold: int) -> Subquer
         case((and_(answered, CallRecord.talk_seconds > 0), CallRecord.talk_seconds), else_=0).label("talk"))
         .where(CallRecord.outcome.in_((OUTCOME_ANSWERED, OUTCOME_ABANDONED)),
                CallRecord.ended_at >= _utc(period.start),
-               CallRecord.ended_at < _utc(_later(period.end, CALL_SPAN_MARGIN)))
+               CallRecord.ended_at < _utc(_later(period.end, CALL_SPAN_MARGIN)),
+               *((CallRecord.pbx == pbx,) if pbx is not None else ()))
         .subquery())
 
 
-def call_aggregate(session: Session, period: ReportPeriod, threshold: int) -> CallAggregate:
-    """The period's calls summed per quarter-hour of arrival and per seat, by the database."""
-    calls = _calls_in(session, period, threshold)
+def call_aggregate(session: Session, period: ReportPeriod, threshold: int,
+                   pbx: str | None = None) -> CallAggregate:
+    """The period's calls summed per quarter-hour of arrival and per seat, by the database;
+    `pbx`: only the calls of that PBX's hall."""
+    calls = _calls_in(session, period, threshold, pbx)
     arrived = and_(calls.c.arrival >= int(period.start.timestamp()),
                    calls.c.arrival < int(period.end.timestamp()))
     buckets = session.execute(
@@ -167,10 +170,15 @@ def callback_rows(session: Session, period: ReportPeriod) -> list[CallbackRow]:
 
 
 def load_report(session: Session, period: ReportPeriod, service_level_seconds: int, *,
-                now: datetime, seat_ids: Sequence[str] = ()) -> RangeReport:
-    """The range report of `period` from the store; reads only."""
-    return build_report(period, service_level_seconds, call_aggregate(session, period, service_level_seconds),
-                        state_change_rows(session, period), voicemail_rows(session, period),
+                now: datetime, seat_ids: Sequence[str] = (), pbx: str | None = None) -> RangeReport:
+    """The range report of `period` from the store; reads only. With `pbx`: that hall's calls,
+    and the pauses of `seat_ids` only (its seats); voicemail and callbacks belong to no hall."""
+    changes = state_change_rows(session, period)
+    if pbx is not None:
+        changes = [row for row in changes if row.seat_id in set(seat_ids)]
+    return build_report(period, service_level_seconds,
+                        call_aggregate(session, period, service_level_seconds, pbx),
+                        changes, voicemail_rows(session, period),
                         callback_rows(session, period), now=now, seat_ids=seat_ids)
 
 

@@ -18,8 +18,8 @@ from hotline.auth.seats import require_own_seat
 from hotline.db.audit import record_audit
 from hotline.db.session import get_session
 from hotline.privacy import text_for
-from telephony.deps import get_hall
-from telephony.hall import Hall
+from telephony.deps import get_hall, get_halls, get_session_hall
+from telephony.hall import Hall, Halls
 from telephony.threeway import machine
 from telephony.threeway.directory import department_experts
 from telephony.threeway.machine import Command
@@ -30,6 +30,8 @@ router = APIRouter(prefix="/threeway", tags=["three-way calls"])
 
 # Routes name the principal before the hall: 401/403 come before 503 bridge_not_running.
 HallDep = Annotated[Hall, Depends(get_hall)]
+HallsDep = Annotated[Halls, Depends(get_halls)]
+SessionHallDep = Annotated[Hall, Depends(get_session_hall)]
 Reader = Annotated[Principal, Depends(require_role(*READERS))]
 Operator = Annotated[Principal, Depends(require_role(*OPERATORS))]
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -154,14 +156,16 @@ def departments(principal: Reader, hall: HallDep) -> list[DepartmentOut]:
 @router.get("/sessions", response_model=list[SessionOut], summary="Recent three-way calls",
             description="Role: monitor, operator or admin. Newest first.",
             responses=BRIDGE_DOWN)
-def list_sessions(principal: Reader, hall: HallDep) -> list[SessionOut]:
-    return [session_out(s, principal) for s in hall.threeway.sessions()]
+def list_sessions(principal: Reader, halls: HallsDep) -> list[SessionOut]:
+    every = sorted((s for hall in halls for s in hall.threeway.sessions()),
+                   key=lambda s: s.started_at, reverse=True)
+    return [session_out(s, principal) for s in every]
 
 
 @router.get("/sessions/{session_id}", response_model=SessionOut, summary="One three-way call",
             description="Role: monitor, operator or admin.",
             responses=NOT_FOUND)
-def show_session(session_id: str, principal: Reader, hall: HallDep) -> SessionOut:
+def show_session(session_id: str, principal: Reader, hall: SessionHallDep) -> SessionOut:
     try:
         return session_out(hall.threeway.get(session_id), principal)
     except ThreeWayError as error:
@@ -173,9 +177,10 @@ def show_session(session_id: str, principal: Reader, hall: HallDep) -> SessionOu
              description="Role: operator (for their own seat) or admin. Experts are tried in "
                          "order, only those on duty; the answer comes while the first rings.",
              responses=START_ERRORS)
-async def start(linkedid: str, body: StartIn, principal: Operator, hall: HallDep,
+async def start(linkedid: str, body: StartIn, principal: Operator, halls: HallsDep,
                 db: SessionDep) -> SessionOut:
     _check_seat(principal, body.seat_id)
+    hall = halls.of_seat(body.seat_id) or halls.first  # the call is on the seat's own PBX
     try:
         session = await hall.threeway.start(linkedid, body.seat_id, department=body.department,
                                             expert=body.expert, requested_by=principal.name)
@@ -209,7 +214,7 @@ def _audit(db: Session, action: str, principal: Principal, session: ThreeWaySess
              summary="Stop dialling before the expert answers",
              description="Role: operator (own seat) or admin. 409 unless still dialling.",
              responses=SESSION_ACTION_ERRORS)
-async def cancel(session_id: str, principal: Operator, hall: HallDep, db: SessionDep) -> SessionOut:
+async def cancel(session_id: str, principal: Operator, hall: SessionHallDep, db: SessionDep) -> SessionOut:
     return await _act("cancel", session_id, hall, principal, db, machine.cancel)
 
 
@@ -217,7 +222,7 @@ async def cancel(session_id: str, principal: Operator, hall: HallDep, db: Sessio
              summary="The expert leaves; citizen and operator stay connected",
              description="Role: operator (own seat) or admin.",
              responses=SESSION_ACTION_ERRORS)
-async def drop_expert(session_id: str, principal: Operator, hall: HallDep,
+async def drop_expert(session_id: str, principal: Operator, hall: SessionHallDep,
                       db: SessionDep) -> SessionOut:
     return await _act("drop_expert", session_id, hall, principal, db, machine.drop_expert)
 
@@ -226,12 +231,12 @@ async def drop_expert(session_id: str, principal: Operator, hall: HallDep,
              summary="The operator leaves; citizen and expert keep talking",
              description="Role: operator (own seat) or admin. The seat goes to wrap-up.",
              responses=SESSION_ACTION_ERRORS)
-async def leave(session_id: str, principal: Operator, hall: HallDep, db: SessionDep) -> SessionOut:
+async def leave(session_id: str, principal: Operator, hall: SessionHallDep, db: SessionDep) -> SessionOut:
     return await _act("leave", session_id, hall, principal, db, machine.operator_leaves)
 
 
 @router.post("/sessions/{session_id}/end", response_model=SessionOut,
              summary="Hang up everybody", description="Role: operator (own seat) or admin.",
              responses=SESSION_ACTION_ERRORS)
-async def end(session_id: str, principal: Operator, hall: HallDep, db: SessionDep) -> SessionOut:
+async def end(session_id: str, principal: Operator, hall: SessionHallDep, db: SessionDep) -> SessionOut:
     return await _act("end", session_id, hall, principal, db, machine.end_for_all)

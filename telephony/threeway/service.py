@@ -45,6 +45,10 @@ EXPERT_LEG_PREFIX = "tw"
 """Uniqueid (and so Linkedid) prefix of the expert legs this service originates."""
 
 
+_SESSION_NUMBERS = itertools.count(1)
+"""Shared by every hall's service in the process: session ids stay unique over all PBXs."""
+
+
 class ThreeWayError(Exception):
     """A refused request: HTTP status, a stable code, a message for the operator."""
 
@@ -64,7 +68,7 @@ class ThreeWayService:
         self.db = sessions
         self.clock = clock
         self._sessions: dict[str, ThreeWaySession] = {}
-        self._ids = itertools.count(1)
+        self._ids = _SESSION_NUMBERS
         self._epoch = int(time.time())
         self._tasks: set[asyncio.Task[None]] = set()
         # Several nodes: only the bridge holder takes up sessions another process left behind.
@@ -217,8 +221,10 @@ class ThreeWayService:
             except Exception:
                 log.exception("three-way sessions in progress could not be read; not resumed")
                 stored = []
+            mine = {seat.seat_id for seat in self.config.seats}
             for session in stored:
-                if session.session_id not in self._sessions:
+                # With several PBXs each hall resumes only the sessions of its own seats.
+                if session.session_id not in self._sessions and session.seat_id in mine:
                     self._remember(session)
                     loaded.add(session.session_id)
         for session in [s for s in self._sessions.values() if s.active]:

@@ -61,6 +61,7 @@ CROSS_FIELD_RULES = frozenset({
     "department_required",  # callback outcome reached_transferred needs the department
     "department_unexpected",  # ... and no other outcome takes one
     "unknown_department",  # the department must be one of hotline.conf's
+    "unknown_hall",  # statistics and reports: the hall must be one of hotline.conf's PBXs
     "duplicate_of_required",  # voicemail decision: the verdict duplicate names duplicate_of
     "invalid_range",  # statistics: `from` after `to`
     "range_too_long",  # statistics: at most a year between `from` and `to`

@@ -137,3 +137,33 @@ def test_0010_binds_existing_seat_named_operator_tokens_to_their_seat(database_u
         engine.dispose()
     assert [(name, seat, bool(lead)) for name, seat, lead in rows] == [
         ("07", "07", False), ("zhang.wei", None, False), ("12", None, False)]
+
+
+def test_0013_puts_existing_calls_and_counters_on_the_first_pbx(database_url: str) -> None:
+    """Rows from before several PBXs belong to "main"; afterwards a day has counters per PBX."""
+    from sqlalchemy import text
+
+    upgrade_database(database_url, "0012")
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO call_records (call_key, outcome, three_way, detail) "
+                "VALUES ('1.1:07', 'answered', false, '{}')"))
+            connection.execute(text(
+                "INSERT INTO daily_stats (day, payload, updated_at) "
+                "VALUES ('2026-12-01', '{}', CURRENT_TIMESTAMP)"))
+        upgrade_database(database_url, "0013")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO daily_stats (day, pbx, payload, updated_at) "
+                "VALUES ('2026-12-01', 'west', '{}', CURRENT_TIMESTAMP)"))
+            calls = connection.execute(text("SELECT call_key, pbx FROM call_records")).all()
+            days = connection.execute(text("SELECT day, pbx FROM daily_stats ORDER BY pbx")).all()
+        assert [tuple(row) for row in calls] == [("1.1:07", "main")]
+        assert [str(row[1]) for row in days] == ["main", "west"]
+        downgrade_database(database_url, "0012")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM daily_stats")).scalar() == 1
+    finally:
+        engine.dispose()

@@ -15,7 +15,7 @@ from seat_manager.directory import SeatDirectory
 from seat_manager.state import SeatChange
 from telephony import recorder as recorder_module
 from telephony.live_counters import HallStats
-from telephony.models import CallRecord
+from telephony.models import CallRecord, DailyStats
 from telephony.picture import HallPicture
 from telephony.recorder import HallRecorder
 from tests.ami_transcripts import Replay, load_transcript
@@ -104,3 +104,23 @@ def test_a_call_ended_after_the_operator_paused_is_recorded(db_sessions: session
     assert record.outcome == "answered" and record.seat_id == "01"
     assert record.citizen_number == "13812345678" and record.linkedid == "1796293628.27"
     assert record.talk_seconds is not None and record.talk_seconds > 0
+
+
+def test_two_pbxs_keep_their_own_calls_and_counters(db_sessions: sessionmaker[Session]) -> None:
+    """Asterisk's ids are unique only within one PBX: the same Uniqueid on two PBXs is two calls,
+    and each PBX's day counters are saved and read back apart (one would overwrite the other)."""
+    directory = SeatDirectory([DirectorySeat.standard("01", "8001", "hotline-seat")])
+    main = HallRecorder(db_sessions, HallPicture(directory, 10).board, HallStats(), lambda: NOW)
+    west_stats = HallStats()
+    west = HallRecorder(db_sessions, HallPicture(directory, 10).board, west_stats, lambda: NOW, "west")
+    main(abandon("1.1", "13800138000"), [], NOW)
+    west(abandon("1.1", "13900139000"), [], NOW)
+    asyncio.run(main.flush(save_stats=True))
+    asyncio.run(west.flush(save_stats=True))
+    rows = stored(db_sessions)
+    assert {key: (r.pbx, r.citizen_number) for key, r in rows.items()} == {
+        "abandoned:1.1": ("main", "13800138000"), "west:abandoned:1.1": ("west", "13900139000")}
+    with db_sessions() as session:
+        assert sorted((d.day, d.pbx) for d in session.scalars(select(DailyStats))) == [
+            (NOW.date(), "main"), (NOW.date(), "west")]
+    assert recorder_module.load_today(db_sessions, NOW.date(), "west") == west_stats.to_dict()

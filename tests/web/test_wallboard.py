@@ -44,6 +44,7 @@ def test_fifty_tiles_in_seat_order_all_offline_without_a_pbx(web: WebApp, pages:
     assert set(states) == {"offline"}
     expect(tile(page, "07")).to_contain_text("离线")
     expect(page.locator('#legend [data-state="offline"]')).to_have_text("离线 50")
+    expect(page.locator("#halls")).to_be_hidden()  # one PBX: no per-hall rows
 
 
 def test_the_clock_shows_the_halls_time_on_a_screen_set_to_another_zone(web: WebApp, pages: Pages) -> None:

@@ -13,7 +13,15 @@ from pydantic import BaseModel, Field
 
 from hotline.api.deps import ReaderDep
 from hotline.api.routes.health import BridgeHealth, bridges_of
-from hotline.status import HallStatus, counts_cache, hall_status, live_cache
+from hotline.status import (
+    HallPart,
+    HallStatus,
+    SeatsSummary,
+    TodaySummary,
+    counts_cache,
+    hall_status,
+    live_cache,
+)
 
 router = APIRouter(tags=["status"])
 
@@ -74,6 +82,18 @@ class TodayOut(BaseModel):
     talk_seconds: int = Field(examples=[98100])
 
 
+class HallOut(BaseModel):
+    """One PBX's hall; the answer's own seats, calls, queue and today are every hall together."""
+
+    name: str = Field(examples=["main"])
+    display_name: str = Field(examples=["城东大厅"])
+    ami: AmiOut
+    seats: SeatsOut
+    calls: CallsOut
+    queue: QueueOut
+    today: TodayOut
+
+
 class StatusOut(BaseModel):
     generated_at: datetime = Field(examples=["2026-11-28T10:15:00+08:00"])
     ami: AmiOut
@@ -83,35 +103,57 @@ class StatusOut(BaseModel):
     voicemails: VoicemailsOut
     callbacks: CallbacksOut
     today: TodayOut | None = Field(description="today's live counters; null without the AMI bridge")
+    halls: list[HallOut] = Field([], description="each PBX's hall (one per [pbx] in hotline.conf); "
+                                                 "empty without the AMI bridge")
+
+
+def _seats_out(seats: SeatsSummary) -> SeatsOut:
+    return SeatsOut(total=seats.total, by_state=seats.by_state, stale=seats.stale_since is not None,
+                    stale_since=seats.stale_since)
+
+
+def _today_out(today: TodaySummary) -> TodayOut:
+    return TodayOut(
+        day=today.day, received=today.received, answered=today.answered, abandoned=today.abandoned,
+        answer_rate=today.answer_rate, service_level=today.service_level,
+        service_level_seconds=today.service_level_seconds,
+        average_speed_of_answer_seconds=today.average_speed_of_answer_seconds,
+        talk_seconds=today.talk_seconds)
+
+
+def _hall_out(part: HallPart) -> HallOut:
+    return HallOut(name=part.name, display_name=part.display_name,
+                   ami=AmiOut(connected=part.ami_connected, pbx_uptime_seconds=part.pbx_uptime_seconds),
+                   seats=_seats_out(part.seats),
+                   calls=CallsOut(in_progress=part.calls.in_progress, three_way=part.calls.three_way),
+                   queue=QueueOut(waiting=part.queue.waiting,
+                                  longest_wait_seconds=part.queue.longest_wait_seconds),
+                   today=_today_out(part.today))
 
 
 def status_out(status: HallStatus, state: object = None) -> StatusOut:
     seats, calls, queue, today = status.seats, status.calls, status.queue, status.today
     return StatusOut(
+        halls=[_hall_out(part) for part in status.halls],
         generated_at=status.generated_at,
         ami=AmiOut(connected=status.ami_connected, pbx_uptime_seconds=status.pbx_uptime_seconds,
                    node=getattr(state, "node_id", None), bridges=bridges_of(state)),
-        seats=SeatsOut(total=seats.total, by_state=seats.by_state, stale=seats.stale_since is not None,
-                       stale_since=seats.stale_since) if seats else None,
+        seats=_seats_out(seats) if seats else None,
         calls=CallsOut(in_progress=calls.in_progress, three_way=calls.three_way) if calls else None,
         queue=QueueOut(waiting=queue.waiting, longest_wait_seconds=queue.longest_wait_seconds)
         if queue else None,
         voicemails=VoicemailsOut(by_state=status.voicemails_by_state),
         callbacks=CallbacksOut(by_state=status.callbacks_by_state),
-        today=TodayOut(
-            day=today.day, received=today.received, answered=today.answered, abandoned=today.abandoned,
-            answer_rate=today.answer_rate, service_level=today.service_level,
-            service_level_seconds=today.service_level_seconds,
-            average_speed_of_answer_seconds=today.average_speed_of_answer_seconds,
-            talk_seconds=today.talk_seconds) if today else None,
+        today=_today_out(today) if today else None,
     )
 
 
 async def current_status(request: Request) -> HallStatus:
     """The hall's summary for this app (shared with /metrics)."""
     state = request.app.state
+    halls = getattr(state, "halls", None)
     return await hall_status(state.config, getattr(state, "hall", None), state.ami_status,
-                             counts_cache(state), live_cache(state))
+                             counts_cache(state), live_cache(state), list(halls) if halls else ())
 
 
 class StatusBodyCache:
@@ -130,8 +172,9 @@ class StatusBodyCache:
     async def get(self, request: Request) -> bytes:
         state = request.app.state
         hall = getattr(state, "hall", None)
+        halls = getattr(state, "halls", None) or ([hall] if hall is not None else [])
         leases = getattr(state, "bridge_leases", None) or {}
-        key = (hall.board.version if hall is not None else None,
+        key = (tuple(h.board.version for h in halls), tuple(h.connected for h in halls),
                bool(getattr(state.ami_status, "connected", False)),
                tuple((lease.held, lease.holder) for lease in leases.values()),
                math.floor(self._clock() / BODY_RESOLUTION_S))

@@ -47,6 +47,7 @@ function pauseText(byReason) {
 function query() {
   const params = new URLSearchParams({ from: $('#from').value, to: $('#to').value });
   if ($('#day').value) params.set('day', $('#day').value);
+  if ($('#hall').value) params.set('hall', $('#hall').value);
   return params;
 }
 
@@ -151,6 +152,25 @@ function sortBy(key) {
   $(`#seats th button[data-key="${key}"]`).focus();
 }
 
+// Halls: with several PBXs a row per hall and the total, and a choice of one hall -------------
+
+function drawHalls(report) {
+  const halls = report.halls || [];
+  const several = halls.length > 2; // each hall, then the total row
+  $('#halls-panel').hidden = !several;
+  $('#hall-field').hidden = !several;
+  if (!several) return;
+  const select = $('#hall');
+  replaceChildren(select, [el('option', { value: '', text: '全部大厅' }),
+    ...halls.filter((h) => h.name).map((h) => el('option', { value: h.name, text: h.display_name,
+      selected: h.name === report.hall }))]);
+  replaceChildren($('#halls tbody'), halls.map((h) => el('tr', { class: h.name ? '' : 'total',
+    dataset: { hall: h.name } }, el('th', { scope: 'row', text: h.display_name }),
+  ...[String(h.received), String(h.answered), String(h.abandoned), formatPercent(h.service_level),
+    formatSeconds(h.average_speed_of_answer_seconds), formatPercent(h.abandon_rate)]
+    .map((text) => el('td', { text })))));
+}
+
 // Loading -------------------------------------------------------------------------------------
 
 function fillDays(report) {
@@ -176,6 +196,7 @@ async function load(params = query()) {
     drawDays(report);
     drawFunnel(report);
     drawSeats(report);
+    drawHalls(report);
     say(`已加载 ${report.from} 至 ${report.to}（${report.timezone}）`);
     return true;
   } catch (error) {
@@ -218,6 +239,7 @@ startPage(async () => {
     });
   }
   $('#day').addEventListener('change', () => load());
+  $('#hall').addEventListener('change', () => load());
   $('#range').addEventListener('submit', (event) => {
     event.preventDefault();
     load();

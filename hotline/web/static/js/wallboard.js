@@ -19,6 +19,7 @@ const seats = new Map(); // seat_id -> SeatOut as the API shows it
 const tiles = new Map(); // seat_id -> {item, state, timer, note}
 const eventAppliedAt = new Map(); // seat_id -> performance.now() of the last `seat` event
 const queue = { waiting: null, oldestMs: null };
+const hallNames = new Map(); // PBX name -> its hall's display name (only with several halls)
 
 // Problems: what failed to load, until it loads again ----------------------------------------
 
@@ -63,8 +64,11 @@ function paintTile(seat) {
   const tile = tileFor(seat.seat_id);
   const name = SEAT_STATE_ZH[seat.state] || seat.state;
   tile.item.dataset.state = seat.state;
+  tile.item.dataset.hall = seat.hall || '';
   tile.item.classList.toggle('stale', Boolean(seat.stale));
-  tile.item.setAttribute('aria-label', `${seat.seat_id}号座席 ${name}${seat.stale ? '（可能已过时）' : ''}`);
+  const hall = hallNames.size > 1 && seat.hall_name ? `${seat.hall_name} ` : '';
+  tile.item.setAttribute('aria-label',
+    `${hall}${seat.seat_id}号座席 ${name}${seat.stale ? '（可能已过时）' : ''}`);
   setText(tile.state, name);
   setText(tile.note, noteOf(seat));
   setText(tile.timer, formatDuration(secondsSince(seat.state_since, serverNow())));
@@ -165,8 +169,36 @@ function applyQueueEvent(data) {
   setQueue(waiting.length, oldest);
 }
 
+// Several PBXs (halls): one row each and the total, which is the answer's own figures.
+function hallRow(name, part, total = false) {
+  const seatsOf = part.seats || { by_state: {}, total: null };
+  const online = seatsOf.total === null ? null
+    : seatsOf.total - (seatsOf.by_state.offline || 0) - (seatsOf.by_state.logged_out || 0);
+  const today = part.today || {};
+  const link = total ? '' : (part.ami && part.ami.connected ? '已连接' : '未连接');
+  const cells = [name, link,
+    `${formatCount(seatsOf.by_state.available)}/${formatCount(seatsOf.by_state.on_call)}/${formatCount(online)}`,
+    formatCount(part.queue ? part.queue.waiting : null),
+    formatCount(part.calls ? part.calls.in_progress : null),
+    formatCount(today.received), formatCount(today.answered), formatCount(today.abandoned),
+    formatPercent(today.service_level)];
+  return el('tr', { class: total ? 'hall-total' : '', dataset: { hall: total ? '' : part.name } },
+    el('th', { scope: 'row', text: cells[0] }), ...cells.slice(1).map((text) => el('td', { text })));
+}
+
+function paintHalls(status) {
+  const halls = Array.isArray(status.halls) ? status.halls : [];
+  $('#halls').hidden = halls.length < 2;
+  if (halls.length < 2) return;
+  hallNames.clear();
+  for (const part of halls) hallNames.set(part.name, part.display_name);
+  $('#hall-rows').replaceChildren(...halls.map((part) => hallRow(part.display_name, part)),
+    hallRow('合计', status, true));
+}
+
 function paintStatus(status) {
   if (status.generated_at) setServerTime(status.generated_at);
+  paintHalls(status);
   if (status.queue) {
     const longest = status.queue.longest_wait_seconds;
     setQueue(status.queue.waiting, Number.isFinite(longest) ? serverNow() - longest * 1000 : null);

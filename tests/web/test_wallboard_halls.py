@@ -1,0 +1,80 @@
+"""The wallboard and the reports page with two PBXs (two halls): a row per hall and the total,
+every hall's tiles, and the reports of one hall."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import update
+
+from hotline.auth import Role
+from hotline.db import session_scope
+from telephony.models import CallRecord
+from tests.reports.seed import seed
+from tests.web.conftest import Pages, WebApp, serve_app
+from tests.web.test_reports import DAY, FIRST
+from tests.web.two_halls_web import two_hall_web
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[WebApp]:
+    built = two_hall_web(tmp_path)
+    try:
+        yield built
+    finally:
+        built.app.state.engine.dispose()
+
+
+@pytest.fixture
+def base_url(web: WebApp) -> Iterator[str]:
+    with serve_app(web.asgi) as url:
+        yield url
+
+
+def test_the_wallboard_shows_each_hall_and_the_total(web: WebApp, pages: Pages) -> None:
+    page = pages.open("/wallboard", token=web.token(Role.MONITOR, "wall-halls"))
+    expect(page.locator("#connection")).to_have_attribute("data-connection", "live")
+    expect(page.locator("#halls")).to_be_visible()
+    rows = page.locator("#hall-rows tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0).locator("th")).to_have_text(web.config.hall.name)
+    expect(rows.nth(1).locator("th")).to_have_text("城西大厅")
+    expect(rows.nth(2).locator("th")).to_have_text("合计")
+    expect(rows.nth(0)).to_have_attribute("data-hall", "main")
+    expect(rows.nth(1)).to_have_attribute("data-hall", "west")
+    expect(rows.nth(1).locator("td").nth(0)).to_have_text("未连接")  # an unstarted hall: no AMI link
+    expect(rows.nth(2).locator("td").nth(1)).to_have_text("0/0/0")
+    expect(page.locator("#tiles [data-seat]")).to_have_count(52)
+    expect(page.locator('#tiles [data-seat="61"]')).to_have_attribute("data-hall", "west")
+    expect(page.locator('#tiles [data-seat="61"]')).to_have_attribute("aria-label", "城西大厅 61号座席 离线")
+    expect(page.locator('#tiles [data-seat="07"]')).to_have_attribute("data-hall", "main")
+    expect(page.locator('#legend [data-state="offline"]')).to_have_text("离线 52")
+
+
+def test_the_reports_page_shows_each_hall_and_picks_one(web: WebApp, pages: Pages) -> None:
+    seed(web.sessions)
+    with session_scope(web.sessions) as session:  # seat 01's calls were taken in the west hall
+        session.execute(update(CallRecord).where(CallRecord.seat_id == "01").values(pbx="west"))
+    token = web.token(Role.MONITOR, "supervisor")
+    page = pages.open(f"/reports?from={FIRST}&to={DAY}&day={DAY}", token=token)
+    expect(page.locator("#message")).to_contain_text(f"已加载 {FIRST} 至 {DAY}")
+    api = httpx.get(f"{pages.base_url}/api/reports?from={FIRST}&to={DAY}",
+                    headers={"Authorization": f"Bearer {token}"}).json()
+    rows = page.locator("#halls tbody tr")
+    expect(page.locator("#halls-panel")).to_be_visible()
+    expect(rows).to_have_count(3)
+    west = next(h for h in api["halls"] if h["name"] == "west")
+    total = api["halls"][-1]
+    assert 0 < west["received"] < total["received"]
+    expect(rows.nth(1).locator("th")).to_have_text("城西大厅")
+    expect(rows.nth(1).locator("td").nth(0)).to_have_text(str(west["received"]))
+    expect(rows.nth(2).locator("th")).to_have_text("合计")
+    expect(rows.nth(2).locator("td").nth(0)).to_have_text(str(total["received"]))
+    page.locator("#hall").select_option("west")
+    expect(page.locator("#seats tbody tr[data-seat='61']")).to_have_count(1)
+    expect(page.locator("#seats tbody tr[data-seat='07']")).to_have_count(0)
+    expect(page.locator("#hall")).to_have_value("west")
