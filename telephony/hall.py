@@ -8,9 +8,9 @@ reach it through `request.app.state.hall`; seats and callbacks get only the port
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,10 +28,18 @@ from telephony.recorder import HallRecorder, load_today
 from telephony.seat_ports import AmiQueueControl
 from telephony.threeway.service import ThreeWayService
 
-if TYPE_CHECKING:
-    from hotline.cluster import BridgeLease
-
 log = logging.getLogger(__name__)
+
+
+class BridgeLease(Protocol):
+    """What the hall needs of the lease on its PBX's bridge (hotline.cluster.BridgeLease, which
+    wiring hands in): whether this node holds it, its mode, and news of gaining and losing it."""
+
+    held: bool
+    single: bool
+    stopping: bool
+    on_acquired: list[Callable[[], Awaitable[None]]]
+    on_lost: list[Callable[[], Awaitable[None]]]
 
 
 class Component(Protocol):
