@@ -15,6 +15,16 @@ from typing import Final
 from hotline.config import HotlineConfig
 from seat_manager.directory import Seat as DirectorySeat
 from seat_manager.directory import SeatDirectory
+from seat_manager.errors import (
+    AlreadyLoggedIn,
+    InvalidReason,
+    NotLoggedIn,
+    NotPaused,
+    PbxRefused,
+    PbxTimeout,
+    PbxUnreachable,
+    SeatNotFound,
+)
 from seat_manager.state import SeatView
 from telephony.ami import AmiActionError, AmiClient, AmiNotConnected, AmiTimeout
 from telephony.monitor import HallMonitor
@@ -24,29 +34,6 @@ CONFIRM_TIMEOUT_S: Final = 3.0
 PAUSE_REASON_MAX: Final = 120
 UNPRINTABLE: Final = frozenset({"Cc"})
 """Unicode categories a pause reason may not contain: control characters (as PauseIn's pattern)."""
-
-
-class SeatError(Exception):
-    """A refused seat operation; `code` is the stable API error code."""
-
-    status = 409
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-class UnknownSeat(SeatError):
-    status = 404
-
-
-class PbxUnavailable(SeatError):
-    status = 503
-
-
-class InvalidRequest(SeatError):
-    status = 422
 
 
 def build_directory(config: HotlineConfig) -> SeatDirectory:
@@ -74,19 +61,19 @@ class SeatService:
         seat = self.directory.get(seat_id)
         view = self.monitor.board.seat(seat_id)
         if seat is None or view is None:
-            raise UnknownSeat("seat_not_found", f"no seat with 工号 {seat_id!r} in hotline.conf")
+            raise SeatNotFound(f"hotline.conf 中没有工号为 {seat_id!r} 的坐席")
         return seat, view
 
     async def _ask(self, action: str, **headers: str) -> str | None:
         try:
             response = await self.client.send_action(action, **headers)
         except AmiNotConnected as exc:
-            raise PbxUnavailable("pbx_unreachable", f"the PBX is unreachable: {exc}") from None
+            raise PbxUnreachable(f"无法连接交换机：{exc}") from None
         except AmiTimeout as exc:
-            raise PbxUnavailable("pbx_timeout", f"the PBX did not answer: {exc}") from None
+            raise PbxTimeout(f"交换机未应答：{exc}") from None
         except AmiActionError as exc:
-            reason = exc.message.get("Message") or "no reason given"
-            raise SeatError("pbx_refused", f"Asterisk refused {action}: {reason}") from None
+            reason = exc.message.get("Message") or "未说明原因"
+            raise PbxRefused(f"Asterisk 拒绝了 {action}：{reason}") from None
         return response.get("Message")
 
     async def _confirm(self, seat_id: str, check: Callable[[SeatView], bool]) -> tuple[SeatView, bool]:
@@ -102,7 +89,7 @@ class SeatService:
     async def login(self, seat_id: str) -> SeatOutcome:
         seat, view = self._seat(seat_id)
         if self.queue in view.queues:
-            raise SeatError("already_logged_in", f"seat {seat_id} is already logged in")
+            raise AlreadyLoggedIn(f"坐席 {seat_id} 已经签入")
         message = await self._ask("QueueAdd", Queue=self.queue, Interface=seat.interface,
                                   StateInterface=seat.state_interface, MemberName=seat.member_name,
                                   Paused="false")
@@ -112,7 +99,7 @@ class SeatService:
     async def logout(self, seat_id: str) -> SeatOutcome:
         seat, view = self._seat(seat_id)
         if self.queue not in view.queues:
-            raise SeatError("not_logged_in", f"seat {seat_id} is not logged in")
+            raise NotLoggedIn(f"坐席 {seat_id} 尚未签入")
         message = await self._ask("QueueRemove", Queue=self.queue, Interface=seat.interface)
         view, confirmed = await self._confirm(seat_id, lambda v: self.queue not in v.queues)
         return SeatOutcome(view, message, confirmed)
@@ -120,16 +107,14 @@ class SeatService:
     async def pause(self, seat_id: str, reason: str) -> SeatOutcome:
         reason = " ".join(reason.split())
         if not reason or len(reason) > PAUSE_REASON_MAX:
-            raise InvalidRequest("invalid_reason",
-                                 f"a pause needs a reason of 1 to {PAUSE_REASON_MAX} characters")
+            raise InvalidReason(f"示忙须填写 1 到 {PAUSE_REASON_MAX} 个字的原因")
         if any(unicodedata.category(char) in UNPRINTABLE for char in reason):
             # A NUL or other control character could never reach Asterisk (nor a PostgreSQL
             # text column): refuse it here rather than fail with a 500 on the way.
-            raise InvalidRequest("invalid_reason",
-                                 "a pause reason cannot contain control characters")
+            raise InvalidReason("示忙原因不能包含控制字符")
         seat, view = self._seat(seat_id)
         if self.queue not in view.queues:
-            raise SeatError("not_logged_in", f"seat {seat_id} is not logged in")
+            raise NotLoggedIn(f"坐席 {seat_id} 尚未签入")
         message = await self._ask("QueuePause", Queue=self.queue, Interface=seat.interface,
                                   Paused="true", Reason=reason)
         view, confirmed = await self._confirm(
@@ -139,9 +124,9 @@ class SeatService:
     async def resume(self, seat_id: str) -> SeatOutcome:
         seat, view = self._seat(seat_id)
         if self.queue not in view.queues:
-            raise SeatError("not_logged_in", f"seat {seat_id} is not logged in")
+            raise NotLoggedIn(f"坐席 {seat_id} 尚未签入")
         if not view.paused:
-            raise SeatError("not_paused", f"seat {seat_id} is not paused")
+            raise NotPaused(f"坐席 {seat_id} 不在示忙状态")
         message = await self._ask("QueuePause", Queue=self.queue, Interface=seat.interface,
                                   Paused="false")
         view, confirmed = await self._confirm(seat_id, lambda v: not v.paused)

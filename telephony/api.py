@@ -8,16 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
-from hotline.auth.roles import READERS
+from hotline.deps import ReaderDep as Reader
 from hotline.privacy import phone_for
 from telephony.deps import get_hall
 from telephony.hall import Hall
 
 router = APIRouter(tags=["calls"])
 WAIT_DECIMALS = 1
-Reader = Annotated[Principal, Depends(require_role(*READERS))]
 # Routes name the principal before the hall: 401/403 come before 503 bridge_not_running.
 HallDep = Annotated[Hall, Depends(get_hall)]
 # The error status these routes may answer besides 401/403 (the body is the API's error shape).
