@@ -47,7 +47,7 @@ class Hall:
         self.stats = self._restore_stats(sessions)
         self.monitor = HallMonitor(self.client, self.board, self.stats, self.now)
         self.seats = SeatService(config, self.client, self.monitor, self.directory)
-        self.threeway = ThreeWayService(config, self.client, self.board, sessions, self.now)
+        self.threeway = ThreeWayService(config, self.client, self.monitor, sessions, self.now)
         self.recorder = HallRecorder(sessions, self.board, self.stats, self.now) if sessions else None
         if self.recorder is not None:
             self.monitor.add_listener(self.recorder)

@@ -1,7 +1,7 @@
 """Runs three-way sessions over AMI: validates requests, executes the machine's commands.
 
-Asterisk's events reach `on_event` after the hall monitor has applied them to the call book,
-so channel and bridge lookups here see the same picture the API shows.
+Asterisk's events reach `on_event` from the hall monitor (a follower: HallMonitor.follow), after
+it applied them to the call book, so channel and bridge lookups here see the picture the API shows.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from ivr.names import EXPERT_CONTEXT, THREEWAY_CONTEXT, THREEWAY_OPERATOR_CONTEX
 from seat_manager.state import SeatBoard
 from telephony.ami import AmiActionError, AmiClient, AmiError
 from telephony.calls import ChannelView
+from telephony.monitor import HallMonitor
 from telephony.threeway import machine
 from telephony.threeway.directory import ExpertOnDuty, department_experts, find_expert
 from telephony.threeway.errors import (
@@ -60,20 +61,20 @@ EXPERT_LEG_PREFIX = "tw"
 
 
 class ThreeWayService:
-    def __init__(self, config: HotlineConfig, client: AmiClient, board: SeatBoard,
+    def __init__(self, config: HotlineConfig, client: AmiClient, monitor: HallMonitor,
                  sessions: sessionmaker[Session] | None, clock: Callable[[], datetime]) -> None:
         self.config = config
         self.client = client
-        self.board = board
+        self.board: SeatBoard = monitor.board
         self.db = sessions
         self.clock = clock
         self._sessions: dict[str, ThreeWaySession] = {}
         self._ids = itertools.count(1)
         self._epoch = int(time.time())
         self._tasks: set[asyncio.Task[None]] = set()
-        client.add_listener(self.on_event, events=EVENTS)
-        # After the hall monitor's own login hook: the call book is Asterisk's picture again.
-        client.add_login_hook(self.resume)
+        # Events reach us after the monitor applied them to the call book, and `resume` runs after
+        # its rebuild of the picture: the monitor dispatches to its followers in that order.
+        monitor.follow(self.on_event, EVENTS, self.resume)
 
     # ----- reading ------------------------------------------------------------------------
     def sessions(self) -> list[ThreeWaySession]:
