@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
+from hotline.announce import LiveCallbackNotifier, LiveVoicemailNotifier
 from hotline.api.app import create_app
 from hotline.api.lifespan import Component
 from hotline.api.routes import metrics as metrics_routes
@@ -25,8 +26,10 @@ from telephony.queue_log_reader import QueueLogReader
 from telephony.threeway.api import router as threeway_router
 from voicemail.api import router as voicemail_router
 from voicemail.callbacks.api import router as callbacks_router
+from voicemail.callbacks.notifier import STATE_KEY as CALLBACK_NOTIFIER
 from voicemail.callbacks.worker import CallbackSweeper
-from voicemail.ingest import IngestReport, IngestSettings
+from voicemail.ingest import IngestSettings
+from voicemail.notifier import STATE_KEY as VOICEMAIL_NOTIFIER
 from voicemail.triage_worker import TriageWorker
 from voicemail.worker import VoicemailIngestWorker
 from written.api import router as written_router
@@ -35,13 +38,6 @@ ROUTERS: tuple[APIRouter, ...] = (seats_router, calls_router, voicemail_router,
                                    callbacks_router, threeway_router, status_routes.router, stats_router,
                                    written_router, reports_router, quality_router)
 ROOT_ROUTERS: tuple[APIRouter, ...] = (metrics_routes.router,)
-KIND_VOICEMAILS = "voicemails"
-KIND_CALLBACKS = "callbacks"
-# Successful changes through these routes are announced on the live feed (see hotline.api.live_mutations).
-LIVE_ANNOUNCEMENTS = {
-    "/api/callbacks": ((KIND_CALLBACKS, {"reason": "changed"}),),
-    "/api/voicemails": ((KIND_VOICEMAILS, {"reason": "overridden"}), (KIND_CALLBACKS, {"reason": "triage"})),
-}
 
 
 def _recording_settings(config: HotlineConfig) -> RecordingSettings:
@@ -57,32 +53,27 @@ def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
     live = LiveFeed()
     components: list[Component] = []
     hall: Hall | None = None
+    # Each capability announces its own changes through the notifier it is handed (hotline.announce).
+    voicemails, callbacks = LiveVoicemailNotifier(live), LiveCallbackNotifier(live)
     if bridge:
         hall = Hall(config, sessions)
         attach_hall(hall, live)
+        triage = TriageWorker(config, sessions, notifier=voicemails)
         ingest = VoicemailIngestWorker(
             IngestSettings(config.voicemail.spool, config.voicemail.archive,
-                           float(config.voicemail.max_seconds)), sessions)
+                           float(config.voicemail.max_seconds)), sessions,
+            notifier=LiveVoicemailNotifier(live, on_registered=triage.wake))
         hall.client.add_listener(ingest.on_ami_event, events=["UserEvent"])
-        triage = TriageWorker(config, sessions)
-
-        def after_ingest(report: IngestReport) -> None:
-            if report.registered:
-                triage.wake()
-                live.publish(KIND_VOICEMAILS, {"reason": "registered"})
-
-        ingest.after_pass.append(after_ingest)
-        triage.after_pass.append(lambda _report: (live.publish(KIND_VOICEMAILS, {"reason": "triaged"}),
-                                                  live.publish(KIND_CALLBACKS, {"reason": "triaged"})))
-        sweeper = CallbackSweeper(sessions)
-        sweeper.after_sweep.append(lambda _ids: live.publish(KIND_CALLBACKS, {"reason": "claims_expired"}))
+        sweeper = CallbackSweeper(sessions, notifier=callbacks)
         books = QueueLogReader(config.queue.queue_log, sessions)
         recordings = RecordingWorker(_recording_settings(config), sessions)
         hall.client.add_listener(recordings.on_ami_event, events=["UserEvent"])
         components = [hall, ingest, triage, sweeper, books, recordings]
     app = create_app(config, ami_status=hall, extra_routers=ROUTERS, components=components,
-                     engine=engine, live=live, live_announcements=LIVE_ANNOUNCEMENTS,
+                     engine=engine, live=live,
                      root_routers=ROOT_ROUTERS, pages=mount_web)
+    setattr(app.state, VOICEMAIL_NOTIFIER, voicemails)
+    setattr(app.state, CALLBACK_NOTIFIER, callbacks)
     if hall is not None:
         app.state.hall = hall
     return app

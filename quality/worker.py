@@ -58,7 +58,6 @@ class RecordingWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.passes = 0
-        self.after_pass: list[Callable[[IngestReport], None]] = []
 
     def on_ami_event(self, event: Mapping[str, str]) -> None:
         if event.get("UserEvent") == RECORDED_EVENT:
@@ -75,8 +74,6 @@ class RecordingWorker:
     async def run_once(self) -> IngestReport:
         report = await asyncio.to_thread(run_pass, self.settings, self.sessions)
         self.passes += 1
-        for listener in self.after_pass:
-            listener(report)
         return report
 
     async def _run(self) -> None:

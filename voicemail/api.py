@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import func, select
@@ -19,6 +19,7 @@ from voicemail.audio_analysis import AudioFormatError, load_pcm
 from voicemail.errors import AudioMissing, AudioUnreadable, InvalidState, NoAudio, VoicemailNotFound
 from voicemail.ingest import resolve_archive_path
 from voicemail.models import STATES, Voicemail
+from voicemail.notifier import VoicemailNotifier, get_voicemail_notifier
 from voicemail.numbers import CALLBACK_NUMBER_PATTERN
 from voicemail.override import (
     OVERRIDE_VERDICTS,
@@ -61,6 +62,7 @@ UNDO_ERRORS = {409: {"description": "Nothing left to undo (nothing_to_undo), or 
                                     "since your decision (version_conflict)"}}
 
 RowId = Annotated[int, Path(ge=1, le=ID_MAX, description="the row's id", examples=[EXAMPLE_ID])]
+Notifier = Annotated[VoicemailNotifier, Depends(get_voicemail_notifier)]
 
 router = APIRouter(prefix="/voicemails", tags=["voicemail"])
 
@@ -243,6 +245,7 @@ def override_voicemail(
     request: Request,
     principal: OperatorDep,
     session: SessionDep,
+    notifier: Notifier,
 ) -> OverrideOut:
     config = request.app.state.config
     decision = Decision(body.verdict, body.reason, body.callback_number, body.department, body.urgency,
@@ -252,6 +255,7 @@ def override_voicemail(
                               departments=set(config.remit.names),
                               duplicate_window=config.triage.duplicate_window)
     session.commit()
+    notifier.overridden()
     return _result_out(session, result, principal)
 
 
@@ -281,10 +285,12 @@ def confirm_machine_verdicts(
     body: ConfirmIn,
     principal: OperatorDep,
     session: SessionDep,
+    notifier: Notifier,
 ) -> ConfirmOut:
     results = confirm_verdicts(session, [(i.id, i.version) for i in body.items], body.reason,
                                actor=principal.name, role=principal.role.value)
     session.commit()
+    notifier.overridden()
     return ConfirmOut(confirmed=[_result_out(session, r, principal) for r in results])
 
 
@@ -296,9 +302,11 @@ def confirm_machine_verdicts(
 def undo_last_decision(
     principal: OperatorDep,
     session: SessionDep,
+    notifier: Notifier,
 ) -> OverrideOut:
     result = undo_last(session, actor=principal.name, role=principal.role.value)
     session.commit()
+    notifier.overridden()
     return _result_out(session, result, principal)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.config import HotlineConfig
 from hotline.tasks import cancel_and_wait
+from voicemail.notifier import SILENT, VoicemailNotifier
 from voicemail.transcribe import TranscriberPool, model_info, model_problem
 from voicemail.triage_service import TriageReport, triage_pending
 
@@ -49,7 +49,8 @@ class TriageWorker:
     name = "voicemail-triage"
 
     def __init__(self, config: HotlineConfig, sessions: sessionmaker[Session], *,
-                 model_path: Path | None = None, sweep_seconds: float = SWEEP_SECONDS) -> None:
+                 model_path: Path | None = None, sweep_seconds: float = SWEEP_SECONDS,
+                 notifier: VoicemailNotifier = SILENT) -> None:
         self.config = config
         self.sessions = sessions
         self.model_path = model_path or config.vosk.model
@@ -63,7 +64,7 @@ class TriageWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.after_pass: list[Callable[[TriageReport], None]] = []
+        self.notifier = notifier
 
     def wake(self) -> None:
         """Ask for a pass soon (after an ingestion pass registered something); any thread."""
@@ -111,8 +112,7 @@ class TriageWorker:
         self.last_report = report
         if report.total:
             log.info("voicemail %s", report.summary())
-            for listener in self.after_pass:
-                listener(report)
+            self.notifier.triaged()
         return report
 
     async def _run(self) -> None:

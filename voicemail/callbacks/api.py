@@ -27,6 +27,7 @@ from voicemail.callbacks import service
 from voicemail.callbacks.dial import check_seat_free, originate_callback, seat_extension
 from voicemail.callbacks.errors import NothingToClaim
 from voicemail.callbacks.models import Callback, CallbackAttempt
+from voicemail.callbacks.notifier import CallbackNotifier, get_callback_notifier
 from voicemail.callbacks.rules import Outcome
 from voicemail.models import Voicemail
 
@@ -141,29 +142,49 @@ def _actor(principal: Principal) -> service.Actor:
 
 
 class _Unit:
-    """One request's unit of work: commit on success, roll back on a refusal (or anything else)."""
+    """One request's unit of work: commit on success, roll back on a refusal (or anything else).
 
-    def __init__(self, session: Session) -> None:
+    After the commit, and only then, it announces what changed: `changes` for the routes that
+    change the queue, and claims that a read or a claim expired on the way (service.CLAIMS_EXPIRED).
+    """
+
+    def __init__(self, session: Session, notifier: CallbackNotifier, *, changes: bool) -> None:
         self.session = session
+        self.notifier = notifier
+        self.changes = changes
 
     def __enter__(self) -> Session:
         return self.session
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  _tb: Any) -> None:
-        if error is None:
-            self.session.commit()
+        expired = self.session.info.pop(service.CLAIMS_EXPIRED, False)
+        if error is not None:
+            self.session.rollback()
             return
-        self.session.rollback()
+        self.session.commit()
+        if expired:
+            self.notifier.claims_expired()
+        if self.changes:
+            self.notifier.changed()
 
 
-def unit(session: SessionDep) -> Iterator[_Unit]:
-    yield _Unit(session)
+Notifier = Annotated[CallbackNotifier, Depends(get_callback_notifier)]
+
+
+def unit(session: SessionDep, notifier: Notifier) -> Iterator[_Unit]:
+    yield _Unit(session, notifier, changes=False)
+
+
+def change(session: SessionDep, notifier: Notifier) -> Iterator[_Unit]:
+    """A unit of work that changes the queue: announced through the notifier when it commits."""
+    yield _Unit(session, notifier, changes=True)
 
 
 Clock = Annotated[Callable[[], datetime], Depends(get_clock)]
 Config = ConfigDep
 Unit = Annotated[_Unit, Depends(unit)]
+Change = Annotated[_Unit, Depends(change)]
 
 
 @router.get("", response_model=list[CallbackOut], summary="The callback queue",
@@ -186,7 +207,7 @@ def list_callbacks(principal: ReaderDep,
              responses={404: {"description": "No callback is waiting to be claimed "
                                              "(nothing_to_claim)"}})
 def claim_next(principal: OperatorDep,
-               work: Unit, clock: Clock, config: Config) -> CallbackOut:
+               work: Change, clock: Clock, config: Config) -> CallbackOut:
     with work as session:
         row = service.claim_next(session, _actor(principal), clock(), config.callbacks)
         if row is None:
@@ -208,7 +229,7 @@ def show_callback(callback_id: RowId, principal: ReaderDep,
              description="Role: operator or admin. 409 when claimed, closed or not yet due.",
              responses={**NOT_FOUND, **CLAIM_CONFLICT})
 def claim_one(callback_id: RowId, principal: OperatorDep,
-              work: Unit, clock: Clock, config: Config) -> CallbackOut:
+              work: Change, clock: Clock, config: Config) -> CallbackOut:
     with work as session:
         return to_out(service.claim(session, callback_id, _actor(principal), clock(),
                                     config.callbacks), principal)
@@ -218,7 +239,7 @@ def claim_one(callback_id: RowId, principal: OperatorDep,
              description="Role: operator or admin; only the claimer.",
              responses={**NOT_FOUND, **NOT_HELD})
 def release(callback_id: RowId, principal: OperatorDep,
-            work: Unit, clock: Clock) -> CallbackOut:
+            work: Change, clock: Clock) -> CallbackOut:
     with work as session:
         return to_out(service.release(session, callback_id, _actor(principal), clock()), principal)
 
@@ -231,7 +252,7 @@ def release(callback_id: RowId, principal: OperatorDep,
              responses=DIAL_ERRORS)
 async def dial(callback_id: RowId, body: DialIn,
                principal: OperatorDep,
-               work: Unit, clock: Clock, config: Config,
+               work: Change, clock: Clock, config: Config,
                hall: Annotated[Hall, Depends(get_hall)]) -> CallbackOut:
     require_own_seat(principal, body.seat_id)
     with work as session:
@@ -256,7 +277,7 @@ async def dial(callback_id: RowId, body: DialIn,
              responses={**NOT_FOUND, **NOT_HELD})
 def outcome(callback_id: RowId, body: OutcomeIn,
             principal: OperatorDep,
-            work: Unit, clock: Clock, config: Config) -> CallbackOut:
+            work: Change, clock: Clock, config: Config) -> CallbackOut:
     with work as session:
         row = service.record_outcome(
             session, callback_id, _actor(principal), body.outcome.value, clock(),

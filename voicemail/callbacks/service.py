@@ -51,6 +51,9 @@ from voicemail.models import Voicemail
 
 CLAIM_CANDIDATES = 20  # rows tried per round by "claim next" on SQLite
 CLAIM_ROUNDS = 5  # rounds before concluding that nothing is left to claim
+CLAIMS_EXPIRED = "callbacks.claims_expired"
+"""Key in `session.info` set when a lazy expiry returned claims to the queue: whoever commits the
+session announces it (the routes' unit of work), since reads expire claims too."""
 
 
 
@@ -157,6 +160,8 @@ def expire_claims(session: Session, now: datetime) -> list[int]:
             expired.append(callback_id)
             _audit(session, "claim_expired", Actor(SYSTEM_ACTOR), callback_id,
                    {"claimed_by": holder})
+    if expired:
+        session.info[CLAIMS_EXPIRED] = True
     return expired
 
 
