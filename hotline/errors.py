@@ -18,6 +18,10 @@ REFUSALS: dict[str, type[Refusal]] = {}
 """Every concrete refusal by its code (filled as the capabilities' errors modules load)."""
 
 
+def _name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 class Refusal(Exception):
     """A request refused for a reason the client can act on; nothing was changed."""
 
@@ -32,13 +36,12 @@ class Refusal(Exception):
         if not CODE_PATTERN.match(code) or not 400 <= cls.status < 600:
             raise TypeError(f"{cls.__qualname__}: code {code!r} / status {cls.status} is malformed")
         known = REFUSALS.get(code)
-        if known is not None and known.__qualname__ != cls.__qualname__:
-            raise TypeError(f"refusal code {code!r} is claimed by {known.__qualname__} and "
-                            f"{cls.__qualname__}")
+        if known is not None and _name(known) != _name(cls):  # the same class again: a reload
+            raise TypeError(f"refusal code {code!r} is claimed by {_name(known)} and {_name(cls)}")
         REFUSALS[code] = cls
 
     def __init__(self, message: str, *, detail: Any = None) -> None:
-        if "code" not in type(self).__dict__ and not hasattr(type(self), "code"):
+        if not hasattr(type(self), "code"):
             raise TypeError(f"{type(self).__qualname__} names no code: raise a concrete refusal")
         super().__init__(message)
         self.message = message
