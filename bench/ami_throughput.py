@@ -14,7 +14,8 @@ Message.from_line and handle_message, with a factory whose dispatch only counts)
 sides call one counting step per event.
 
 By default (a) then folds every event into the real state machine, as HallMonitor does
-for each event: a clock read in the hall's timezone, SeatBoard.apply and HallStats.apply,
+for each event: a clock read in the hall's timezone, HallPicture.apply (call model, then seat
+board) and HallStats.apply,
 with hotline.conf's 50-seat directory (the recordings use its seats 01-03, wired the project's
 way: Local/NN@hotline-seat members, PJSIP/10NN phones). The same machine is
 also fed from panoramisk's messages, so the whole pipeline can be compared too.
@@ -45,9 +46,9 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from seat_manager.directory import Seat, SeatDirectory
-from seat_manager.state import SeatBoard
 from telephony.ami import AmiFramer
-from telephony.stats import DEFAULT_SERVICE_LEVEL_SECONDS, HallStats
+from telephony.live_counters import DEFAULT_SERVICE_LEVEL_SECONDS, HallStats
+from telephony.picture import HallPicture
 
 DEFAULT_EVENTS: Final = 100_000
 DEFAULT_CHUNK: Final = 4096
@@ -131,15 +132,15 @@ def capture_directory(seats: int = HALL_SEATS) -> SeatDirectory:
 
 class HallPipeline:
     """What HallMonitor does with each event, minus its listeners: read the clock, fold the
-    event into the SeatBoard and into HallStats (both pure, so this is the real cost)."""
+    event into the HallPicture and into HallStats (both pure, so this is the real cost)."""
 
     def __init__(self, directory: SeatDirectory) -> None:
-        self.board = SeatBoard(directory, WRAPUP_SECONDS)
+        self.picture = HallPicture(directory, WRAPUP_SECONDS)
         self.stats = HallStats(DEFAULT_SERVICE_LEVEL_SECONDS, directory.seat_id_for_member)
 
     def __call__(self, event: Any) -> None:
         now = datetime.now(HALL_TIMEZONE)
-        self.board.apply(event, now)
+        self.picture.apply(event, now)
         self.stats.apply(event, now)
 
 
@@ -271,7 +272,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     machine.add_argument("--parse-only", action="store_true",
                          help="framing + parsing only, no state machine")
     machine.add_argument("--state-machine", metavar="MODULE:CALLABLE", default=None,
-                         help="call this per event instead of the hall's SeatBoard + HallStats")
+                         help="call this per event instead of the hall's HallPicture + HallStats")
     return parser.parse_args(argv)
 
 
@@ -282,7 +283,7 @@ def step_factory(args: argparse.Namespace) -> tuple[str, StepFactory | None]:
     if args.state_machine:
         step = load_step(args.state_machine)
         return args.state_machine, lambda: step
-    return f"SeatBoard({HALL_SEATS} seats) + HallStats", hall_pipeline_factory()
+    return f"HallPicture({HALL_SEATS} seats: calls + seat board) + HallStats", hall_pipeline_factory()
 
 
 def lines(args: argparse.Namespace) -> Iterator[str]:

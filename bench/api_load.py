@@ -11,8 +11,9 @@ The service is the real one: `python -m hotline.cli -c <tmp>/hotline.conf serve`
 subprocess, as deployed (json logs at info, one line per request), with hotline.conf's hall and
 its own SQLite database in a temporary folder, and a monitor token (what a wallboard holds).
 
-Its AMI bridge talks to a replay server in this process (bench/hall_replay.py on top of
-bench/state_latency.py's fake Asterisk; a benchmark needs a PBX whose picture it controls, a
+Its AMI bridge talks to a replay server in this process (bench/busy_hall.py on top of
+bench/state_latency.py's fake Asterisk, itself the shipped replay client of
+telephony/ami/testing.py; a benchmark needs a PBX whose picture it controls, a
 real Asterisk cannot be made to hold 20 calls on demand). It answers the bridge's resync with
 every seat registered and logged in to the queue and 20 of them talking to a citizen, then
 keeps a trickle of queue calls coming in and ending (--events-per-s) so the bridge works while
@@ -57,7 +58,7 @@ from typing import Any, Final
 
 import httpx
 import state_latency
-from hall_replay import BusyHall
+from busy_hall import BusyHall
 from state_latency import MS, FakeAsterisk, free_port, percentile
 
 from hotline.auth import Role, add_token
@@ -120,6 +121,7 @@ def prepare_hall(workdir: Path, ami_port: int) -> tuple[HotlineConfig, str]:
     }
     config_path = workdir / "hotline.conf"
     shutil.copy(CONFIG_PATH, config_path)
+    shutil.copy(CONFIG_PATH.parent / "remit.conf", workdir / "remit.conf")
     write_overrides(config_path, overrides)
     if SECRETS_PATH.exists():
         shutil.copy(SECRETS_PATH, workdir / SECRETS_PATH.name)

@@ -1,343 +1,385 @@
-"""A busy hall as Asterisk 22 describes it over AMI, for bench/api_load.py.
+"""A 500-seat hall (ten times the 50 seats of hotline.conf, ten times its traffic) replayed
+through one bridge: how many AMI events per second it keeps up with, and how long a seat change
+takes from the AMI socket to the API, against the 50-seat hall measured in the same run.
 
-Every seat of hotline.conf is registered and logged in to the queue; `calls` of them talk to a
-citizen, each call a citizen trunk channel and the seat phone's channel in one basic bridge (the
-picture after Asterisk optimised the queue's Local member channel away). `BusyHall.response`
-answers the bridge's resync actions (telephony/monitor.py RESYNC_ACTIONS) with that picture, in
-the frame shapes of the Asterisk 22.10.1 recordings in tests/ami_captures (01 for
-QueueStatus, 07 for CoreShowChannels, 08 for a queue call); the other actions (Login, Ping,
-CoreSettings, CoreStatus, Logoff) are answered as bench/state_latency.py's fake Asterisk does.
+Run by hand:
 
-`BusyHall.turnovers()` then yields the events that keep such a hall moving while the number of
-calls stays put: a citizen reaches an idle seat through the queue (Newchannel ... AgentConnect,
-BridgeEnter), then the oldest call ends (BridgeLeave, Hangup, AgentComplete ...), and now and
-then an idle seat pauses for a break while the longest-paused one resumes. Only events of the
-classes the bridge's Login asked for are kept (as a real Asterisk would filter them).
+    .venv/bin/python bench/hall_replay.py [--seats 500] [--baseline-seats 50] [--probes 100]
+
+The AMI side is the shipped replay client (telephony/ami/testing.py): its Login and resync
+answers come from the project's recordings (tests/ami_captures 01), and the traffic is built
+from recorded shapes: each seat registers and joins the queue as in capture 08, then takes
+calls that are capture 08's queue call with the seat, channel names, uniqueids and bridge ids
+renamed; a probe is capture 05's QueueMemberPause renamed to one seat, with a unique reason.
+The hall's traffic is one call per seat every CALL_EVERY_S seconds.
+
+The service side is real: `hotline serve` (api_load.ServiceProcess) on a copy of hotline.conf
+whose [seats] holds the hall, a temporary SQLite database; its AmiClient, hall monitor, seat
+board, live feed and recorder all run. A probe's delay is from just before its bytes are
+written to the AMI socket until a tight poll of GET /api/seats/{id} first shows it.
+
+1. Each hall (baseline first) gets its own service; with its traffic flowing at its own rate,
+   probes give p50/p99 (a lost probe counts as the 2 s timeout).
+2. On the big hall the rate is then doubled step by step: a block of STEP_S seconds of traffic
+   is written at the rate, then a probe; the block counts as kept up with when the probe shows
+   within a second of the block's last write and the bridge's event queue did not overflow.
+   Once a rate is not kept up with, three more blocks narrow down (geometric midpoints); each
+   block starts once the bridge has caught up. events_per_s is the highest rate kept up with.
+
+The last line is exactly:
+
+    events_per_s=R event_to_api_p99_ms=B baseline_p99_ms=C p99_ratio=B/C
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import contextlib
 import itertools
 import random
+import re
+import shutil
+import statistics
+import sys
+import tempfile
 import time
 import uuid
-from collections import deque
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
 
-from state_latency import HallScript, event_classes, frame, wanted
+import httpx
+from api_load import ServiceProcess
+from state_latency import MS, PROBE_GAP_S, PROBE_TIMEOUT_S, Probe, SeatPoller, free_port, wait_ready
 
+from hotline.auth import Role, add_token
+from hotline.config import HotlineConfig, load_config
+from hotline.config.ini import write_overrides
+from hotline.config.secrets import write_demo_secrets
+from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
 from seat_manager.directory import Seat
-from telephony.ami import AmiFramer
+from telephony.ami.testing import FRAME_END, Recording, ReplayAmiServer, header, simple_response
 
-Headers = list[tuple[str, object]]
+REPO: Final = Path(__file__).resolve().parents[1]
+CAPTURES: Final = REPO / "tests" / "ami_captures"
+LOGIN_CAPTURE: Final = "01-login-corestatus-queuestatus.txt"
+CALL_CAPTURE: Final = "08-sip-seat-baresip-queue-call.txt"
+PAUSE_CAPTURE: Final = "05-queue-member-add-pause-remove.txt"
+SEATS: Final = 500
+BASELINE_SEATS: Final = 50
+CALL_EVERY_S: Final = 180.0
+"""One call per seat every three minutes: a busy hall's traffic."""
+DEFAULT_PROBES: Final = 100
+STEP_S: Final = 3.0
+KEPT_UP_S: Final = 1.0
+MAX_STEPS: Final = 8
+REFINE_STEPS: Final = 3
+REFINE_RATIO: Final = 1.1
+"""Narrowing stops once the rate kept up with is within 10 % of the one that was not."""
+DRAIN_TIMEOUT_S: Final = 60.0
+EXTENSION_BASE: Final = 1000
+PAUSE_REASON: Final = "小休#{index:05d}"
+OVERFLOW_LOG: Final = "AMI event queue full"
+TOKEN_NAME: Final = "bench-hall-replay"
+SEED: Final = 12345
+ASTERISK_VERSION: Final = "22.10.1+dfsg+~cs6.17.60671434-1"
 
-TRUNK_CHANNEL_PREFIX = "PJSIP/hotline-trunk"  # ivr/names.py TRUNK_NAME
-TRUNK_CONTEXT = "hotline-trunk-in"  # ivr/names.py TRUNK_IN_CONTEXT
-SEAT_CONTEXT = "hotline-seat"
-HOTLINE_EXTEN = "12345"
-CITIZEN_NUMBER = "1390571{index:04d}"
-UNKNOWN = "<unknown>"
-"""What Asterisk shows for a caller name the trunk did not send."""
-CALL_AGE_S = (20, 600)
-"""How long the calls found at resync have been running (seconds, uniform)."""
-HOLD_TIME_S = (3, 40)
-RING_TIME_S = (2, 8)
-EPOCH_BASE = 1_764_291_600
-"""Uniqueids are "<epoch>.<sequence>" like Asterisk's; the epoch part is fixed for the run."""
-PAUSED_SEATS = 3
-"""Idle seats on a break at any time during the trickle."""
-PAUSE_REASON = "小休"
-PAUSE_EVERY = 4
-"""Turnovers between one seat pausing (and the longest-paused one resuming)."""
-
-DEVICE_NOT_INUSE = "NOT_INUSE"
-DEVICE_INUSE = "INUSE"
-DEVICE_RINGING = "RINGING"
-MEMBER_IDLE = 1
-MEMBER_INUSE = 2
-MEMBER_RINGING = 6
-CHANNEL_DOWN = (0, "Down")
-CHANNEL_RING = (4, "Ring")
-CHANNEL_RINGING = (5, "Ringing")
-CHANNEL_UP = (6, "Up")
-HANGUP_NORMAL = (16, "Normal Clearing")
-CALL = "call,all"
-AGENT = "agent,all"
-"""The Privilege (event classes) Asterisk stamps on these events."""
+_SEAT_TEXT: Final = re.compile(rb"(Local/|MemberName: |Exten: )01\b")
+_EXTENSION: Final = re.compile(rb"\b1001\b")
+_CHANNEL_NUMBER: Final = re.compile(rb"-([0-9a-f]{8})(?=[;\r]|$)", re.MULTILINE)
+_UNIQUEID: Final = re.compile(rb"\b(1796\d{6}\.\d+)\b")
+_BRIDGE_ID: Final = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-@dataclass
-class Leg:
-    """One channel of a call."""
-
-    uniqueid: str
-    name: str
-    number: str
-    name_shown: str
-    context: str
-    exten: str
+# ----- the traffic, from recorded shapes -----------------------------------------------------
 
 
-@dataclass
-class Call:
-    seat: Seat
-    citizen: Leg
-    phone: Leg
-    linkedid: str
-    bridge_id: str
-    started: float
+def hall_seats(count: int) -> list[Seat]:
+    """Seats 001..NNN on extensions 1001..; three digits so 500 fit."""
+    return [Seat.standard(f"{n:03d}", str(EXTENSION_BASE + n)) for n in range(1, count + 1)]
 
 
-def channel_headers(leg: Leg, state: tuple[int, str], linkedid: str, connected: Leg | None) -> Headers:
-    """The standard channel block every call event carries (capture 08)."""
-    return [
-        ("Channel", leg.name), ("ChannelState", state[0]), ("ChannelStateDesc", state[1]),
-        ("CallerIDNum", leg.number), ("CallerIDName", leg.name_shown),
-        ("ConnectedLineNum", connected.number if connected else UNKNOWN),
-        ("ConnectedLineName", connected.name_shown if connected else UNKNOWN),
-        ("Language", "zh"), ("AccountCode", ""), ("Context", leg.context), ("Exten", leg.exten),
-        ("Priority", 1), ("Uniqueid", leg.uniqueid), ("Linkedid", linkedid),
-    ]
+class Renamer:
+    """Capture 08 was one seat (01, extension 1001) and one call: rename it to another seat
+    and give every channel, uniqueid and bridge of each copy fresh values."""
 
-
-def dest_headers(leg: Leg, state: tuple[int, str], linkedid: str, connected: Leg | None) -> Headers:
-    """The same block for the dialled side, every key prefixed with Dest."""
-    return [(f"Dest{key}", value) for key, value in channel_headers(leg, state, linkedid, connected)]
-
-
-def _admitted(raw: bytes, classes: frozenset[str] | None) -> bool:
-    messages = AmiFramer().feed(raw)
-    return len(messages) == 1 and wanted(messages[0], classes)
-
-
-def event(name: str, privilege: str, *headers: tuple[str, object]) -> bytes:
-    return frame(("Event", name), ("Privilege", privilege), *headers)
-
-
-def bridge_headers(bridge_id: str, channels: int) -> Headers:
-    return [("BridgeUniqueid", bridge_id), ("BridgeType", "basic"), ("BridgeTechnology", "simple_bridge"),
-            ("BridgeCreator", "<unknown>"), ("BridgeName", "<unknown>"), ("BridgeNumChannels", channels),
-            ("BridgeVideoSourceMode", "none")]
-
-
-class BusyHall:
-    """The hall's live picture and the traffic that keeps it busy; frames as bytes."""
-
-    def __init__(self, seats: list[Seat], queue: str, calls: int, seed: int) -> None:
-        if not 0 < calls <= len(seats):
-            raise ValueError(f"calls must be between 1 and the {len(seats)} seats")
-        self.seats = seats
-        self.queue = queue
-        self.rng = random.Random(seed)
-        self.base = HallScript(seats, queue)
-        self.login_time = int(time.time())
+    def __init__(self) -> None:
+        self._numbers = itertools.count(1)
         self._sequence = itertools.count(1)
-        self._channel_numbers = itertools.count(1)
-        self._citizens = itertools.count(1)
-        self.calls: deque[Call] = deque()
-        self.calls_taken: dict[str, int] = {seat.seat_id: 0 for seat in seats}
-        busy = sorted(self.rng.sample(range(len(seats)), calls))
-        now = time.time()
-        for index in busy:
-            self.calls.append(self._new_call(seats[index], now - self.rng.uniform(*CALL_AGE_S)))
-        self.calls = deque(sorted(self.calls, key=lambda call: call.started))
-        busy_ids = {call.seat.seat_id for call in self.calls}
-        self.idle: deque[Seat] = deque(seat for seat in seats if seat.seat_id not in busy_ids)
-        self.paused: deque[Seat] = deque()
-        self.turnover_count = 0
+        self._rng = random.Random(SEED)
 
-    # ----- ids and calls -------------------------------------------------------------------------
+    def __call__(self, frames: list[bytes], seat: Seat) -> list[bytes]:
+        fresh: dict[bytes, bytes] = {}
 
-    def _uniqueid(self) -> str:
-        return f"{EPOCH_BASE}.{next(self._sequence)}"
+        def once(kind: str, value: bytes, make: Callable[[], str]) -> bytes:
+            return fresh.setdefault(kind.encode() + value, make().encode())
 
-    def _channel_name(self, device: str) -> str:
-        """"PJSIP/1007-0000002a": Asterisk numbers channels in hex, one counter for all."""
-        return f"{device}-{next(self._channel_numbers):08x}"
+        out = []
+        for frame in frames:
+            frame = _SEAT_TEXT.sub(lambda m: m[1] + seat.seat_id.encode(), frame)
+            frame = _EXTENSION.sub(seat.endpoint.encode(), frame)
+            frame = _CHANNEL_NUMBER.sub(
+                lambda m: b"-" + once("c", m[1], lambda: f"{next(self._numbers):08x}"), frame)
+            frame = _UNIQUEID.sub(lambda m: once("u", m[1], lambda: f"1796000000.{next(self._sequence)}"),
+                                  frame)
+            frame = _BRIDGE_ID.sub(
+                lambda m: once("b", m[0], lambda: str(uuid.UUID(int=self._rng.getrandbits(128), version=4))),
+                frame)
+            out.append(frame)
+        return out
 
-    def _new_call(self, seat: Seat, started: float) -> Call:
-        number = CITIZEN_NUMBER.format(index=next(self._citizens) % 10_000)
-        citizen = Leg(self._uniqueid(), self._channel_name(TRUNK_CHANNEL_PREFIX), number, UNKNOWN,
-                      TRUNK_CONTEXT, HOTLINE_EXTEN)
-        phone = Leg(self._uniqueid(), self._channel_name(seat.device), seat.endpoint, seat.endpoint,
-                    SEAT_CONTEXT, seat.seat_id)
-        bridge_id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
-        return Call(seat, citizen, phone, citizen.uniqueid, bridge_id, started)
 
-    def busy_seat_ids(self) -> set[str]:
-        return {call.seat.seat_id for call in self.calls}
+@dataclass
+class HallTraffic:
+    """Every seat's login, then calls seat after seat, all from capture 08's shape."""
 
-    # ----- resync answers ------------------------------------------------------------------------
+    seats: list[Seat]
+    login_shape: list[bytes] = field(init=False)
+    call_shape: list[bytes] = field(init=False)
+    pause_shape: bytes = field(init=False)
+    rename: Renamer = field(default_factory=Renamer)
 
-    def response(self, action: str, action_id: str) -> bytes:
-        """The answer (and list) for one action the bridge sends."""
-        key = action.lower()
-        lists = {
-            "devicestatelist": ("Device State Changes will follow", self._devices, "DeviceStateListComplete"),
-            "queuestatus": ("Queue status will follow", self._queue_status, "QueueStatusComplete"),
-            "coreshowchannels": ("Channels will follow", self._channels, "CoreShowChannelsComplete"),
-        }
-        if key not in lists:
-            return self.base.response(action, action_id)
-        message, items, complete = lists[key]
-        aid = ("ActionID", action_id)
-        events = items()
-        return b"".join([
-            frame(("Response", "Success"), aid, ("EventList", "start"), ("Message", message)),
-            *(frame(*event, aid) for event in events),
-            frame(("Event", complete), aid, ("EventList", "Complete"), ("ListItems", len(events))),
-        ])
+    def __post_init__(self) -> None:
+        events = Recording.load(CAPTURES / CALL_CAPTURE).events()
+        names = [header(frame, "Event") for frame in events]
+        first_call = names.index("Newchannel")
+        self.login_shape = [f for f in events[:first_call] if header(f, "Event") != "FullyBooted"]
+        self.call_shape = events[first_call:names.index("QueueMemberRemoved")]
+        pauses = Recording.load(CAPTURES / PAUSE_CAPTURE).events()
+        self.pause_shape = next(f for f in pauses if header(f, "Event") == "QueueMemberPause")
 
-    def _devices(self) -> list[Headers]:
-        busy = self.busy_seat_ids()
-        return [[("Event", "DeviceStateChange"), ("Device", seat.device),
-                 ("State", DEVICE_INUSE if seat.seat_id in busy else DEVICE_NOT_INUSE)]
-                for seat in self.seats]
+    @property
+    def rate(self) -> float:
+        """The hall's own traffic, events per second."""
+        return len(self.seats) * len(self.call_shape) / CALL_EVERY_S
 
-    def _member(self, seat: Seat, *, status: int, in_call: bool, paused: bool = False,
-                reason: str = "") -> Headers:
-        """A queue member's fields, as QueueMember / QueueMemberStatus carry them (capture 08)."""
-        taken = self.calls_taken[seat.seat_id]
-        return [
-            ("Queue", self.queue), ("MemberName", seat.member_name), ("Interface", seat.interface),
-            ("StateInterface", seat.state_interface), ("Membership", "dynamic"), ("Penalty", 0),
-            ("CallsTaken", taken), ("LastCall", int(time.time()) if taken else 0),
-            ("LastPause", int(time.time()) if paused else 0), ("LoginTime", self.login_time),
-            ("InCall", int(in_call)), ("Status", status), ("Paused", int(paused)),
-            ("PausedReason", reason), ("Ringinuse", 0), ("Wrapuptime", 0),
-        ]
-
-    def _queue_status(self) -> list[Headers]:
-        params: Headers = [
-            ("Event", "QueueParams"), ("Queue", self.queue), ("Max", 0), ("Strategy", "rrmemory"),
-            ("Calls", 0), ("Holdtime", 0), ("TalkTime", 0), ("Completed", 0), ("Abandoned", 0),
-            ("ServiceLevel", 0), ("ServicelevelPerf", "0.0"), ("ServicelevelPerf2", "0.0"), ("Weight", 0)]
-        busy = self.busy_seat_ids()
-        paused = {seat.seat_id for seat in self.paused}
-        members = []
+    def logins(self) -> Iterator[bytes]:
         for seat in self.seats:
-            on_call, on_break = seat.seat_id in busy, seat.seat_id in paused
-            taken = self.calls_taken[seat.seat_id]
-            # QueueMember names the member "Name" and its interface "Location" (as in
-            # bench/state_latency.py, from Asterisk 22's AMI documentation).
-            members.append([
-                ("Event", "QueueMember"), ("Queue", self.queue), ("Name", seat.member_name),
-                ("Location", seat.interface), ("StateInterface", seat.state_interface),
-                ("Membership", "dynamic"), ("Penalty", 0), ("CallsTaken", taken), ("LastCall", 0),
-                ("LastPause", 0), ("LoginTime", self.login_time), ("InCall", int(on_call)),
-                ("Status", MEMBER_INUSE if on_call else MEMBER_IDLE), ("Paused", int(on_break)),
-                ("PausedReason", PAUSE_REASON if on_break else ""), ("Wrapuptime", 0)])
-        return [params, *members]
+            yield from self.rename(self.login_shape, seat)
 
-    def _channels(self) -> list[Headers]:
-        now = time.time()
-        items: list[Headers] = []
-        for call in self.calls:
-            age = int(now - call.started)
-            duration = f"{age // 3600:02d}:{age // 60 % 60:02d}:{age % 60:02d}"
-            for leg, other, application, data in (
-                    (call.citizen, call.phone, "Queue", self.queue),
-                    (call.phone, call.citizen, "AppQueue", "(Outgoing Line)")):
-                items.append([("Event", "CoreShowChannel"),
-                              *channel_headers(leg, CHANNEL_UP, call.linkedid, other),
-                              ("Application", application), ("ApplicationData", data),
-                              ("Duration", duration), ("BridgeId", call.bridge_id)])
-        return items
+    def calls(self) -> Iterator[bytes]:
+        for seat in itertools.cycle(self.seats):
+            yield from self.rename(self.call_shape, seat)
 
-    # ----- the trickle ---------------------------------------------------------------------------
+    def probe(self, seat: Seat, *, paused: bool, reason: str) -> bytes:
+        """Capture 05's QueueMemberPause (seat 02) for `seat`, paused or resumed."""
+        frame = self.pause_shape.replace(b"Local/02@", f"Local/{seat.seat_id}@".encode())
+        frame = frame.replace(b"MemberName: 02\r", f"MemberName: {seat.seat_id}\r".encode())
+        frame = frame.replace(b"PJSIP/1002", seat.device.encode())
+        frame = re.sub(rb"Paused: \d", b"Paused: " + (b"1" if paused else b"0"), frame)
+        return re.sub(rb"PausedReason: [^\r]*", b"PausedReason: " + reason.encode(), frame)
 
-    def turnovers(self, events_mask: str) -> Iterator[list[bytes]]:
-        """Turnovers forever, each a list of frames, as Asterisk would send them to a session
-        that logged in with this Events mask. The calls in progress are back to their number
-        at the end of each turnover."""
-        classes = event_classes(events_mask)
-        while True:
-            yield [raw for raw in self._turnover() if _admitted(raw, classes)]
 
-    def _turnover(self) -> list[bytes]:
-        """A new call on the longest-idle seat, then the oldest call ends; a break now and then."""
-        self.turnover_count += 1
-        frames = self._answer_call(self.idle.popleft())
-        ended = self.calls.popleft()
-        frames += self._end_call(ended)
-        self.idle.append(ended.seat)
-        if self.turnover_count % PAUSE_EVERY == 0:
-            frames += self._breaks()
-        return frames
+# ----- one hall: config, replay server, service ----------------------------------------------
 
-    def _answer_call(self, seat: Seat) -> list[bytes]:
-        """A citizen comes in on the trunk, waits in the queue, and the seat answers (capture 08)."""
-        call = self._new_call(seat, time.time())
-        citizen, phone, linkedid = call.citizen, call.phone, call.linkedid
-        self.calls.append(call)
 
-        def on(leg: Leg, state: tuple[int, str], other: Leg | None = None) -> Headers:
-            return channel_headers(leg, state, linkedid, other)
+def hall_config(workdir: Path, seats: list[Seat], ami_port: int) -> HotlineConfig:
+    """hotline.conf with the hall's seats, a temporary SQLite store and free ports."""
+    config_path = workdir / "hotline.conf"
+    text = (REPO / "hotline.conf").read_text(encoding="utf-8")
+    start = text.index("[seats]\n")
+    end = text.index("\n[", start + 1)
+    lines = "".join(f"{seat.seat_id} = {seat.endpoint}\n" for seat in seats)
+    config_path.write_text(text[:start] + "[seats]\n" + lines + text[end:], encoding="utf-8")
+    shutil.copy(REPO / "remit.conf", workdir / "remit.conf")
+    write_demo_secrets(config_path)
+    for folder in ("spool", "archive"):
+        (workdir / folder).mkdir(exist_ok=True)
+    write_overrides(config_path, {
+        "ami.host": "127.0.0.1", "ami.port": str(ami_port),
+        "database.url": f"sqlite:///{workdir / 'hotline.db'}",
+        "api.bind": "127.0.0.1", "api.port": str(free_port()),
+        "voicemail.spool": str(workdir / "spool"), "voicemail.archive": str(workdir / "archive")})
+    config = load_config(config_path)
+    upgrade_database(config)
+    return config
 
-        def to(leg: Leg, state: tuple[int, str], other: Leg | None = None) -> Headers:
-            return dest_headers(leg, state, linkedid, other)
 
-        queue = [("Queue", self.queue)]
-        agent = [*queue, ("Interface", seat.interface), ("MemberName", seat.member_name)]
-        waited = [("HoldTime", self.rng.randint(*HOLD_TIME_S)), ("RingTime", self.rng.randint(*RING_TIME_S))]
-        bridge = call.bridge_id
-        return [
-            event("Newchannel", CALL, *on(citizen, CHANNEL_RING)),
-            event("Newstate", CALL, *on(citizen, CHANNEL_UP)),
-            event("QueueCallerJoin", AGENT, *on(citizen, CHANNEL_UP), *queue, ("Position", 1), ("Count", 1)),
-            event("Newchannel", CALL, *on(phone, CHANNEL_DOWN)),
-            event("AgentCalled", AGENT, *on(citizen, CHANNEL_UP), *to(phone, CHANNEL_DOWN, citizen), *agent),
-            event("DialBegin", CALL, *on(citizen, CHANNEL_UP), *to(phone, CHANNEL_DOWN),
-                  ("DialString", seat.device)),
-            event("Newstate", CALL, *on(phone, CHANNEL_RINGING, citizen)),
-            event("DeviceStateChange", CALL, ("Device", seat.device), ("State", DEVICE_RINGING)),
-            event("QueueMemberStatus", AGENT, *self._member(seat, status=MEMBER_RINGING, in_call=False)),
-            event("Newstate", CALL, *on(phone, CHANNEL_UP, citizen)),
-            event("DialEnd", CALL, *on(citizen, CHANNEL_UP, phone), *to(phone, CHANNEL_UP, citizen),
-                  ("DialStatus", "ANSWER")),
-            event("QueueCallerLeave", AGENT, *on(citizen, CHANNEL_UP, phone), *queue, ("Position", 1),
-                  ("Count", 0)),
-            event("AgentConnect", AGENT, *on(citizen, CHANNEL_UP, phone), *to(phone, CHANNEL_UP, citizen),
-                  *agent, *waited),
-            event("BridgeCreate", CALL, *bridge_headers(bridge, 0)),
-            event("BridgeEnter", CALL, *bridge_headers(bridge, 1), *on(phone, CHANNEL_UP, citizen)),
-            event("BridgeEnter", CALL, *bridge_headers(bridge, 2), *on(citizen, CHANNEL_UP, phone)),
-            event("DeviceStateChange", CALL, ("Device", seat.device), ("State", DEVICE_INUSE)),
-            event("QueueMemberStatus", AGENT, *self._member(seat, status=MEMBER_INUSE, in_call=True)),
-        ]
+def monitor_token(config: HotlineConfig) -> str:
+    engine = make_engine(config.database.url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            return add_token(session, TOKEN_NAME, Role.MONITOR)
+    finally:
+        engine.dispose()
 
-    def _end_call(self, call: Call) -> list[bytes]:
-        """The citizen hangs up; the seat goes to wrap-up (capture 08)."""
-        seat, citizen, phone, linkedid = call.seat, call.citizen, call.phone, call.linkedid
-        self.calls_taken[seat.seat_id] += 1
-        citizen_up = channel_headers(citizen, CHANNEL_UP, linkedid, phone)
-        phone_up = channel_headers(phone, CHANNEL_UP, linkedid, citizen)
-        hangup = [("Cause", HANGUP_NORMAL[0]), ("Cause-txt", HANGUP_NORMAL[1])]
-        talked = [("HoldTime", 0), ("TalkTime", int(time.time() - call.started)), ("Reason", "caller")]
-        return [
-            event("BridgeLeave", CALL, *bridge_headers(call.bridge_id, 1), *citizen_up),
-            event("SoftHangupRequest", CALL, *citizen_up, ("Cause", HANGUP_NORMAL[0])),
-            event("Hangup", CALL, *citizen_up, *hangup),
-            event("AgentComplete", AGENT, *citizen_up, *dest_headers(phone, CHANNEL_UP, linkedid, citizen),
-                  ("Queue", self.queue), ("Interface", seat.interface), ("MemberName", seat.member_name),
-                  *talked),
-            event("BridgeLeave", CALL, *bridge_headers(call.bridge_id, 0), *phone_up),
-            event("BridgeDestroy", CALL, *bridge_headers(call.bridge_id, 0)),
-            event("Hangup", CALL, *phone_up, *hangup),
-            event("DeviceStateChange", CALL, ("Device", seat.device), ("State", DEVICE_NOT_INUSE)),
-            event("QueueMemberStatus", AGENT, *self._member(seat, status=MEMBER_IDLE, in_call=False)),
-        ]
 
-    def _breaks(self) -> list[bytes]:
-        """The longest-idle seat goes on a break; past PAUSED_SEATS, the longest-paused returns."""
-        seat = self.idle.popleft()
-        self.paused.append(seat)
-        frames = [event("QueueMemberPause", AGENT, *self._member(
-            seat, status=MEMBER_IDLE, in_call=False, paused=True, reason=PAUSE_REASON))]
-        if len(self.paused) > PAUSED_SEATS:
-            back = self.paused.popleft()
-            self.idle.append(back)
-            frames.append(event("QueueMemberPause", AGENT, *self._member(back, status=MEMBER_IDLE,
-                                                                          in_call=False)))
-        return frames
+@dataclass
+class Hall:
+    """One hall under test: its traffic, the replay server and the service it feeds."""
+
+    traffic: HallTraffic
+    server: ReplayAmiServer
+    service: ServiceProcess
+    client: httpx.AsyncClient
+    probes_sent: itertools.count[int] = field(default_factory=itertools.count)
+
+    def log_size(self) -> int:
+        return len(self.service.log_path.read_bytes())
+
+    def overflowed_since(self, offset: int) -> bool:
+        """The bridge's event queue overflowed (events dropped, resync) after `offset`."""
+        return OVERFLOW_LOG.encode() in self.service.log_path.read_bytes()[offset:]
+
+    async def drained(self, poller: SeatPoller) -> None:
+        """Until a probe shows again: whatever backlog a block left is gone."""
+        deadline = time.perf_counter() + DRAIN_TIMEOUT_S
+        while (await self.probe(poller)).visible_at is None:
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"the bridge never caught up:\n{self.service.log_tail()}")
+
+    async def probe(self, poller: SeatPoller) -> Probe:
+        """One seat change written to the AMI socket, waited for through the API."""
+        index = next(self.probes_sent)
+        seats = self.traffic.seats
+        seat = seats[index % len(seats)]
+        paused = (index // len(seats)) % 2 == 0
+        probe = Probe(seat, paused, PAUSE_REASON.format(index=index) if paused else "")
+        data = self.traffic.probe(seat, paused=paused, reason=probe.reason) + FRAME_END
+        poller.current = probe
+        probe.sent_at = time.perf_counter()
+        self.server.push_raw(data)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(probe.done.wait(), PROBE_TIMEOUT_S)
+        return probe
+
+
+@contextlib.asynccontextmanager
+async def running_hall(seat_count: int, workdir: Path) -> AsyncIterator[Hall]:
+    """Replay server and `hotline serve` for a hall of `seat_count`; every seat logged in."""
+    traffic = HallTraffic(hall_seats(seat_count))
+    login = Recording.load(CAPTURES / LOGIN_CAPTURE)
+    server = ReplayAmiServer(login, [login])  # its CoreShowChannels and QueueStatus: an idle hall
+    for action in ("PJSIPShowContacts", "DeviceStateList"):  # not recorded: Asterisk's empty answer
+        server.handlers[action.lower()] = lambda a: [simple_response(a, "Error", Message="No items found")]
+    for action in ("CoreSettings", "CoreStatus"):
+        server.handlers[action.lower()] = lambda a: [simple_response(a, AsteriskVersion=ASTERISK_VERSION)]
+    await server.start()
+    config = hall_config(workdir, traffic.seats, server.port)
+    server.username, server.secret = config.ami.username, config.ami.secret
+    service = ServiceProcess(config, workdir / "service.log")
+    base = f"http://{config.api.bind}:{config.api.port}"
+    headers = {"Authorization": f"Bearer {monitor_token(config)}"}
+    service.start()
+    try:
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=5.0) as client:
+            await server.wait_logged_in(60.0)
+            await server.play(traffic.logins())
+            await wait_ready(client, service, seat_count)
+            yield Hall(traffic, server, service, client)
+    finally:
+        service.stop()
+        await server.close()
+
+
+# ----- measuring -------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def delays_ms(probes: list[Probe]) -> list[float]:
+    """A lost probe counts as the timeout, so a p99 never looks better than it was."""
+    return sorted(p.delay_ms if p.delay_ms is not None else PROBE_TIMEOUT_S * MS for p in probes)
+
+
+async def latency_under_traffic(hall: Hall, rate: float, count: int) -> list[float]:
+    """Probes one at a time while the hall's calls flow at `rate` events per second."""
+    poller = SeatPoller(hall.client, hall.traffic.seats[-1])
+    poller.start()
+    flow = asyncio.create_task(hall.server.play(hall.traffic.calls(), rate=rate))
+    rng = random.Random(SEED)
+    probes = []
+    try:
+        for _ in range(count):
+            probes.append(await hall.probe(poller))
+            await asyncio.sleep(rng.uniform(*PROBE_GAP_S))
+    finally:
+        flow.cancel()
+        await asyncio.gather(flow, return_exceptions=True)
+        await poller.stop()
+    return delays_ms(probes)
+
+
+async def kept_up(hall: Hall, rate: float) -> tuple[bool, float]:
+    """STEP_S seconds of calls at `rate`, then a probe: kept up with when the probe shows
+    within KEPT_UP_S of the block's end and nothing overflowed. Returns (kept up, events/s
+    the bridge got through, block and probe included)."""
+    poller = SeatPoller(hall.client, hall.traffic.seats[-1])
+    poller.start()
+    try:
+        await hall.drained(poller)
+        offset = hall.log_size()
+        started = time.perf_counter()
+        written = await hall.server.play(itertools.islice(hall.traffic.calls(), int(rate * STEP_S)),
+                                         rate=rate)
+        ended = time.perf_counter()
+        probe = await hall.probe(poller)
+    finally:
+        await poller.stop()
+    if probe.visible_at is None:
+        return False, 0.0
+    through = (written + 1) / (probe.visible_at - started)
+    return probe.visible_at - ended <= KEPT_UP_S and not hall.overflowed_since(offset), through
+
+
+async def saturation(hall: Hall, emit: Callable[[str], None]) -> float:
+    """Double the rate from the hall's own until the bridge no longer keeps up, then narrow
+    down between the last rate kept up with and the first one that was not."""
+    best, low, high = 0.0, 0.0, 0.0
+    rate = hall.traffic.rate
+    for _ in range(MAX_STEPS + REFINE_STEPS):
+        ok, through = await kept_up(hall, rate)
+        shown = f"got through {through:8.0f} ev/s" if through else "probe not shown within 2 s"
+        emit(f"  offered {rate:8.0f} ev/s: {shown}, {'kept up' if ok else 'fell behind'}")
+        if ok:
+            best, low = max(best, min(rate, through)), rate
+        elif not low:
+            break  # not even the hall's own traffic
+        else:
+            high = rate
+        if high and high / low < REFINE_RATIO:
+            break
+        rate = rate * 2 if not high else (low * high) ** 0.5
+    return best
+
+
+def summary(name: str, seats: int, rate: float, delays: list[float]) -> str:
+    return (f"{name}: {seats} seats, traffic {rate:.0f} ev/s, {len(delays)} probes: "
+            f"p50 {statistics.median(delays):.1f} ms, p99 {percentile(delays, 99):.1f} ms")
+
+
+async def measure(args: argparse.Namespace, emit: Callable[[str], None]) -> int:
+    results: dict[str, list[float]] = {}
+    events_per_s = 0.0
+    for name, seats in (("baseline", args.baseline_seats), ("hall", args.seats)):
+        with tempfile.TemporaryDirectory(prefix="hotline-hall-replay-") as folder:
+            async with running_hall(seats, Path(folder)) as hall:
+                rate = hall.traffic.rate
+                results[name] = await latency_under_traffic(hall, rate, args.probes)
+                emit(summary(name, seats, rate, results[name]))
+                if name == "hall":
+                    events_per_s = await saturation(hall, emit)
+    hall_p99, base_p99 = percentile(results["hall"], 99), percentile(results["baseline"], 99)
+    emit(f"events_per_s={events_per_s:.0f} event_to_api_p99_ms={hall_p99:.1f} "
+         f"baseline_p99_ms={base_p99:.1f} p99_ratio={hall_p99 / base_p99:.2f}")
+    return 0
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seats", type=int, default=SEATS)
+    parser.add_argument("--baseline-seats", type=int, default=BASELINE_SEATS)
+    parser.add_argument("--probes", type=int, default=DEFAULT_PROBES)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return asyncio.run(measure(parse_args(argv), lambda line: print(line, flush=True)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

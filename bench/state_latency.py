@@ -5,12 +5,13 @@ Run by hand:
 
     .venv/bin/python bench/state_latency.py [--rate 200] [--probes 500] [--block 100]
 
-The AMI side is a FAKE Asterisk: a small asyncio TCP server on loopback speaking AMI (banner,
-Login, the resync actions answered in the format of the Asterisk 22 captures for the hall of
-hotline.conf, Ping, Logoff). That is acceptable only because this is a benchmark, not an
-integration test: it needs a PBX that emits events at an exact rate and stamps the moment each
-probe leaves it, which a real Asterisk cannot be driven to do. What the bridge does with AMI
-is tested against the real sandbox Asterisk in tests/integration; nothing here proves it.
+The AMI side is a FAKE Asterisk: the shipped replay client (telephony/ami/testing.py) on
+loopback, its Login answered as recording 01, the resync actions answered in the format of the
+Asterisk 22 captures for the hall of hotline.conf, Ping and Logoff. That is acceptable only
+because this is a benchmark, not an integration test: it needs a PBX that emits events at an
+exact rate and stamps the moment each probe leaves it, which a real Asterisk cannot be driven
+to do. What the bridge does with AMI is tested against the real sandbox Asterisk in
+tests/integration; nothing here proves it.
 
 The service side is real: hotline.conf loaded with overrides (ami.port -> the fake server,
 a temporary SQLite database, a free api.port, temporary voicemail folders), migrated, a
@@ -50,7 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,7 @@ from seat_manager.models import SeatStateChange
 from seat_manager.service import build_directory
 from seat_manager.state import SeatState
 from telephony.ami import AmiFramer, Message
+from telephony.ami.testing import ReceivedAction, Recording, ReplayAmiServer
 
 CONFIG_PATH: Final = Path(__file__).resolve().parents[1] / "hotline.conf"
 DEFAULT_RATE: Final = 200
@@ -92,14 +94,13 @@ TOKEN_NAME: Final = "bench-state-latency"
 PAUSE_REASON: Final = "小休#{index:05d}"
 """Unique per probe; Chinese so the reason goes through the UTF-8 path like a real one."""
 
-BANNER: Final = b"Asterisk Call Manager/11.0.0\r\n"
+LOGIN_CAPTURE: Final = "01-login-corestatus-queuestatus.txt"
 EOM: Final = b"\r\n\r\n"
 ASTERISK_VERSION: Final = "22.10.1+dfsg+~cs6.17.60671434-1"
 ALL_CLASSES: Final = frozenset({"on", "all"})
 NO_CLASSES: Final = frozenset({"off", "none", ""})
 FILTERED_EVENTS: Final = frozenset({"TestEvent"})
 """What the rendered manager.conf's eventfilter drops (Debian's test framework)."""
-READ_SIZE: Final = 64 * 1024
 CONTACT_PORT_BASE: Final = 5400
 DEVICE_IDLE: Final = "NOT_INUSE"
 MEMBER_STATUS_IDLE: Final = "1"
@@ -267,66 +268,46 @@ def wanted(message: Message, classes: frozenset[str] | None) -> bool:
 
 
 class FakeAsterisk:
-    """One-client AMI server on loopback: answers the bridge's actions from the HallScript and
-    lets the benchmark write events to the logged-in session."""
+    """The bridge's AMI peer: the shipped replay client (telephony/ami/testing.py), its Login
+    answered as recording 01, every other action answered by the HallScript; the benchmark
+    writes events to the logged-in session."""
 
     def __init__(self, script: HallScript) -> None:
         self.script = script
-        self.logged_in = asyncio.Event()
-        self.events_mask = ""
-        self.actions: dict[str, int] = {}
-        self.port = 0
-        self._server: asyncio.Server | None = None
-        self._session: asyncio.StreamWriter | None = None
+        self.server = ReplayAmiServer(Recording.load(TRANSCRIPT_DIR / LOGIN_CAPTURE), username=None,
+                                      secret=None, fallback=self._answer)
+        self.logged_in = self.server.logged_in
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def events_mask(self) -> str:
+        """The Events mask of the last Login ("" before any)."""
+        logins = self.server.actions("Login")
+        return (logins[-1].get("Events") or "on") if logins else ""
+
+    @property
+    def actions(self) -> dict[str, int]:
+        return dict(Counter(action.name for action in self.server.received))
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
+        await self.server.start()
 
     async def stop(self) -> None:
-        if self._session is not None:
-            self._session.close()
-        if self._server is not None:
-            self._server.close()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), STOP_TIMEOUT_S)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.server.close(), STOP_TIMEOUT_S)
 
     def write(self, data: bytes) -> None:
         """Send bytes to the logged-in bridge now (the kernel gets them before this returns
         unless the socket buffer is full)."""
-        if self._session is None or self._session.is_closing():
+        if not self.logged_in.is_set():
             raise RuntimeError("the bridge is not connected to the fake Asterisk")
-        self._session.write(data)
+        self.server.push_raw(data)
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(BANNER)
-        framer = AmiFramer()
-        try:
-            while data := await reader.read(READ_SIZE):
-                for message in framer.feed(data):
-                    self._answer(message, writer)
-        except ConnectionError:
-            pass
-        finally:
-            if self._session is writer:
-                self._session = None
-                self.logged_in.clear()
-            writer.close()
-
-    def _answer(self, message: Message, writer: asyncio.StreamWriter) -> None:
-        action = message.get("Action") or ""
-        action_id = message.get("ActionID") or ""
-        self.actions[action] = self.actions.get(action, 0) + 1
-        if action.lower() == "login":
-            self.events_mask = message.get("Events") or "on"
-            writer.write(frame(("Response", "Success"), ("ActionID", action_id),
-                               ("Message", "Authentication accepted")))
-            writer.write(frame(("Event", "FullyBooted"), ("Privilege", "system,all"), ("Uptime", 0),
-                               ("LastReload", 0), ("Status", "Fully Booted")))
-            self._session = writer
-            self.logged_in.set()
-            return
-        writer.write(self.script.response(action, action_id))
+    def _answer(self, action: ReceivedAction) -> list[bytes]:
+        return [self.script.response(action.name, action.action_id)[: -len(EOM)]]
 
 
 class BackgroundStream:

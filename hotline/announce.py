@@ -2,8 +2,9 @@
 `/api/events` (the top floor decides; the capabilities only say what changed).
 
 Kinds and payloads are the ones the pages already follow: `voicemails` and `callbacks`, each with
-a `reason`. A message decided by triage or by staff may also have queued or withdrawn a callback,
-so those changes announce both lists.
+a `reason`, and `messages` (the written channels: the reason and the ids). A message decided by
+triage or by staff may also have queued or withdrawn a callback, so those changes announce both
+lists.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hotline.live import LiveFeed
+from written.notify import KIND_MESSAGES, MessagesChanged
 
 KIND_VOICEMAILS = "voicemails"
 KIND_CALLBACKS = "callbacks"
@@ -50,4 +52,15 @@ class LiveCallbackNotifier:
         self.feed.publish(KIND_CALLBACKS, {"reason": "claims_expired"})
 
 
-__all__ = ["KIND_CALLBACKS", "KIND_VOICEMAILS", "LiveCallbackNotifier", "LiveVoicemailNotifier"]
+class LiveMessagesNotifier:
+    """written.notify.Notifier over the feed: ids and states only, never a citizen's words."""
+
+    def __init__(self, feed: LiveFeed) -> None:
+        self.feed = feed
+
+    def __call__(self, change: MessagesChanged) -> None:
+        self.feed.publish(KIND_MESSAGES, change.payload())
+
+
+__all__ = ["KIND_CALLBACKS", "KIND_MESSAGES", "KIND_VOICEMAILS", "LiveCallbackNotifier",
+           "LiveMessagesNotifier", "LiveVoicemailNotifier"]

@@ -56,4 +56,23 @@ class InvalidReason(Refusal):
     status = 422
 
 
-__all__ = ["REFUSALS", "InvalidReason", "Refusal"]
+class SeatNotFound(Refusal):
+    """No seat with this 工号 (the seats' routes, a three-way request, a callback's dial)."""
+
+    code = "seat_not_found"
+    status = 404
+
+
+class BridgeNotRunning(Refusal):
+    """The service runs without the AMI bridge (`serve --no-bridge`, or it is not started): the
+    hall's routes, the seats' desk and the callbacks' dialler are all missing then."""
+
+    code = "bridge_not_running"
+    status = 503
+
+
+BRIDGE_NOT_RUNNING = "AMI 桥接未运行（服务以无交换机方式启动，或尚未连接）"
+
+
+__all__ = ["BRIDGE_NOT_RUNNING", "REFUSALS", "BridgeNotRunning", "InvalidReason", "Refusal",
+           "SeatNotFound"]

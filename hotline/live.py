@@ -99,6 +99,9 @@ class LiveFeed:
         self._loop_thread: int | None = None
         self._coalesced_frames: dict[str, dict[Principal, bytes | None]] = {}
         self.renders = 0
+        # Set by a cross-node relay (hotline.cluster.FeedRelay): every published change is also
+        # handed to it, subscribers or not; what it receives comes back through publish_local.
+        self.forward: Callable[[str, Any], None] | None = None
 
     @property
     def subscriber_count(self) -> int:
@@ -108,7 +111,14 @@ class LiveFeed:
         self.renderers[kind] = renderer
 
     def publish(self, kind: str, payload: Any = None) -> None:
-        """Hand a change to every subscriber; safe from any thread, never blocks."""
+        """Hand a change to every subscriber, and to the other nodes; any thread, never blocks."""
+        forward = self.forward
+        if forward is not None:
+            forward(kind, payload)
+        self.publish_local(kind, payload)
+
+    def publish_local(self, kind: str, payload: Any = None) -> None:
+        """Hand a change to this node's subscribers only (a change relayed from another node)."""
         if not self._subscribers or self._loop is None:
             return
         event = LiveEvent(kind, payload)

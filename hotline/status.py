@@ -105,12 +105,12 @@ class StoreCountsCache:
             return self._value
         return None
 
-    def _load(self, today_start: datetime) -> StoreCounts:
+    def _load(self) -> StoreCounts:
         with self._sessions() as session:
-            return store_counts(session, today_start)
+            return store_counts(session)
 
     async def get(self, today_start: datetime) -> StoreCounts:
-        """Counts at most TTL old; `today_start` (local midnight) keys today's average."""
+        """Counts at most TTL old, and fetched afresh when a new day starts (`today_start`)."""
         cached = self._fresh(today_start)
         if cached is not None:
             return cached
@@ -118,7 +118,7 @@ class StoreCountsCache:
             cached = self._fresh(today_start)  # another request refreshed while we waited
             if cached is not None:
                 return cached
-            value = await asyncio.to_thread(self._load, today_start)
+            value = await asyncio.to_thread(self._load)
             self._value, self._key, self._fetched = value, today_start, self._clock()
             self.refreshes += 1
             return value
@@ -172,31 +172,30 @@ def _seats(hall: Hall) -> SeatsSummary:
 
 def _calls(hall: Hall) -> CallsSummary:
     """Citizens' calls: an expert's leg of a three-way call is part of the citizen's call."""
-    calls = [c for c in hall.board.calls.calls() if not is_expert_leg(c.linkedid)]
+    calls = [c for c in hall.calls.calls() if not is_expert_leg(c.linkedid)]
     return CallsSummary(in_progress=len(calls), three_way=sum(1 for c in calls if c.three_way))
 
 
 def _queue(hall: Hall, now: datetime) -> QueueSummary:
-    waiting = hall.board.calls.queue()
+    waiting = hall.calls.queue()
     longest = max((c.waited(now).total_seconds() for c in waiting), default=None)
     return QueueSummary(waiting=len(waiting),
                         longest_wait_seconds=round(max(0.0, longest), 1) if longest is not None else None)
 
 
-def _today(hall: Hall, now: datetime, counts: StoreCounts, threshold: int) -> TodaySummary:
+def _today(hall: Hall, now: datetime, threshold: int) -> TodaySummary:
     """Today's live counters; before the first event of a new day they are zero (read only:
     rolling the counters over is the monitor's job)."""
     figures = hall.stats.today(now)
     if figures.day != now.date():
         return TodaySummary(day=now.date(), received=0, answered=0, abandoned=0, answer_rate=None,
                             service_level=None, service_level_seconds=threshold,
-                            average_speed_of_answer_seconds=counts.average_speed_of_answer_seconds,
-                            talk_seconds=0)
+                            average_speed_of_answer_seconds=None, talk_seconds=0)
     h = figures.hall
     return TodaySummary(day=now.date(), received=h.received, answered=h.answered, abandoned=h.abandoned,
                         answer_rate=h.answer_rate, service_level=h.service_level,
                         service_level_seconds=figures.service_level_seconds,
-                        average_speed_of_answer_seconds=counts.average_speed_of_answer_seconds,
+                        average_speed_of_answer_seconds=h.average_speed_of_answer,
                         talk_seconds=h.talk_seconds)
 
 
@@ -222,5 +221,5 @@ async def hall_status(config: HotlineConfig, hall: Hall | None, ami_status: Any,
         queue=_queue(hall, now) if hall is not None else None,
         voicemails_by_state=counts.voicemails_by_state,
         callbacks_by_state=counts.callbacks_by_state,
-        today=_today(hall, now, counts, config.queue.service_level_seconds) if hall is not None else None,
+        today=_today(hall, now, config.queue.service_level_seconds) if hall is not None else None,
     )

@@ -2,30 +2,46 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+import functools
+from pathlib import Path
 
-from hotline.announce import LiveCallbackNotifier, LiveVoicemailNotifier
+from fastapi import APIRouter, FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.announce import (
+    KIND_VOICEMAILS,
+    LiveCallbackNotifier,
+    LiveMessagesNotifier,
+    LiveVoicemailNotifier,
+)
 from hotline.api.app import create_app
 from hotline.api.lifespan import Component
 from hotline.api.routes import metrics as metrics_routes
 from hotline.api.routes import status as status_routes
+from hotline.cluster import DEFAULT_PBX, BridgeLease, FeedRelay, default_node_id
 from hotline.config import HotlineConfig
-from hotline.db import make_engine, make_session_factory
+from hotline.db import backend_name, make_engine, make_session_factory
 from hotline.live import LiveFeed
 from hotline.reports.api import router as reports_router
 from hotline.reports.stats_api import router as stats_router
 from hotline.web import mount_web
 from quality.api import router as quality_router
 from quality.measures import limits_from
+from quality.phrases import Transcription, skipped_because
+from quality.worker import EVENTS as RECORDING_EVENTS
 from quality.worker import RecordingSettings, RecordingWorker
 from seat_manager.api import router as seats_router
+from seat_manager.deps import SEAT_DESK_KEY, SeatDesk
 from telephony.api import router as calls_router
+from telephony.callback_dial import HallCallbackDialler
 from telephony.hall import Hall
-from telephony.live import attach_hall
+from telephony.hall_feed import HALL_KINDS, attach_hall
 from telephony.queue_log_reader import QueueLogReader
 from telephony.threeway.api import router as threeway_router
 from voicemail.api import router as voicemail_router
+from voicemail.callbacks.api import DIALLER_KEY
 from voicemail.callbacks.api import router as callbacks_router
+from voicemail.callbacks.dial import dial_failed
 from voicemail.callbacks.notifier import STATE_KEY as CALLBACK_NOTIFIER
 from voicemail.callbacks.worker import CallbackSweeper
 from voicemail.ingest import IngestSettings
@@ -43,37 +59,112 @@ ROOT_ROUTERS: tuple[APIRouter, ...] = (metrics_routes.router,)
 def _recording_settings(config: HotlineConfig) -> RecordingSettings:
     """质检: the recording register's folders, retention and measure limits from hotline.conf."""
     return RecordingSettings(config.recording.spool, config.recording.archive,
-                             config.recording.retention_days, limits_from(vars(config.quality)))
+                             config.recording.retention_days, limits_from(vars(config.quality)),
+                             functools.cache(functools.partial(_transcription, config)))
 
 
-def build_app(config: HotlineConfig, *, bridge: bool = True) -> FastAPI:
-    """The full application; `bridge=False` serves the API without connecting to Asterisk."""
+def _transcription(config: HotlineConfig) -> Transcription:
+    """质检's phrase checks transcribe with the [vosk] model only when it is Chinese; otherwise the
+    service stores why they were skipped. Asked for by the recording worker's first pass (reading
+    the model's vocabulary takes a while); the model itself loads with the first recording."""
+    from voicemail.transcribe import Transcriber, model_info, model_problem
+
+    model = config.vosk.model
+    if model_problem(model) is not None:
+        return Transcription(skipped=skipped_because(None))
+    language = model_info(model).language
+    if language != "zh":
+        return Transcription(skipped=skipped_because(language))
+    loaded: list[Transcriber] = []
+
+    def transcribe(path: Path) -> str:
+        if not loaded:
+            loaded.append(Transcriber(model))
+        return loaded[0].transcribe(path).text
+
+    return Transcription(transcribe)
+
+
+def _cluster(config: HotlineConfig, live: LiveFeed, node_id: str) -> list[Component]:
+    """On PostgreSQL, several nodes may serve: relay the live changes that do not come from
+    Asterisk (each node follows Asterisk itself) to the other nodes' streams."""
+    if backend_name(config.database.url) != "postgresql":
+        return []
+    return [FeedRelay(config.database.url, live, node_id, local_kinds=HALL_KINDS)]
+
+
+def _lease(config: HotlineConfig, node_id: str) -> BridgeLease:
+    """The lease on the PBX's bridge, renewed over a connection of its own (never queued behind
+    the API's requests for a pooled one)."""
+    engine = make_engine(config.database.url, pool_size=1, max_overflow=1)
+    return BridgeLease(make_session_factory(engine), pbx=DEFAULT_PBX, node_id=node_id)
+
+
+def _wake_on_others(relays: list[Component], triage: TriageWorker) -> None:
+    """Another node registered messages (its ingest told its notifier, which the relay carried
+    here): this node helps triage them (claims keep it to one)."""
+    def wake(kind: str, payload: object) -> None:
+        if kind == KIND_VOICEMAILS and isinstance(payload, dict) and payload.get("reason") == "registered":
+            triage.wake()
+
+    for relay in relays:
+        if isinstance(relay, FeedRelay):
+            relay.on_receive.append(wake)
+
+
+def _bridge(config: HotlineConfig, sessions: sessionmaker[Session], live: LiveFeed, node: str,
+            relays: list[Component]) -> tuple[Hall, list[Component]]:
+    """The AMI bridge, followed by every node and written by the lease holder, and the workers.
+
+    Each worker announces its own changes through the notifier it is handed (hotline.announce);
+    a pass that registered messages also wakes this node's triage first."""
+    hall = Hall(config, sessions)
+    attach_hall(hall, live)
+    lease = _lease(config, node)
+    triage = TriageWorker(config, sessions, node_id=node, notifier=LiveVoicemailNotifier(live))
+    ingest = VoicemailIngestWorker(
+        IngestSettings(config.voicemail.spool, config.voicemail.archive,
+                       float(config.voicemail.max_seconds)), sessions,
+        notifier=LiveVoicemailNotifier(live, on_registered=triage.wake))
+    hall.client.add_listener(ingest.on_ami_event, events=["UserEvent"])
+    _wake_on_others(relays, triage)
+    sweeper = CallbackSweeper(sessions, notifier=LiveCallbackNotifier(live))
+    books = QueueLogReader(config.queue.queue_log, sessions)
+    hall.follow_lease(lease, writers=[books])
+    recordings = RecordingWorker(_recording_settings(config), sessions)
+    hall.client.add_listener(recordings.on_ami_event, events=list(RECORDING_EVENTS))
+    return hall, [hall, lease, ingest, triage, sweeper, recordings]
+
+
+def build_app(config: HotlineConfig, *, bridge: bool = True, node_id: str | None = None) -> FastAPI:
+    """The full application; `bridge=False` serves the API without connecting to Asterisk.
+
+    `node_id` names this node among several on one PostgreSQL (see hotline.cluster)."""
     engine = make_engine(config.database.url)
     sessions = make_session_factory(engine)
     live = LiveFeed()
-    components: list[Component] = []
+    node = node_id or default_node_id(config.api.port)
+    components: list[Component] = _cluster(config, live, node)
     hall: Hall | None = None
-    # Each capability announces its own changes through the notifier it is handed (hotline.announce).
-    voicemails, callbacks = LiveVoicemailNotifier(live), LiveCallbackNotifier(live)
     if bridge:
-        hall = Hall(config, sessions)
-        attach_hall(hall, live)
-        triage = TriageWorker(config, sessions, notifier=voicemails)
-        ingest = VoicemailIngestWorker(
-            IngestSettings(config.voicemail.spool, config.voicemail.archive,
-                           float(config.voicemail.max_seconds)), sessions,
-            notifier=LiveVoicemailNotifier(live, on_registered=triage.wake))
-        hall.client.add_listener(ingest.on_ami_event, events=["UserEvent"])
-        sweeper = CallbackSweeper(sessions, notifier=callbacks)
-        books = QueueLogReader(config.queue.queue_log, sessions)
-        recordings = RecordingWorker(_recording_settings(config), sessions)
-        hall.client.add_listener(recordings.on_ami_event, events=["UserEvent"])
-        components = [hall, ingest, triage, sweeper, books, recordings]
+        hall, parts = _bridge(config, sessions, live, node, components)
+        components += parts
     app = create_app(config, ami_status=hall, extra_routers=ROUTERS, components=components,
                      engine=engine, live=live,
                      root_routers=ROOT_ROUTERS, pages=mount_web)
-    setattr(app.state, VOICEMAIL_NOTIFIER, voicemails)
-    setattr(app.state, CALLBACK_NOTIFIER, callbacks)
+    app.state.node_id = node
+    # Each capability announces its own changes through the notifier it is handed (hotline.announce).
+    setattr(app.state, VOICEMAIL_NOTIFIER, LiveVoicemailNotifier(live))
+    setattr(app.state, CALLBACK_NOTIFIER, LiveCallbackNotifier(live))
+    app.state.written_notifier = LiveMessagesNotifier(live)  # written/api.py takes it from here
     if hall is not None:
-        app.state.hall = hall
+        attach_bridge(app, hall)
     return app
+
+
+def attach_bridge(app: FastAPI, hall: Hall) -> None:
+    """Hand the hall to the routes: its own routes take the hall, the seats and the callbacks
+    take their ports (seats stand below the hall; voicemail and the hall never import each other)."""
+    app.state.hall = hall
+    setattr(app.state, SEAT_DESK_KEY, SeatDesk(hall.board, hall.seats))
+    setattr(app.state, DIALLER_KEY, HallCallbackDialler(hall.client, hall.board, dial_failed))

@@ -115,6 +115,12 @@ def _seat_aliases(seat: Seat) -> list[str]:
 
 
 def open_contexts(config: HotlineConfig) -> list[Context]:
+    """Open hours: the entry with its 工号 prompt and queue, the named seats, the members."""
+    return [_opened_context(config), _named_seat_context(config), _seat_member_context(config)]
+
+
+def _opened_context(config: HotlineConfig) -> Context:
+    """Greeting and 工号 in one Read, then the queue, its overflow offer or voicemail."""
     queue = config.queue
     longest_id = max((len(s.seat_id) for s in config.seats), default=2)
     timeout = str(queue.overflow_seconds) if queue.overflow_seconds > 0 else ""
@@ -150,7 +156,12 @@ def open_contexts(config: HotlineConfig) -> list[Context]:
         requeue,
         "Goto(queue,exit)",
     ])
+    return opened
 
+
+def _named_seat_context(config: HotlineConfig) -> Context:
+    """One extension per 工号 (and its aliases), checked free before it is rung."""
+    queue = config.queue
     named = Context(NAMED_SEAT_CONTEXT, comment=(
         "The caller keyed a 工号: ring that operator directly if logged in, not paused and "
         "free;\notherwise (or unanswered) the queue."))
@@ -178,7 +189,11 @@ def open_contexts(config: HotlineConfig) -> list[Context]:
         f"UserEvent({EVENT_NAMED_SEAT},Seat: ${{HOTLINE_SEAT}},Result: unavailable)",
         f"Goto({OPEN_CONTEXT},queue,1)",
     ])
+    return named
 
+
+def _seat_member_context(config: HotlineConfig) -> Context:
+    """The queue members Local/<工号>@hotline-seat, ringing each seat's phone."""
     seats = Context(SEAT_CONTEXT, comment=(
         "Queue members Local/<工号>@hotline-seat: ring the seat's phone; on answer, answer "
         "the\nqueue's leg at once (a) and play the 工号 announcement to the caller (A(:file))."))
@@ -189,7 +204,7 @@ def open_contexts(config: HotlineConfig) -> list[Context]:
             f"Dial({state_interface(seat.extension)},,aA(:{sound(operator_prompt(seat.seat_id))}){record})",
             "Hangup()",
         ])
-    return [opened, named, seats]
+    return seats
 
 
 def phone_contexts(config: HotlineConfig) -> list[Context]:

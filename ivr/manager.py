@@ -64,6 +64,9 @@ def render_manager(config: HotlineConfig) -> bytes:
         ("bindaddr", bind_ip(config.ami.host, "[ami] host")),
         ("port", config.ami.port),
         ("displayconnects", "yes"),
+        # Every event carries "Timestamp: <epoch.micro>", Asterisk's own time of it: 质检 places
+        # Hold/Unhold on a recording's timeline by it, not by when the service read the event.
+        ("timestampevents", "yes"),
         ("allowmultiplelogin", "yes"),
         ("authtimeout", AUTH_TIMEOUT_SECONDS),
         ("authlimit", AUTH_LIMIT),

@@ -61,7 +61,7 @@ def recording_contexts(config: HotlineConfig) -> list[Context]:
         meta + "linkedid=${CHANNEL(linkedid)})",
         meta + "uniqueid=${UNIQUEID})",
         meta + "seat=${FILTER(0-9,${ARG1})})",
-        meta + "started=${EPOCH})",
+        meta + "started=${STRFTIME(,,%s.%6q)})",  # to the microsecond: holds are placed by it
         meta + f"operator_file=${{HOTLINE_REC_ID}}{OPERATOR_SUFFIX})",
         meta + f"citizen_file=${{HOTLINE_REC_ID}}{CITIZEN_SUFFIX})",
         f"Set(CHANNEL(hangup_handler_push)={RECORD_DONE_CONTEXT},s,1)",
@@ -72,7 +72,7 @@ def recording_contexts(config: HotlineConfig) -> list[Context]:
     done = Context(RECORD_DONE_CONTEXT, comment="Hangup handler of a recorded seat channel: "
                                                 "close the metadata and tell the service at once.")
     done.exten("s", [
-        meta + "ended=${EPOCH})",
+        meta + "ended=${STRFTIME(,,%s.%6q)})",  # precise: the files may lack a hold, see quality.hold
         f"UserEvent({EVENT_RECORDING},RecordingId: ${{HOTLINE_REC_ID}},Linkedid: ${{CHANNEL(linkedid)}})",
         "Return()",
     ])

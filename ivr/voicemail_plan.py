@@ -42,9 +42,18 @@ def checked_spool(config: HotlineConfig) -> str:
     return spool
 
 
+META_LINE = "Set(FILE(${HOTLINE_VM_META},,,al,u)="
+"""Appends a line (Unix newline) to the message's .meta file; the line follows, then ")"."""
+
+
 def voicemail_contexts(config: HotlineConfig) -> list[Context]:
+    """The voicemail context, the Gosub writing the .meta header, and the hangup handler."""
     spool = checked_spool(config)
-    meta = "Set(FILE(${HOTLINE_VM_META},,,al,u)="  # append a line, Unix newline
+    return [_voicemail_context(config, spool), _meta_header_context(config), _done_context()]
+
+
+def _voicemail_context(config: HotlineConfig, spool: str) -> Context:
+    """Entry per route, then caller data filtered and the recording itself."""
     voicemail = Context(VOICEMAIL_CONTEXT, comment=(
         f"Voicemail into {spool}/<id>.wav with <id>.meta (key=value lines) beside it.\n"
         "The .meta is written before recording and completed by the hangup handler "
@@ -93,6 +102,12 @@ def voicemail_contexts(config: HotlineConfig) -> list[Context]:
         "Hangup()",
     ], comment="k: keep the recording when the caller hangs up; q: our own beep; "
                "# ends the message.")
+    return voicemail
+
+
+def _meta_header_context(config: HotlineConfig) -> Context:
+    """The first lines of the .meta, written before recording (or by the hangup handler)."""
+    meta = META_LINE
     header = Context(VOICEMAIL_META_CONTEXT, comment=(
         "Gosub: the first lines of <id>.meta (FILE() creates no directory; Record does)."))
     header.exten("s", [
@@ -110,6 +125,12 @@ def voicemail_contexts(config: HotlineConfig) -> list[Context]:
         "Set(HOTLINE_VM_HEADER=1)",
         "Return()",
     ])
+    return header
+
+
+def _done_context() -> Context:
+    """Hangup handler: the last .meta lines (size, end) and the UserEvent to the service."""
+    meta = META_LINE
     done = Context(VOICEMAIL_DONE_CONTEXT, comment="Hangup handler: close the metadata and "
                                                     "tell the service at once.")
     done.exten("s", [
@@ -131,6 +152,6 @@ def voicemail_contexts(config: HotlineConfig) -> list[Context]:
         "RecordStatus: ${RECORD_STATUS},Bytes: ${HOTLINE_VM_BYTES})",
         "Return()",
     ])
-    return [voicemail, header, done]
+    return done
 
 

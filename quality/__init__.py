@@ -6,15 +6,21 @@ Pure, language-independent measures:
   speech rate, talk-over and who interrupted, silences, level problems — with the flags and the
   moments an inspector should jump to; ``Limits`` holds the configurable thresholds.
 - ``phrases``: the Chinese-only checks on transcripts (opening/closing phrase, "听不清/再说一遍"),
-  skipped with the reason when the model is not Chinese.
+  skipped with the reason when the model is not Chinese; ``Transcription`` is the transcriber the
+  wiring hands in (this package loads no model: voicemail's Vosk helpers are another capability).
+- ``hold``: hold intervals per call from Asterisk's AMI Hold/Unhold (its own Timestamps), placed
+  on a recording's timeline.
 - ``wav``: reading recordings (one mono file per party, or an interleaved stereo file).
 
 The recording register (the thin shell around them):
 - ``spool``: what Asterisk's MixMonitor leaves in ``[recording] pbx_spool`` (see
   ``ivr/recording_plan.py``), read without trusting it.
 - ``models``: the ``call_recordings`` table (migration 0009).
-- ``ingest``: spool → private archive → one row (loss-free, idempotent), measuring, retention.
-- ``worker``: runs ``ingest`` at start-up, on the ``HotlineRecording`` AMI event, and on a timer.
+- ``ingest``: spool → private archive → one row (loss-free, idempotent), measuring (with the
+  holds and each track's speech segments for the page's timeline), then the phrase checks from a
+  transcript, retention.
+- ``worker``: runs ``ingest`` at start-up, on the ``HotlineRecording`` AMI event, and on a timer;
+  folds Hold/Unhold into a ``hold.HoldLog``.
 
 Inspection:
 - ``sampling``: pure rules — the day's sample, the scoring form and totals, the weekly summary.

@@ -78,7 +78,13 @@ class ReviewOut(BaseModel):
     duration_s: float = Field(examples=[184.2])
     has_audio: bool = Field(examples=[True])
     flags: list[str] = Field(examples=[["too_fast"]])
-    measures: dict[str, Any] | None = Field(examples=[{"operator_syllables_per_min": 262.0}])
+    measures: dict[str, Any] | None = Field(
+        description="the automatic measures; `moments` are the flagged stretches (talk_over, silence, "
+                    "too_fast, hold) in seconds of the recording, `segments` each track's speech "
+                    "({operator: [[start, end], …], citizen: […]}), `phrases` the Chinese phrase checks "
+                    "(or `skipped` with the reason, or `pending` while the transcript is made), "
+                    "`hold_observed` false when the service did not watch the whole call",
+        examples=[{"operator_syllables_per_min": 262.0}])
     inspector: str | None = Field(examples=[None])
     scores: dict[str, float] | None = Field(examples=[None])
     total: float | None = Field(examples=[None])

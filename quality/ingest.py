@@ -21,11 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.db.claims import item_claim
+from quality.hold import HoldSnapshot
 from quality.measures import Limits, measure_call
 from quality.models import CallRecording
-from quality.phrases import not_transcribed
+from quality.phrases import CHECKS_SKIPPED, PhraseChecks, Transcription, check_phrases
 from quality.spool import RecordingMeta, SpoolEntry, parse_recording_meta, scan_recordings
-from quality.track import analyze_track
+from quality.track import Track, analyze_track
 from quality.wav import RecordingError, read_mono
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,10 @@ log = logging.getLogger(__name__)
 STALE_GRACE_S = 600.0
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
+NO_HOLDS = HoldSnapshot()  # the CLI and tests: no AMI watched, hold time unknown
+NO_TRANSCRIPTION = Transcription()
+CLAIM_NAMESPACE = "recording-spool"
+PHRASES_CLAIM_NAMESPACE = "recording-phrases"
 
 
 @dataclass
@@ -42,6 +48,7 @@ class IngestReport:
     released: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    transcribed: int = 0  # recordings whose phrase checks this pass took
 
 
 def _sha256(path: Path) -> str:
@@ -146,12 +153,17 @@ def ingest_entry(entry: SpoolEntry, archive: Path, sessions: sessionmaker[Sessio
 
 def ingest_recordings(spool: Path, archive: Path, sessions: sessionmaker[Session],
                       clock: Callable[[], float]) -> IngestReport:
-    """One pass over the spool; safe at any time and any number of times."""
+    """One pass over the spool; safe at any time, any number of times, and on several nodes
+    sharing the spool (each entry is claimed: one node handles it)."""
     report = IngestReport()
     now = clock()
     for entry in scan_recordings(spool):
         try:
-            outcome = ingest_entry(entry, archive, sessions, now)
+            with item_claim(sessions, CLAIM_NAMESPACE, entry.recording_id) as mine:
+                # Another node holds it, or finished it after this pass listed the spool.
+                if not mine or not any(path.exists() for path in entry.files()):
+                    continue
+                outcome = ingest_entry(entry, archive, sessions, now)
         except OSError as exc:
             log.error("recording %s not ingested yet: %s", entry.recording_id, exc)
             report.failed.append(entry.recording_id)
@@ -160,29 +172,95 @@ def ingest_recordings(spool: Path, archive: Path, sessions: sessionmaker[Session
     return report
 
 
-def measure_row(row: CallRecording, archive: Path, limits: Limits) -> None:
-    """Take the automatic measures of one registered recording (errors are stored, not raised)."""
+def _segments(track: Track) -> list[list[float]]:
+    return [[a, b] for a, b in track.segments]
+
+
+def measure_row(row: CallRecording, archive: Path, limits: Limits, holds: HoldSnapshot = NO_HOLDS,
+                transcription: Transcription = NO_TRANSCRIPTION) -> None:
+    """Take the automatic measures of one registered recording (errors are stored, not raised).
+
+    Kept with them: each track's speech segments (the page's timeline), whether the service saw the
+    whole call's holds, and the phrase checks — pending when a Chinese transcriber will follow."""
     try:
         if row.operator_file is None or row.citizen_file is None:
             raise RecordingError("a track is missing")
-        tracks = [read_mono(archive_path(archive, name)) for name in (row.operator_file, row.citizen_file)]
-        measures = measure_call(analyze_track(tracks[0]), analyze_track(tracks[1]), (), limits)
-        row.measures = measures.to_dict() | {"phrases": asdict(not_transcribed())}
+        tracks = [analyze_track(read_mono(archive_path(archive, name)))
+                  for name in (row.operator_file, row.citizen_file)]
+        started = row.started_at.timestamp() if row.started_at else None
+        ended = row.ended_at.timestamp() if row.ended_at else None
+        hold, lengths, observed = holds.for_call(row.linkedid, started, max(t.duration_s for t in tracks),
+                                                 ended)
+        measures = measure_call(tracks[0], tracks[1], hold, limits, lengths)
+        phrases = PhraseChecks(pending=True) if transcription.transcribe else PhraseChecks(
+            skipped=transcription.skipped)
+        row.measures = measures.to_dict() | {
+            "hold_observed": observed, "phrases": asdict(phrases),
+            "segments": {"operator": _segments(tracks[0]), "citizen": _segments(tracks[1])}}
         row.flags = list(measures.flags)
     except (RecordingError, ValueError, OSError) as exc:
         row.measures, row.flags = {"error": str(exc)}, ["unmeasured"]
     row.measured_at = datetime.now(UTC)
 
 
-def measure_pending(archive: Path, sessions: sessionmaker[Session], limits: Limits, batch: int = 20) -> int:
+def measure_pending(archive: Path, sessions: sessionmaker[Session], limits: Limits, batch: int = 20,
+                    holds: HoldSnapshot = NO_HOLDS, transcription: Transcription = NO_TRANSCRIPTION,
+                    ) -> int:
     """Measure registered recordings that have no measures yet; returns how many."""
     with sessions() as session, session.begin():
         rows = session.scalars(select(CallRecording).where(
             CallRecording.measured_at.is_(None), CallRecording.deleted_at.is_(None))
-            .order_by(CallRecording.id).limit(batch)).all()
+            .order_by(CallRecording.id).limit(batch).with_for_update(skip_locked=True)).all()
         for row in rows:
-            measure_row(row, archive, limits)
+            measure_row(row, archive, limits, holds, transcription)
         return len(rows)
+
+
+def check_phrases_of(row: CallRecording, archive: Path, transcribe: Callable[[Path], str]) -> PhraseChecks:
+    """Transcribe both tracks and check the phrases; a file the model cannot read says why."""
+    try:
+        if row.operator_file is None or row.citizen_file is None:
+            raise RecordingError("录音已删除")
+        texts = [transcribe(archive_path(archive, name)) for name in (row.operator_file, row.citizen_file)]
+    except Exception as exc:  # whatever the model raises, the next recording goes on
+        log.warning("recording %s not transcribed: %s", row.recording_id, exc)
+        return PhraseChecks(skipped=f"语音识别失败（{type(exc).__name__}），{CHECKS_SKIPPED}")
+    return check_phrases(texts[0], texts[1], "zh")
+
+
+def transcribe_pending(archive: Path, sessions: sessionmaker[Session], transcription: Transcription,
+                       batch: int = 5) -> int:
+    """Phrase checks of measured recordings not yet checked, one row per transaction (a long
+    transcription holds no lock on the others); returns how many rows were handled."""
+    if transcription.transcribe is None:
+        return 0
+    with sessions() as session:
+        ids = list(session.scalars(select(CallRecording.id).where(
+            CallRecording.measured_at.is_not(None), CallRecording.phrases_checked_at.is_(None),
+            CallRecording.deleted_at.is_(None), CallRecording.operator_file.is_not(None))
+            .order_by(CallRecording.id).limit(batch)))
+    for row_id in ids:
+        # Several nodes: one transcribes a row (the claim), the others go on to the next.
+        with item_claim(sessions, PHRASES_CLAIM_NAMESPACE, str(row_id)) as mine:
+            if mine:
+                _check_phrases_of_row(row_id, archive, sessions, transcription.transcribe)
+    return len(ids)
+
+
+def _check_phrases_of_row(row_id: int, archive: Path, sessions: sessionmaker[Session],
+                          transcribe: Callable[[Path], str]) -> None:
+    """Transcribe one row's tracks and store the checks, unless another node already did."""
+    with sessions() as session:
+        row = session.get(CallRecording, row_id)  # read, then used detached: no lock held
+    if row is None or row.phrases_checked_at is not None:
+        return
+    checks = check_phrases_of(row, archive, transcribe)
+    with sessions() as session, session.begin():
+        fresh = session.get(CallRecording, row_id)
+        if fresh is not None and fresh.measures is not None and "error" not in fresh.measures:
+            fresh.measures = {**fresh.measures, "phrases": asdict(checks)}
+        if fresh is not None:
+            fresh.phrases_checked_at = datetime.now(UTC)
 
 
 def purge_expired(archive: Path, sessions: sessionmaker[Session], retention_days: int, now: datetime) -> int:
@@ -191,7 +269,8 @@ def purge_expired(archive: Path, sessions: sessionmaker[Session], retention_days
     with sessions() as session, session.begin():
         rows = session.scalars(select(CallRecording).where(
             CallRecording.deleted_at.is_(None), CallRecording.registered_at < cutoff,
-            (CallRecording.started_at < cutoff) | CallRecording.started_at.is_(None))).all()
+            (CallRecording.started_at < cutoff) | CallRecording.started_at.is_(None))
+            .with_for_update(skip_locked=True)).all()
         for row in rows:
             for name in (row.operator_file, row.citizen_file):
                 if name is not None:

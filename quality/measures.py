@@ -40,7 +40,7 @@ def limits_from(values: dict[str, object]) -> Limits:
 class Moment:
     """A stretch of the call worth listening to; `who` is the interrupter for talk-over."""
 
-    kind: str  # talk_over | silence | too_fast
+    kind: str  # talk_over | silence | too_fast | hold
     start_s: float
     end_s: float
     who: str | None = None
@@ -61,7 +61,8 @@ class CallMeasures:
     interruptions_by_citizen: int
     silence_count: int
     longest_silence_s: float
-    hold_s: float
+    hold_s: float  # as long as the citizen waited (the files may lack it, see quality.hold)
+    hold_count: int
     operator_level_dbfs: float
     operator_too_quiet: bool
     operator_clipping_ratio: float
@@ -137,9 +138,11 @@ def rate_windows(operator: Track, limits: Limits) -> list[Moment]:
 
 
 def measure_call(operator: Track, citizen: Track, hold: Sequence[Span] = (),
-                 limits: Limits = Limits()) -> CallMeasures:
-    """Fold two measured tracks and the call's hold intervals into the call's measures."""
-    overs = talk_overs(operator, citizen, limits.min_talk_over_s)
+                 limits: Limits = Limits(), hold_lengths: Sequence[float] | None = None) -> CallMeasures:
+    """Fold two measured tracks and the call's hold intervals into the call's measures. On hold the
+    two do not hear each other: speaking at once then is no talk-over, a pause no silence."""
+    overs = [m for m in talk_overs(operator, citizen, limits.min_talk_over_s)
+             if not any(a <= (m.start_s + m.end_s) / 2 < b for a, b in hold)]
     gaps = silences(operator, citizen, hold)
     long_gaps = [g for g in gaps if g[1] - g[0] >= limits.long_silence_s]
     windows = rate_windows(operator, limits)
@@ -147,6 +150,7 @@ def measure_call(operator: Track, citizen: Track, hold: Sequence[Span] = (),
     rated_s = sum(_speech_within(operator, w.start_s, w.end_s) for w in windows)
     fast_s = sum(_speech_within(operator, w.start_s, w.end_s) for w in fast)
     speech_s = operator.speech_s
+    lengths = list(hold_lengths) if hold_lengths is not None else [round(b - a, 2) for a, b in hold]
     measures = CallMeasures(
         duration_s=max(operator.duration_s, citizen.duration_s),
         operator_speech_s=round(speech_s, 2),
@@ -160,14 +164,17 @@ def measure_call(operator: Track, citizen: Track, hold: Sequence[Span] = (),
         interruptions_by_citizen=sum(1 for m in overs if m.who == "citizen"),
         silence_count=len(long_gaps),
         longest_silence_s=round(max((b - a for a, b in gaps), default=0.0), 2),
-        hold_s=round(sum(b - a for a, b in hold), 2),
+        hold_s=round(sum(lengths), 2),
+        hold_count=len(hold),
         operator_level_dbfs=operator.speech_dbfs,
         operator_too_quiet=speech_s > 0 and operator.speech_dbfs < limits.quiet_dbfs,
         operator_clipping_ratio=round(operator.clipping_ratio, 5),
         operator_clipping=operator.clipping_ratio > limits.clipping_share,
         flags=(),
         moments=tuple(sorted([*overs, *(Moment("silence", a, b) for a, b in long_gaps),
-                              *(Moment("too_fast", w.start_s, w.end_s, "operator", w.value) for w in fast)],
+                              *(Moment("too_fast", w.start_s, w.end_s, "operator", w.value) for w in fast),
+                              *(Moment("hold", round(a, 2), round(b, 2), value=length)
+                                for (a, b), length in zip(hold, lengths, strict=True))],
                              key=lambda m: m.start_s)),
     )
     return _with_flags(measures, limits)

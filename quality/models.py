@@ -43,6 +43,8 @@ class CallRecording(Base):
     measures: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
     flags: Mapped[list[str] | None] = mapped_column(JSONDocument)
     measured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the Chinese phrase checks were taken from a transcript (migration 0011); None: not yet.
+    phrases_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (

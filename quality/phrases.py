@@ -3,12 +3,15 @@ often the citizen asked to repeat. Pure: transcripts in, answers out.
 
 They are skipped, with the reason, whenever the transcripts do not come from a Chinese model:
 matching Chinese phrases in a Korean stand-in model's output would only ever say "absent".
+The service gets its transcriber from the wiring (`Transcription`): this package loads no model.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 # "07号工作人员为您服务" as Vosk writes it: digits may come as 零七, and words are space-separated.
 OPENING = re.compile(r"号.{0,6}为您服务|工作人员为您服务|很高兴为您服务")
@@ -24,15 +27,31 @@ class PhraseChecks:
     closing_phrase: bool | None = None
     repeat_requests: int | None = None
     skipped: str | None = None
+    pending: bool = False  # measured, the transcript still to come
 
 
-NOT_TRANSCRIBED = ("服务不对通话录音做语音识别，开场白、结束语和“听不清/再说一遍”次数未检测"
-                   "（可用 hotline qa analyze --model 检测）")
+CHECKS_SKIPPED = "开场白、结束语和“听不清/再说一遍”次数未检测"
+NOT_TRANSCRIBED = f"服务未配置语音识别模型，{CHECKS_SKIPPED}"
+
+
+@dataclass(frozen=True)
+class Transcription:
+    """What the wiring hands the service: a transcriber of one track with a Chinese model
+    (blocking, file in, text out), or the Chinese reason why there is none."""
+
+    transcribe: Callable[[Path], str] | None = None
+    skipped: str = NOT_TRANSCRIBED
 
 
 def not_transcribed() -> PhraseChecks:
-    """What the service stores: it measures audio only, so the three checks are skipped, saying so."""
+    """Measured without a Chinese model: the three checks are skipped, saying so."""
     return PhraseChecks(skipped=NOT_TRANSCRIBED)
+
+
+def skipped_because(language: str | None) -> str:
+    """The Chinese reason for a model that is missing (None) or speaks another language."""
+    why = "未配置语音识别模型" if language is None else f"语音识别模型不是中文（{language}）"
+    return f"{why}，{CHECKS_SKIPPED}"
 
 
 def _squeeze(text: str) -> str:
@@ -42,8 +61,7 @@ def _squeeze(text: str) -> str:
 def check_phrases(operator_text: str | None, citizen_text: str | None, language: str | None) -> PhraseChecks:
     """Opening and closing in the operator's words, repeat requests in the citizen's."""
     if language != "zh":
-        why = "未配置语音识别模型" if language is None else f"语音识别模型不是中文（{language}）"
-        return PhraseChecks(skipped=f"{why}，开场白、结束语和“听不清/再说一遍”次数未检测")
+        return PhraseChecks(skipped=skipped_because(language))
     operator, citizen = _squeeze(operator_text or ""), _squeeze(citizen_text or "")
     head = operator[:40]
     tail = operator[-40:]

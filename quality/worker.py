@@ -20,12 +20,25 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.tasks import cancel_and_wait
-from quality.ingest import IngestReport, ingest_recordings, measure_pending, purge_expired
+from quality.hold import LISTEN_EVENTS, HoldLog, HoldSnapshot
+from quality.ingest import (
+    NO_HOLDS,
+    IngestReport,
+    ingest_recordings,
+    measure_pending,
+    purge_expired,
+    transcribe_pending,
+)
 from quality.measures import Limits
+from quality.phrases import Transcription
 
 log = logging.getLogger(__name__)
 
 RECORDED_EVENT = "HotlineRecording"
+# The AMI events the worker listens to: the recording's end, and the holds (see quality.hold).
+EVENTS = ("UserEvent", *LISTEN_EVENTS)
+# Recordings transcribed per pass: new calls' measures never wait behind a long backlog.
+TRANSCRIBE_BATCH = 1
 SWEEP_SECONDS = 30.0
 # MixMonitor closes the files a moment after the hang-up handler ran (it then touches .closed).
 SETTLE_SECONDS = 1.0
@@ -37,15 +50,21 @@ class RecordingSettings:
     archive: Path
     retention_days: int
     limits: Limits = field(default_factory=Limits)
+    # Called in the worker's thread, once per pass (the wiring caches it: it inspects the model).
+    transcription: Callable[[], Transcription] = Transcription
 
 
 def run_pass(settings: RecordingSettings, sessions: sessionmaker[Session],
-             clock: Callable[[], float] = time.time) -> IngestReport:
-    """One full pass (blocking): ingest, measure everything new, purge expired audio."""
+             clock: Callable[[], float] = time.time, holds: HoldSnapshot = NO_HOLDS) -> IngestReport:
+    """One full pass (blocking): ingest, measure everything new, purge expired audio, then take
+    the phrase checks of one recording (the worker comes back at once while more wait)."""
     report = ingest_recordings(settings.spool, settings.archive, sessions, clock)
-    while measure_pending(settings.archive, sessions, settings.limits):
+    transcription = settings.transcription()
+    while measure_pending(settings.archive, sessions, settings.limits, holds=holds,
+                          transcription=transcription):
         pass
     purge_expired(settings.archive, sessions, settings.retention_days, datetime.fromtimestamp(clock(), UTC))
+    report.transcribed = transcribe_pending(settings.archive, sessions, transcription, TRANSCRIBE_BATCH)
     return report
 
 
@@ -58,10 +77,13 @@ class RecordingWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.passes = 0
+        self.holds = HoldLog()
 
     def on_ami_event(self, event: Mapping[str, str]) -> None:
         if event.get("UserEvent") == RECORDED_EVENT:
             self._wake.set()
+        elif event.get("Event") in LISTEN_EVENTS:
+            self.holds.apply(event, time.time())
 
     async def start(self, app: FastAPI) -> None:
         app.state.call_recordings = self
@@ -72,8 +94,11 @@ class RecordingWorker:
         self._task = None
 
     async def run_once(self) -> IngestReport:
-        report = await asyncio.to_thread(run_pass, self.settings, self.sessions)
+        holds = self.holds.snapshot(time.time())  # taken here: the log changes on the event loop
+        report = await asyncio.to_thread(run_pass, self.settings, self.sessions, time.time, holds)
         self.passes += 1
+        if report.transcribed:
+            self._wake.set()  # more may wait for their transcript
         return report
 
     async def _run(self) -> None:

@@ -17,11 +17,10 @@ from hotline.deps import OperatorDep as Operator
 from hotline.deps import ReaderDep as Reader
 from hotline.deps import SessionDep
 from hotline.privacy import phone_for
+from seat_manager.deps import SeatDesk, get_seat_desk
 from seat_manager.errors import SeatNotFound
 from seat_manager.service import SeatOutcome
 from seat_manager.state import SeatCall, SeatView
-from telephony.deps import get_hall
-from telephony.hall import Hall
 
 router = APIRouter(prefix="/seats", tags=["seats"])
 
@@ -102,9 +101,9 @@ def seat_out(view: SeatView, principal: Principal) -> SeatOut:
         stale=view.stale_since is not None, stale_since=view.stale_since)
 
 
-# Routes name the principal before the hall: who may ask is answered (401/403) before whether
+# Routes name the principal before the desk: who may ask is answered (401/403) before whether
 # the bridge runs (503), so an anonymous caller learns nothing about the service.
-HallDep = Annotated[Hall, Depends(get_hall)]
+DeskDep = Annotated[SeatDesk, Depends(get_seat_desk)]
 SeatId = Annotated[str, Path(description="the seat's 工号", examples=SEAT_ID_EXAMPLES)]
 
 
@@ -122,13 +121,13 @@ class SeatsBodyCache:
         self._version: tuple[int, int] | None = None
         self._bodies: dict[Principal, bytes] = {}
 
-    def get(self, hall: Hall, principal: Principal) -> bytes:
-        version = (id(hall.board), hall.board.version)
+    def get(self, desk: SeatDesk, principal: Principal) -> bytes:
+        version = (id(desk.board), desk.board.version)
         if version != self._version or len(self._bodies) >= self.MAX_PRINCIPALS:
             self._version, self._bodies = version, {}
         body = self._bodies.get(principal)
         if body is None:
-            body = SEAT_LIST.dump_json([seat_out(view, principal) for view in hall.board.seats()])
+            body = SEAT_LIST.dump_json([seat_out(view, principal) for view in desk.board.seats()])
             self._bodies[principal] = body
         return body
 
@@ -139,18 +138,18 @@ SEATS_BODY_KEY = "seats_body"
 
 @router.get("", response_model=list[SeatOut], summary="All seats, live",
             description="Role: monitor, operator or admin.", responses=BRIDGE_DOWN)
-async def list_seats(request: Request, principal: Reader, hall: HallDep) -> Response:
+async def list_seats(request: Request, principal: Reader, desk: DeskDep) -> Response:
     cache = getattr(request.app.state, SEATS_BODY_KEY, None)
     if cache is None:
         cache = SeatsBodyCache()
         setattr(request.app.state, SEATS_BODY_KEY, cache)
-    return Response(cache.get(hall, principal), media_type="application/json")
+    return Response(cache.get(desk, principal), media_type="application/json")
 
 
 @router.get("/{seat_id}", response_model=SeatOut, summary="One seat, live",
             description="Role: monitor, operator or admin.", responses={**NO_SEAT, **BRIDGE_DOWN})
-async def show_seat(seat_id: SeatId, principal: Reader, hall: HallDep) -> SeatOut:
-    view = hall.board.seat(seat_id)
+async def show_seat(seat_id: SeatId, principal: Reader, desk: DeskDep) -> SeatOut:
+    view = desk.board.seat(seat_id)
     if view is None:
         raise SeatNotFound(f"没有工号为 {seat_id!r} 的坐席")
     return seat_out(view, principal)
@@ -160,7 +159,7 @@ OWN_SEAT_ROLE = ("Role: operator (for its own seat; every seat for a declared te
                  "or admin.")
 
 
-async def _act(action: str, seat_id: str, hall: Hall, principal: Principal, session: Session,
+async def _act(action: str, seat_id: str, principal: Principal, session: Session,
                operation: Callable[[], Awaitable[SeatOutcome]],
                detail: dict[str, str] | None = None) -> SeatActionOut:
     require_own_seat(principal, seat_id)  # the one own-seat rule
@@ -175,28 +174,28 @@ async def _act(action: str, seat_id: str, hall: Hall, principal: Principal, sess
 @router.post("/{seat_id}/login", response_model=SeatActionOut, summary="Log the seat in to the queue",
              description=f"{OWN_SEAT_ROLE} QueueAdd; 409 when already logged in.",
              responses={**NO_SEAT, **ACTION_REFUSED})
-async def login(seat_id: SeatId, principal: Operator, hall: HallDep, session: SessionDep) -> SeatActionOut:
-    return await _act("login", seat_id, hall, principal, session, lambda: hall.seats.login(seat_id))
+async def login(seat_id: SeatId, principal: Operator, desk: DeskDep, session: SessionDep) -> SeatActionOut:
+    return await _act("login", seat_id, principal, session, lambda: desk.service.login(seat_id))
 
 
 @router.post("/{seat_id}/logout", response_model=SeatActionOut, summary="Log the seat out",
              description=f"{OWN_SEAT_ROLE} QueueRemove.",
              responses={**NO_SEAT, **ACTION_REFUSED})
-async def logout(seat_id: SeatId, principal: Operator, hall: HallDep, session: SessionDep) -> SeatActionOut:
-    return await _act("logout", seat_id, hall, principal, session, lambda: hall.seats.logout(seat_id))
+async def logout(seat_id: SeatId, principal: Operator, desk: DeskDep, session: SessionDep) -> SeatActionOut:
+    return await _act("logout", seat_id, principal, session, lambda: desk.service.logout(seat_id))
 
 
 @router.post("/{seat_id}/pause", response_model=SeatActionOut, summary="Pause with a reason",
              description=f"{OWN_SEAT_ROLE} QueuePause with the reason.",
              responses={**NO_SEAT, **ACTION_REFUSED})
-async def pause(seat_id: SeatId, body: PauseIn, principal: Operator, hall: HallDep,
+async def pause(seat_id: SeatId, body: PauseIn, principal: Operator, desk: DeskDep,
                 session: SessionDep) -> SeatActionOut:
-    return await _act("pause", seat_id, hall, principal, session,
-                      lambda: hall.seats.pause(seat_id, body.reason), {"reason": body.reason})
+    return await _act("pause", seat_id, principal, session,
+                      lambda: desk.service.pause(seat_id, body.reason), {"reason": body.reason})
 
 
 @router.post("/{seat_id}/resume", response_model=SeatActionOut, summary="End the pause",
              description=f"{OWN_SEAT_ROLE} QueuePause Paused=false.",
              responses={**NO_SEAT, **ACTION_REFUSED})
-async def resume(seat_id: SeatId, principal: Operator, hall: HallDep, session: SessionDep) -> SeatActionOut:
-    return await _act("resume", seat_id, hall, principal, session, lambda: hall.seats.resume(seat_id))
+async def resume(seat_id: SeatId, principal: Operator, desk: DeskDep, session: SessionDep) -> SeatActionOut:
+    return await _act("resume", seat_id, principal, session, lambda: desk.service.resume(seat_id))

@@ -13,9 +13,10 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from ivr.names import SEAT_CONTEXT
+
 PJSIP_TECH = "PJSIP/"
 LOCAL_TECH = "Local/"
-SEAT_CONTEXT = "hotline-seat"
 
 # "<device>-<8 hex digits>" then ";1"/";2" for Local halves, maybe a "<ZOMBIE>"/"<MASQ>" tag.
 _CHANNEL_NAME = re.compile(r"^(?P<device>.+)-[0-9a-fA-F]{8}(?:;\d+)?(?:<[A-Z]+>)?$")
@@ -144,7 +145,7 @@ class SeatDirectory:
         return self.by_member_name(member_name) or self.by_interface(interface)
 
     def seat_id_for_member(self, member_name: str, interface: str) -> str | None:
-        """Seat id of a queue member, shaped as the resolver telephony.stats expects."""
+        """Seat id of a queue member, shaped as the resolver telephony.live_counters expects."""
         seat = self.resolve_member(member_name, interface)
         return seat.seat_id if seat else None
 

@@ -1,17 +1,16 @@
-"""Refusals of the seat operations (codes and statuses are stable for API clients)."""
+"""Refusals of the seat operations (codes and statuses are stable for API clients).
+
+`SeatNotFound` and `BridgeNotRunning` are given by other capabilities too (three-way calls, the
+callbacks' dial), which may not import seats: they are declared once in hotline.errors.
+"""
 
 from __future__ import annotations
 
-from hotline.errors import InvalidReason, Refusal
+from hotline.errors import BRIDGE_NOT_RUNNING, BridgeNotRunning, InvalidReason, Refusal, SeatNotFound
 
 
 class SeatError(Refusal):
     """Base of the seat refusals (not raised itself)."""
-
-
-class SeatNotFound(SeatError):
-    code = "seat_not_found"
-    status = 404
 
 
 class PbxUnreachable(SeatError):
@@ -44,5 +43,5 @@ class NotPaused(SeatError):
     status = 409
 
 
-__all__ = ["AlreadyLoggedIn", "InvalidReason", "NotLoggedIn", "NotPaused", "PbxRefused", "PbxTimeout",
-           "PbxUnreachable", "SeatError", "SeatNotFound"]
+__all__ = ["BRIDGE_NOT_RUNNING", "AlreadyLoggedIn", "BridgeNotRunning", "InvalidReason", "NotLoggedIn",
+           "NotPaused", "PbxRefused", "PbxTimeout", "PbxUnreachable", "SeatError", "SeatNotFound"]

@@ -20,15 +20,14 @@ wrap_up > available. A paused operator still on a call is on_call, with `paused`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from seat_manager.directory import Seat, SeatDirectory
-from telephony.calls import CallBook, ChannelView, caller_value, header, header_int
-
-Event = Mapping[str, str]
+from seat_manager.fold import Event, caller_value, header, header_int, view_copier
+from seat_manager.ports import ChannelReader, PhoneChannel
 
 CHANNEL_STATE_RINGING = 5
 CHANNEL_STATE_UP = 6
@@ -247,13 +246,16 @@ class _Snapshot:
 
 
 class SeatBoard:
-    """Every seat's facts and derived state; fed one AMI event at a time, no I/O."""
+    """Every seat's facts and derived state; fed one AMI event at a time, no I/O.
 
-    def __init__(self, directory: SeatDirectory, wrapup_seconds: int) -> None:
+    The channels of the seat phones are read from the hall's call model (`channels`), which
+    the hall owns and folds each event into before this board (telephony/picture.py)."""
+
+    def __init__(self, directory: SeatDirectory, wrapup_seconds: int, channels: ChannelReader) -> None:
         self._directory = directory
         self._wrapup = timedelta(seconds=max(0, wrapup_seconds))
         self._facts: dict[str, _Facts] = {seat.seat_id: _Facts() for seat in directory}
-        self._calls = CallBook(is_internal=lambda name: directory.by_channel(name) is not None)
+        self._call_model = channels
         self._snapshot: _Snapshot | None = None
         self._stale_since: datetime | None = None
         self._dirty: set[str] = set()
@@ -284,20 +286,15 @@ class SeatBoard:
         for name in MEMBER_EVENTS:
             self._handlers[name] = self._on_member
 
-    @property
-    def calls(self) -> CallBook:
-        """The call picture this board keeps for bridges and channels (fed by `apply`)."""
-        return self._calls
-
     # ----- feeding ----------------------------------------------------------------------------
 
     def apply(self, event: Event, now: datetime) -> list[SeatChange]:
-        """Fold one AMI event into the facts; returns the seats whose state changed."""
+        """Fold one AMI event into the facts (the call model has already taken it); returns
+        the seats whose state changed."""
         self.version += 1
         name = header(event, "Event")
         if not name:
             return []
-        self._calls.apply(event, now)
         handler = self._handlers.get(name)
         handled = handler is not None
         if handler is not None:
@@ -328,7 +325,6 @@ class SeatBoard:
         """A resync starts: the list events that follow describe the whole PBX."""
         self.version += 1
         self._snapshot = _Snapshot()
-        self._calls.begin_snapshot()
 
     def end_snapshot(self, now: datetime) -> list[SeatChange]:
         """The resync is over: facts the completed lists did not mention are dropped.
@@ -339,7 +335,6 @@ class SeatBoard:
         """
         self.version += 1
         snap, self._snapshot = self._snapshot, None
-        self._calls.end_snapshot(now)
         if snap is None:
             return self._settle(now, rebuilt=True)
         for seat_id, facts in self._facts.items():
@@ -498,7 +493,7 @@ class SeatBoard:
     def _on_seat_channel(self, event: Event, now: datetime) -> None:
         """Remember which live channels are the seat's, and which of them are its phone's."""
         uniqueid = header(event, "Uniqueid")
-        channel = self._calls.channel(uniqueid) if uniqueid else None
+        channel = self._call_model.channel(uniqueid) if uniqueid else None
         seat = self._directory.by_channel(channel.name) if channel else None
         if channel is None or seat is None:
             return
@@ -524,13 +519,13 @@ class SeatBoard:
             self._snapshot.saw_channels = True
 
     def _forget_dead_channels(self, facts: _Facts) -> None:
-        facts.channels = {u: p for u, p in facts.channels.items() if self._calls.channel(u)}
+        facts.channels = {u: p for u, p in facts.channels.items() if self._call_model.channel(u)}
         for attribute in ("offer", "connected"):
             leg: _QueueLeg | None = getattr(facts, attribute)
             if leg is None:
                 continue
-            alive = (leg.seat_channel and self._calls.channel_by_name(leg.seat_channel)) or (
-                leg.caller_uniqueid and self._calls.channel(leg.caller_uniqueid)
+            alive = (leg.seat_channel and self._call_model.channel_by_name(leg.seat_channel)) or (
+                leg.caller_uniqueid and self._call_model.channel(leg.caller_uniqueid)
             )
             if not alive:
                 setattr(facts, attribute, None)
@@ -542,7 +537,7 @@ class SeatBoard:
             call = facts.call
             if call is None or call.ended_at is not None or call.three_way:
                 continue
-            if any(self._calls.in_multiparty(uniqueid) for uniqueid in facts.channels):
+            if any(self._call_model.in_multiparty(uniqueid) for uniqueid in facts.channels):
                 call.three_way = True
                 self._dirty.add(seat_id)
 
@@ -664,8 +659,8 @@ class SeatBoard:
                 facts.state_since = now
         return changes
 
-    def _phone_channels(self, facts: _Facts) -> list[ChannelView]:
-        found = (self._calls.channel(u) for u, phone in facts.channels.items() if phone)
+    def _phone_channels(self, facts: _Facts) -> list[PhoneChannel]:
+        found = (self._call_model.channel(u) for u, phone in facts.channels.items() if phone)
         return [channel for channel in found if channel is not None]
 
     def _is_busy(self, facts: _Facts) -> bool:
@@ -707,7 +702,7 @@ class SeatBoard:
             call = facts.call = _CallInfo(
                 linkedid=channel.linkedid, seat_channel=channel.name, offered_at=now
             )
-        channel_view = self._calls.channel_by_name(call.seat_channel) if call.seat_channel else None
+        channel_view = self._call_model.channel_by_name(call.seat_channel) if call.seat_channel else None
         if channel_view is None:
             return
         if call.queue is None and channel_view.connected_number is not None:
@@ -829,20 +824,10 @@ def _fill_queue_call(call: _CallInfo, event: Event, leg: _QueueLeg) -> None:
         call.citizen_name = caller_value(header(event, "CallerIDName"))
 
 
-def _call_view(call: _CallInfo) -> SeatCall:
-    return SeatCall(
-        citizen_number=call.citizen_number,
-        citizen_name=call.citizen_name,
-        linkedid=call.linkedid,
-        seat_channel=call.seat_channel,
-        caller_channel=call.caller_channel,
-        queue=call.queue,
-        offered_at=call.offered_at,
-        started_at=call.started_at,
-        queue_wait_seconds=call.queue_wait_seconds,
-        three_way=call.three_way,
-        ended_at=call.ended_at,
-    )
+_call_view: Callable[[_CallInfo], SeatCall] = view_copier(SeatCall)
+"""The seat's call as handed out: SeatCall's fields read off the record (seat_manager.fold).
+Not a copy of the call model's CallView (telephony/calls.py): that is the call as a whole (its
+channels, bridged or three-way); this is one seat's part in it (queue, wait, offered/started)."""
 
 
 _TIME_OR_CHANNEL_STATES = frozenset({SeatState.RINGING, SeatState.ON_CALL, SeatState.WRAP_UP})

@@ -84,7 +84,7 @@ class HallFiguresOut(BaseModel):
             description="Role: monitor, operator or admin. Channels grouped by Linkedid, and bridges.",
             responses=BRIDGE_DOWN)
 async def calls(principal: Reader, hall: HallDep) -> CallsOut:
-    book = hall.board.calls
+    book = hall.calls
     out: list[CallOut] = []
     for call in book.calls():
         channels = [book.channel_by_name(name) for name in call.channels]  # CallView lists names
@@ -106,7 +106,7 @@ def waiting_list(hall: Hall, principal: Principal) -> list[WaitingOut]:
     return [WaitingOut(queue=c.queue, position=c.position,
                        caller_number=phone_for(principal, c.caller_number), joined_at=c.joined_at,
                        waiting_seconds=round(c.waited(now).total_seconds(), WAIT_DECIMALS))
-            for c in hall.board.calls.queue()]
+            for c in hall.calls.queue()]
 
 
 @router.get("/queue", response_model=list[WaitingOut], summary="Callers waiting",

@@ -10,12 +10,13 @@ Unknown events and malformed or missing headers are ignored, never raised.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-UNKNOWN_CALLER_VALUES = frozenset({"", "<unknown>", "unknown"})
+from seat_manager.fold import Event, caller_value, header, header_int, view_copier
+
 ANNOUNCER_PREFIX = "CBAnn/"
 CONFBRIDGE_CREATOR = "ConfBridge"
 CHANNEL_STATE_UP = 6
@@ -25,8 +26,6 @@ BRIDGED_MIN_PARTIES = 2
 RECENT_HANGUPS_KEPT = 2048
 SECONDS_PER_MINUTE = 60
 SECONDS_PER_HOUR = 3600
-
-Event = Mapping[str, str]
 
 
 class CallChangeKind(StrEnum):
@@ -202,30 +201,6 @@ class _Snapshot:
     saw_rooms: bool = False
     queues_listed: set[str] = field(default_factory=set)
     entries_seen: set[tuple[str, str]] = field(default_factory=set)
-
-
-def header(event: Event, key: str) -> str | None:
-    """A header's value, or None when absent or not text."""
-    value = event.get(key)
-    return value if isinstance(value, str) else None
-
-
-def header_int(event: Event, key: str) -> int | None:
-    """A header as an integer, or None when absent or malformed."""
-    value = header(event, key)
-    if value is None:
-        return None
-    try:
-        return int(value.strip())
-    except ValueError:
-        return None
-
-
-def caller_value(value: str | None) -> str | None:
-    """Caller id text, with Asterisk's placeholders for "nobody" turned into None."""
-    if value is None or value.strip() in UNKNOWN_CALLER_VALUES:
-        return None
-    return value
 
 
 def parse_duration(value: str | None) -> timedelta | None:
@@ -831,25 +806,10 @@ class CallBook:
         channels.sort(key=lambda c: (c.created_at, c.uniqueid))
         return tuple(channel.name for channel in channels)
 
-    @staticmethod
-    def _channel_view(channel: _Channel) -> ChannelView:
-        return ChannelView(
-            uniqueid=channel.uniqueid,
-            name=channel.name,
-            linkedid=channel.linkedid,
-            state=channel.state,
-            state_desc=channel.state_desc,
-            caller_number=channel.caller_number,
-            caller_name=channel.caller_name,
-            connected_number=channel.connected_number,
-            connected_name=channel.connected_name,
-            context=channel.context,
-            exten=channel.exten,
-            created_at=channel.created_at,
-            answered_at=channel.answered_at,
-            bridge_id=channel.bridge_id,
-            conference=channel.conference,
-        )
+    _channel_view = staticmethod(view_copier(ChannelView))
+    """A channel as handed out: ChannelView's fields read off the record (seat_manager.fold).
+    The bridge and call views below stay written out: they derive fields (names, party count,
+    three-way) rather than copy them."""
 
     def _bridge_view(self, bridge: _Bridge) -> BridgeView:
         return BridgeView(

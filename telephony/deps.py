@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
-from telephony.errors import BridgeNotRunning
+from telephony.errors import BRIDGE_NOT_RUNNING, BridgeNotRunning
 
 if TYPE_CHECKING:
     from telephony.hall import Hall
@@ -16,5 +16,5 @@ async def get_hall(request: Request) -> Hall:
     # async: a plain attribute read, not worth a hop to a worker thread
     hall = getattr(request.app.state, "hall", None)
     if hall is None:
-        raise BridgeNotRunning("AMI 桥接未运行（服务以无交换机方式启动，或尚未连接）")
+        raise BridgeNotRunning(BRIDGE_NOT_RUNNING)
     return hall

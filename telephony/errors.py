@@ -1,15 +1,11 @@
-"""Refusals of the hall's routes (codes and statuses are stable for API clients)."""
+"""Refusals of the hall's routes (codes and statuses are stable for API clients).
+
+`BridgeNotRunning` is shared with the seats' desk and the callbacks' dialler, so it is declared
+once in the base (hotline.errors) and named here for the hall's routes.
+"""
 
 from __future__ import annotations
 
-from hotline.errors import Refusal
+from hotline.errors import BRIDGE_NOT_RUNNING, BridgeNotRunning
 
-
-class BridgeNotRunning(Refusal):
-    """The service runs without the AMI bridge (`serve --no-bridge`, or it is not started)."""
-
-    code = "bridge_not_running"
-    status = 503
-
-
-__all__ = ["BridgeNotRunning"]
+__all__ = ["BRIDGE_NOT_RUNNING", "BridgeNotRunning"]

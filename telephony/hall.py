@@ -1,13 +1,16 @@
 """The running bridge: one AMI client, the hall's live picture, its recorder and services.
 
-Built once by the composition root (hotline/wiring.py) and reached by the API routes through
-`request.app.state.hall`.
+Built once by the composition root (hotline/wiring.py). The hall's own routes (calls, three-way)
+reach it through `request.app.state.hall`; seats and callbacks get only the ports they need
+(`wiring.attach_bridge`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,14 +18,26 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.config import HotlineConfig
 from seat_manager.directory import SeatDirectory
 from seat_manager.service import SeatService, build_directory
-from seat_manager.state import SeatBoard
 from telephony.ami import AmiClient, AmiSettings
+from telephony.live_counters import HallStats
 from telephony.monitor import HallMonitor
+from telephony.picture import HallPicture
 from telephony.recorder import HallRecorder, load_today
-from telephony.stats import HallStats
+from telephony.seat_ports import AmiQueueControl
 from telephony.threeway.service import ThreeWayService
 
+if TYPE_CHECKING:
+    from hotline.cluster import BridgeLease
+
 log = logging.getLogger(__name__)
+
+
+class Component(Protocol):
+    """A part that starts and stops with the bridge lease (hotline.api.lifespan's shape)."""
+
+    async def start(self, app: Any) -> None: ...
+
+    async def stop(self) -> None: ...
 
 CONNECT_WAIT_S = 5.0
 
@@ -43,14 +58,22 @@ class Hall:
         self.tz = config.hall.tz
         self.directory: SeatDirectory = build_directory(config)
         self.client = client or AmiClient(ami_settings(config))
-        self.board = SeatBoard(self.directory, config.queue.wrapup_seconds)
+        self.picture = HallPicture(self.directory, config.queue.wrapup_seconds)
+        self.calls = self.picture.calls
+        """The call model: the hall owns it; the seat board reads it."""
+        self.board = self.picture.board
         self.stats = self._restore_stats(sessions)
-        self.monitor = HallMonitor(self.client, self.board, self.stats, self.now)
-        self.seats = SeatService(config, self.client, self.monitor, self.directory)
+        self.monitor = HallMonitor(self.client, self.picture, self.stats, self.now)
+        # The seats' ports: the queue over AMI, the picture through the monitor.
+        self.seats = SeatService(config, AmiQueueControl(self.client), self.monitor, self.directory)
+        # The three-way service follows the monitor: it sees each event after the picture did.
         self.threeway = ThreeWayService(config, self.client, self.monitor, sessions, self.now)
         self.recorder = HallRecorder(sessions, self.board, self.stats, self.now) if sessions else None
         if self.recorder is not None:
             self.monitor.add_listener(self.recorder)
+        self._lease: BridgeLease | None = None
+        self._writers: tuple[Component, ...] = ()
+        self._started = False
 
     def now(self) -> datetime:
         return datetime.now(self.tz)
@@ -97,9 +120,53 @@ class Hall:
         return max(0.0, (self.now() - started).total_seconds())
 
     # Component --------------------------------------------------------------------------
+    # Several nodes ------------------------------------------------------------------------
+    def follow_lease(self, lease: BridgeLease, writers: Sequence[Component] = ()) -> None:
+        """Write only while this node holds `lease` (hotline.cluster): the recorder, `writers`
+        (the queue_log books) and the take-up of stored three-way sessions. The picture is
+        followed all the time, so a node that takes the bridge over has it up to date. A single
+        node (SQLite) holds it from the start and writes exactly as it always did."""
+        self._lease = lease
+        self._writers = tuple(writers)
+        lease.on_acquired.append(self._begin_writing)
+        lease.on_lost.append(self._end_writing)
+        if lease.single:
+            return
+        if self.recorder is not None:
+            self.recorder.holding = False
+        self.threeway.takes_up_stored = lambda: lease.held
+
+    async def _begin_writing(self) -> None:
+        shared = self._lease is not None and not self._lease.single
+        if shared and self.recorder is not None:
+            await self.recorder.take_over()
+        for writer in self._writers:
+            await writer.start(None)
+        if shared and self.client.connected:
+            await self.threeway.resume(self.client)
+
+    async def _end_writing(self) -> None:
+        """Stop every write at once, then drop the AMI link: the picture is rebuilt from
+        Asterisk on the reconnect, as on every connect."""
+        stopping = self._lease is not None and self._lease.stopping
+        if stopping and self._lease is not None and self._lease.single:
+            for writer in reversed(self._writers):  # the recorder stops with the hall, as always
+                await writer.stop()
+            return
+        if self.recorder is not None:
+            if stopping:  # a clean shutdown: write everything first, then hand the lease back
+                await self.recorder.stop()
+            await self.recorder.hand_over()
+        for writer in reversed(self._writers):
+            await writer.stop()
+        if self._started and not stopping:
+            await self.client.stop()
+            await self.client.start()
+
     async def start(self, app: FastAPI) -> None:
         app.state.hall = self
-        if self.recorder is not None:
+        self._started = True
+        if self.recorder is not None and self.recorder.holding:
             await self.recorder.start()
         await self.monitor.start()
         await self.client.start()
@@ -110,7 +177,8 @@ class Hall:
                         self.client.last_error)
 
     async def stop(self) -> None:
+        self._started = False
         await self.client.stop()
         await self.monitor.stop()
-        if self.recorder is not None:
+        if self.recorder is not None and self.recorder.holding:
             await self.recorder.stop()

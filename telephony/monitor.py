@@ -16,10 +16,11 @@ from datetime import datetime
 from typing import Protocol
 
 from hotline.tasks import cancel_and_wait
-from seat_manager.state import SeatBoard, SeatChange
+from seat_manager.state import SeatChange, SeatView
 from telephony.ami import AmiActionError, AmiClient, AmiError, AmiNotConnected, AmiState, complete_event_for
 from telephony.ami.message import Message
-from telephony.stats import DayStats, HallStats
+from telephony.live_counters import DayStats, HallStats
+from telephony.picture import HallPicture
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +58,15 @@ class PbxInfo:
 
 
 class HallMonitor:
-    def __init__(self, client: AmiClient, board: SeatBoard, stats: HallStats,
+    """Feeds the AMI stream, in order, into the hall's picture and counters; tells listeners.
+
+    Also the seats' `SeatPicture` port (seat_manager.ports): a seat as now, and a wait for the
+    next events, so the seat service confirms what Asterisk did without importing telephony."""
+
+    def __init__(self, client: AmiClient, picture: HallPicture, stats: HallStats,
                  clock: Callable[[], datetime]) -> None:
         self.client = client
-        self.board = board
+        self.picture = picture
         self.stats = stats
         self.clock = clock
         self.pbx = PbxInfo()
@@ -74,14 +80,14 @@ class HallMonitor:
         client.add_listener(self._on_event)
         client.add_login_hook(self._on_login)
         client.add_state_listener(self._on_link_state)
-        board.mark_stale(clock())  # nothing heard from Asterisk yet
+        picture.mark_stale(clock())  # nothing heard from Asterisk yet
 
     def _on_link_state(self, state: AmiState) -> None:
         """Losing the link makes the picture stale at once; only a full resync makes it fresh."""
-        if state in LIVE_STATES or self.board.stale_since is not None:
+        if state in LIVE_STATES or self.picture.stale_since is not None:
             return
         now = self.clock()
-        self.board.mark_stale(now)
+        self.picture.mark_stale(now)
         log.warning("AMI link lost: the hall picture is stale from now on")
         self._publish(None, [], now, None)
 
@@ -111,6 +117,10 @@ class HallMonitor:
         await cancel_and_wait(self._tick_task)
         self._tick_task = None
 
+    def seat(self, seat_id: str) -> SeatView | None:
+        """One seat as the picture has it now."""
+        return self.picture.seat(seat_id)
+
     async def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
         """Wait until the picture satisfies `predicate` (re-checked after every event)."""
         async with self._changed:
@@ -124,7 +134,7 @@ class HallMonitor:
     # Event path ---------------------------------------------------------------------------
     async def _on_event(self, message: Message) -> None:
         now = self.clock()
-        changes = self.board.apply(message, now)
+        changes = self.picture.apply(message, now)
         closed = self.stats.apply(message, now)
         self.events_applied += 1
         self._publish(message, changes, now, closed)
@@ -150,7 +160,7 @@ class HallMonitor:
 
     async def _resync(self, client: AmiClient) -> None:
         """Replace every fact with Asterisk's own answers, then resume the event stream."""
-        self.board.begin_snapshot()
+        self.picture.begin_snapshot()
         self.stats.begin_snapshot()
         changes: list[SeatChange] = []
         complete = False
@@ -159,16 +169,16 @@ class HallMonitor:
             for action in RESYNC_ACTIONS:
                 for event in await snapshot(client, action):
                     now = self.clock()
-                    changes += self.board.apply(event, now)
+                    changes += self.picture.apply(event, now)
                     self.stats.apply(event, now)
             complete = True
         except AmiError as exc:
             log.warning("resync incomplete: %s", exc)
         finally:
             now = self.clock()
-            changes += self.board.end_snapshot(now)
+            changes += self.picture.end_snapshot(now)
             if complete:
-                self.board.mark_fresh()
+                self.picture.mark_fresh()
             closed = self.stats.end_snapshot(now)
             self.resyncs += 1
             log.info("hall picture rebuilt from Asterisk (%d seat changes)", len(changes))
@@ -186,7 +196,7 @@ class HallMonitor:
         while True:
             await asyncio.sleep(TICK_SECONDS)
             now = self.clock()
-            changes = self.board.tick(now)
+            changes = self.picture.tick(now)
             closed = self.stats.tick(now)
             if changes or closed:
                 self._publish(None, changes, now, closed)

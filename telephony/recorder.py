@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -22,13 +22,17 @@ from hotline.db.values import fit_row, scrub_json
 from hotline.tasks import cancel_and_wait
 from seat_manager.models import SeatStateChange
 from seat_manager.state import SeatBoard, SeatCall, SeatChange, SeatState
+from telephony.live_counters import HallStats
 from telephony.models import OUTCOME_ABANDONED, OUTCOME_ANSWERED, CallRecord, DailyStats
-from telephony.stats import HallStats
 
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.5
 STATS_SAVE_SECONDS = 5.0
+HANDOVER_S = 60.0
+"""A node that does not hold the bridge keeps this much of what it saw, for when it takes over."""
+SAME_CHANGE_S = 5.0
+"""Two nodes saw one seat change when they stamped it this close together."""
 Row = SeatStateChange | CallRecord
 
 
@@ -52,6 +56,8 @@ class HallRecorder:
         # Rows the database refused even after fitting: kept here (and logged), never retried,
         # so one bad row cannot hold back every record behind it.
         self.quarantined: list[tuple[Row, str]] = []
+        # Several nodes: only the holder of the bridge lease writes (see hotline.cluster).
+        self.holding = True
 
     # Listener ---------------------------------------------------------------------------
     def __call__(self, event: Mapping[str, str] | None, changes: list[SeatChange],
@@ -70,6 +76,15 @@ class HallRecorder:
             self._stats_dirty = True
             if event.get("Event") == "QueueCallerAbandon":
                 self._pending.append(self._abandoned(event, now))
+        if not self.holding:
+            self._forget_before(now - timedelta(seconds=HANDOVER_S))
+
+    def _forget_before(self, cutoff: datetime) -> None:
+        """Not holding the bridge: keep only the recent rows, the ones a takeover may need."""
+        first_recent = next((i for i, row in enumerate(self._pending)
+                             if (stamp := row.at if isinstance(row, SeatStateChange) else row.ended_at)
+                             is None or stamp >= cutoff), len(self._pending))
+        del self._pending[:first_recent]
 
     @staticmethod
     def _answered(change: SeatChange, call: SeatCall, now: datetime) -> CallRecord:
@@ -101,6 +116,41 @@ class HallRecorder:
         await cancel_and_wait(self._task)
         self._task = None
         await self.flush(save_stats=True)
+
+    async def take_over(self) -> None:
+        """This node now holds the bridge: write what it saw while the last holder may have been
+        gone (a seat change the last holder stored already is not stored twice), then run."""
+        self.holding = True
+        rows, self._pending = self._pending, []
+        try:
+            await asyncio.to_thread(self._write_replayed, rows)
+        except SQLAlchemyError:
+            log.exception("hall history of the handover not written; kept for the next flush")
+            self._pending = rows + self._pending
+        self._stats_dirty = True
+        await self.start()
+
+    async def hand_over(self) -> None:
+        """This node lost the bridge: stop writing at once, keep what was not written."""
+        self.holding = False
+        await cancel_and_wait(self._task)
+        self._task = None
+
+    def _write_replayed(self, rows: list[Row]) -> None:
+        with self.sessions() as session, session.begin():
+            for row in rows:
+                if isinstance(row, SeatStateChange) and self._stored_already(session, row):
+                    continue
+                self._add(session, row)
+        self.rows_written += len(rows)
+
+    @staticmethod
+    def _stored_already(session: Session, row: SeatStateChange) -> bool:
+        near = timedelta(seconds=SAME_CHANGE_S)
+        return session.scalar(select(SeatStateChange.id).where(
+            SeatStateChange.seat_id == row.seat_id, SeatStateChange.old_state == row.old_state,
+            SeatStateChange.new_state == row.new_state, SeatStateChange.at >= row.at - near,
+            SeatStateChange.at <= row.at + near).limit(1)) is not None
 
     async def _run(self) -> None:
         since_stats = 0.0

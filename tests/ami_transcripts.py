@@ -9,8 +9,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from telephony.ami.testing import Recording, ReplayAmiServer
+
 CAPTURES_DIR = Path(__file__).resolve().parent / "ami_captures"
 SENT_SUBDIR = "sent"
+LOGIN_CAPTURE = "01-login-corestatus-queuestatus.txt"
 HEADER_SEPARATOR = ": "
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
@@ -39,6 +42,33 @@ def parse_transcript(text: str) -> list[dict[str, str]]:
         if message:
             messages.append(message)
     return messages
+
+
+def transcript_files() -> list[Path]:
+    """Every capture, sorted; fails loudly (never skips) if the folder is missing."""
+    files = sorted(transcripts_dir().glob("*.txt"))
+    if not files:
+        raise FileNotFoundError(
+            f"no AMI transcripts in {transcripts_dir()} (record them: python -m tests.record_ami)"
+        )
+    return files
+
+
+def recording(name: str | Path) -> Recording:
+    """One capture for the shipped replay client (telephony/ami/testing.py), by file name,
+    number prefix ("08") or path."""
+    return Recording.load(name if isinstance(name, Path) else transcript_path(name))
+
+
+def wire_transcript(name: str | Path) -> bytes:
+    """A capture as AMI puts it on the wire (CRLF line ends)."""
+    return recording(name).raw
+
+
+def replay_server(*recordings: str) -> ReplayAmiServer:
+    """A replay server whose Login answers as capture 01 did, other actions answered from
+    ``recordings`` (not started)."""
+    return ReplayAmiServer(recording(LOGIN_CAPTURE), [recording(name) for name in recordings])
 
 
 def transcript_path(name: str, folder: Path | None = None) -> Path:

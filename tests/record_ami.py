@@ -4,7 +4,8 @@ Run by hand (`python -m tests.record_ami [NAME-PREFIX ...]`) when Asterisk or th
 dialplan changes; commit what it writes under tests/ami_captures/. Each scenario boots nothing
 of its own: one sandbox PBX renders the shipped hotline.conf (as tests/ivr does), real baresip
 phones register as seats, experts and citizens, and one fresh AMI connection per scenario
-records, byte for byte, everything Asterisk sends after its banner (`NN-name.txt`, the format
+records (the real AmiClient, through tests/service_process.py's TcpProxy), byte for byte,
+everything Asterisk sends after its banner (`NN-name.txt`, the format
 the loaders read) and every action sent (`sent/NN-name.txt`, the Secret blanked), so a test can
 find "the answer to QueueAdd" by the ActionID it had. Nothing here is imported by the tests.
 """
@@ -13,20 +14,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import shutil
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 
 from hotline.config.secrets import write_demo_secrets
 from ivr.names import member_interface, state_interface
+from telephony.ami import Message
+from telephony.ami.testing import AmiSession, split_frames
 from tests.ivr import pbx as ivr_pbx
-from tests.ivr.ami import TIMEOUT_S, AmiClient, AmiError, Message, parse
 from tests.ivr.calls import call_hotline, prompt_seconds, write_speaker
 from tests.ivr.phones import CITIZEN_PJSIP, CLOSED_CITIZEN, citizen_phone, expert_phone, seat_phone
+from tests.service_process import TcpProxy
 
 REPO = Path(__file__).resolve().parents[1]
 CAPTURES = REPO / "tests" / "ami_captures"
@@ -41,56 +43,18 @@ CONNECT_TIMEOUT_S = 60
 ROOM = "4242"
 
 
-@dataclass
-class RecordingAmi(AmiClient):
-    """The IVR tests' AMI client, keeping the raw bytes received and the actions sent."""
-
-    received: bytearray = field(default_factory=bytearray)
-    sent: list[str] = field(default_factory=list)
-    _numbers: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-
-    async def _read_loop(self) -> None:
-        """The parent's loop, teeing each read into `received` before framing it."""
-        assert self.reader is not None
-        buffer = b""
-        while True:
-            chunk = await self.reader.read(65536)
-            if not chunk:
-                for future in self._pending.values():
-                    if not future.done():
-                        future.set_exception(AmiError("AMI connection closed"))
-                return
-            self.received += chunk
-            buffer += chunk
-            while FRAME_END in buffer:
-                frame, buffer = buffer.split(FRAME_END, 1)
-                await self._dispatch(parse(frame))
-
-    async def send(self, action: str, **fields: object) -> list[Message]:
-        """Send with ActionIDs a1, a2, … (Asterisk's own test captures' style), logged."""
-        assert self.writer is not None
-        action_id = f"a{next(self._numbers)}"
-        future: asyncio.Future[list[Message]] = asyncio.get_running_loop().create_future()
-        self._pending[action_id] = future
-        lines = [f"Action: {action}", f"ActionID: {action_id}"]
-        for key, value in fields.items():
-            values = value if isinstance(value, list | tuple) else [value]
-            lines += [f"{key}: {item}" for item in values]
-        self.sent.append("\r\n".join(line if not line.startswith("Secret: ") else "Secret: ********"
-                                     for line in lines) + "\r\n")
-        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("utf-8"))
-        await self.writer.drain()
-        try:
-            return await asyncio.wait_for(future, TIMEOUT_S)
-        except TimeoutError:
-            self._pending.pop(action_id, None)
-            raise AmiError(f"no answer to {action} within {TIMEOUT_S} s") from None
+def blank_secrets(sent: bytes) -> str:
+    """The actions the client sent, as the `sent/` file keeps them (the Secret blanked)."""
+    return "\r\n".join(
+        "\r\n".join("Secret: ********" if line.startswith("Secret: ") else line
+                     for line in frame.decode("utf-8").split("\r\n")) + "\r\n"
+        for frame in split_frames(sent))
 
 
-Scenario = Callable[[ivr_pbx.IvrPbx, RecordingAmi, Path], Awaitable[None]]
+Scenario = Callable[[ivr_pbx.IvrPbx, AmiSession, Path], Awaitable[None]]
 
 
-async def log_in(ami: RecordingAmi, pbx: ivr_pbx.IvrPbx, seat_id: str) -> None:
+async def log_in(ami: AmiSession, pbx: ivr_pbx.IvrPbx, seat_id: str) -> None:
     """The service's QueueAdd for an operator logging in."""
     seat = pbx.config.seat(seat_id)
     assert seat is not None
@@ -99,11 +63,11 @@ async def log_in(ami: RecordingAmi, pbx: ivr_pbx.IvrPbx, seat_id: str) -> None:
                      Paused="false")
 
 
-async def log_out(ami: RecordingAmi, pbx: ivr_pbx.IvrPbx, seat_id: str) -> None:
+async def log_out(ami: AmiSession, pbx: ivr_pbx.IvrPbx, seat_id: str) -> None:
     await ami.send("QueueRemove", Queue=pbx.config.queue.name, Interface=member_interface(seat_id))
 
 
-async def wait(ami: RecordingAmi, event: str, start: int = 0, timeout: float = CONNECT_TIMEOUT_S,
+async def wait(ami: AmiSession, event: str, start: int = 0, timeout: float = CONNECT_TIMEOUT_S,
                **headers: str) -> Message:
     """The first `event` with these headers from index `start` on (startswith for Channel)."""
     def match(message: Message) -> bool:
@@ -113,21 +77,21 @@ async def wait(ami: RecordingAmi, event: str, start: int = 0, timeout: float = C
     return await ami.wait_event(match, timeout=timeout, start=start)
 
 
-async def bridged_channel(ami: RecordingAmi, prefix: str) -> Message:
+async def bridged_channel(ami: AmiSession, prefix: str) -> Message:
     """The CoreShowChannels entry of the channel whose name starts with `prefix`."""
     channels = [m for m in await ami.send("CoreShowChannels") if m.get("Event") == "CoreShowChannel"]
     return next(c for c in channels if c["Channel"].startswith(prefix))
 
 
 # ----- scenarios ---------------------------------------------------------------------------------
-async def login_status(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, work: Path) -> None:
+async def login_status(pbx: ivr_pbx.IvrPbx, ami: AmiSession, work: Path) -> None:
     """01: what the service asks right after login, on an idle hall."""
     del pbx, work
     await ami.send("CoreShowChannels")
     await ami.send("QueueStatus")
 
 
-async def voicemail_closed_hours(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, work: Path) -> None:
+async def voicemail_closed_hours(pbx: ivr_pbx.IvrPbx, ami: AmiSession, work: Path) -> None:
     """02: a citizen (Local channel) calls after hours and leaves a message."""
     speech = work / "speech.wav"
     write_speaker(speech, 0.5, 2.0, 0.5)
@@ -139,7 +103,7 @@ async def voicemail_closed_hours(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, work: P
     await wait(ami, "Hangup", start, Context="hotline-voicemail")
 
 
-async def routing_by_time(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, work: Path) -> None:
+async def routing_by_time(pbx: ivr_pbx.IvrPbx, ami: AmiSession, work: Path) -> None:
     """04: the time routing at open, closed and holiday moments; the open caller gives up
     while waiting in the (empty) queue."""
     del work
@@ -154,7 +118,7 @@ async def routing_by_time(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, work: Path) ->
     await wait(ami, "QueueCallerAbandon", start)
 
 
-async def member_add_pause_remove(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, work: Path) -> None:
+async def member_add_pause_remove(pbx: ivr_pbx.IvrPbx, ami: AmiSession, work: Path) -> None:
     """05: seat 02 (registered) and 03 (no phone) log in; 02 pauses for lunch and comes back,
     takes a direct call (device INUSE, then NOT_INUSE); a QueueStatus; both log out."""
     async with seat_phone(pbx, "02", work) as phone:
@@ -174,7 +138,7 @@ async def member_add_pause_remove(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, work: 
         await log_out(ami, pbx, "03")
 
 
-async def _queue_call(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, seat_id: str, talk_s: int) -> int:
+async def _queue_call(pbx: ivr_pbx.IvrPbx, ami: AmiSession, seat_id: str, talk_s: int) -> int:
     """Seat `seat_id` logs in and a Local citizen calls in the open hours; returns once the
     queue connected them (the event index the call started at)."""
     await log_in(ami, pbx, seat_id)
@@ -185,7 +149,7 @@ async def _queue_call(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, seat_id: str, talk
     return start
 
 
-async def talkers(ami: RecordingAmi) -> tuple[str, str]:
+async def talkers(ami: AmiSession) -> tuple[str, str]:
     """The citizen's bridged leg and the operator's channel in the same bridge."""
     channels = [m for m in await ami.send("CoreShowChannels") if m.get("Event") == "CoreShowChannel"]
     citizen = next(c for c in channels if c["Channel"].startswith("Local/12345@hotline-entry-")
@@ -195,7 +159,7 @@ async def talkers(ami: RecordingAmi) -> tuple[str, str]:
     return citizen["Channel"], operator["Channel"]
 
 
-async def threeway_redirect(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, work: Path) -> None:
+async def threeway_redirect(pbx: ivr_pbx.IvrPbx, ami: AmiSession, work: Path) -> None:
     """06: the service's three-way: citizen and operator redirected into a ConfBridge room,
     the expert (a real phone) originated into it; the citizen leaves first, then the others."""
     async with seat_phone(pbx, "01", work) as seat, expert_phone(pbx, "2001", work) as expert:
@@ -224,7 +188,7 @@ async def threeway_redirect(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, work: Path) 
         await log_out(ami, pbx, "01")
 
 
-async def threeway_bridge_add(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, work: Path) -> None:
+async def threeway_bridge_add(pbx: ivr_pbx.IvrPbx, ami: AmiSession, work: Path) -> None:
     """07: the expert's phone joins the queue call's own bridge (BridgeAdd); the citizen
     hangs up first, operator and expert talk on, then the operator hangs up."""
     async with seat_phone(pbx, "01", work) as seat, expert_phone(pbx, "2001", work) as expert:
@@ -250,7 +214,7 @@ async def threeway_bridge_add(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, work: Path
         await ami.send("Hangup", Channel=citizen)  # gone by now: Asterisk's "No such channel"
 
 
-async def seat_takes_queue_call(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, work: Path) -> None:
+async def seat_takes_queue_call(pbx: ivr_pbx.IvrPbx, ami: AmiSession, work: Path) -> None:
     """08: a baresip seat logs in, answers a queue call, talks, hangs up, then logs out."""
     async with seat_phone(pbx, "01", work) as seat:
         start = await _queue_call(pbx, ami, "01", 120)
@@ -264,7 +228,29 @@ async def seat_takes_queue_call(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, work: Pa
         await log_out(ami, pbx, "01")
 
 
-async def citizen_leaves_voicemail(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, work: Path) -> None:
+async def seat_holds_queue_call(pbx: ivr_pbx.IvrPbx, ami: AmiSession, work: Path) -> None:
+    """11: as 08 (the call is recorded), but the operator puts the citizen on hold from the
+    baresip phone for about two seconds, resumes, talks on, and hangs up."""
+    async with seat_phone(pbx, "01", work) as seat:
+        start = await _queue_call(pbx, ami, "01", 120)
+        await seat.wait_for("CALL_ESTABLISHED")
+        await asyncio.sleep(prompt_seconds(pbx, "operator-01") + 1.0)
+        await seat.command("hold")
+        await wait(ami, "Hold", start)
+        await asyncio.sleep(2.0)
+        await seat.command("resume")
+        await wait(ami, "Unhold", start)
+        await asyncio.sleep(1.0)
+        await seat.hangup()
+        await seat.wait_for("CALL_CLOSED")
+        await wait(ami, "AgentComplete", start)
+        await wait(ami, "UserEvent", start, UserEvent="HotlineRecording")
+        await wait(ami, "DeviceStateChange", start, Device="PJSIP/1001", State="NOT_INUSE")
+        await asyncio.sleep(SETTLE_S)
+        await log_out(ami, pbx, "01")
+
+
+async def citizen_leaves_voicemail(pbx: ivr_pbx.IvrPbx, ami: AmiSession, work: Path) -> None:
     """09: a baresip citizen calls after hours, speaks after the prompt and hangs up."""
     speech = write_speaker(work / "citizen-speech.wav", prompt_seconds(pbx, "greeting",
                                                                       "after-hours") + 1.5, 2.0, 0.5)
@@ -278,7 +264,7 @@ async def citizen_leaves_voicemail(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, work:
         await wait(ami, "Hangup", start, Context="hotline-voicemail")
 
 
-async def direct_call_to_seat(pbx: ivr_pbx.IvrPbx, ami: RecordingAmi, work: Path) -> None:
+async def direct_call_to_seat(pbx: ivr_pbx.IvrPbx, ami: AmiSession, work: Path) -> None:
     """10: seat 02's phone registers (not in the queue) and is called directly; it answers
     and the caller hangs up after a few seconds."""
     async with seat_phone(pbx, "02", work) as seat:
@@ -301,24 +287,29 @@ SCENARIOS: dict[str, Scenario] = {
     "08-sip-seat-baresip-queue-call": seat_takes_queue_call,
     "09-sip-citizen-baresip-voicemail": citizen_leaves_voicemail,
     "10-sip-seat-baresip-direct-call": direct_call_to_seat,
+    "11-sip-seat-baresip-hold": seat_holds_queue_call,
 }
 
 
 async def record(pbx: ivr_pbx.IvrPbx, name: str, scenario: Scenario, work: Path, out: Path) -> None:
-    """One scenario on a fresh AMI connection; writes its two files."""
-    ami_conf = pbx.manifest["ami"]
-    ami = RecordingAmi(str(ami_conf["host"]), int(str(ami_conf["port"])))
-    await ami.connect(str(ami_conf["username"]), str(ami_conf["secret"]))
+    """One scenario on a fresh AMI connection of the real client, through a proxy that keeps
+    every byte; writes its two files."""
+    settings = pbx.ami_settings()
+    proxy = TcpProxy(settings.host, settings.port)
+    await proxy.start()
+    ami = await AmiSession.open(replace(settings, port=proxy.port, ping_interval=0, action_id_prefix="a"))
     try:
         await scenario(pbx, ami, work / name)
         await asyncio.sleep(SETTLE_S)
     finally:
         await ami.close()
-    received = bytes(ami.received)
+        await proxy.stop()
+    received = bytes(proxy.received).split(b"\n", 1)[1]  # the banner is not part of a capture
     received = received[: received.rfind(FRAME_END) + len(FRAME_END)]  # whole frames only
+    sent = blank_secrets(bytes(proxy.sent))
     (out / f"{name}.txt").write_bytes(received)
-    (out / SENT / f"{name}.txt").write_text("\r\n".join(ami.sent), encoding="utf-8", newline="")
-    print(f"{name}: {received.count(b'Event: ')} events, {len(ami.sent)} actions", flush=True)
+    (out / SENT / f"{name}.txt").write_text(sent, encoding="utf-8", newline="")
+    print(f"{name}: {received.count(b'Event: ')} events, {sent.count('Action: ')} actions", flush=True)
 
 
 async def main(prefixes: list[str], out: Path = CAPTURES) -> None:
@@ -327,6 +318,7 @@ async def main(prefixes: list[str], out: Path = CAPTURES) -> None:
     with tempfile.TemporaryDirectory(prefix="record-ami-") as folder:
         work = Path(folder)
         shutil.copy(REPO / "hotline.conf", work / "hotline.conf")
+        shutil.copy(REPO / "remit.conf", work / "remit.conf")  # hotline.conf [remit] names it
         write_demo_secrets(work / "hotline.conf")
         pbx = ivr_pbx.start("recami", work / "hotline.conf", work / "render", pjsip_local=CITIZEN_PJSIP)
         try:

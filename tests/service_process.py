@@ -28,6 +28,8 @@ class ServiceProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.tokens: dict[Role, str] = {}
         self.base_url = f"http://{config.api.bind}:{config.api.port}"
+        self.extra_args: list[str] = []  # e.g. --port and --node-id for one of several nodes
+        self.start_timeout = START_TIMEOUT_S
 
     def make_tokens(self) -> None:
         upgrade_database(self.config)
@@ -51,13 +53,13 @@ class ServiceProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "hotline.cli", "-c", str(self.config.path), "serve",
-             "--log-format", "human", "--log-level", "debug"],
+             "--log-format", "human", "--log-level", "debug", *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
     async def start(self) -> None:
         self.start_background()
         assert self.process is not None
-        deadline = time.monotonic() + START_TIMEOUT_S
+        deadline = time.monotonic() + self.start_timeout
         async with httpx.AsyncClient(base_url=self.base_url) as client:
             while time.monotonic() < deadline:
                 if self.process.poll() is not None:
@@ -87,10 +89,14 @@ class ServiceProcess:
 
 
 class TcpProxy:
-    """Forwards 127.0.0.1:listen_port to a target; `cut()` drops every live connection."""
+    """Forwards 127.0.0.1:listen_port to a target; `cut()` drops every live connection.
+    Keeps every byte each way in `received` (from the target) and `sent` (to it), which is how
+    the AMI recorder (tests/record_ami.py) writes its captures."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
+        self.received = bytearray()
+        self.sent = bytearray()
         self.server: asyncio.base_events.Server | None = None
         self.port = 0
         self._writers: set[asyncio.StreamWriter] = set()
@@ -100,9 +106,11 @@ class TcpProxy:
         self.server = await asyncio.start_server(self._handle, "127.0.0.1", port)
         self.port = self.server.sockets[0].getsockname()[1]
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                    kept: bytearray) -> None:
         with contextlib.suppress(ConnectionError, OSError):
             while data := await reader.read(65536):
+                kept += data
                 writer.write(data)
                 await writer.drain()
         writer.close()
@@ -115,7 +123,8 @@ class TcpProxy:
             writer.close()
             return
         self._writers |= {writer, up_writer}
-        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+        await asyncio.gather(self._pipe(reader, up_writer, self.sent),
+                             self._pipe(up_reader, writer, self.received))
         self._writers -= {writer, up_writer}
 
     def cut(self) -> None:

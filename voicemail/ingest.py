@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.db.claims import item_claim
 from hotline.db.values import fit_row
 from voicemail.models import STATE_NEEDS_REVIEW, STATE_NEW, Voicemail
 from voicemail.spool import NOT_REGULAR_ZH, SpoolItem, SpoolMeta, open_regular, parse_meta, scan_spool
@@ -34,6 +35,7 @@ PRIVATE_FILE = 0o600
 # A recording whose files have not changed for this long past the longest message is complete
 # even if its hang-up line never came (Asterisk itself stopped mid-call).
 STALE_GRACE_S = 60.0
+CLAIM_NAMESPACE = "voicemail-spool"
 
 
 @dataclass(frozen=True)
@@ -215,15 +217,25 @@ def ingest_item(item: SpoolItem, settings: IngestSettings, sessions: sessionmake
     return "registered"
 
 
+def _still_spooled(item: SpoolItem) -> bool:
+    return any(path is not None and os.path.lexists(path)
+               for path in (item.audio, item.meta, *item.refused))
+
+
 def ingest_spool(settings: IngestSettings, sessions: sessionmaker[Session],
                  clock: Callable[[], float] | None = None) -> IngestReport:
-    """One pass over the spool; safe to run at any time and any number of times."""
+    """One pass over the spool; safe to run at any time, any number of times, and on several nodes
+    sharing the spool folder (each entry is claimed: one node handles it)."""
     now = (clock or time.time)()
     report = IngestReport([], [], [], [])
     fallback = datetime.fromtimestamp(now, UTC)
     for item in scan_spool(settings.spool):
         try:
-            outcome = ingest_item(item, settings, sessions, now, fallback)
+            with item_claim(sessions, CLAIM_NAMESPACE, item.recording_id) as mine:
+                # Another node holds it, or finished it after this pass listed the spool.
+                if not mine or not _still_spooled(item):
+                    continue
+                outcome = ingest_item(item, settings, sessions, now, fallback)
         except (OSError, SQLAlchemyError) as exc:
             # One item never holds up the others: it is tried again on the next pass.
             log.error("voicemail %s not ingested yet: %s", item.recording_id, exc)

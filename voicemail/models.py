@@ -22,6 +22,7 @@ DEPARTMENT_MAX = 200
 PRIORITY_MAX = 16
 ACTOR_MAX = 200
 OVERRIDE_REASON_MAX = 500
+CLAIMANT_MAX = 128
 
 # Lifecycle of a message: registered as "new" (awaiting triage) or "needs_review" when the
 # spool held something odd; triage later moves it to valid / invalid / needs_review.
@@ -65,6 +66,9 @@ class Voicemail(Base):
     duplicate_of: Mapped[int | None] = mapped_column(Integer)
     triaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     triage_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Which node is triaging it and until when (several nodes: none takes another's message).
+    claimed_by: Mapped[str | None] = mapped_column(String(CLAIMANT_MAX))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A staff decision replacing the machine's: who and why are kept.
     override_by: Mapped[str | None] = mapped_column(String(ACTOR_MAX))
     override_reason: Mapped[str | None] = mapped_column(String(OVERRIDE_REASON_MAX))

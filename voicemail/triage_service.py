@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import logging
 import math
+import socket
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import or_, select
@@ -29,7 +30,14 @@ from hotline.db.values import fit_row
 from voicemail.audio_analysis import AudioFeatures, AudioFormatError, Pcm, analyze, load_pcm
 from voicemail.callbacks.service import enqueue_callback, withdraw_callback
 from voicemail.ingest import resolve_archive_path
-from voicemail.models import STATE_INVALID, STATE_NEEDS_REVIEW, STATE_NEW, STATE_VALID, Voicemail
+from voicemail.models import (
+    CLAIMANT_MAX,
+    STATE_INVALID,
+    STATE_NEEDS_REVIEW,
+    STATE_NEW,
+    STATE_VALID,
+    Voicemail,
+)
 from voicemail.transcribe import Transcript
 from voicemail.triage import (
     PriorMessage,
@@ -50,6 +58,12 @@ TRIAGE_FAILED = "triage_failed"
 TRIAGE_FAILED_ZH = "自动分拣多次失败，请人工听取。"
 SUPERSEDED_ZH = "与同一来电人较完整的留言重复，已以该留言为准。"
 PREVIOUS_STATES = (STATE_VALID, STATE_INVALID, STATE_NEEDS_REVIEW)
+
+LOCAL_NODE = socket.gethostname()
+"""The claimant when none is named (the CLI): the same after a restart, so a pass killed midway
+and run again takes up its own claims at once."""
+CLAIM_TIME = timedelta(minutes=10)
+"""A node that died while triaging a message leaves it to the others after this long."""
 
 Progress = Callable[[int, int, int, str], None]  # done, total, voicemail id, verdict
 
@@ -96,10 +110,17 @@ class _Heard:
     transcript: Transcript | None
 
 
-def pending_ids(sessions: sessionmaker[Session], limit: int | None = None) -> list[int]:
+def _claimable(node: str, now: datetime) -> Any:
+    """Not being triaged by another node (its claim expired, or it is this node's own)."""
+    return or_(Voicemail.claimed_until.is_(None), Voicemail.claimed_until < now,
+               Voicemail.claimed_by == node)
+
+
+def pending_ids(sessions: sessionmaker[Session], limit: int | None = None,
+                node: str = LOCAL_NODE) -> list[int]:
     """Messages awaiting triage, oldest first (so duplicates keep their natural order)."""
     with sessions() as session:
-        query = (select(Voicemail.id).where(Voicemail.state == STATE_NEW)
+        query = (select(Voicemail.id).where(Voicemail.state == STATE_NEW, _claimable(node, utcnow()))
                  .order_by(Voicemail.call_time.is_(None), Voicemail.call_time,
                            Voicemail.registered_at, Voicemail.id))
         if limit is not None:
@@ -107,12 +128,18 @@ def pending_ids(sessions: sessionmaker[Session], limit: int | None = None) -> li
         return list(session.scalars(query))
 
 
-def _start_job(sessions: sessionmaker[Session], voicemail_id: int) -> _Job | None:
-    """Count the attempt first, so a message that kills the process is recognised next time."""
+def _start_job(sessions: sessionmaker[Session], voicemail_id: int, node: str) -> _Job | None:
+    """Claim the message for this node and count the attempt first, so a message that kills the
+    process is recognised next time. Several nodes: the row is locked with SKIP LOCKED and the
+    claim committed, so no other node starts on it until the claim expires."""
     with session_scope(sessions) as session:
-        row = session.get(Voicemail, voicemail_id)
-        if row is None or row.state != STATE_NEW:
+        now = utcnow()
+        row = session.scalar(select(Voicemail).where(
+            Voicemail.id == voicemail_id, Voicemail.state == STATE_NEW, _claimable(node, now))
+            .with_for_update(skip_locked=True))
+        if row is None:
             return None
+        row.claimed_by, row.claimed_until = node[:CLAIMANT_MAX], now + CLAIM_TIME
         row.triage_attempts = (row.triage_attempts or 0) + 1
         caller = None if row.caller_withheld else row.caller_num
         return _Job(row.id, row.archive_name, caller or None,
@@ -256,8 +283,8 @@ def _give_up(sessions: sessionmaker[Session], job: _Job) -> str | None:
 
 
 def _prepare(sessions: sessionmaker[Session], config: HotlineConfig, pool: Recognizer | None,
-             voicemail_id: int) -> tuple[_Job, _Heard] | None:
-    job = _start_job(sessions, voicemail_id)
+             voicemail_id: int, node: str) -> tuple[_Job, _Heard] | None:
+    job = _start_job(sessions, voicemail_id, node)
     if job is None:
         return None
     if job.attempts > MAX_TRIAGE_ATTEMPTS:
@@ -277,18 +304,20 @@ def _ahead(executor: ThreadPoolExecutor, ids: list[int], window: int,
 
 
 def triage_pending(sessions: sessionmaker[Session], config: HotlineConfig, pool: Recognizer | None,
-                   *, limit: int | None = None, progress: Progress | None = None) -> TriageReport:
-    """Triage every message in state "new", oldest first; safe to run again at any time.
+                   *, limit: int | None = None, progress: Progress | None = None,
+                   node: str = LOCAL_NODE) -> TriageReport:
+    """Triage every message in state "new", oldest first; safe to run again at any time, and on
+    several nodes at once (`node` names the claimant: each message is triaged by one of them).
 
     Without a pool (no model) transcripts are missing and speech goes to needs-review.
     """
     report = TriageReport()
-    ids = pending_ids(sessions, limit)
+    ids = pending_ids(sessions, limit, node)
     workers = max(1, pool.workers if pool is not None else 1)
     with ThreadPoolExecutor(workers, thread_name_prefix="triage") as executor:
         for done, (voicemail_id, future) in enumerate(
                 _ahead(executor, ids, workers * 2,
-                       lambda vid: _prepare(sessions, config, pool, vid)), start=1):
+                       lambda vid: _prepare(sessions, config, pool, vid, node)), start=1):
             verdict = "skipped"
             try:
                 prepared = future.result()

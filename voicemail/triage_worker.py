@@ -21,7 +21,7 @@ from hotline.config import HotlineConfig
 from hotline.tasks import cancel_and_wait
 from voicemail.notifier import SILENT, VoicemailNotifier
 from voicemail.transcribe import TranscriberPool, model_info, model_problem
-from voicemail.triage_service import TriageReport, triage_pending
+from voicemail.triage_service import LOCAL_NODE, TriageReport, triage_pending
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,9 @@ class TriageWorker:
 
     def __init__(self, config: HotlineConfig, sessions: sessionmaker[Session], *,
                  model_path: Path | None = None, sweep_seconds: float = SWEEP_SECONDS,
-                 notifier: VoicemailNotifier = SILENT) -> None:
+                 node_id: str = LOCAL_NODE, notifier: VoicemailNotifier = SILENT) -> None:
         self.config = config
+        self.node_id = node_id
         self.sessions = sessions
         self.model_path = model_path or config.vosk.model
         self.sweep_seconds = sweep_seconds
@@ -107,7 +108,8 @@ class TriageWorker:
     async def run_once(self) -> TriageReport | None:
         if self.pool is None:
             return None
-        report = await asyncio.to_thread(triage_pending, self.sessions, self.config, self.pool)
+        report = await asyncio.to_thread(triage_pending, self.sessions, self.config, self.pool,
+                                         node=self.node_id)
         self.passes += 1
         self.last_report = report
         if report.total:

@@ -15,12 +15,12 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.tasks import cancel_and_wait
+from ivr.names import EVENT_VOICEMAIL
 from voicemail.ingest import IngestReport, IngestSettings, ingest_spool
 from voicemail.notifier import SILENT, VoicemailNotifier
 
 log = logging.getLogger(__name__)
 
-RECORDED_EVENT = "HotlineVoicemail"
 SWEEP_SECONDS = 30.0
 # Asterisk closes the WAV a moment after the hang-up event; give it time before reading.
 SETTLE_SECONDS = 0.5
@@ -40,7 +40,7 @@ class VoicemailIngestWorker:
         self.last_report: IngestReport | None = None
 
     def on_ami_event(self, event: Mapping[str, str]) -> None:
-        if event.get("UserEvent") == RECORDED_EVENT:
+        if event.get("UserEvent") == EVENT_VOICEMAIL:
             self._wake.set()
 
     async def start(self, app: FastAPI) -> None:

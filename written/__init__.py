@@ -3,7 +3,9 @@
 Files: ``contact`` (pure: is the contact number real), ``audit`` (pure: substance, advert, repeat of
 the same author's recent message by containment, contact, the department suggestion, and a
 recommendation in Chinese), ``importer`` (CSV/XLSX rows, bad rows named), ``models`` (the stored
-message), ``service`` (the thin shell: store, audit, decide, audit log), ``api`` (routes).
+message), ``service`` (the thin shell: store, audit, decide, audit log), ``notify`` (the
+``Notifier`` the composition root hands in: received and decided messages announced after commit,
+as the live feed's ``messages`` kind), ``api`` (routes).
 
 Roles: the website's system posts with an operator token; the hall's manager (值班长) audits
 with an operator token; monitors read with contact numbers masked (``hotline.privacy``).

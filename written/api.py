@@ -29,13 +29,14 @@ from written.audit import AdvertRules
 from written.importer import ImportRefused, MessageIn, read_file
 from written.models import (
     AUTHOR_MAX,
-        CONTACT_MAX,
+    CONTACT_MAX,
     KEY_MAX,
     NAME_MAX,
     REASON_MAX,
     TEXT_MAX,
     WrittenMessage,
 )
+from written.notify import DECIDED, RECEIVED, MessagesChanged, Notifier, silent
 
 ID_MAX = 2**31 - 1
 ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
@@ -128,6 +129,11 @@ def get_config(request: Request) -> HotlineConfig:
     return request.app.state.config
 
 
+def get_notifier(request: Request) -> Notifier:
+    """The notifier the composition root handed in (``app.state.written_notifier``), else silence."""
+    return getattr(request.app.state, "written_notifier", silent)
+
+
 def rules_of(config: HotlineConfig) -> service.Rules:
     triage = config.triage
     return service.Rules(config.remit, AdvertRules(triage.advert_keywords, triage.advert_min_hits,
@@ -150,6 +156,7 @@ def unit(session: Session) -> Iterator[Session]:
 
 Work = Annotated[Session, Depends(get_session)]
 Config = Annotated[HotlineConfig, Depends(get_config)]
+Notify = Annotated[Notifier, Depends(get_notifier)]
 
 
 def to_out(row: WrittenMessage, principal: Principal) -> dict[str, Any]:
@@ -181,7 +188,7 @@ def _actor(principal: Principal) -> service.Actor:
                               "model": MessageOut},
                         409: {"description": "The key was used for another message "
                                              "(idempotency_key_reused)"}})
-def post_message(body: MessageInBody, response: Response, work: Work, config: Config,
+def post_message(body: MessageInBody, response: Response, work: Work, config: Config, notify: Notify,
                  principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
                  idempotency_key: Annotated[str, Header(min_length=1, max_length=KEY_MAX)]) -> dict[str, Any]:
     item = MessageIn(body.channel, body.author.strip(), body.contact.strip(), body.text, body.written_at,
@@ -194,9 +201,12 @@ def post_message(body: MessageInBody, response: Response, work: Work, config: Co
         with unit(work):
             row, created = service.receive(work, item, rules_of(config), _actor(principal), source="api",
                                            key=idempotency_key)
-    if not created:
+    out = to_out(row, principal)
+    if created:
+        notify(MessagesChanged(RECEIVED, (out["id"],)))
+    else:
         response.status_code = status.HTTP_200_OK
-    return to_out(row, principal)
+    return out
 
 
 @router.post("/import", response_model=ImportOut, status_code=status.HTTP_201_CREATED,
@@ -209,7 +219,7 @@ def post_message(body: MessageInBody, response: Response, work: Work, config: Co
              openapi_extra={"requestBody": {"required": True, "content": {
                  "text/csv": {"schema": {"type": "string"}},
                  XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}}})
-async def import_messages(request: Request, work: Work, config: Config,
+async def import_messages(request: Request, work: Work, config: Config, notify: Notify,
                           principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
                           ) -> ImportOut:
     data = await request.body()
@@ -224,6 +234,8 @@ async def import_messages(request: Request, work: Work, config: Config,
     rules, actor = rules_of(config), _actor(principal)
     with unit(work):
         ids = [service.receive(work, item, rules, actor, source=kind)[0].id for item in items]
+    if ids:
+        notify(MessagesChanged(RECEIVED, tuple(ids)))
     return ImportOut(imported=len(ids), ids=ids)
 
 
@@ -252,12 +264,14 @@ def get_message(message_id: RowId, work: Work,
              description="Role: operator or admin (the hall's manager). transfer needs a department of "
                          "the remit table (section optional); return needs a reason. Audited.",
              responses={**NOT_FOUND, 409: {"description": "Already decided (already_decided)"}})
-def decide(message_id: RowId, body: DecisionIn, work: Work, config: Config,
+def decide(message_id: RowId, body: DecisionIn, work: Work, config: Config, notify: Notify,
            principal: Annotated[Principal, Depends(require_role(*OPERATORS))]) -> dict[str, Any]:
     with unit(work):
         row = service.decide(work, message_id, body.action, rules_of(config), _actor(principal),
                              department=body.department, section=body.section, reason=body.reason)
-        return to_out(row, principal)
+        out = to_out(row, principal)
+    notify(MessagesChanged(DECIDED, (out["id"],), out["state"]))
+    return out
 
 
 @router.get("/departments", response_model=list[DepartmentOut], summary="Where a message may be sent (转办)",

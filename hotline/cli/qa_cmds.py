@@ -92,7 +92,8 @@ def _print_summary(result: dict) -> None:
             ("市民说话", "citizen_speech_s", "秒"), ("坐席语速", "operator_syllables_per_min", "字/分钟"),
             ("语速过快占比", "too_fast_share", ""), ("抢话次数", "talk_over_count", "次"),
             ("抢话时长", "talk_over_s", "秒"), ("最长静默", "longest_silence_s", "秒"),
-            ("保持时长", "hold_s", "秒"), ("坐席音量", "operator_level_dbfs", "dBFS"))
+            ("保持时长", "hold_s", "秒"), ("保持次数", "hold_count", "次"),
+            ("坐席音量", "operator_level_dbfs", "dBFS"))
     for label, key, unit in rows:
         print(f"{label}\t{result[key]} {unit}".rstrip())
     print(f"问题\t{'、'.join(result['flags']) or '无'}")

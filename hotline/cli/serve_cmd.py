@@ -36,6 +36,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="serve against the demo sandbox PBX started by `hotline sandbox up`")
     serve.add_argument("--no-bridge", action="store_true",
                        help="serve the API without connecting to Asterisk")
+    serve.add_argument("--node-id", default=None,
+                       help="this node's name among several on one PostgreSQL "
+                            "(default: $HOTLINE_NODE_ID, else host:port)")
     serve.set_defaults(handler=_serve, name="demo", out=None)
 
 
@@ -67,9 +70,10 @@ def _serve(args: argparse.Namespace) -> int:
     except Exception:
         log.exception("database migration failed; not starting")
         return EXIT_FAILED
+    from hotline.cluster import default_node_id
     from hotline.wiring import build_app
 
-    app = build_app(config, bridge=not args.no_bridge)
+    app = build_app(config, bridge=not args.no_bridge, node_id=args.node_id or default_node_id(port))
     log.info("serving on http://%s:%s", host, port, extra={"host": host, "port": port})
     # log_config=None keeps our logging; access_log=False: our middleware logs requests
     # (without query strings, with the principal).

@@ -15,6 +15,7 @@ from hotline.db.base import Base
 MODEL_MODULES: tuple[str, ...] = (
     "hotline.auth.models",
     "hotline.db.audit",
+    "hotline.cluster.lease",
     "voicemail.models",
     "seat_manager.models",
     "telephony.models",

@@ -193,6 +193,21 @@ class _EventLog:
 # --------------------------------------------------------------------------------------------- phone
 
 
+def _check_account(name: str, username: str, password: str, server_host: str, listen_host: str,
+                   *, register: bool) -> None:
+    """Refuse values that would break a path or baresip's account line before anything runs."""
+    if not NAME_RE.match(name):
+        raise ValueError(f"phone name {name!r} must match {NAME_RE.pattern} (used in paths)")
+    checked = [("username", username), ("server_host", server_host), ("listen_host", listen_host)]
+    if register or password:
+        checked.append(("password", password))
+    for label, value in checked:
+        if not value or UNSAFE_IN_ACCOUNT.search(value):
+            raise ValueError(f"{label} {value!r} is empty or would break the baresip account line")
+    if not listen_host.startswith("127."):
+        raise ValueError(f"listen_host {listen_host!r} must be a loopback address (127.x.y.z)")
+
+
 class BaresipPhone:
     """One SIP phone (a baresip subprocess) registered as `username` on Asterisk at server_host:port.
 
@@ -229,16 +244,7 @@ class BaresipPhone:
         source_seconds: float = DEFAULT_SOURCE_SECONDS,
         baresip_bin: str = BARESIP_BIN,
     ) -> None:
-        if not NAME_RE.match(name):
-            raise ValueError(f"phone name {name!r} must match {NAME_RE.pattern} (used in paths)")
-        checked = [("username", username), ("server_host", server_host), ("listen_host", listen_host)]
-        if register or password:
-            checked.append(("password", password))
-        for label, value in checked:
-            if not value or UNSAFE_IN_ACCOUNT.search(value):
-                raise ValueError(f"{label} {value!r} is empty or would break the baresip account line")
-        if not listen_host.startswith("127."):
-            raise ValueError(f"listen_host {listen_host!r} must be a loopback address (127.x.y.z)")
+        _check_account(name, username, password, server_host, listen_host, register=register)
         self.name = name
         self.server_host = server_host
         self.server_port = server_port

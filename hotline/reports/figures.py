@@ -1,18 +1,13 @@
 """Statistics over any range of local days, folded from stored rows; pure, no database.
 
-The live counters (telephony/stats.py) only know today and only while the service runs; this
-report is rebuilt from the store, so it covers past days and survives restarts. Its definitions
-follow stats.py as closely as stored rows allow:
+The live counters (telephony/live_counters.py) only know today and only while the service runs;
+this report is rebuilt from the store, so it covers past days and survives restarts. The key
+figures are defined once, in telephony/kpi.py, and both call them: received (answered from the
+queue plus abandoned in it), answered within the service level (a queue wait of 0..N s), answer
+rate, abandon rate, service level and average speed of answer. What only the report has:
 
-- received: answered queue calls plus calls abandoned in the queue (a caller who left the
-  queue for voicemail is neither, so unlike the live count, which counts every
-  QueueCallerJoin, it is not received here);
 - a call belongs to the local day and hour it arrived: its answer (or abandon) time minus its
   queue wait;
-- answered within the service level: queue wait <= the threshold (15 s by default);
-- service level = answered within the threshold / received; answer rate = answered / received;
-  abandon rate = abandoned / received;
-- average speed of answer: mean queue wait of answered calls that recorded a wait;
 - peak hour: the local hour (0-23) with the most calls received, the earliest on a tie;
 - talk time: of answered queue calls; a seat's other calls (direct, callbacks, outgoing) are
   counted apart. A call answered twice through the queue (sent back to it) counts twice;
@@ -39,6 +34,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from seat_manager.state import SeatState
+from telephony import kpi
 from telephony.models import OUTCOME_ABANDONED, OUTCOME_ANSWERED
 from voicemail.callbacks.rules import Resolution
 from voicemail.models import STATE_INVALID, STATE_NEEDS_REVIEW, STATE_VALID, STATES
@@ -215,19 +211,19 @@ class CallFigures:
 
     @property
     def answer_rate(self) -> float | None:
-        return self.answered / self.received if self.received else None
+        return kpi.answer_rate(self.answered, self.received)
 
     @property
     def abandon_rate(self) -> float | None:
-        return self.abandoned / self.received if self.received else None
+        return kpi.abandon_rate(self.abandoned, self.received)
 
     @property
     def service_level(self) -> float | None:
-        return self.answered_within_sl / self.received if self.received else None
+        return kpi.service_level(self.answered_within_sl, self.received)
 
     @property
     def average_speed_of_answer(self) -> float | None:
-        return self.wait_seconds / self.waits_counted if self.waits_counted else None
+        return kpi.average_speed_of_answer(self.wait_seconds, self.waits_counted)
 
     @property
     def peak_hour(self) -> int | None:
@@ -370,17 +366,17 @@ class _BucketTally:
     talk_seconds: int = 0
 
     def add(self, row: CallRow, talk: int, threshold: int) -> None:
-        self.received += 1
         if row.outcome == OUTCOME_ABANDONED:
             self.abandoned += 1
-            return
-        self.answered += 1
-        self.talk_seconds += talk
-        wait = row.queue_wait_seconds
-        if wait is not None and wait >= 0:
-            self.wait_seconds += wait
-            self.waits_counted += 1
-            self.answered_within_sl += int(wait <= threshold)
+        else:
+            self.answered += 1
+            self.talk_seconds += talk
+            wait = row.queue_wait_seconds
+            if wait is not None and wait >= 0:
+                self.wait_seconds += wait
+                self.waits_counted += 1
+            self.answered_within_sl += int(kpi.answered_within(wait, threshold))
+        self.received = kpi.received(self.answered, self.abandoned)
 
 
 def aggregate_calls(rows: Iterable[CallRow], period: ReportPeriod, threshold: int) -> CallAggregate:

@@ -48,8 +48,6 @@ class StoreCounts:
 
     voicemails_by_state: dict[str, int]
     callbacks_by_state: dict[str, int]
-    average_speed_of_answer_seconds: float | None
-    """Today's mean queue wait of answered calls (the live counters keep no waits)."""
 
 
 def _utc(instant: datetime) -> datetime:
@@ -184,18 +182,9 @@ def _by_state(session: Session, column: Any, states: Sequence[str]) -> dict[str,
     return counts
 
 
-def today_average_speed_of_answer(session: Session, since: datetime) -> float | None:
-    """Mean queue wait of queue calls answered since `since` (local midnight)."""
-    value = session.scalar(select(func.avg(CallRecord.queue_wait_seconds)).where(
-        CallRecord.ended_at >= _utc(since), CallRecord.started_at >= _utc(since),
-        CallRecord.outcome == OUTCOME_ANSWERED, CallRecord.queue.is_not(None),
-        CallRecord.queue_wait_seconds.is_not(None)))
-    return float(value) if value is not None else None
-
-
-def store_counts(session: Session, today_start: datetime) -> StoreCounts:
+def store_counts(session: Session) -> StoreCounts:
+    """Voicemails and callbacks by state (today's call figures are the live counters')."""
     return StoreCounts(
         voicemails_by_state=_by_state(session, Voicemail.state, STATES),
         callbacks_by_state=_by_state(session, Callback.state, CALLBACK_STATES),
-        average_speed_of_answer_seconds=today_average_speed_of_answer(session, today_start),
     )

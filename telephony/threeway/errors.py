@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.errors import Refusal
-from seat_manager.errors import SeatNotFound
+from hotline.errors import Refusal, SeatNotFound
 
 
 class ThreeWayError(Refusal):

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.config import HotlineConfig
 from ivr.names import EXPERT_CONTEXT, THREEWAY_CONTEXT, THREEWAY_OPERATOR_CONTEXT
-from seat_manager.state import SeatBoard
 from telephony.ami import AmiActionError, AmiClient, AmiError
 from telephony.calls import ChannelView
 from telephony.monitor import HallMonitor
+from telephony.picture import HallPicture
 from telephony.threeway import machine
 from telephony.threeway.directory import ExpertOnDuty, department_experts, find_expert
 from telephony.threeway.errors import (
@@ -65,13 +65,15 @@ class ThreeWayService:
                  sessions: sessionmaker[Session] | None, clock: Callable[[], datetime]) -> None:
         self.config = config
         self.client = client
-        self.board: SeatBoard = monitor.board
+        self.picture: HallPicture = monitor.picture
         self.db = sessions
         self.clock = clock
         self._sessions: dict[str, ThreeWaySession] = {}
         self._ids = itertools.count(1)
         self._epoch = int(time.time())
         self._tasks: set[asyncio.Task[None]] = set()
+        # Several nodes: only the bridge holder takes up sessions another process left behind.
+        self.takes_up_stored: Callable[[], bool] = lambda: True
         # Events reach us after the monitor applied them to the call book, and `resume` runs after
         # its rebuild of the picture: the monitor dispatches to its followers in that order.
         monitor.follow(self.on_event, EVENTS, self.resume)
@@ -139,10 +141,10 @@ class ThreeWayService:
 
     def _parties_of(self, linkedid: str, seat_id: str) -> tuple[Party, Party]:
         """Citizen and operator channels of the seat's live call, sharing a two-party bridge."""
-        calls = self.board.calls
+        calls = self.picture.calls
         if calls.call(linkedid) is None:
             raise CallNotFound(f"没有进行中的通话 {linkedid!r}")
-        view = self.board.seat(seat_id)
+        view = self.picture.seat(seat_id)
         if view is None:
             raise SeatNotFound(f"没有工号为 {seat_id!r} 的坐席")
         call = view.call
@@ -172,7 +174,7 @@ class ThreeWayService:
         if seat is None:
             return None
         prefix = f"PJSIP/{seat.extension}-"
-        return next((c for c in self.board.calls.channels()
+        return next((c for c in self.picture.calls.channels()
                      if c.name.startswith(prefix) and c.linkedid == linkedid), None)
 
     # ----- operator requests ----------------------------------------------------------------
@@ -207,7 +209,7 @@ class ThreeWayService:
         was down) and, after a restart, those the database holds. Each is checked against its
         conference room and the live channels; see `machine.resume`."""
         loaded: set[str] = set()
-        if self.db is not None:
+        if self.db is not None and self.takes_up_stored():
             try:
                 stored = load_active(self.db, self.config.threeway.expert_ring_seconds, self.clock())
             except Exception:
@@ -248,7 +250,7 @@ class ThreeWayService:
                 if e.get("Event") == "ConfbridgeList" and e.get("Uniqueid")}
 
     def _alive(self, uniqueid: str) -> bool:
-        return self.board.calls.channel(uniqueid) is not None
+        return self.picture.calls.channel(uniqueid) is not None
 
     # ----- commands ---------------------------------------------------------------------------
     async def _execute(self, session: ThreeWaySession, commands: Iterable[Command]) -> None:
@@ -292,7 +294,7 @@ class ThreeWayService:
         """Redirect both talkers at once (ExtraChannel): the queue bridge must not dissolve
         with one of them still in it. The operator's channel is read again from the bridge:
         a Local seat channel may have been optimised away since the start."""
-        calls = self.board.calls
+        calls = self.picture.calls
         bridge = calls.bridge_of(session.citizen.uniqueid or "")
         operator_leg = session.operator.channel or ""
         if bridge is not None:
@@ -319,7 +321,7 @@ class ThreeWayService:
             self._save(session)
 
     async def _hang_up(self, channel: str) -> None:
-        live = self.board.calls.channel(channel)
+        live = self.picture.calls.channel(channel)
         try:
             await self.client.send_action("Hangup", Channel=live.name if live else channel)
         except AmiError as error:

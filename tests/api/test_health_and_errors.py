@@ -50,6 +50,8 @@ def test_health_without_ami_is_degraded_but_200(client: TestClient,
         "version": service_version(),
         "triage": None,  # the API-only app runs no triage worker
         "warnings": [],
+        "node": None,  # an app built without hotline.wiring names no node and holds no bridge
+        "bridges": [],
     }
 
 

@@ -17,11 +17,12 @@ from hotline.auth.principal import Principal
 from hotline.config import HotlineConfig
 from hotline.db import make_engine, make_session_factory, session_scope
 from hotline.live import KIND_RESYNC, LiveFeed
+from hotline.wiring import attach_bridge
 from seat_manager.directory import Seat
 from telephony.ami import AmiClient, AmiSettings
 from telephony.ami.message import Message
 from telephony.hall import Hall
-from telephony.live import attach_hall
+from telephony.hall_feed import attach_hall
 from tests.live_server import LiveServer
 
 MONITOR = Principal("wall", Role.MONITOR)
@@ -126,7 +127,7 @@ def hall_app(config: HotlineConfig) -> Iterator[tuple[LiveServer, Hall, dict[Rol
     feed = LiveFeed()
     attach_hall(hall, feed)
     app = create_app(config, ami_status=hall, engine=engine, live=feed)
-    app.state.hall = hall
+    attach_bridge(app, hall)
     with LiveServer(app) as server:
         yield server, hall, tokens
     engine.dispose()
@@ -184,7 +185,7 @@ def test_seats_status_and_health_say_the_picture_is_stale_while_the_link_is_down
                                                             secret="y")))
     app = create_app(config, ami_status=hall, engine=engine,
                      extra_routers=[seats_router, status_routes.router])
-    app.state.hall = hall
+    attach_bridge(app, hall)
     since = hall.board.stale_since
     assert since is not None
     with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:

@@ -37,7 +37,7 @@ from hotline.api.app import OPENAPI_URL
 from hotline.auth import Role, add_token
 from hotline.config import load_config
 from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
-from hotline.wiring import build_app
+from hotline.wiring import attach_bridge, build_app
 from telephony.hall import Hall
 from tests.api.conftest import REPO
 from tests.voicemail.callback_fixtures import add_valid
@@ -108,7 +108,7 @@ def fuzz_target(request: pytest.FixtureRequest,
     add_valid(sessions, SEEDED_CALLBACKS)
     app = build_app(config, bridge=False)
     if request.param == "idle_hall":
-        app.state.hall = Hall(config, sessions)  # never started: no AMI connection, ever
+        attach_bridge(app, Hall(config, sessions))  # never started: no AMI connection, ever
     target = FuzzTarget(request.param, app, engine)
     with session_scope(sessions) as session:
         target.tokens = {role: add_token(session, f"fuzz-{role.value}", role) for role in ROLES}

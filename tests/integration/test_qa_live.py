@@ -1,6 +1,7 @@
 """质检 through `hotline serve` against the sandbox PBX with a real seat phone: a call the seat
 answers is recorded by Asterisk in two tracks, registered and measured by the service within a
-minute of the hang-up, and drawn into the inspector's sample, both tracks playable."""
+minute of the hang-up, and drawn into the inspector's sample, both tracks playable; the seat
+phone's hold (a real re-INVITE, Asterisk's Hold/Unhold) is in the measures as hold time."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ pytestmark = pytest.mark.pbx
 OPERATOR_HZ = 1300.0
 ENTRY_S = 40  # greeting, recording notice, the 工号 prompt and its timeout come before the queue
 TALK_S = 5.0
+HOLD_S = 3.0
 MEASURED_WITHIN_S = 60
 
 
@@ -64,6 +66,10 @@ async def test_answered_call_is_measured_and_sampled_for_the_inspector(qa_pbx: H
             await operator.wait_state("04", "on_call", timeout=ENTRY_S)
             # the caller hears the 工号 announcement first; the recording starts when they talk
             await asyncio.sleep(duration(qa_pbx.rendered / "sounds" / "hotline" / "operator-04.wav") + TALK_S)
+            await seat.command("hold")
+            await asyncio.sleep(HOLD_S)
+            await seat.command("resume")
+            await asyncio.sleep(2.0)
             await seat.hangup()
             await seat.wait_for("CALL_CLOSED")
         today = datetime.now(qa_pbx.config.hall.tz).date().isoformat()
@@ -76,6 +82,13 @@ async def test_answered_call_is_measured_and_sampled_for_the_inspector(qa_pbx: H
         assert item["reason"] == "random" and item["has_audio"]
         assert item["measures"]["duration_s"] >= TALK_S - 1
         assert item["measures"]["operator_level_dbfs"] > -40  # the seat's tone, not silence
+        measures = item["measures"]
+        assert (measures["hold_count"], measures["hold_observed"]) == (1, True)
+        assert measures["hold_s"] == pytest.approx(HOLD_S, abs=0.5), measures
+        (hold,) = [m for m in measures["moments"] if m["kind"] == "hold"]
+        # the files may lack the hold (no audio flows while the seat phone holds): then a point
+        assert 0 < hold["start_s"] <= hold["end_s"] <= measures["duration_s"], measures
+        assert hold["value"] == measures["hold_s"]
         track = await inspector.raw(f"/api/qa/reviews/{item['id']}/audio/operator")
         assert operator_tone_share(track) > 0.5
         assert len(await inspector.raw(f"/api/qa/reviews/{item['id']}/audio/citizen")) > 44

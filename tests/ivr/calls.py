@@ -7,7 +7,8 @@ import math
 import wave
 from pathlib import Path
 
-from tests.ivr.ami import AmiClient, Message, user_event
+from telephony.ami import Message
+from telephony.ami.testing import AmiSession, user_event
 from tests.ivr.pbx import IvrPbx
 
 ENTRY = "Local/12345@hotline-entry/n"
@@ -16,7 +17,7 @@ TONE_HZ = 600
 TONE_AMPLITUDE = 12000
 
 
-async def call_hotline(client: AmiClient, epoch: int | None, *, application: str = "Wait",
+async def call_hotline(client: AmiSession, epoch: int | None, *, application: str = "Wait",
                        data: str = "2", callerid: str = '"张三" <13812345678>',
                        variables: tuple[str, ...] = ()) -> Message:
     """A citizen on a Local channel; ;1 runs `application` (what the citizen does/hears)."""
@@ -25,7 +26,7 @@ async def call_hotline(client: AmiClient, epoch: int | None, *, application: str
                                   CallerID=callerid, Variable=[*forced, *variables])
 
 
-async def route_of(client: AmiClient, epoch: int) -> Message:
+async def route_of(client: AmiSession, epoch: int) -> Message:
     """The HotlineRoute event of a call placed at `epoch`."""
     start = len(client.events)
     await call_hotline(client, epoch)

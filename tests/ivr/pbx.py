@@ -19,7 +19,8 @@ from hotline.config import HotlineConfig, load_config
 from hotline.phones.baresip import LOOPBACK, free_port, free_rtp_range
 from hotline.sandbox import SandboxPbx
 from ivr.render import render_pbx
-from tests.ivr.ami import AmiClient
+from telephony.ami import AmiSettings
+from telephony.ami.testing import AmiSession
 
 ASTERISK_RTP_SPAN = 200
 MESSAGES_LOG = "log/messages"
@@ -38,7 +39,7 @@ class IvrPbx:
     manifest: dict[str, dict[str, object]]
     boot_log: str = ""
     log_offset: int = 0
-    clients: list[AmiClient] = field(default_factory=list)
+    clients: list[AmiSession] = field(default_factory=list)
 
     @property
     def spool(self) -> Path:
@@ -71,13 +72,18 @@ class IvrPbx:
         fresh, self.log_offset = text[self.log_offset:], len(text)
         return [line for line in fresh.splitlines() if PROBLEM_LINE.search(line)]
 
-    async def ami(self) -> AmiClient:
-        """A logged-in AMI client with the rendered account (closed by the fixture)."""
+    def ami_settings(self, events_mask: str = "on") -> AmiSettings:
+        """The rendered AMI account; every event class by default (the tests check what arrives)."""
         ami = self.manifest["ami"]
-        client = AmiClient(str(ami["host"]), int(str(ami["port"])))
-        await client.connect(str(ami["username"]), str(ami["secret"]))
-        self.clients.append(client)
-        return client
+        return AmiSettings(host=str(ami["host"]), port=int(str(ami["port"])),
+                           username=str(ami["username"]), secret=str(ami["secret"]),
+                           events_mask=events_mask)
+
+    async def ami(self) -> AmiSession:
+        """A logged-in session of the real AMI client (closed by the fixture)."""
+        session = await AmiSession.open(self.ami_settings())
+        self.clients.append(session)
+        return session
 
     async def close_clients(self) -> None:
         for client in self.clients:

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ivr.manager import READ_CLASSES, WRITE_CLASSES
-from tests.ivr.ami import AmiClient
+from telephony.ami import Action, AmiFramer, Message
 from tests.ivr.calls import call_hotline, route_of
 from tests.ivr.pbx import IvrPbx
 
@@ -163,10 +163,15 @@ async def test_login_from_another_address_is_refused(pbx: IvrPbx) -> None:
     sock.setblocking(False)
     await asyncio.get_running_loop().sock_connect(sock, (str(ami["host"]), int(str(ami["port"]))))
     reader, writer = await asyncio.open_connection(sock=sock)
-    other = AmiClient(str(ami["host"]), int(str(ami["port"])), reader=reader, writer=writer)
-    await reader.readline()
-    other._task = asyncio.create_task(other._read_loop())
-    response = (await other.send("Login", Username=ami["username"], Secret=ami["secret"]))[0]
-    await other.close()
+    await reader.readline()  # the banner
+    login = Action("Login", Username=str(ami["username"]), Secret=str(ami["secret"]))
+    writer.write(login.to_bytes("refused-1"))
+    framer = AmiFramer()
+    answers: list[Message] = []
+    async with asyncio.timeout(10):
+        while not answers:
+            answers = [m for m in framer.feed(await reader.read(4096)) if m.kind == "response"]
+    writer.close()
+    response = answers[0]
     assert response.get("Response") == "Error"
     assert response.get("Message") == "Authentication failed"

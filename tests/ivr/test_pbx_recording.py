@@ -10,6 +10,7 @@ operator" means the seat's tone dominates it and the citizen's is nearly absent.
 from __future__ import annotations
 
 import asyncio
+import re
 import stat
 from pathlib import Path
 
@@ -96,6 +97,9 @@ async def test_answered_call_is_recorded_in_two_tracks_measured_and_registered_o
         await log_out(ami, pbx, "05")
     entry = await _wait_closed(pbx, done["RecordingId"])
     assert entry.recording_id.endswith("-05")
+    # the start to the microsecond, in Asterisk's clock: AMI Hold/Unhold times are placed by it
+    assert entry.meta is not None
+    assert re.search(r"^started=\d{10}\.\d{6}$", entry.meta.read_text(encoding="utf-8"), re.M)
     (_, operator), (_, citizen_track) = read_samples(entry.operator), read_samples(entry.citizen)
     assert len(operator) / 8000 >= TALK_SECONDS - 1
     middle = slice(len(operator) // 3, 2 * len(operator) // 3)

@@ -10,7 +10,7 @@ import pytest
 from hotline.phones import BaresipPhone
 from hotline.phones.audio import analyse
 from ivr.names import member_interface, state_interface
-from tests.ivr.ami import AmiClient, user_event
+from telephony.ami.testing import AmiSession, user_event
 from tests.ivr.audio_match import find_exact, samples
 from tests.ivr.calls import call_hotline, prompt_seconds
 from tests.ivr.pbx import IvrPbx
@@ -24,7 +24,7 @@ CONNECT_TIMEOUT_S = 40
 G711 = ("alaw", "ulaw")
 
 
-async def log_in(ami: AmiClient, pbx: IvrPbx, seat_id: str, *, paused: bool = False) -> None:
+async def log_in(ami: AmiSession, pbx: IvrPbx, seat_id: str, *, paused: bool = False) -> None:
     """What the service does when an operator logs in: a dynamic member per seat."""
     seat = pbx.config.seat(seat_id)
     assert seat is not None
@@ -34,7 +34,7 @@ async def log_in(ami: AmiClient, pbx: IvrPbx, seat_id: str, *, paused: bool = Fa
                      Paused="true" if paused else "false")
 
 
-async def log_out(ami: AmiClient, pbx: IvrPbx, *seat_ids: str) -> None:
+async def log_out(ami: AmiSession, pbx: IvrPbx, *seat_ids: str) -> None:
     for seat_id in seat_ids:
         await ami.send("QueueRemove", Queue=pbx.config.queue.name,
                        Interface=member_interface(seat_id))
@@ -99,7 +99,7 @@ async def test_sip_citizen_hears_the_operator_id(pbx: IvrPbx, tmp_path: Path) ->
     assert find_exact(heard, samples(prompt(pbx, "operator-02")), G711) is None
 
 
-async def _key_in(pbx: IvrPbx, ami: AmiClient, citizen: BaresipPhone, keys: str,
+async def _key_in(pbx: IvrPbx, ami: AmiSession, citizen: BaresipPhone, keys: str,
                   after_s: float | None = None) -> int:
     """Dial 12345 and key `keys` `after_s` seconds into the call (default: during the 工号
     prompt); the event index the call started at."""

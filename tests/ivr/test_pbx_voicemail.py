@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from hotline.phones.audio import analyse
-from tests.ivr.ami import AmiClient, Message, user_event
+from telephony.ami import Message
+from telephony.ami.testing import AmiSession, user_event
 from tests.ivr.calls import (
     TONE_HZ,
     call_hotline,
@@ -40,7 +41,7 @@ META_KEYS = ["uniqueid", "linkedid", "route", "caller_num", "caller_withheld",
 VOICEMAIL_TIMEOUT_S = 60
 
 
-async def _voicemail_event(ami: AmiClient, start: int) -> Message:
+async def _voicemail_event(ami: AmiSession, start: int) -> Message:
     return await ami.wait_event(user_event("HotlineVoicemail"), timeout=VOICEMAIL_TIMEOUT_S,
                                 start=start)
 

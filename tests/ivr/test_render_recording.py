@@ -28,7 +28,7 @@ def test_every_seat_answer_starts_a_two_track_recording(hall: HotlineConfig) -> 
     assert "Set(HOTLINE_REC_ID=${FILTER(0-9A-Za-z_.,${CHANNEL(linkedid)})}-${FILTER(0-9,${ARG1})})" in record
     assert "hangup_handler_push)=hotline-record-done,s,1" in record
     done = "\n".join(dialplan["hotline-record-done"])
-    assert "ended=${EPOCH}" in done and "UserEvent(HotlineRecording," in done
+    assert "ended=${STRFTIME(,,%s.%6q)}" in done and "UserEvent(HotlineRecording," in done
     opened = dialplan["hotline-open"]
     assert opened[0] == ("exten => s,1,Read(HOTLINE_KEYED,hotline/greeting&hotline/recording-notice&"
                          "hotline/named-operator,2,,1,1.5)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+import wave
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +46,11 @@ def tracks(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return fx.write_wav(work / "op.wav", call.operator), fx.write_wav(work / "cit.wav", call.citizen)
 
 
+def recorded_s(track: Path) -> float:
+    with wave.open(str(track), "rb") as reader:
+        return reader.getnframes() / reader.getframerate()
+
+
 def put_recording(spool: Path, rid: str, tracks: tuple[Path, Path], *, closed: bool = True,
                   citizen: bool = True) -> None:
     """What the dialplan and MixMonitor leave behind for one answered call."""
@@ -56,7 +62,7 @@ def put_recording(spool: Path, rid: str, tracks: tuple[Path, Path], *, closed: b
     (spool / f"{rid}.meta").write_text(
         f"recording_id={rid}\nlinkedid={rid.rsplit('-', 1)[0].replace('-', '.', 1)}\nuniqueid=1.3\n"
         f"seat={seat}\nstarted={STARTED}\noperator_file={rid}-operator.wav\n"
-        f"citizen_file={rid}-citizen.wav\nended={STARTED + 30}\n", encoding="utf-8")
+        f"citizen_file={rid}-citizen.wav\nended={STARTED + recorded_s(tracks[0]):.6f}\n", encoding="utf-8")
     if closed:
         (spool / f"{rid}.closed").touch()
 

@@ -108,6 +108,14 @@ def test_fold_counts_who_interrupted_whom() -> None:
     assert [x.who for x in m.moments if x.kind == "talk_over"] == ["citizen", "operator"]
 
 
+def test_on_hold_speaking_at_once_is_no_talk_over() -> None:
+    op = _track([(0, 10), (20, 30), (40, 41)])
+    cit = _track([(8, 12), (15, 22), (40.9, 45)])
+    m = measure_call(op, cit, hold=[(19.0, 23.0)])  # the 20-22 overlap falls in the hold
+    assert (m.talk_over_count, m.interruptions_by_operator, m.hold_count, m.hold_s) == (1, 0, 1, 4.0)
+    assert [x.kind for x in m.moments] == ["talk_over", "hold", "silence"]
+
+
 def test_chinese_phrase_checks_and_their_skip() -> None:
     zh = check_phrases("您好 零七 号 工作人员 为您服务 …… 感谢 您的 来电 再见", "我 没听清 你 再说一遍", "zh")
     assert (zh.opening_phrase, zh.closing_phrase, zh.repeat_requests, zh.skipped) == (True, True, 2, None)

@@ -70,8 +70,18 @@ def test_the_labelled_set_covers_twelve_departments_and_the_overlaps() -> None:
     rows = list(csv.DictReader([line for line in lines if not line.startswith("#")], delimiter="\t"))
     assert len(rows) >= 150
     assert len({r["department"] for r in rows}) >= 12
-    assert {r["split"] for r in rows} == {"tune", "held", "fresh", "fresh2", "fresh3"}
+    assert {r["split"] for r in rows} == {"tune", "held", "fresh", "fresh2", "fresh3", "val"}
     crossed = [r for r in rows if r["left_with"] and r["left_with"] != r["department"]]
     assert len(crossed) >= 20
     assert any("烧烤" in r["text"] and r["left_with"] == "生态环境局" for r in crossed)
     assert {r["contact_valid"] for r in rows} == {"true", "false"}
+
+
+def test_a_remit_found_by_character_pairs_alone_says_so(table: RemitTable) -> None:
+    """No keyword or example word of the 邮政管理局 is in this text; the pair 寄的 (its example says
+    寄的东西) still ranks it first, and the reason calls such pairs near words, not matched ones."""
+    text = "给外婆寄的年货半路上不见了"
+    best = suggest(text, table)[0]
+    assert best.department == "邮政管理局"
+    assert best.reason.startswith("相近字词") and "匹配词" not in best.reason
+    assert "寄的" in best.words and all(word in text for word in best.words)

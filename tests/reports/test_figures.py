@@ -360,14 +360,10 @@ def test_the_databases_sum_calls_as_the_reference_does(sessions: sessionmaker[Se
 def test_the_store_counts_for_the_status(sessions: sessionmaker[Session]) -> None:
     fill_store(sessions)
     with sessions() as session:
-        counts = store_counts(session, at(DAY, 0))
-        empty_day = store_counts(session, at(DAY + timedelta(days=10), 0))
+        counts = store_counts(session)
     # 12 messages plus one per callback (9)
     assert counts.voicemails_by_state == {"new": 1, "needs_review": 4, "valid": 2 + 9, "invalid": 6}
     assert counts.callbacks_by_state == {"queued": 1, "claimed": 1, "closed": 7}
-    # Queue calls answered since DAY's midnight: waits 5, 20, 15, 15 (next day) and 3.
-    assert counts.average_speed_of_answer_seconds == pytest.approx((5 + 20 + 15 + 15 + 3) / 5)
-    assert empty_day.average_speed_of_answer_seconds is None
 
 
 def test_the_ends_of_the_calendar_can_be_reported(sessions: sessionmaker[Session]) -> None:

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from seat_manager.directory import Seat, SeatDirectory
-from seat_manager.state import DeviceState, SeatBoard, SeatChange, SeatState, parse_device_state
+from seat_manager.state import DeviceState, SeatChange, SeatState, parse_device_state
+from telephony.picture import HallPicture
 from tests.ami_transcripts import (
     Replay,
     channel_named,
@@ -31,8 +32,8 @@ CITIZEN = "13812345678"  # the recorder's Local citizen
 CITIZEN_ENTRY = "Local/12345@hotline-entry-"  # its channels
 
 
-def replay(name: str, *seats: Seat, wrapup: int = WRAPUP) -> tuple[SeatBoard, Replay[SeatChange]]:
-    board = SeatBoard(SeatDirectory(seats), wrapup)
+def replay(name: str, *seats: Seat, wrapup: int = WRAPUP) -> tuple[HallPicture, Replay[SeatChange]]:
+    board = HallPicture(SeatDirectory(seats), wrapup)
     return board, Replay(load_transcript(name), board.apply, CAPTURE_START)
 
 
@@ -40,7 +41,7 @@ def moves(changes: list[SeatChange]) -> list[tuple[str, str, str]]:
     return [(c.seat_id, c.old.value, c.new.value) for c in changes]
 
 
-def state_of(board: SeatBoard, seat_id: str) -> SeatState:
+def state_of(board: HallPicture, seat_id: str) -> SeatState:
     view = board.seat(seat_id)
     assert view is not None
     return view.state
@@ -125,7 +126,7 @@ def test_without_wrap_up_the_seat_is_available_as_soon_as_the_call_ends() -> Non
 
 
 def test_pause_with_reason_unpause_and_remove() -> None:
-    board = SeatBoard(SeatDirectory([SEAT_02, SEAT_03]), WRAPUP)
+    board = HallPicture(SeatDirectory([SEAT_02, SEAT_03]), WRAPUP)
     messages = load_transcript("05")
     # The simulated clock runs on the recording's own day, so Asterisk's LastPause lies in the
     # past (a LastPause in the future is ignored as a clock skew).
@@ -350,7 +351,7 @@ def test_after_an_asterisk_restart_a_listed_contact_is_not_reachable_until_quali
     """Issue 13: seats showed available ~20 s while Asterisk listed them Unavailable. The
     values are what Asterisk 22 answered right after a restart (the registrar's stored contact
     is NonQualified, the device UNAVAILABLE, the member Status 5) and after the next qualify."""
-    board = SeatBoard(SeatDirectory([SEAT_01]), WRAPUP)
+    board = HallPicture(SeatDirectory([SEAT_01]), WRAPUP)
     now = CAPTURE_START
     board.begin_snapshot()
     for event in (
@@ -458,7 +459,7 @@ def test_channel_listing_ends_a_call_missed_while_disconnected() -> None:
     assert moves(board.tick(resynced_at + timedelta(seconds=WRAPUP))) == [("01", "wrap_up", "available")]
 
 
-def _resync_after_the_call(board: SeatBoard, run: Replay[SeatChange], last_call: int,
+def _resync_after_the_call(board: HallPicture, run: Replay[SeatChange], last_call: int,
                            away_s: int) -> list[SeatChange]:
     """The link comes back `away_s` after the call started; Asterisk's answers say the seat is
     idle, its member's LastCall is `last_call` (hand-built QueueMember), no channel is left."""
@@ -534,7 +535,7 @@ GARBAGE: list[Mapping[str, str]] = [
 
 
 def test_garbage_is_ignored() -> None:
-    board = SeatBoard(SeatDirectory([SEAT_01]), WRAPUP)
+    board = HallPicture(SeatDirectory([SEAT_01]), WRAPUP)
     for event in GARBAGE:
         assert board.apply(event, CAPTURE_START) == []
     assert state_of(board, "01") is SeatState.OFFLINE
@@ -550,7 +551,7 @@ def mangled(message: Mapping[str, str]) -> list[dict[str, str]]:
 
 
 def test_every_captured_event_survives_mangling() -> None:
-    board = SeatBoard(SeatDirectory([SEAT_01, SEAT_02, SEAT_03]), WRAPUP)
+    board = HallPicture(SeatDirectory([SEAT_01, SEAT_02, SEAT_03]), WRAPUP)
     now = CAPTURE_START
     for path in sorted(transcripts_dir().glob("*.txt")):
         for message in load_transcript(path.name):

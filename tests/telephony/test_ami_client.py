@@ -21,23 +21,19 @@ from telephony.ami import (
     Message,
 )
 from telephony.ami.backoff import Backoff
-from tests.ami_transcripts import action_id_of
-from tests.telephony.replay_server import (
+from telephony.ami.testing import (
     TEST_SECRET,
     TEST_USER,
     ReceivedAction,
     ReplayAmiServer,
     Reply,
-    frames_for_action,
     header,
-    load_transcript,
-    reply_from_transcript,
+    replying,
     simple_response,
     split_frames,
-    transcript_files,
-    unsolicited_events,
     with_action_id,
 )
+from tests.ami_transcripts import action_id_of, recording, replay_server, transcript_files, wire_transcript
 
 RANDOM_SEED = 12345
 WAIT = 5.0
@@ -60,9 +56,14 @@ QUEUE_STATUS_ID = action_id_of(LOGIN_TRANSCRIPT, "QueueStatus")
 
 
 # Fixtures and helpers ----------------------------------------------------------------------
+def replying_recorded(transcript: str, recorded_action_id: str) -> Callable[[ReceivedAction], Reply]:
+    """A handler answering with the recorded answer to one action of a capture."""
+    return replying(recording(transcript).answer(recorded_action_id))
+
+
 @pytest.fixture
 async def server() -> AsyncIterator[ReplayAmiServer]:
-    replay = await ReplayAmiServer().start()
+    replay = await replay_server().start()
     yield replay
     await replay.close()
 
@@ -176,14 +177,14 @@ async def test_out_of_order_responses_reach_their_callers(
     server: ReplayAmiServer, make_client: Callable[..., AmiClient]
 ) -> None:
     release = asyncio.Event()
-    recorded_add = reply_from_transcript(QUEUE_TRANSCRIPT, action_id_of(QUEUE_TRANSCRIPT, "QueueAdd"))
+    recorded_add = replying_recorded(QUEUE_TRANSCRIPT, action_id_of(QUEUE_TRANSCRIPT, "QueueAdd"))
 
     async def slow_add(action: ReceivedAction) -> Reply:
         await release.wait()
         return recorded_add(action)  # type: ignore[return-value]
 
     server.handlers["queueadd"] = slow_add
-    server.handlers["queuepause"] = reply_from_transcript(
+    server.handlers["queuepause"] = replying_recorded(
         QUEUE_TRANSCRIPT, action_id_of(QUEUE_TRANSCRIPT, "QueuePause"))
     client, _ = await connected_client(make_client)
 
@@ -209,7 +210,7 @@ def recorded_lists() -> list[tuple[str, str, str]]:
     by_complete = {done.lower(): action for action, done in LIST_COMPLETE_EVENTS.items()}
     found = []
     for path in transcript_files():
-        raw = load_transcript(path)
+        raw = wire_transcript(path)
         for frame in split_frames(raw):
             if frame.startswith(b"Event: ") and header(frame, "EventList") == "Complete":
                 completed = header(frame, "Event") or ""
@@ -227,12 +228,12 @@ async def test_recorded_list_actions_are_collected_to_their_complete_event(
     action: str,
 ) -> None:
     assert action in LIST_COMPLETE_EVENTS, action
-    server.handlers[action.lower()] = reply_from_transcript(transcript, recorded_id)
+    server.handlers[action.lower()] = replying_recorded(transcript, recorded_id)
     client, received = await connected_client(make_client)
 
     response = await client.send_action(action)
 
-    recorded = frames_for_action(load_transcript(transcript), recorded_id)
+    recorded = recording(transcript).answer(recorded_id)
     assert response.message["EventList"] == "start"
     assert response.complete is not None
     assert response.complete.name == LIST_COMPLETE_EVENTS[action]
@@ -248,11 +249,11 @@ async def test_recorded_list_actions_are_collected_to_their_complete_event(
 async def test_list_items_and_unsolicited_events_are_separated(
     server: ReplayAmiServer, make_client: Callable[..., AmiClient]
 ) -> None:
-    recorded = frames_for_action(load_transcript(LOGIN_TRANSCRIPT), QUEUE_STATUS_ID)
+    recorded = recording(LOGIN_TRANSCRIPT).answer(QUEUE_STATUS_ID)
     queues = [header(frame, "Queue") for frame in recorded if frame.startswith(b"Event: QueueParams")]
     newchannel = next(
         frame
-        for frame in unsolicited_events(load_transcript(CALL_TRANSCRIPT))
+        for frame in recording(CALL_TRANSCRIPT).events()
         if frame.startswith(b"Event: Newchannel")
     )
 
@@ -275,7 +276,7 @@ async def test_list_items_and_unsolicited_events_are_separated(
 async def test_empty_list_completes_with_no_events(
     server: ReplayAmiServer, make_client: Callable[..., AmiClient]
 ) -> None:
-    server.handlers["coreshowchannels"] = reply_from_transcript(
+    server.handlers["coreshowchannels"] = replying_recorded(
         LOGIN_TRANSCRIPT, action_id_of(LOGIN_TRANSCRIPT, "CoreShowChannels"))
     client, _ = await connected_client(make_client)
     response = await client.send_action("CoreShowChannels")
@@ -316,7 +317,7 @@ async def test_originate_response_event_goes_to_listeners(
     server: ReplayAmiServer, make_client: Callable[..., AmiClient]
 ) -> None:
     # The capture holds the Originate response and, later, its OriginateResponse event.
-    server.handlers["originate"] = reply_from_transcript(
+    server.handlers["originate"] = replying_recorded(
         "02-voicemail-closed-hours.txt", action_id_of("02", "Originate"))
     client, received = await connected_client(make_client)
     response = await client.send_action(
@@ -332,7 +333,7 @@ async def test_error_response_raises_action_error_with_message(
     server: ReplayAmiServer, make_client: Callable[..., AmiClient]
 ) -> None:
     # The recorder hangs the citizen up, then asks again once the channel is gone.
-    server.handlers["hangup"] = reply_from_transcript(
+    server.handlers["hangup"] = replying_recorded(
         "07-threeway-bridgeadd.txt", action_id_of("07", "Hangup", nth=1))
     client, _ = await connected_client(make_client)
     with pytest.raises(AmiActionError) as caught:
@@ -360,7 +361,7 @@ async def test_action_timeout_and_late_answer_dropped(
     assert client.pending_actions == 0
 
     late_id = server.actions("QueueStatus")[0].action_id
-    recorded = frames_for_action(load_transcript(LOGIN_TRANSCRIPT), QUEUE_STATUS_ID)
+    recorded = recording(LOGIN_TRANSCRIPT).answer(QUEUE_STATUS_ID)
     server.push([with_action_id(frame, late_id) for frame in recorded])
     server.push([named_event("Sentinel")])
     await wait_until(lambda: "Sentinel" in event_names(received))
@@ -397,14 +398,14 @@ async def test_login_hooks_run_before_later_events_after_every_login(
     server: ReplayAmiServer, make_client: Callable[..., AmiClient]
 ) -> None:
     order: list[str] = []
-    recorded_status = reply_from_transcript(LOGIN_TRANSCRIPT, QUEUE_STATUS_ID)
+    recorded_status = replying_recorded(LOGIN_TRANSCRIPT, QUEUE_STATUS_ID)
 
     async def slow_status(action: ReceivedAction) -> Reply:
         await asyncio.sleep(0.1)  # events written right after login wait meanwhile
         return recorded_status(action)  # type: ignore[return-value]
 
     server.handlers["queuestatus"] = slow_status
-    call_events = unsolicited_events(load_transcript(CALL_TRANSCRIPT))[:5]
+    call_events = recording(CALL_TRANSCRIPT).events()[:5]
     server.after_login = call_events
 
     async def snapshot(client: AmiClient) -> None:
@@ -417,7 +418,7 @@ async def test_login_hooks_run_before_later_events_after_every_login(
     client.add_listener(lambda message: order.append(str(message.name)))
     one_login = [
         "hook-start",
-        f"hook-done:{len(frames_for_action(load_transcript(LOGIN_TRANSCRIPT), QUEUE_STATUS_ID)) - 2}",
+        f"hook-done:{len(recording(LOGIN_TRANSCRIPT).answer(QUEUE_STATUS_ID)) - 2}",
         *LOGIN_EVENTS,
         *(header(frame, "Event") for frame in call_events),
     ]
@@ -457,7 +458,7 @@ async def test_queue_overflow_drops_backlog_and_resyncs(
 
     server.push([named_event("Block")])
     await wait_until(lambda: seen[-1] == "Block")
-    burst_events = unsolicited_events(load_transcript(CALL_TRANSCRIPT))[:burst]
+    burst_events = recording(CALL_TRANSCRIPT).events()[:burst]
     server.push(burst_events)
     # The reader never waits for the stuck listener: responses still flow.
     pong = await client.send_action("Ping")

@@ -9,13 +9,10 @@ from pathlib import Path
 import pytest
 
 from telephony.ami import AmiFramer, Message, parse_frame
-from tests.telephony.replay_server import (
-    BANNER,
-    load_transcript,
-    oracle_headers,
-    split_frames,
-    transcript_files,
-)
+from telephony.ami.testing import BANNER, split_frames
+from telephony.ami.testing import frame_headers as oracle_headers
+from tests.ami_transcripts import transcript_files
+from tests.ami_transcripts import wire_transcript as load_transcript
 
 RANDOM_SEED = 12345
 MAX_RANDOM_CHUNK = 700

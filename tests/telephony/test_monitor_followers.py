@@ -14,12 +14,13 @@ from datetime import UTC, datetime
 import pytest
 
 from seat_manager.directory import Seat, SeatDirectory
-from seat_manager.state import SeatBoard
 from telephony.ami import AmiClient, AmiSettings
 from telephony.ami.message import Message
+from telephony.ami.testing import TEST_SECRET, TEST_USER, ReplayAmiServer, simple_response
+from telephony.live_counters import HallStats
 from telephony.monitor import RESYNC_ACTIONS, HallMonitor
-from telephony.stats import HallStats
-from tests.telephony.replay_server import TEST_SECRET, TEST_USER, ReplayAmiServer, simple_response
+from telephony.picture import HallPicture
+from tests.ami_transcripts import replay_server
 
 WAIT = 5.0
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -31,7 +32,7 @@ NEWCHANNEL = (f"Event: Newchannel\r\nChannel: {CHANNEL}\r\nChannelState: 4\r\n"
 
 @pytest.fixture
 async def server() -> AsyncIterator[ReplayAmiServer]:
-    replay = await ReplayAmiServer().start()
+    replay = await replay_server().start()
     for action in RESYNC_ACTIONS:  # an empty PBX: every list answers "No ... found"
         replay.handlers[action.lower()] = lambda a: [simple_response(a, "Error", Message="No items found")]
     for action in ("coresettings", "corestatus"):
@@ -50,20 +51,20 @@ async def test_a_follower_sees_each_event_applied_and_resumes_on_the_rebuilt_pic
         server: ReplayAmiServer) -> None:
     client = AmiClient(AmiSettings(host="127.0.0.1", port=server.port, username=TEST_USER,
                                    secret=TEST_SECRET, ping_interval=0))
-    board = SeatBoard(SeatDirectory([Seat("01", "seat01", "seat01", "PJSIP/seat01", "PJSIP/seat01")]), 0)
+    picture = HallPicture(SeatDirectory([Seat("01", "seat01", "seat01", "PJSIP/seat01", "PJSIP/seat01")]), 0)
     raw: list[bool] = []  # on the client before the monitor: the order the old wiring risked
-    client.add_listener(lambda _m: raw.append(board.calls.channel_by_name(CHANNEL) is not None),
+    client.add_listener(lambda _m: raw.append(picture.calls.channel_by_name(CHANNEL) is not None),
                         events=["Newchannel"])
     clock = iter(T0.replace(second=n % 60, minute=n // 60) for n in range(3600))
-    monitor = HallMonitor(client, board, HallStats(), lambda: next(clock))
+    monitor = HallMonitor(client, picture, HallStats(), lambda: next(clock))
     seen: list[bool] = []
     resumed: list[datetime | None] = []
 
     async def on_event(message: Message) -> None:
-        seen.append(board.calls.channel_by_name(CHANNEL) is not None)
+        seen.append(picture.calls.channel_by_name(CHANNEL) is not None)
 
     async def on_resync(_client: AmiClient) -> None:
-        resumed.append(board.stale_since)
+        resumed.append(picture.stale_since)
 
     monitor.follow(on_event, ["Newchannel"], on_resync)
     await client.start()

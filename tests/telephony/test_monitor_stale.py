@@ -11,11 +11,13 @@ from datetime import UTC, datetime
 import pytest
 
 from seat_manager.directory import Seat, SeatDirectory
-from seat_manager.state import SeatBoard, SeatChange
+from seat_manager.state import SeatChange
 from telephony.ami import AmiClient, AmiSettings
+from telephony.ami.testing import TEST_SECRET, TEST_USER, ReplayAmiServer, simple_response
+from telephony.live_counters import HallStats
 from telephony.monitor import RESYNC_ACTIONS, HallMonitor
-from telephony.stats import HallStats
-from tests.telephony.replay_server import TEST_SECRET, TEST_USER, ReplayAmiServer, simple_response
+from telephony.picture import HallPicture
+from tests.ami_transcripts import replay_server
 
 WAIT = 5.0
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -23,7 +25,7 @@ T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def server() -> AsyncIterator[ReplayAmiServer]:
-    replay = await ReplayAmiServer().start()
+    replay = await replay_server().start()
     for action in RESYNC_ACTIONS:  # an empty PBX: every list answers "No ... found"
         replay.handlers[action.lower()] = lambda a: [simple_response(a, "Error", Message="No items found")]
     for action in ("coresettings", "corestatus"):
@@ -42,7 +44,7 @@ async def test_the_picture_is_stale_while_the_link_is_down(server: ReplayAmiServ
     client = AmiClient(AmiSettings(host="127.0.0.1", port=server.port, username=TEST_USER,
                                    secret=TEST_SECRET, backoff_initial=0.3, backoff_max=0.3,
                                    ping_interval=0))
-    board = SeatBoard(SeatDirectory([Seat("01", "seat01", "seat01", "PJSIP/seat01", "PJSIP/seat01")]), 0)
+    board = HallPicture(SeatDirectory([Seat("01", "seat01", "seat01", "PJSIP/seat01", "PJSIP/seat01")]), 0)
     clock = iter(T0.replace(second=n) for n in range(60))
     monitor = HallMonitor(client, board, HallStats(), lambda: next(clock))
     seen: list[datetime | None] = []

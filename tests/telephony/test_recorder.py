@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from seat_manager.directory import Seat as DirectorySeat
 from seat_manager.directory import SeatDirectory
-from seat_manager.state import SeatBoard, SeatChange
+from seat_manager.state import SeatChange
 from telephony import recorder as recorder_module
+from telephony.live_counters import HallStats
 from telephony.models import CallRecord
+from telephony.picture import HallPicture
 from telephony.recorder import HallRecorder
-from telephony.stats import HallStats
 from tests.ami_transcripts import Replay, load_transcript
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
@@ -30,7 +31,7 @@ def abandon(uniqueid: str, number: str, name: str = "王五") -> dict[str, str]:
 
 def make_recorder(sessions: sessionmaker[Session]) -> HallRecorder:
     directory = SeatDirectory([DirectorySeat.standard("01", "8001", "hotline-seat")])
-    return HallRecorder(sessions, SeatBoard(directory, 10), HallStats(), lambda: NOW)
+    return HallRecorder(sessions, HallPicture(directory, 10).board, HallStats(), lambda: NOW)
 
 
 def stored(sessions: sessionmaker[Session]) -> dict[str, CallRecord]:
@@ -80,12 +81,12 @@ def test_a_call_ended_after_the_operator_paused_is_recorded(db_sessions: session
     """Issue 13: an answered call vanished from the records when the seat paused during it.
     Replays Asterisk's capture 08 with a hand-built pause in the middle of the call."""
     directory = SeatDirectory([DirectorySeat.standard("01", "1001")])  # recording 08's seat
-    board = SeatBoard(directory, 30)
-    recorder = HallRecorder(db_sessions, board, HallStats(), lambda: NOW)
+    picture = HallPicture(directory, 30)
+    recorder = HallRecorder(db_sessions, picture.board, HallStats(), lambda: NOW)
     start = datetime.fromtimestamp(1795813120, tz=UTC)
 
     def feed(event: dict[str, str], now: datetime) -> list[SeatChange]:
-        changes = board.apply(event, now)
+        changes = picture.apply(event, now)
         recorder(event, changes, now)
         return changes
 

@@ -34,9 +34,9 @@ from hotline.auth import Role, add_token
 from hotline.config import HotlineConfig, load_config
 from hotline.db import session_scope, upgrade_database
 from hotline.live import LiveFeed
-from hotline.wiring import build_app
+from hotline.wiring import attach_bridge, build_app
 from telephony.hall import Hall
-from telephony.live import attach_hall
+from telephony.hall_feed import attach_hall
 from tests.live_server import LiveServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -192,7 +192,7 @@ def build_web_app(config: HotlineConfig, *, with_hall: bool = True) -> WebApp:
     if with_hall:
         hall = Hall(config, None)
         hall.board.mark_fresh()  # shown as a live picture unless a test marks it stale
-        app.state.hall = hall
+        attach_bridge(app, hall)
         attach_hall(hall, feed)
     return WebApp(app=app, config=config, sessions=app.state.sessionmaker, feed=feed, hall=hall,
                   asgi=StreamCutter(app))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import httpx
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -108,3 +109,63 @@ def test_a_monitor_sees_masked_numbers_and_the_refusal_of_a_decision(web: WebApp
     page.get_by_role("button", name="转办").click()
     expect(page.locator("#message")).to_contain_text("转办失败：")
     assert stored(web, message_id).state == "unaudited"
+
+
+def post_json(pages: Pages, path: str, token: str, body: dict, **headers: str) -> httpx.Response:
+    """A request from another system or another manager's page, over the served API."""
+    return httpx.post(f"{pages.base_url}{path}", json=body, timeout=10,
+                      headers={"Authorization": f"Bearer {token}", **headers})
+
+
+def test_the_list_follows_messages_received_and_decided_elsewhere(web: WebApp, pages: Pages) -> None:
+    """A message the website posts while the page is open appears without a reload, and one another
+    manager decides leaves it; the department the manager picked in the open form stays."""
+    first = add(web, 8, "李四", "18657120931", "小区门口的井盖丢了，晚上很危险")
+    page = pages.open("/messages", token=web.token(Role.OPERATOR, "manager"))
+    expect(page.locator("#detail-title")).to_have_text(f"留言 #{first}")
+    expect(page.locator("#connection")).to_have_attribute("data-connection", "live")
+    page.evaluate("() => { window.notReloaded = true; }")
+    page.locator("#m-department").select_option("民政局")
+
+    sent = post_json(pages, "/api/messages", web.token(Role.OPERATOR, "website"), {
+        "channel": "市长信箱", "author": "周先生", "contact": "13912873456",
+        "text": "公司拖欠我们三个月工资", "written_at": "2026-12-03T09:30:00+08:00"},
+        **{"Idempotency-Key": "live-1"})
+    assert sent.status_code == 201, sent.text
+    second = sent.json()["id"]
+    expect(page.locator("#list .cb-item")).to_have_count(2)
+    expect(page.locator(f'#list .cb-item[data-id="{second}"]')).to_contain_text("周先生")
+    expect(page.locator("#detail-title")).to_have_text(f"留言 #{first}")
+    expect(page.locator("#m-department")).to_have_value("民政局")
+
+    done = post_json(pages, f"/api/messages/{first}/decision", web.token(Role.OPERATOR, "other"),
+                     {"action": "approve"})
+    assert done.status_code == 200, done.text
+    expect(page.locator("#list .cb-item")).to_have_count(1)
+    expect(page.locator("#message")).to_have_text(f"留言 #{first} 已由其他人处理，已从列表移除")
+    expect(page.locator("#detail-title")).to_have_text(f"留言 #{second}")
+    expect(page.locator("#m-department")).to_have_value("人力资源和社会保障局")
+    assert page.evaluate("() => window.notReloaded === true")
+
+
+def test_the_starts_late_detail_does_not_replace_the_picked_message(web: WebApp, pages: Pages) -> None:
+    """The page opens the first message at start; the manager picks the second at once and chooses
+    a department. The start's answer for the first arriving last must change none of it."""
+    from tests.web.test_callbacks import HOLD_NEXT_REPLY
+
+    first = add(web, 8, "李四", "18657120931", "小区门口的井盖丢了，晚上很危险")
+    second = add(web, 9, "周先生", "13912873456", "公司拖欠我们三个月工资")
+    context = pages.browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    page.add_init_script(f"({HOLD_NEXT_REPLY})('/api/messages/{first}')")
+    page.goto(f"{pages.base_url}/messages#token={web.token(Role.OPERATOR, 'manager')}")
+    page.wait_for_function("() => window.heldReply && window.heldReply.release !== null")
+    page.locator(f'#list .cb-item[data-id="{second}"]').click()
+    expect(page.locator("#detail-title")).to_have_text(f"留言 #{second}")
+    page.locator("#m-department").select_option("民政局")
+    page.evaluate("() => window.heldReply.release()")
+    page.wait_for_timeout(300)  # the stale reply is read and (not) shown within a few ms
+    expect(page.locator("#detail-title")).to_have_text(f"留言 #{second}")
+    expect(page.locator("#m-department")).to_have_value("民政局")
+    expect(page.locator("#list .cb-item[aria-current=true]")).to_have_attribute("data-id", str(second))
+    context.close()

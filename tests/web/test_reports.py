@@ -117,3 +117,26 @@ def test_the_presets_pick_the_hall_days(web: WebApp, pages: Pages) -> None:
         expect(page.locator("#message")).to_contain_text(f"已加载 {first} 至 {last}")
         expect(page.locator("#day option")).to_have_count((last - first).days + 1)
         assert len(chart_series(page, "chart-days")["asa"]) == (last - first).days + 1
+
+
+def test_the_starts_late_report_does_not_replace_the_picked_range(web: WebApp, pages: Pages) -> None:
+    """The page asks for the linked range at start; the supervisor picks 昨天 at once. The start's
+    answer arriving last must not draw the linked range over the picked one."""
+    from tests.web.test_callbacks import HOLD_NEXT_REPLY
+
+    seed(web.sessions)
+    context = pages.browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    linked = f"from={FIRST}&to={DAY}&day={DAY}"
+    page.add_init_script(f"({HOLD_NEXT_REPLY})('/api/reports?{linked}')")
+    page.goto(f"{pages.base_url}/reports?{linked}#token={web.token(Role.MONITOR, 'supervisor')}")
+    page.wait_for_function("() => window.heldReply && window.heldReply.release !== null")
+    page.locator("#preset").select_option("yesterday")
+    yesterday = page.locator("#from").input_value()  # the page's own yesterday
+    assert yesterday not in (str(FIRST), str(DAY))
+    expect(page.locator("#message")).to_contain_text(f"已加载 {yesterday} 至 {yesterday}")
+    page.evaluate("() => window.heldReply.release()")
+    page.wait_for_timeout(300)  # the stale reply is read and (not) drawn within a few ms
+    expect(page.locator("#message")).to_contain_text(f"已加载 {yesterday} 至 {yesterday}")
+    expect(page.locator("#from")).to_have_value(yesterday)
+    context.close()

@@ -143,3 +143,25 @@ def test_the_stand_in_model_is_announced_loudly_on_the_desk(web: WebApp, pages: 
     finally:
         if worker.pool is not None:
             worker.pool.close()
+
+
+def test_the_starts_late_night_does_not_replace_the_picked_message(web: WebApp, pages: Pages) -> None:
+    """The start's list is slow; the screener refreshes (R), picks the second message, and then the
+    start's answer arrives: it must neither redraw an older night nor move her back to the first."""
+    from tests.web.test_callbacks import HOLD_NEXT_REPLY
+
+    first = add(web, "first", state=STATE_NEEDS_REVIEW, caller="13700000001", minutes_ago=300)
+    second = add(web, "second", state=STATE_NEEDS_REVIEW, caller="13700000002", minutes_ago=200)
+    context = pages.browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai")
+    page = context.new_page()
+    page.add_init_script(f"({HOLD_NEXT_REPLY})('/api/voicemails/screening')")
+    page.goto(f"{pages.base_url}/screening#token={web.token(Role.OPERATOR, '筛选员')}")
+    page.wait_for_function("() => window.heldReply && window.heldReply.release !== null")
+    page.get_by_role("button", name="刷新").click()
+    page.locator(f'#night .cb-item[data-id="{second}"]').click()
+    current(page, second)
+    page.evaluate("() => window.heldReply.release()")
+    page.wait_for_timeout(300)  # the stale reply is read and (not) shown within a few ms
+    current(page, second)
+    expect(page.locator(f'#night .cb-item[data-id="{first}"]')).to_have_attribute("aria-current", "false")
+    context.close()

@@ -20,18 +20,17 @@ from hotline.auth.seats import require_own_seat
 from hotline.db.types import utcnow
 from hotline.deps import ConfigDep, OperatorDep, ReaderDep, SessionDep
 from hotline.privacy import data_for, phone_for, text_for
-from telephony.deps import get_hall
-from telephony.hall import Hall
 from voicemail.api import RowId
 from voicemail.callbacks import service
-from voicemail.callbacks.dial import check_seat_free, originate_callback, seat_extension
-from voicemail.callbacks.errors import NothingToClaim
+from voicemail.callbacks.dial import CallbackDialler, check_seat_free, originate_callback, seat_extension
+from voicemail.callbacks.errors import BRIDGE_NOT_RUNNING, BridgeNotRunning, NothingToClaim
 from voicemail.callbacks.models import Callback, CallbackAttempt
 from voicemail.callbacks.notifier import CallbackNotifier, get_callback_notifier
 from voicemail.callbacks.rules import Outcome
 from voicemail.models import Voicemail
 
 CLOCK_STATE_KEY = "callback_clock"  # tests put an injected clock on app.state under this name
+DIALLER_KEY = "callback_dialler"  # the composition root puts the hall's CallbackDialler here
 
 router = APIRouter(prefix="/callbacks", tags=["callbacks"])
 
@@ -244,6 +243,14 @@ def release(callback_id: RowId, principal: OperatorDep,
         return to_out(service.release(session, callback_id, _actor(principal), clock()), principal)
 
 
+async def get_dialler(request: Request) -> CallbackDialler:
+    """The hall's callback port, handed in by the composition root; 503 while no bridge runs."""
+    dialler = getattr(request.app.state, DIALLER_KEY, None)
+    if dialler is None:
+        raise BridgeNotRunning(BRIDGE_NOT_RUNNING)
+    return dialler
+
+
 @router.post("/{callback_id}/dial", response_model=CallbackOut,
              summary="Call the citizen from my seat",
              description="Role: operator (for a seat its token may act for: its own, or any "
@@ -253,18 +260,17 @@ def release(callback_id: RowId, principal: OperatorDep,
 async def dial(callback_id: RowId, body: DialIn,
                principal: OperatorDep,
                work: Change, clock: Clock, config: Config,
-               hall: Annotated[Hall, Depends(get_hall)]) -> CallbackOut:
+               dialler: Annotated[CallbackDialler, Depends(get_dialler)]) -> CallbackOut:
     require_own_seat(principal, body.seat_id)
     with work as session:
         actor = _actor(principal)
         row = service.check_can_dial(session, callback_id, actor, clock())
         seat_extension(config, body.seat_id)
-        view = hall.board.seat(body.seat_id)
-        check_seat_free(view.state if view else None, body.seat_id)
+        check_seat_free(dialler, body.seat_id)
         number = row.number
         # Nothing is written before Asterisk accepts the call.
         session.rollback()
-        action_id = await originate_callback(hall.client, config, callback_id=callback_id,
+        action_id = await originate_callback(dialler, config, callback_id=callback_id,
                                              seat_id=body.seat_id, number=number)
         row = service.record_dial(session, callback_id, actor, body.seat_id, action_id,
                                   clock(), config.callbacks)

@@ -1,23 +1,42 @@
-"""Dial a callback from the staff member's own seat: AMI Originate rings the seat phone first;
-when it answers, the dialplan (hotline-callback) calls the citizen through the trunk.
+"""Dial a callback from the staff member's own seat: the hall rings the seat phone first; when it
+answers, the dialplan (hotline-callback) calls the citizen through the trunk.
 
-The call is an ordinary call of the seat's phone channel, so the seat board follows it.
+Voicemail and the hall do not import each other: the callback routes dial through the
+`CallbackDialler` port below, which the hall implements (telephony/callback_dial.py) and the
+composition root hands in. The call is an ordinary call of the seat's phone channel, so the
+seat board follows it.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Protocol
 
 from hotline.config import HotlineConfig, normalise_phone
-from ivr.names import CALLBACK_CONTEXT, CALLBACK_ID_VARIABLE, state_interface
-from seat_manager.state import SeatState
-from telephony.ami import AmiClient, AmiError
 from voicemail.callbacks.errors import DialFailed, SeatBusy, SeatNotFound, UndiallableNumber
 
-SEAT_RING_SECONDS = 30  # how long the staff member's own phone rings before the Originate fails
-MS_PER_SECOND = 1000
 DIALLABLE = re.compile(r"^[0-9]{3,20}$")
-BUSY_SEAT_STATES = frozenset({SeatState.OFFLINE, SeatState.RINGING, SeatState.ON_CALL})
+
+
+def dial_failed(reason: str) -> DialFailed:
+    """The port's failure (handed to the hall's dialler by the composition root): the refusal
+    the routes answer with, its reason told in Chinese."""
+    return DialFailed(f"Asterisk 未能发起呼叫：{reason}")
+
+
+class CallbackDialler(Protocol):
+    """What a callback needs of the hall: whether the seat can take it, and the call itself."""
+
+    def seat_busy(self, seat_id: str) -> str | None:
+        """None when the seat's phone can take a callback now, else what it is doing."""
+        ...
+
+    async def ring_seat_then_citizen(self, extension: str, digits: str,
+                                     callback_id: int) -> str | None:
+        """Ring the seat's phone, then (once answered) the citizen; the Originate's ActionID.
+
+        Raises DialFailed when Asterisk refused or did not answer."""
+        ...
 
 
 def diallable(number: str) -> str:
@@ -35,23 +54,16 @@ def seat_extension(config: HotlineConfig, seat_id: str) -> str:
     return seat.extension
 
 
-def check_seat_free(state: SeatState | None, seat_id: str) -> None:
+def check_seat_free(dialler: CallbackDialler, seat_id: str) -> None:
     """The seat's phone must be registered and not already ringing or talking."""
-    if state in BUSY_SEAT_STATES:
+    state = dialler.seat_busy(seat_id)
+    if state is not None:
         raise SeatBusy(f"坐席 {seat_id} 现在不能接回访电话（状态：{state}）")
 
 
-async def originate_callback(client: AmiClient, config: HotlineConfig, *, callback_id: int,
+async def originate_callback(dialler: CallbackDialler, config: HotlineConfig, *, callback_id: int,
                              seat_id: str, number: str) -> str | None:
     """Ring the seat, then the citizen; returns the Originate's ActionID."""
     extension = seat_extension(config, seat_id)
     digits = diallable(number)
-    try:
-        response = await client.send_action(
-            "Originate", Channel=state_interface(extension), Context=CALLBACK_CONTEXT,
-            Exten=digits, Priority="1", CallerID=f'"回访 {digits}" <{digits}>',
-            Timeout=str(SEAT_RING_SECONDS * MS_PER_SECOND),
-            Variable=f"{CALLBACK_ID_VARIABLE}={callback_id}", Async="true")
-    except AmiError as exc:
-        raise DialFailed(f"Asterisk 未能发起呼叫：{exc}") from exc
-    return response.message.action_id
+    return await dialler.ring_seat_then_citizen(extension, digits, callback_id)

@@ -6,8 +6,7 @@ kind; only the leaves carry a code and are raised.
 
 from __future__ import annotations
 
-from hotline.errors import Refusal
-from seat_manager.errors import SeatNotFound
+from hotline.errors import BRIDGE_NOT_RUNNING, BridgeNotRunning, Refusal, SeatNotFound
 
 
 class CallbackError(Refusal):
@@ -97,7 +96,7 @@ class DialFailed(CallbackError):
     status = 502
 
 
-__all__ = ["AlreadyClaimed", "CallbackClosed", "CallbackError", "CallbackNotFound", "Conflict",
-           "DepartmentRequired", "DepartmentUnexpected", "DialFailed", "Invalid", "InvalidCallback",
-           "InvalidOutcome", "NotClaimed", "NotClaimer", "NotDue", "NotFound", "NotYours",
-           "NothingToClaim", "SeatBusy", "SeatNotFound", "UndiallableNumber", "UnknownDepartment"]
+__all__ = ["BRIDGE_NOT_RUNNING", "AlreadyClaimed", "BridgeNotRunning", "CallbackClosed", "CallbackError",
+           "CallbackNotFound", "Conflict", "DepartmentRequired", "DepartmentUnexpected", "DialFailed",
+           "Invalid", "InvalidCallback", "InvalidOutcome", "NotClaimed", "NotClaimer", "NotDue", "NotFound",
+           "NotYours", "NothingToClaim", "SeatBusy", "SeatNotFound", "UndiallableNumber", "UnknownDepartment"]

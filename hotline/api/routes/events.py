@@ -30,15 +30,17 @@ REVALIDATE_SECONDS = 2.0
 """How often an open stream asks whether its token was revoked (then it ends)."""
 RETRY_MS = 2000
 MEDIA_TYPE = "text/event-stream"
-EVENT_KINDS = ("hello", "seat", "queue", "calls", "voicemails", "callbacks", "resync")
+EVENT_KINDS = ("hello", "seat", "queue", "calls", "voicemails", "callbacks", "messages",
+               "resync")
 
 STREAM_DESCRIPTION = f"""Role: monitor, operator or admin. A `text/event-stream` that stays open.
 
 Each frame is `event: <kind>` and `data: <one JSON object>`; kinds: {", ".join(EVENT_KINDS)}.
 `seat` carries the seat as `GET /api/seats` shows it (numbers masked for monitors); `queue` the
 callers waiting; `calls` the number of calls in progress; `voicemails` and `callbacks` say that the
-lists changed; `resync` says this stream fell behind and lost events. Refetch the full state on
-every (re)connect and on `resync`. A `: keepalive` comment comes every {KEEPALIVE_SECONDS:.0f} s."""
+lists changed; `messages` that written messages were received or decided (`reason`, `ids`,
+`state`); `resync` says this stream fell behind and lost events. Refetch the full state on every
+(re)connect and on `resync`. A `: keepalive` comment comes every {KEEPALIVE_SECONDS:.0f} s."""
 
 EVENT_SCHEMA: dict[str, Any] = {
     "type": "object", "required": ["event", "data"],

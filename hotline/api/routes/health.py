@@ -57,6 +57,16 @@ class TriageHealth(BaseModel):
     last_error: str | None = Field(None, examples=[None])
 
 
+class BridgeHealth(BaseModel):
+    pbx: str = Field(examples=["main"])
+    node: str | None = Field(description="the node that holds this PBX's bridge (writes what its "
+                             "AMI stream says); null while no node holds it",
+                             examples=["hotline-a:8345"])
+    this_node: bool = Field(examples=[True])
+    since: datetime | None = Field(None, description="since when this node holds it",
+                                   examples=["2026-11-28T06:00:03+08:00"])
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"] = Field(description="degraded when the AMI link or the "
                                               "database is down; warnings do not degrade it")
@@ -66,6 +76,16 @@ class HealthOut(BaseModel):
     triage: TriageHealth | None = None
     warnings: list[str] = Field(default_factory=list, description="what works with less, in Chinese",
                                 examples=[[NO_MODEL_ZH]])
+    node: str | None = Field(None, description="this node's name (several nodes on one PostgreSQL)",
+                             examples=["hotline-a:8345"])
+    bridges: list[BridgeHealth] = Field(default_factory=list,
+                                        description="each PBX's bridge and the node holding it")
+
+
+def bridges_of(state: object) -> list[BridgeHealth]:
+    """Who holds each PBX's bridge, as this node's leases last saw it."""
+    leases = getattr(state, "bridge_leases", None) or {}
+    return [BridgeHealth(**lease.describe()) for _pbx, lease in sorted(leases.items())]
 
 
 def _database(request: Request, session: SessionDep) -> DatabaseHealth:
@@ -108,4 +128,5 @@ def health(request: Request, _principal: ReaderDep, session: SessionDep,
     warnings = [NO_MODEL_ZH] if triage is not None and triage.state == TRIAGE_NO_MODEL else []
     status = "ok" if ami.connected and database.ok else "degraded"
     return HealthOut(status=status, ami=ami, database=database, version=service_version(),
-                     triage=triage, warnings=warnings)
+                     triage=triage, warnings=warnings, node=getattr(request.app.state, "node_id", None),
+                     bridges=bridges_of(request.app.state))

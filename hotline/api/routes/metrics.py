@@ -99,7 +99,7 @@ def families(status: HallStatus, version: str) -> list[Family]:
                        status.queue.longest_wait_seconds or 0.0)
     today = status.today
     if today is not None:
-        out += _single("calls_received_today", "Calls that reached the queue since local midnight.",
+        out += _single("calls_received_today", "Queue calls answered or abandoned since local midnight.",
                        today.received)
         out += _single("calls_answered_today", "Calls answered by a seat since local midnight.",
                        today.answered)

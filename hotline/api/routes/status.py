@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from hotline.api.deps import ReaderDep
+from hotline.api.routes.health import BridgeHealth, bridges_of
 from hotline.status import HallStatus, counts_cache, hall_status, live_cache
 
 router = APIRouter(tags=["status"])
@@ -24,6 +25,9 @@ JSON_MEDIA_TYPE = "application/json"
 class AmiOut(BaseModel):
     connected: bool
     pbx_uptime_seconds: float | None = Field(None, examples=[86400.0])
+    node: str | None = Field(None, description="the node that answered", examples=["hotline-a:8345"])
+    bridges: list[BridgeHealth] = Field(default_factory=list,
+                                        description="each PBX's bridge and the node holding it")
 
 
 class SeatsOut(BaseModel):
@@ -81,11 +85,12 @@ class StatusOut(BaseModel):
     today: TodayOut | None = Field(description="today's live counters; null without the AMI bridge")
 
 
-def status_out(status: HallStatus) -> StatusOut:
+def status_out(status: HallStatus, state: object = None) -> StatusOut:
     seats, calls, queue, today = status.seats, status.calls, status.queue, status.today
     return StatusOut(
         generated_at=status.generated_at,
-        ami=AmiOut(connected=status.ami_connected, pbx_uptime_seconds=status.pbx_uptime_seconds),
+        ami=AmiOut(connected=status.ami_connected, pbx_uptime_seconds=status.pbx_uptime_seconds,
+                   node=getattr(state, "node_id", None), bridges=bridges_of(state)),
         seats=SeatsOut(total=seats.total, by_state=seats.by_state, stale=seats.stale_since is not None,
                        stale_since=seats.stale_since) if seats else None,
         calls=CallsOut(in_progress=calls.in_progress, three_way=calls.three_way) if calls else None,
@@ -125,11 +130,13 @@ class StatusBodyCache:
     async def get(self, request: Request) -> bytes:
         state = request.app.state
         hall = getattr(state, "hall", None)
+        leases = getattr(state, "bridge_leases", None) or {}
         key = (hall.board.version if hall is not None else None,
                bool(getattr(state.ami_status, "connected", False)),
+               tuple((lease.held, lease.holder) for lease in leases.values()),
                math.floor(self._clock() / BODY_RESOLUTION_S))
         if key != self._key:
-            body = status_out(await current_status(request)).model_dump_json().encode()
+            body = status_out(await current_status(request), state).model_dump_json().encode()
             self._key, self._body = key, body
         return self._body
 

@@ -1,14 +1,19 @@
 // The written channels' audit page (网上民声, 市长信箱): the unaudited messages in the order they
 // were written, each with its text (the matched words highlighted), the automatic checks, the
 // suggested department preselected, and 审核通过 / 转办 / 退回 by keyboard. Text only, never HTML.
+// The list follows the live feed (`messages` events): a message received while the page is open
+// appears, and one another manager decided leaves the list, without a reload. A live refresh
+// never refetches the open message, so what the manager picked in its form stays.
 
-import { get, post } from './api.js';
+import { get, openEventStream, post } from './api.js';
 import { DASH, formatDateTime } from './format.js';
 import {
-  $, act, el, loadIdentity, newestReply, replaceChildren, say, sayError, setText, startPage,
+  $, act, el, loadIdentity, newestReply, replaceChildren, say, sayError, setText, showConnection,
+  startPage,
 } from './ui.js';
 
 const EDITABLE = 'input, textarea, select, [contenteditable="true"]';
+const REFRESH_DEBOUNCE_MS = 250;
 const ACTION_ZH = { approve: '审核通过', transfer: '转办', return: '退回' };
 const CHECKS = [
   ['substance', '内容', (c) => c.ok],
@@ -23,6 +28,7 @@ const view = {
   departments: [], // [{name, sections}]
   listReplies: newestReply(),
   detailReplies: newestReply(),
+  decidedHere: new Set(), // ids this page decided: their leaving the list is no news
 };
 
 // Highlighting --------------------------------------------------------------------------------
@@ -89,7 +95,10 @@ async function loadList() {
   }
   if (!view.listReplies.accept(ticket)) return;
   view.items = items;
-  if (!items.some((item) => item.id === view.selectedId)) view.selectedId = null;
+  if (view.selectedId !== null && !items.some((item) => item.id === view.selectedId)) {
+    if (!view.decidedHere.has(view.selectedId)) say(`留言 #${view.selectedId} 已由其他人处理，已从列表移除`);
+    view.selectedId = null;
+  }
   renderList();
   if (view.selectedId === null && items.length) await select(items[0].id);
   if (!items.length) showDetail(null);
@@ -200,7 +209,14 @@ async function decide(action) {
   }
   const button = $(`#${action}`);
   await act(button, `${ACTION_ZH[action]}失败`, async () => {
-    const done = await post(`/api/messages/${detail.id}/decision`, body);
+    view.decidedHere.add(detail.id); // before the answer: its live event may come first
+    let done;
+    try {
+      done = await post(`/api/messages/${detail.id}/decision`, body);
+    } catch (error) {
+      view.decidedHere.delete(detail.id);
+      throw error;
+    }
     const where = done.department ? `至${done.department}${done.section ? ` · ${done.section}` : ''}` : '';
     say(`留言 #${done.id} 已${ACTION_ZH[action]}${where}`);
     const index = view.items.findIndex((item) => item.id === done.id);
@@ -215,6 +231,14 @@ async function decide(action) {
 }
 
 // Page --------------------------------------------------------------------------------------------
+
+function debounced(action, ms) {
+  let timer = null;
+  return () => {
+    clearTimeout(timer);
+    timer = setTimeout(action, ms);
+  };
+}
 
 function onShortcut(event) {
   if (event.ctrlKey || event.altKey || event.metaKey || event.defaultPrevented) return;
@@ -260,4 +284,13 @@ startPage(async () => {
   if (!(await loadIdentity())) return;
   await loadDepartments();
   await loadList();
+  const refreshSoon = debounced(loadList, REFRESH_DEBOUNCE_MS);
+  openEventStream({
+    onEvent: (kind) => {
+      if (kind === 'messages') refreshSoon();
+    },
+    onConnect: refreshSoon,
+    onResync: refreshSoon,
+    onStatus: showConnection,
+  });
 });

@@ -12,7 +12,7 @@ const FLAG_ZH = {
   too_fast: '语速过快', talk_over: '抢话较多', long_silence: '长时间静默', too_quiet: '音量过低',
   clipping: '声音削波', unmeasured: '无法检测',
 };
-const MOMENT_ZH = { talk_over: '抢话', silence: '静默', too_fast: '语速过快' };
+const MOMENT_ZH = { talk_over: '抢话', silence: '静默', too_fast: '语速过快', hold: '保持' };
 const WHO_ZH = { operator: '坐席', citizen: '市民', both: '双方' };
 const TRACKS = ['operator', 'citizen'];
 const EDITABLE = 'input, textarea, select';
@@ -90,6 +90,7 @@ function applyMute() {
 
 function seek(seconds) {
   for (const track of TRACKS) $(`#audio-${track}`).currentTime = seconds;
+  movePlayhead();
 }
 
 function togglePlay() {
@@ -107,11 +108,53 @@ function togglePlay() {
 function momentText(moment) {
   const who = moment.who && moment.kind === 'talk_over' ? `（${WHO_ZH[moment.who] || moment.who}插话）` : '';
   const rate = moment.kind === 'too_fast' && moment.value ? `（${moment.value} 字/分钟）` : '';
-  return `${clock(moment.start_s)}–${clock(moment.end_s)} ${MOMENT_ZH[moment.kind] || moment.kind}${who}${rate}`;
+  // a hold's length is the citizen's wait; the recording may hold none of it (a point there)
+  const held = moment.kind === 'hold' && moment.value ? `（${moment.value} 秒）` : '';
+  const at = moment.end_s - moment.start_s < 0.5 ? clock(moment.start_s)
+    : `${clock(moment.start_s)}–${clock(moment.end_s)}`;
+  return `${at} ${MOMENT_ZH[moment.kind] || moment.kind}${who}${rate}${held}`;
+}
+
+// The timeline: two lanes (话务员 above, 市民 below) with each party's speech, and a button per
+// flagged moment placed at its stored time (data-start/data-end in seconds); too fast speech is
+// the operator's own, the other marks span both lanes. Positions are shares of the call's length.
+function percent(seconds, total) {
+  return `${Math.min(100, Math.max(0, (seconds / total) * 100)).toFixed(3)}%`;
+}
+
+function placed(node, start, end, total) {
+  node.style.left = percent(start, total);
+  node.style.width = percent(Math.max(0, end - start), total);
+  return node;
+}
+
+function renderLanes(item, moments) {
+  const m = item.measures || {};
+  const total = Math.max(m.duration_s || item.duration_s || 0, 0.01);
+  const segments = m.segments || {};
+  for (const track of TRACKS) {
+    replaceChildren($(`#lane-${track}`), (segments[track] || []).map(([start, end]) => placed(
+      el('span', { class: 'qa-seg', dataset: { start: String(start), end: String(end) } }), start, end, total)));
+  }
+  replaceChildren($('#qa-marks'), moments.map((moment) => placed(el('button', {
+    type: 'button', class: 'qa-mark', title: momentText(moment), 'aria-label': `跳到 ${momentText(moment)}`,
+    dataset: { kind: moment.kind, start: String(moment.start_s), end: String(moment.end_s),
+      lane: moment.kind === 'too_fast' ? 'operator' : 'both' },
+    on: { click: () => seek(moment.start_s) },
+  }), moment.start_s, moment.end_s, total)));
+  setText($('#qa-end'), clock(total));
+  $('#qa-area').dataset.duration = String(total);
+  movePlayhead();
+}
+
+function movePlayhead() {
+  const total = Number($('#qa-area').dataset.duration || 0);
+  if (total > 0) $('#qa-playhead').style.left = percent($('#audio-operator').currentTime || 0, total);
 }
 
 function renderTimeline(item) {
   const moments = (item.measures && item.measures.moments) || [];
+  renderLanes(item, moments);
   replaceChildren($('#timeline'), moments.length ? moments.map((m) => el('li', {},
     el('button', { type: 'button', class: 'cb-item moment', on: { click: () => seek(m.start_s) } },
       momentText(m)))) : el('li', { class: 'empty', text: '没有检测到问题时刻。' }));
@@ -127,9 +170,16 @@ function renderForm(item) {
     : `已评分：总分 ${item.total}（${item.inspector}，${formatDateTime(item.scored_at)}）`);
 }
 
+function holdText(m) {
+  if (m.hold_s === undefined) return DASH;
+  const held = `${m.hold_count ?? 0} 次，共 ${m.hold_s} 秒`;
+  return m.hold_observed === false ? `${held}（服务未全程接收 Asterisk 事件，保持时间可能不全）` : held;
+}
+
 function phrasesText(p) {
   if (!p) return DASH;
   if (p.skipped) return p.skipped;
+  if (p.pending) return '正在进行语音识别，稍后刷新可见开场白、结束语和要求重复的次数。';
   const yes = (v) => (v ? '有' : '无');
   return `开场白${yes(p.opening_phrase)}，结束语${yes(p.closing_phrase)}，市民要求重复 ${p.repeat_requests} 次`;
 }
@@ -148,6 +198,7 @@ function showDetail(item) {
   setText($('#d-talkover'), m.talk_over_count === undefined ? DASH
     : `${m.talk_over_count} 次，共 ${m.talk_over_s} 秒（坐席插话 ${m.interruptions_by_operator} 次）`);
   setText($('#d-silence'), m.longest_silence_s === undefined ? DASH : `${m.longest_silence_s} 秒`);
+  setText($('#d-hold'), holdText(m));
   setText($('#d-flags'), item.flags.map((f) => FLAG_ZH[f] || f).join('、') || '无');
   setText($('#d-phrases'), phrasesText(m.phrases));
   renderTimeline(item);
@@ -204,6 +255,7 @@ startPage(async () => {
   $('#refresh').addEventListener('click', () => act($('#refresh'), '刷新失败', loadSample));
   $('#play').addEventListener('click', togglePlay);
   for (const track of TRACKS) $(`#hear-${track}`).addEventListener('change', applyMute);
+  $('#audio-operator').addEventListener('timeupdate', movePlayhead);
   $('#score-form').addEventListener('submit', submitScore);
   document.addEventListener('keydown', onKey);
   await loadIdentity();

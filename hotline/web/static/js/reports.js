@@ -4,7 +4,9 @@
 
 import { get, getBlob } from './api.js';
 import { DASH, formatDuration, formatPercent, formatSeconds } from './format.js';
-import { $, el, replaceChildren, say, sayError, setText, startPage } from './ui.js';
+import {
+  $, el, newestReply, replaceChildren, say, sayError, setText, startPage,
+} from './ui.js';
 
 const HOURS = Array.from({ length: 24 }, (_, hour) => `${String(hour).padStart(2, '0')}时`);
 const WEEKDAYS = ['日', '一', '二', '三', '四', '五', '六'];
@@ -19,6 +21,9 @@ const SEAT_COLUMNS = [
 
 const charts = {};
 let shown = null; // the last answer of GET /api/reports
+// The start's report and the range or day picked a moment later may answer in either order:
+// only the newest request's answer is drawn.
+const reportReplies = newestReply();
 let sort = { key: 'seat_id', descending: false };
 
 // Dates as 'YYYY-MM-DD' strings, computed in UTC so the browser's own zone never shifts them.
@@ -156,10 +161,13 @@ function fillDays(report) {
     selected: day === report.day })));
 }
 
+/** Draw the report for `params`; true if this answer was drawn (no newer one overtook it). */
 async function load(params = query()) {
   say('正在加载…');
+  const ticket = reportReplies.begin();
   try {
     const report = await get(`/api/reports?${params}`);
+    if (!reportReplies.accept(ticket)) return false;
     shown = report;
     $('#from').value = report.from;
     $('#to').value = report.to;
@@ -169,8 +177,10 @@ async function load(params = query()) {
     drawFunnel(report);
     drawSeats(report);
     say(`已加载 ${report.from} 至 ${report.to}（${report.timezone}）`);
+    return true;
   } catch (error) {
     sayError('加载报表失败', error);
+    return false;
   }
 }
 
@@ -192,8 +202,8 @@ startPage(async () => {
   // A link may name the range (?from=…&to=…&day=…); otherwise today.
   const linked = new URLSearchParams(window.location.search);
   if (linked.has('from') || linked.has('to')) $('#preset').value = 'custom';
-  await load(linked);
-  const today = shown ? shown.to : dayText(new Date());
+  // The controls answer at once, even while the start's report is on its way.
+  let today = dayText(new Date());
   $('#preset').addEventListener('change', () => {
     if ($('#preset').value === 'custom') return;
     [$('#from').value, $('#to').value] = presetRange($('#preset').value, today);
@@ -219,4 +229,5 @@ startPage(async () => {
   $('#export-xlsx').addEventListener('click', () =>
     download(`/api/reports/export.xlsx?${query()}`, `报表-${$('#from').value}_${$('#to').value}.xlsx`));
   window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));
+  if (await load(linked)) today = shown.to; // the presets count from the start's last day
 });

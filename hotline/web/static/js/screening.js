@@ -4,7 +4,9 @@
 
 import { get, getBlob, post } from './api.js';
 import { DASH, PRIORITY_ZH, formatDateTime, formatDuration } from './format.js';
-import { $, act, el, loadIdentity, replaceChildren, say, setText, startPage } from './ui.js';
+import {
+  $, act, el, loadIdentity, newestReply, replaceChildren, say, setText, startPage,
+} from './ui.js';
 
 const EDITABLE = 'input, textarea, select, [contenteditable="true"]';
 const SPEEDS = [1, 1.5, 2];
@@ -46,6 +48,9 @@ const view = {
   speed: 0,
   mode: null, // null | 'invalid' | 'duplicate'
   choices: [],
+  // The start's night, a refresh (R) and the reload after a decision may answer in any order:
+  // only the newest request's answer is shown.
+  nightReplies: newestReply(),
 };
 
 function chinese(error, what) {
@@ -93,6 +98,7 @@ function renderNight() {
 }
 
 async function loadNight() {
+  const ticket = view.nightReplies.begin();
   let night;
   try {
     night = await get('/api/voicemails/screening');
@@ -100,6 +106,7 @@ async function loadNight() {
     say(chinese(error, '读取留言失败'), { error: true });
     return;
   }
+  if (!view.nightReplies.accept(ticket)) return;
   view.groups = night.groups;
   view.order = night.groups.flatMap((group) => group.items);
   setText($('#progress'), `已处理 ${night.done} / ${night.total}`);
@@ -135,8 +142,11 @@ async function select(id) {
   replaceChildren($('#strip'));
   if (row.has_audio) {
     try {
-      view.strip = await get(`/api/voicemails/${id}/strip`);
-      if (view.selectedId === id) drawStrip(view.strip);
+      const strip = await get(`/api/voicemails/${id}/strip`);
+      if (view.selectedId === id) { // a late strip of the message before must not play this one
+        view.strip = strip;
+        drawStrip(strip);
+      }
     } catch (error) {
       say(chinese(error, '读取录音能量失败'), { error: true });
     }
@@ -442,6 +452,7 @@ startPage(async () => {
   await loadDepartments();
   loadModelWarning();
   await loadNight();
+  if (view.selectedId !== null) return; // the screener already picked one (after a refresh)
   const first = view.order.find((row) => !row.override_by) || view.order[0];
   if (first) await select(first.id);
 });

@@ -1,15 +1,16 @@
-"""Today's counters for the hall and for each seat, folded from AMI queue events.
+"""Today's live counters for the hall and for each seat, folded from AMI queue events.
 
 Pure: `apply(event, now)` with a tz-aware `now` in the hall's timezone; the calendar day of
 `now` is the statistics day, and the first event (or `tick`) of a new day closes the old day and
 hands back its final figures. `to_dict()` / `HallStats.from_dict()` give a JSON-ready snapshot
 so the service can persist the counters and carry on after a restart.
 
-Definitions (GB/T 33358-2016 asks for answer within 15 s and a connection rate of 95 %):
-- received: distinct callers joining a queue (QueueCallerJoin);
-- answered: distinct callers connected to an operator (AgentConnect);
-- answered within the service level: HoldTime <= the threshold (default 15 s);
-- abandoned: QueueCallerAbandon; missed: AgentRingNoAnswer (an operator let it ring out);
+The key figures (received, answer rate, service level, abandon rate, average speed of answer)
+are defined once in telephony/kpi.py, which the range report calls too. Counted here:
+- joined: distinct callers joining a queue (QueueCallerJoin), whatever became of them;
+- answered: distinct callers connected to an operator (AgentConnect), with their HoldTime as
+  the queue wait; abandoned: QueueCallerAbandon; missed: AgentRingNoAnswer (an operator let it
+  ring out);
 - talk time: AgentComplete TalkTime (else connect -> complete), counted when the call completes;
 - pause time: from pause to unpause (or removal) per seat, split at midnight.
 """
@@ -17,13 +18,14 @@ Definitions (GB/T 33358-2016 asks for answer within 15 s and a connection rate o
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from telephony.calls import header, header_int
+from seat_manager.fold import header, header_int
+from telephony import kpi
+from telephony.kpi import DEFAULT_SERVICE_LEVEL_SECONDS
 
-DEFAULT_SERVICE_LEVEL_SECONDS = 15
 SNAPSHOT_VERSION = 1
 FLAG_TRUE = "1"
 MEMBER_EVENTS = frozenset(
@@ -42,24 +44,36 @@ def member_name_as_seat(member_name: str, interface: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class HallCounters:
-    """The hall's figures for one day."""
+    """The hall's figures for one day; the key figures as telephony/kpi.py defines them."""
 
-    received: int
+    joined: int
     answered: int
     abandoned: int
     answered_within_sl: int
     missed: int
     talk_seconds: int
+    wait_seconds: int = 0
+    waits_counted: int = 0
+
+    @property
+    def received(self) -> int:
+        return kpi.received(self.answered, self.abandoned)
 
     @property
     def answer_rate(self) -> float | None:
-        """Answered / received (the standard's connection rate)."""
-        return self.answered / self.received if self.received else None
+        return kpi.answer_rate(self.answered, self.received)
+
+    @property
+    def abandon_rate(self) -> float | None:
+        return kpi.abandon_rate(self.abandoned, self.received)
 
     @property
     def service_level(self) -> float | None:
-        """Answered within the threshold / received."""
-        return self.answered_within_sl / self.received if self.received else None
+        return kpi.service_level(self.answered_within_sl, self.received)
+
+    @property
+    def average_speed_of_answer(self) -> float | None:
+        return kpi.average_speed_of_answer(self.wait_seconds, self.waits_counted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +104,14 @@ class DayStats:
 
 @dataclass(slots=True)
 class _Hall:
-    received: int = 0
+    joined: int = 0
     answered: int = 0
     abandoned: int = 0
     answered_within_sl: int = 0
     missed: int = 0
     talk_seconds: int = 0
+    wait_seconds: int = 0
+    waits_counted: int = 0
 
 
 @dataclass(slots=True)
@@ -216,12 +232,14 @@ class HallStats:
             "day": self._day.isoformat() if self._day else None,
             "service_level_seconds": self._threshold,
             "hall": {
-                "received": self._hall.received,
+                "joined": self._hall.joined,
                 "answered": self._hall.answered,
                 "abandoned": self._hall.abandoned,
                 "answered_within_sl": self._hall.answered_within_sl,
                 "missed": self._hall.missed,
                 "talk_seconds": self._hall.talk_seconds,
+                "wait_seconds": self._hall.wait_seconds,
+                "waits_counted": self._hall.waits_counted,
             },
             "seats": {
                 seat_id: {
@@ -254,7 +272,7 @@ class HallStats:
                 raise ValueError(f"unsupported stats snapshot version {data['version']!r}")
             stats = cls(int(data["service_level_seconds"]), seat_of)
             stats._day = date.fromisoformat(data["day"]) if data["day"] else None
-            stats._hall = _Hall(**{k: int(v) for k, v in data["hall"].items()})
+            stats._hall = _hall_from(data["hall"])
             stats._seats = {
                 seat_id: _Seat(
                     offered=int(s["offered"]),
@@ -295,7 +313,7 @@ class HallStats:
         self._joined.setdefault(uniqueid, now)
         if uniqueid not in self._received:
             self._received.add(uniqueid)
-            self._hall.received += 1
+            self._hall.joined += 1
 
     def _on_abandon(self, event: Event, now: datetime) -> None:
         uniqueid = header(event, "Uniqueid")
@@ -331,8 +349,10 @@ class HallStats:
             return
         self._answered.add(uniqueid)
         self._hall.answered += 1
-        if hold is not None and 0 <= hold <= self._threshold:
-            self._hall.answered_within_sl += 1
+        if hold is not None and hold >= 0:
+            self._hall.wait_seconds += hold
+            self._hall.waits_counted += 1
+        self._hall.answered_within_sl += int(kpi.answered_within(hold, self._threshold))
         if seat_id:
             self._counters(seat_id).answered += 1
 
@@ -446,14 +466,7 @@ class HallStats:
         return DayStats(
             day=self._day,
             service_level_seconds=self._threshold,
-            hall=HallCounters(
-                received=hall.received,
-                answered=hall.answered,
-                abandoned=hall.abandoned,
-                answered_within_sl=hall.answered_within_sl,
-                missed=hall.missed,
-                talk_seconds=hall.talk_seconds,
-            ),
+            hall=HallCounters(**asdict(hall)),
             seats=tuple(seats),
         )
 
@@ -464,3 +477,12 @@ def _aware(value: str) -> datetime:
     if parsed.tzinfo is None:
         raise ValueError(f"timestamp without timezone in stats snapshot: {value!r}")
     return parsed
+
+
+def _hall_from(data: Mapping[str, Any]) -> _Hall:
+    """The hall counters of a snapshot; one written before the KPI unification called the
+    join count "received"."""
+    values = {key: int(value) for key, value in data.items()}
+    if "received" in values:
+        values.setdefault("joined", values.pop("received"))
+    return _Hall(**values)

@@ -21,6 +21,8 @@ from telephony.hall import Hall
 KIND_SEAT = "seat"
 KIND_QUEUE = "queue"
 KIND_CALLS = "calls"
+HALL_KINDS = frozenset({KIND_SEAT, KIND_QUEUE, KIND_CALLS})
+"""Every node follows Asterisk itself: these changes are never relayed between nodes."""
 QUEUE_EVENTS = frozenset({"QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon"})
 CALL_EVENTS = frozenset({"Newchannel", "Hangup", "BridgeEnter", "BridgeLeave",
                          "ConfbridgeJoin", "ConfbridgeLeave"})
@@ -97,7 +99,7 @@ def attach_hall(hall: Hall, feed: LiveFeed) -> HallPublisher:
         return {"waiting": [w.model_dump(mode="json") for w in waiting], "longest_wait_seconds": longest}
 
     def render_calls(_payload: object, _principal: Principal) -> dict[str, Any]:
-        return {"in_progress": len(hall.board.calls.calls())}
+        return {"in_progress": len(hall.calls.calls())}
 
     feed.add_renderer(KIND_SEAT, render_seat)
     feed.add_renderer(KIND_QUEUE, render_queue)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from seat_manager.directory import Seat, SeatDirectory
-from telephony.stats import DayStats, HallStats
+from telephony.live_counters import DayStats, HallStats
 from tests.ami_transcripts import Replay, find_event, header_of, load_transcript
 
 HALL_TZ = ZoneInfo("Asia/Shanghai")
@@ -186,5 +186,8 @@ def test_malformed_events_never_raise_and_count_conservatively() -> None:
     ]:
         assert stats.apply(event, CAPTURE_START) is None
     hall = stats.today(CAPTURE_START).hall
-    assert (hall.received, hall.talk_seconds) == (0, 0)
+    # The connect with an unreadable HoldTime is still an answered (so received) call, outside
+    # the service level and without a wait for the average speed of answer.
+    assert (hall.received, hall.answered, hall.answered_within_sl, hall.talk_seconds) == (1, 1, 0, 0)
+    assert hall.average_speed_of_answer is None
     assert hall.answered == 1 and hall.answered_within_sl == 0  # connected, hold time unknown
