@@ -1,12 +1,21 @@
 """Refusals of the callback queue (codes and statuses are stable for API clients).
 
 The four kinds (not found, conflict, not yours, invalid) are kept as bases, so callers may catch a
-kind; only the leaves carry a code and are raised.
+kind; only the leaves carry a code and are raised. `DepartmentUnexpected` and `UnknownDepartment`
+(also the screening desk's and the written channels') and `SeatNotFound` are declared once in
+hotline.errors and named here.
 """
 
 from __future__ import annotations
 
-from hotline.errors import BRIDGE_NOT_RUNNING, BridgeNotRunning, Refusal, SeatNotFound
+from hotline.errors import (
+    BRIDGE_NOT_RUNNING,
+    BridgeNotRunning,
+    DepartmentUnexpected,
+    Refusal,
+    SeatNotFound,
+    UnknownDepartment,
+)
 
 
 class CallbackError(Refusal):
@@ -73,16 +82,6 @@ class InvalidOutcome(Invalid):
 
 class DepartmentRequired(Invalid):
     code = "department_required"
-
-
-class DepartmentUnexpected(Invalid):
-    code = "department_unexpected"
-
-
-class UnknownDepartment(Invalid):
-    """Also the screening desk's refusal of a department that the remit table does not name."""
-
-    code = "unknown_department"
 
 
 class UndiallableNumber(Invalid):
