@@ -69,6 +69,7 @@ class ServiceProcess:
                     if health.status_code == 200 and health.json()["ami"]["connected"]:
                         return
                 await asyncio.sleep(0.1)
+        self.stop()  # a caller whose start failed never reaches its own stop(): leave nothing running
         raise RuntimeError(f"hotline serve did not connect to the PBX in time:\n{self.log_tail()}")
 
     def stop(self, *, kill: bool = False) -> None:

@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 4 * RATE * 2  # four seconds per AcceptWaveform call: fewer calls, longer GIL release
 TIME_SLACK_S = 0.05
+CLOCK_LAG_S = 1.0
+"""Vosk's running clock was seen up to 0.84 s behind the seconds fed after some files: words are
+then placed at most this much early (clamped at 0) rather than misread as a restarted clock."""
 SPAN_MARGIN_S = 0.3  # decoded on each side of a span, so the edge of a word is never cut
 # Characters written without spaces between words.
 CJK = "\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
@@ -305,9 +308,21 @@ class _Decoder:
 
     def decode(self, pcm: Pcm, span: tuple[float, float] | None = None) -> Transcript:
         started = time.perf_counter()
-        offset = self._fed_s
         first, last = _span_samples(pcm, span)
         data = pcm.to_bytes()[2 * first : 2 * last]
+        offset = self._fed_s
+        results = self._feed(data)
+        clock = _vosk_clock(results, offset, len(data) / 2 / RATE)
+        if clock is None:
+            # Vosk's word times fit neither its restarted nor its running clock: once seen
+            # under load. A fresh recognizer's clock starts at zero, so decode again with it.
+            log.warning("Vosk word times out of range after Reset(); decoding again afresh")
+            self._fresh()
+            results, clock = self._feed(data), 0.0
+        return _build_transcript(results, clock, first / RATE, pcm.duration_s, time.perf_counter() - started)
+
+    def _feed(self, data: bytes) -> list[dict]:
+        """Vosk's results for these samples; the recognizer is Reset() for the next file."""
         results: list[dict] = []
         try:
             for i in range(0, len(data), CHUNK_BYTES):
@@ -319,7 +334,22 @@ class _Decoder:
             raise
         self._fed_s += len(data) / 2 / RATE
         self._recognizer.Reset()
-        return _build_transcript(results, offset, first / RATE, pcm.duration_s, time.perf_counter() - started)
+        return results
+
+
+def _vosk_clock(results: list[dict], fed_before: float, length: float) -> float | None:
+    """Where Vosk's clock stood when these samples began: 0 when it restarted on Reset(), the
+    seconds fed before when it kept counting, None when the word times fit neither."""
+    raw = [item for result in results for item in result.get("result", [])]
+    if not raw:
+        return fed_before
+    low = min(item["start"] for item in raw)
+    high = max(item["end"] for item in raw)
+    if low >= fed_before - CLOCK_LAG_S and high <= fed_before + length + TIME_SLACK_S:
+        return fed_before  # it kept counting (up to CLOCK_LAG_S behind what was fed)
+    if low >= -TIME_SLACK_S and high <= length + TIME_SLACK_S:
+        return 0.0
+    return None
 
 
 def _span_samples(pcm: Pcm, span: tuple[float, float] | None) -> tuple[int, int]:
@@ -336,8 +366,6 @@ def _build_transcript(results: list[dict], clock: float, start: float, duration:
                       decode_s: float) -> Transcript:
     """Words with times in the file (Vosk's clock minus what it heard before, plus the span start)."""
     raw = [item for result in results for item in result.get("result", [])]
-    if raw and min(item["start"] for item in raw) < clock - TIME_SLACK_S:
-        clock = 0.0  # this Vosk restarts its clock on Reset()
     shift = start - clock
     words = tuple(
         Word(str(item["word"]), round(max(0.0, min(duration, item["start"] + shift)), 3),

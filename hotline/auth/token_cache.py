@@ -25,6 +25,7 @@ import time
 import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from sqlalchemy import select
 
@@ -52,6 +53,14 @@ def forget_token(token_hash: str) -> None:
     """Drop a token from every cache in this process (called by revoke_token)."""
     for cache in list(_caches):
         cache.forget(token_hash)
+
+
+def _active_ids(fingerprint: Hashable) -> frozenset[int]:
+    """The ids of the tokens not revoked, read from a fingerprint's rows."""
+    names = [c.name for c in ApiToken.__table__.columns if c.name not in UNTRACKED_COLUMNS]
+    id_at, revoked_at = names.index("id"), names.index("revoked_at")
+    rows = cast("tuple[tuple[Any, ...], ...]", fingerprint)
+    return frozenset(int(row[id_at]) for row in rows if row[revoked_at] is None)
 
 
 def table_fingerprint(sessions: SessionFactory) -> Hashable:
@@ -83,6 +92,7 @@ class TokenCache:
         self._generation = 0
         """Bumped whenever entries are dropped: a lookup begun before must not store its answer."""
         self._fingerprint: Hashable | None = None
+        self._active: frozenset[int] = frozenset()
         self._checked_at = float("-inf")
         self._check: asyncio.Task[None] | None = None
         self.lookups = 0
@@ -92,6 +102,7 @@ class TokenCache:
     def forget(self, token_hash: str) -> None:
         self._entries.pop(token_hash, None)
         self._generation += 1
+        self._checked_at = float("-inf")  # open streams learn of the revocation at the next ask
 
     def clear(self) -> None:
         self._entries.clear()
@@ -115,6 +126,14 @@ class TokenCache:
         elif generation == self._generation:
             self._entries[digest] = _Entry(principal, now)
         return principal
+
+    async def still_active(self, token_id: int) -> bool | None:
+        """Whether a token is still active, from the last table read (one read per interval
+        serves every open event stream); None when that read is too old to answer."""
+        await self._keep_current()
+        if self._fingerprint is None or self._clock() - self._checked_at >= self._max_staleness:
+            return None
+        return token_id in self._active
 
     async def _keep_current(self) -> None:
         """Start a fingerprint read when one is due; wait for it when the last is too old."""
@@ -140,6 +159,7 @@ class TokenCache:
                 log.info("api tokens changed: token cache emptied")
             self.clear()
             self._fingerprint = fingerprint
+            self._active = _active_ids(fingerprint)
         self._checked_at = started
 
 

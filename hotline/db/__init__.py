@@ -15,12 +15,10 @@ from hotline.db.migrate import (
     head_revision,
     upgrade_database,
 )
-from hotline.db.registry import MODEL_MODULES, import_models
 from hotline.db.session import get_session, session_scope
 from hotline.db.types import JSONDocument, UTCDateTime, utcnow
 
 __all__ = [
-    "MODEL_MODULES",
     "AuditEntry",
     "Base",
     "JSONDocument",
@@ -31,7 +29,6 @@ __all__ = [
     "downgrade_database",
     "get_session",
     "head_revision",
-    "import_models",
     "make_engine",
     "make_session_factory",
     "normalise_url",

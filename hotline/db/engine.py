@@ -7,6 +7,7 @@ in SQLite unless switched on per connection. PostgreSQL is reached through psyco
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,12 @@ def _private_sqlite_file(path: Path) -> None:
     if not path.parent.exists():
         path.parent.mkdir(mode=PRIVATE_DIR, parents=True)
         os.chmod(path.parent, PRIVATE_DIR)
-    os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE))
+    # Never open an existing database file here: closing any descriptor on it drops every POSIX
+    # lock this process holds on it, SQLite's included, and another process closing its connection
+    # then takes itself for the last one and deletes the -wal and -shm files under this process's
+    # feet ("disk I/O error"; SQLite's "How To Corrupt An SQLite Database File", 2.2).
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, PRIVATE_FILE))
     os.chmod(path, PRIVATE_FILE)
 
 

@@ -1,4 +1,4 @@
-"""Alembic environment: every capability's tables via the registry, on SQLite or PostgreSQL.
+"""Alembic environment: every capability's tables via hotline.schema, on SQLite or PostgreSQL.
 
 Called two ways. From `hotline.db.migrate`, which passes an open connection in
 `config.attributes["connection"]`; or from the alembic command in a checkout, where the URL
@@ -11,7 +11,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from hotline.db.engine import make_engine
-from hotline.db.registry import import_models
+from hotline.schema import import_models
 
 DEFAULT_CONFIG = "hotline.conf"
 

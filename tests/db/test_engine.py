@@ -124,3 +124,35 @@ def test_the_sqlite_store_is_private(tmp_path: Path) -> None:
     old.chmod(0o644)
     make_engine(f"sqlite:///{old}").dispose()
     assert old.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_second_engine_on_a_busy_sqlite_file_keeps_the_first_ones_locks(tmp_path: Path) -> None:
+    """Seen in `./run demo`: a second engine on the service's own database (the bridge lease's)
+    opened and closed the file to make it private, which dropped every lock the process held on
+    it; when the demo traffic's process closed its connection, SQLite took it for the last one
+    and deleted the -wal and -shm files, and the service's next write failed ("disk I/O error")."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'hotline.db'}"
+    first = make_engine(url)
+    with first.begin() as connection:
+        connection.execute(text("CREATE TABLE t (x INTEGER)"))
+    held = first.connect()  # the service keeps its connections open
+    held.execute(text("SELECT count(*) FROM t")).all()
+    held.commit()
+    second = make_engine(url)
+    script = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+              "c.execute('PRAGMA journal_mode=WAL'); c.execute('SELECT count(*) FROM t').fetchall(); "
+              "c.close()")
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "hotline.db")], check=True)
+    try:
+        assert (tmp_path / "hotline.db-shm").exists() and (tmp_path / "hotline.db-wal").exists()
+        held.execute(text("INSERT INTO t VALUES (1)"))
+        held.commit()
+        with second.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 1
+    finally:
+        held.close()
+        first.dispose()
+        second.dispose()

@@ -12,14 +12,13 @@ from sqlalchemy import inspect
 
 from hotline.config import load_config
 from hotline.db import (
-    MODEL_MODULES,
     current_revision,
     downgrade_database,
     head_revision,
-    import_models,
     make_engine,
     upgrade_database,
 )
+from hotline.schema import MODEL_MODULES, import_models
 
 REPO = Path(__file__).resolve().parents[2]
 CORE_TABLES = {"api_tokens", "audit_log"}

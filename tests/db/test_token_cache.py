@@ -10,6 +10,7 @@ from functools import partial
 
 from hotline.auth import Role, add_token, revoke_token
 from hotline.auth.deps import _lookup
+from hotline.auth.models import ApiToken
 from hotline.auth.token_cache import MAX_STALENESS_S, TokenCache
 from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
 
@@ -109,6 +110,38 @@ def test_an_idle_cache_waits_for_a_fresh_check_before_answering(database_url: st
         subprocess.run([sys.executable, "-c", REVOKE_SCRIPT, database_url, "kiosk"], check=True)
         now[0] += MAX_STALENESS_S  # the service slept; no request came
         assert await cache.principal(token, lookup) is None
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        engine.dispose()
+
+
+def test_open_streams_ask_the_cache_not_the_database(database_url: str) -> None:
+    """A hundred open event streams revalidating their tokens cost one table read per interval,
+    not a query each; a revocation elsewhere reaches them, one in this process at once."""
+    upgrade_database(database_url)
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    with session_scope(sessions) as session:
+        add_token(session, "wall-east", Role.MONITOR)
+        add_token(session, "wall-west", Role.MONITOR)
+        add_token(session, "night-shift", Role.OPERATOR)
+        ids = {row.name: row.id for row in session.query(ApiToken)}
+    now = [0.0]
+
+    async def scenario() -> None:
+        cache = TokenCache(sessions, clock=lambda: now[0])
+        answers = await asyncio.gather(*(cache.still_active(ids["wall-east"]) for _ in range(100)))
+        assert answers == [True] * 100 and cache.checks == 1 and cache.lookups == 0
+        subprocess.run([sys.executable, "-c", REVOKE_SCRIPT, database_url, "wall-east"], check=True)
+        now[0] += MAX_STALENESS_S
+        assert await cache.still_active(ids["wall-east"]) is False
+        assert await cache.still_active(ids["wall-west"]) is True
+        assert cache.checks == 2
+        with session_scope(sessions) as session:
+            revoke_token(session, "night-shift")
+        assert await cache.still_active(ids["night-shift"]) is False  # no clock moved
 
     try:
         asyncio.run(scenario())

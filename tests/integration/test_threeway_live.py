@@ -222,7 +222,9 @@ async def test_bad_requests_touch_no_channel(live: Live) -> None:
         assert unknown.json()["error"]["code"] == "department_not_found"
         forbidden = await live.monitor.post(f"/api/threeway/calls/{linkedid}/start", json=body)
         assert forbidden.status_code == 403
-        assert sorted(await channel_names(live.ami)) == before
+        # No channel was added (a refused start originates nothing). The queue's Local channels
+        # may be optimised away meanwhile, so channels may only have gone.
+        assert set(await channel_names(live.ami)) <= set(before)
 
 
 async def test_no_answer_then_next_expert_all_hear_each_other_then_operator_leaves(

@@ -229,3 +229,19 @@ def test_silence_through_the_chain_is_invalid(pool: TranscriberPool, wavs: dict[
     decision = triage(TriageInput("m2", datetime.now(UTC)), analyze(pcm.samples), pool.transcribe(pcm),
                       "13812345678", [], TriageSettings(), ())
     assert decision.verdict == Verdict.INVALID and decision.codes == ("silence",)
+
+
+def test_vosk_clock_tells_a_running_clock_that_lags_from_a_restarted_one() -> None:
+    """Seen in CI: after two files Vosk's running clock stood 0.84 s behind the seconds fed, and
+    the words of the third file (31.2 s…46.7 s) were taken for a restarted clock, so every word
+    was clamped to the file's end."""
+    from voicemail.transcribe import _vosk_clock
+
+    def words(*spans: tuple[float, float]) -> list[dict]:
+        return [{"result": [{"word": "w", "start": a, "end": b} for a, b in spans]}]
+
+    assert _vosk_clock(words((31.2, 31.5), (46.0, 46.74)), 31.59, 16.68) == 31.59
+    assert _vosk_clock(words((0.45, 0.75), (15.0, 15.18)), 31.59, 16.68) == 0.0
+    assert _vosk_clock(words((16.95, 17.2), (29.5, 29.82)), 16.68, 14.90) == 16.68
+    assert _vosk_clock([{"text": ""}], 12.0, 5.0) == 12.0  # no words: nothing to place
+    assert _vosk_clock(words((80.0, 81.0)), 31.59, 16.68) is None  # neither: decode afresh

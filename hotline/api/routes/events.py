@@ -20,6 +20,7 @@ from fastapi.responses import StreamingResponse
 from hotline.api.deps import ReaderDep
 from hotline.api.version import service_version
 from hotline.auth.principal import Principal
+from hotline.auth.token_cache import token_cache
 from hotline.auth.tokens import token_still_active
 from hotline.live import LiveEvent, LiveFeed
 
@@ -90,11 +91,16 @@ async def _stream(request: Request, feed: LiveFeed, principal: Principal) -> Asy
 
 
 async def _still_allowed(request: Request, principal: Principal) -> bool:
-    """The stream's token is still active (a principal without a token id is not checked)."""
+    """The stream's token is still active (a principal without a token id is not checked).
+    Answered from the token cache's table read, which serves every open stream at once; the
+    database is asked only when that read is too old."""
     token_id = principal.token_id
     if token_id is None:
         return True
     sessions = request.app.state.sessionmaker
+    known = await token_cache(request.app.state, sessions).still_active(token_id)
+    if known is not None:
+        return known
 
     def check() -> bool:
         with sessions() as session:

@@ -216,11 +216,28 @@ function addTokenButton() {
   }));
 }
 
+/** The hall's pages in the order the top bar lists them: the one list every page's navigation shows. */
+export const PAGES = Object.freeze([
+  ['/wallboard', '大屏'], ['/screening', '筛选'], ['/callbacks', '回拨'], ['/operator', '座席'],
+  ['/messages', '留言审核'], ['/reports', '报表'], ['/qa', '质检'],
+]);
+
+/** Fill the top bar's navigation from PAGES, marking the page shown. */
+function fillNavigation() {
+  const nav = document.querySelector('header nav[aria-label="页面"]');
+  if (!nav) return;
+  const here = location.pathname.replace(/\/+$/, '');
+  replaceChildren(nav, ...PAGES.map(([href, label]) => el('a', {
+    href, text: label, 'aria-current': href === here ? 'page' : null,
+  })));
+}
+
 /**
  * Start a page: adopt a `#token=` fragment, ask for a token when there is none, and go back to
  * the token form (with the API's message) whenever the API answers 401.
  */
 export function startPage(start) {
+  fillNavigation();
   adoptFragmentToken();
   let signedOut = false;
   onUnauthorized((error) => {

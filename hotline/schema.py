@@ -1,7 +1,8 @@
-"""Every module that defines tables on the shared Base, in one list.
+"""Every table of the service: the composition of each capability's models on the shared Base.
 
-Alembic's env.py imports these so autogenerate and the schema check see every table; a new
-capability adds its models module here (e.g. "seat_manager.models") and nothing else.
+The top floor's list, not the base's: the store (hotline/db) knows no capability, and a new
+capability adds its models module here and nothing else. Alembic's env.py and the schema test
+import it so autogenerate and the check see every table.
 """
 
 from __future__ import annotations
