@@ -12,7 +12,8 @@ Roles: the website's system posts with an operator token; the hall's manager (å€
 with an operator token; monitors read with contact numbers masked (``hotline.privacy``).
 
 May import: the standard library, base (``hotline.config``, ``hotline.db``, ``hotline.auth``,
-``hotline.privacy``, ``hotline.errors``), ``remit`` (the department suggestion), openpyxl and ``voicemail.numbers`` (the one home
-of Chinese number formats). Never the top floor (``hotline.wiring``, ``hotline.api``, ``hotline.web``,
-``hotline.cli``), never ``telephony`` or ``seat_manager``.
+``hotline.privacy``, ``hotline.errors``), ``remit`` (the department suggestion), openpyxl and
+``voicemail.numbers`` (the one home of Chinese number formats). Never the top floor
+(``hotline.wiring``, ``hotline.api``, ``hotline.web``, ``hotline.cli``), never ``telephony`` or
+``seat_manager``.
 """
