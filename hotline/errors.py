@@ -71,22 +71,8 @@ class BridgeNotRunning(Refusal):
     status = 503
 
 
-class DepartmentUnexpected(Refusal):
-    """A department given with a decision that takes none (the callbacks, the written channels)."""
-
-    code = "department_unexpected"
-    status = 422
-
-
-class UnknownDepartment(Refusal):
-    """A department the remit table does not name (callbacks, screening, the written channels)."""
-
-    code = "unknown_department"
-    status = 422
-
-
 BRIDGE_NOT_RUNNING = "AMI 桥接未运行（服务以无交换机方式启动，或尚未连接）"
 
 
-__all__ = ["BRIDGE_NOT_RUNNING", "REFUSALS", "BridgeNotRunning", "DepartmentUnexpected", "InvalidReason",
-           "Refusal", "SeatNotFound", "UnknownDepartment"]
+__all__ = ["BRIDGE_NOT_RUNNING", "REFUSALS", "BridgeNotRunning", "InvalidReason", "Refusal",
+           "SeatNotFound"]

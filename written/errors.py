@@ -2,12 +2,13 @@
 
 The service and the importer raise these; the one handler (hotline.api.errors) renders them, so
 the routes do not catch. `DepartmentUnexpected` and `UnknownDepartment` are the callbacks' and
-the screening desk's refusals too, declared once in hotline.errors.
+the screening desk's refusals too (a code means one thing): declared in voicemail.callbacks.errors.
 """
 
 from __future__ import annotations
 
-from hotline.errors import DepartmentUnexpected, Refusal, UnknownDepartment
+from hotline.errors import Refusal
+from voicemail.callbacks.errors import DepartmentUnexpected, UnknownDepartment
 
 
 class WrittenError(Refusal):

@@ -2,20 +2,13 @@
 
 The four kinds (not found, conflict, not yours, invalid) are kept as bases, so callers may catch a
 kind; only the leaves carry a code and are raised. `DepartmentUnexpected` and `UnknownDepartment`
-(also the screening desk's and the written channels') and `SeatNotFound` are declared once in
-hotline.errors and named here.
+are also the screening desk's and the written channels' refusals (they import them from here);
+`SeatNotFound` and `BridgeNotRunning` are declared once in hotline.errors and named here.
 """
 
 from __future__ import annotations
 
-from hotline.errors import (
-    BRIDGE_NOT_RUNNING,
-    BridgeNotRunning,
-    DepartmentUnexpected,
-    Refusal,
-    SeatNotFound,
-    UnknownDepartment,
-)
+from hotline.errors import BRIDGE_NOT_RUNNING, BridgeNotRunning, Refusal, SeatNotFound
 
 
 class CallbackError(Refusal):
@@ -82,6 +75,17 @@ class InvalidOutcome(Invalid):
 
 class DepartmentRequired(Invalid):
     code = "department_required"
+
+
+class DepartmentUnexpected(Invalid):
+    code = "department_unexpected"
+
+
+class UnknownDepartment(Invalid):
+    """Also the screening desk's and the written channels' refusal of a department that the
+    remit table does not name."""
+
+    code = "unknown_department"
 
 
 class UndiallableNumber(Invalid):
