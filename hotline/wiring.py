@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.announce import (
+    KIND_VOICEMAILS,
+    LiveCallbackNotifier,
+    LiveMessagesNotifier,
+    LiveVoicemailNotifier,
+)
 from hotline.api.app import create_app
 from hotline.api.lifespan import Component
 from hotline.api.routes import metrics as metrics_routes
@@ -36,25 +41,19 @@ from telephony.threeway.api import router as threeway_router
 from voicemail.api import router as voicemail_router
 from voicemail.callbacks.api import DIALLER_KEY
 from voicemail.callbacks.api import router as callbacks_router
-from voicemail.callbacks.dial import DialFailed
+from voicemail.callbacks.dial import dial_failed
+from voicemail.callbacks.notifier import STATE_KEY as CALLBACK_NOTIFIER
 from voicemail.callbacks.worker import CallbackSweeper
-from voicemail.ingest import IngestReport, IngestSettings
+from voicemail.ingest import IngestSettings
+from voicemail.notifier import STATE_KEY as VOICEMAIL_NOTIFIER
 from voicemail.triage_worker import TriageWorker
 from voicemail.worker import VoicemailIngestWorker
 from written.api import router as written_router
-from written.notify import KIND_MESSAGES, MessagesChanged
 
 ROUTERS: tuple[APIRouter, ...] = (seats_router, calls_router, voicemail_router,
                                    callbacks_router, threeway_router, status_routes.router, stats_router,
                                    written_router, reports_router, quality_router)
 ROOT_ROUTERS: tuple[APIRouter, ...] = (metrics_routes.router,)
-KIND_VOICEMAILS = "voicemails"
-KIND_CALLBACKS = "callbacks"
-# Successful changes through these routes are announced on the live feed (see hotline.api.live_mutations).
-LIVE_ANNOUNCEMENTS = {
-    "/api/callbacks": ((KIND_CALLBACKS, {"reason": "changed"}),),
-    "/api/voicemails": ((KIND_VOICEMAILS, {"reason": "overridden"}), (KIND_CALLBACKS, {"reason": "triage"})),
-}
 
 
 def _recording_settings(config: HotlineConfig) -> RecordingSettings:
@@ -103,7 +102,8 @@ def _lease(config: HotlineConfig, pbx: str, node_id: str) -> BridgeLease:
 
 
 def _wake_on_others(relays: list[Component], triage: TriageWorker) -> None:
-    """Another node registered messages: this node helps triage them (claims keep it to one)."""
+    """Another node registered messages (its ingest told its notifier, which the relay carried
+    here): this node helps triage them (claims keep it to one)."""
     def wake(kind: str, payload: object) -> None:
         if kind == KIND_VOICEMAILS and isinstance(payload, dict) and payload.get("reason") == "registered":
             triage.wake()
@@ -114,7 +114,7 @@ def _wake_on_others(relays: list[Component], triage: TriageWorker) -> None:
 
 
 def _spool_workers(halls: Halls, sessions: sessionmaker[Session],
-                   after_ingest: Callable[[IngestReport], None]) -> list[Component]:
+                   ingest_notifier: LiveVoicemailNotifier) -> list[Component]:
     """One voicemail and one recording worker per spool folder, woken by the PBXs writing there
     (PBXs sharing a folder share its workers)."""
     ingest: dict[Path, VoicemailIngestWorker] = {}
@@ -123,8 +123,8 @@ def _spool_workers(halls: Halls, sessions: sessionmaker[Session],
         voicemail = hall.config.voicemail
         if voicemail.spool not in ingest:
             ingest[voicemail.spool] = VoicemailIngestWorker(
-                IngestSettings(voicemail.spool, voicemail.archive, float(voicemail.max_seconds)), sessions)
-            ingest[voicemail.spool].after_pass.append(after_ingest)
+                IngestSettings(voicemail.spool, voicemail.archive, float(voicemail.max_seconds)), sessions,
+                notifier=ingest_notifier)
         if hall.config.recording.spool not in recordings:
             recordings[hall.config.recording.spool] = RecordingWorker(_recording_settings(hall.config),
                                                                       sessions)
@@ -137,28 +137,23 @@ def _spool_workers(halls: Halls, sessions: sessionmaker[Session],
 def _bridge(config: HotlineConfig, sessions: sessionmaker[Session], live: LiveFeed, node: str,
             relays: list[Component]) -> tuple[Halls, list[Component]]:
     """One AMI bridge per PBX, followed by every node and written by that PBX's lease holder
-    (its recorder and queue_log books), and the workers."""
+    (its recorder and queue_log books), and the workers.
+
+    Each worker announces its own changes through the notifier it is handed (hotline.announce);
+    a pass that registered messages also wakes this node's triage first."""
     halls = Halls([Hall(config.for_pbx(pbx.name), sessions) for pbx in config.pbxes])
     attach_halls(halls, live)
-    triage = TriageWorker(config, sessions, node_id=node)
-
-    def after_ingest(report: IngestReport) -> None:
-        if report.registered:
-            triage.wake()
-            live.publish(KIND_VOICEMAILS, {"reason": "registered"})
-
-    triage.after_pass.append(lambda _report: (live.publish(KIND_VOICEMAILS, {"reason": "triaged"}),
-                                              live.publish(KIND_CALLBACKS, {"reason": "triaged"})))
+    triage = TriageWorker(config, sessions, node_id=node, notifier=LiveVoicemailNotifier(live))
     _wake_on_others(relays, triage)
-    sweeper = CallbackSweeper(sessions)
-    sweeper.after_sweep.append(lambda _ids: live.publish(KIND_CALLBACKS, {"reason": "claims_expired"}))
+    sweeper = CallbackSweeper(sessions, notifier=LiveCallbackNotifier(live))
     parts: list[Component] = []
     for hall in halls:
         lease = _lease(config, hall.pbx, node)
         hall.follow_lease(lease, writers=[QueueLogReader(hall.config.queue.queue_log, sessions,
                                                          pbx=hall.pbx)])
         parts += [hall, lease]
-    return halls, [*parts, *_spool_workers(halls, sessions, after_ingest), triage, sweeper]
+    workers = _spool_workers(halls, sessions, LiveVoicemailNotifier(live, on_registered=triage.wake))
+    return halls, [*parts, *workers, triage, sweeper]
 
 
 def build_app(config: HotlineConfig, *, bridge: bool = True, node_id: str | None = None) -> FastAPI:
@@ -178,16 +173,14 @@ def build_app(config: HotlineConfig, *, bridge: bool = True, node_id: str | None
         halls, parts = _bridge(config, sessions, live, node, components)
         components += parts
     app = create_app(config, ami_status=halls, extra_routers=ROUTERS, components=components,
-                     engine=engine, live=live, live_announcements=LIVE_ANNOUNCEMENTS,
-                     root_routers=ROOT_ROUTERS, pages=mount_web)
+                     engine=engine, live=live, root_routers=ROOT_ROUTERS, pages=mount_web)
     app.state.node_id = node
+    # Each capability announces its own changes through the notifier it is handed (hotline.announce).
+    setattr(app.state, VOICEMAIL_NOTIFIER, LiveVoicemailNotifier(live))
+    setattr(app.state, CALLBACK_NOTIFIER, LiveCallbackNotifier(live))
+    app.state.written_notifier = LiveMessagesNotifier(live)  # written/api.py takes it from here
     if halls is not None:
         attach_bridge(app, halls)
-
-    def announce_messages(change: MessagesChanged) -> None:
-        live.publish(KIND_MESSAGES, change.payload())
-
-    app.state.written_notifier = announce_messages  # the written capability's notifier
     return app
 
 
@@ -198,4 +191,4 @@ def attach_bridge(app: FastAPI, hall: Hall | Halls) -> None:
     halls = hall if isinstance(hall, Halls) else Halls([hall])
     app.state.hall, app.state.halls = halls.first, halls
     setattr(app.state, SEAT_DESK_KEY, SeatDesk([each.seat_floor() for each in halls]))
-    setattr(app.state, DIALLER_KEY, HallsCallbackDialler(halls, DialFailed))
+    setattr(app.state, DIALLER_KEY, HallsCallbackDialler(halls, dial_failed))

@@ -24,7 +24,8 @@ The recording register (the thin shell around them):
 
 Inspection:
 - ``sampling``: pure rules — the day's sample, the scoring form and totals, the weekly summary.
-- ``api``: ``/api/qa`` routes (inspector role; operators hear and see only their own calls).
+- ``api``: ``/api/qa`` routes (inspector role; operators hear and see only their own calls);
+  ``errors``: their refusals (hotline.errors.Refusal subclasses).
 
 May import: the standard library, webrtcvad (the ``speech`` extra, imported where used), the base
 (``hotline.db``, ``hotline.tasks``, ``hotline.auth``: a token's bound seat is ``principal.seat``,

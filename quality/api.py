@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -20,7 +20,16 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
 from hotline.auth.roles import Role
-from hotline.db.session import get_session
+from hotline.deps import SessionDep
+from quality.errors import (
+    AudioDeleted,
+    FormMisconfigured,
+    InvalidDate,
+    InvalidRange,
+    InvalidScores,
+    NotYourCall,
+    ReviewNotFound,
+)
 from quality.ingest import archive_path
 from quality.models import COMMENT_MAX, CallRecording, QaReview
 from quality.sampling import FormError, draw_sample, parse_form, total_score, weekly_summary
@@ -34,7 +43,7 @@ Inspector = Annotated[Principal, Depends(require_role(Role.INSPECTOR))]
 Listener = Annotated[Principal, Depends(require_role(Role.INSPECTOR, Role.OPERATOR))]
 Supervisor = Annotated[Principal, Depends(require_role(Role.MONITOR, Role.INSPECTOR))]
 Reader = Annotated[Principal, Depends(require_role(Role.MONITOR, Role.OPERATOR, Role.INSPECTOR))]
-Db = Annotated[Session, Depends(get_session)]
+Db = SessionDep
 ReviewId = Annotated[int, Path(ge=1, le=ID_MAX, description="the review's id", examples=[1])]
 NOT_FOUND = {404: {"description": "No review with this id (review_not_found)"}}
 DayQuery = Annotated[str, Query(pattern=DATE_PATTERN, description="the hall's local day",
@@ -46,8 +55,7 @@ def _day(text: str, name: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail={
-            "code": "invalid_date", "message": f"{name}={text} 不是有效日期"}) from None
+        raise InvalidDate(f"{name}={text} 不是有效日期") from None
 
 
 class FormItemOut(BaseModel):
@@ -95,9 +103,7 @@ def _form(request: Request) -> tuple:
     try:
         return parse_form(request.app.state.config.quality.form)
     except FormError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail={
-            "code": "form_misconfigured",
-            "message": f"hotline.conf [quality] form 配置有误：{exc}"}) from None
+        raise FormMisconfigured(f"hotline.conf [quality] form 配置有误：{exc}") from None
 
 
 def _day_bounds(request: Request, day: date) -> tuple[datetime, datetime]:
@@ -164,8 +170,7 @@ def day_sample(request: Request, _principal: Inspector, session: Db, day: DayQue
 def _review(session: Session, review_id: int) -> QaReview:
     review = session.get(QaReview, review_id)
     if review is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail={
-            "code": "review_not_found", "message": f"抽检记录 {review_id} 不存在"})
+        raise ReviewNotFound(f"抽检记录 {review_id} 不存在")
     return review
 
 
@@ -178,8 +183,7 @@ def score_review(review_id: ReviewId, body: ScoreIn, request: Request, principal
     try:
         total = total_score(_form(request), body.scores)
     except FormError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail={
-            "code": "invalid_scores", "message": str(exc)}) from None
+        raise InvalidScores(str(exc)) from None
     review.scores, review.total, review.comment = dict(body.scores), total, body.comment.strip() or None
     review.inspector, review.scored_at = principal.name, datetime.now(UTC)
     session.commit()
@@ -194,14 +198,12 @@ def review_audio(review_id: ReviewId, track: Literal["operator", "citizen"], req
                  principal: Listener, session: Db) -> FileResponse:
     review = _review(session, review_id)
     if principal.role == Role.OPERATOR and review.seat_id != principal.seat:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail={
-            "code": "not_your_call", "message": "坐席只能收听自己的通话录音"})
+        raise NotYourCall("坐席只能收听自己的通话录音")
     recording = session.scalar(select(CallRecording).where(CallRecording.recording_id == review.recording_id))
     name = getattr(recording, f"{track}_file", None) if recording else None
     path = archive_path(request.app.state.config.recording.archive, name) if name else None
     if path is None or not path.is_file():
-        raise HTTPException(status.HTTP_410_GONE, detail={
-            "code": "audio_deleted", "message": f"抽检记录 {review_id} 的录音已超过保存期限或不存在"})
+        raise AudioDeleted(f"抽检记录 {review_id} 的录音已超过保存期限或不存在")
     return FileResponse(path, media_type="audio/wav", filename=f"qa-{review_id}-{track}.wav")
 
 
@@ -228,9 +230,7 @@ def summary(_principal: Supervisor, session: Db,
             ) -> list[dict[str, Any]]:
     start, end = _day(first, "from"), _day(last, "to")
     if end < start or (end - start).days > SUMMARY_MAX_DAYS:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail={
-            "code": "invalid_range",
-            "message": f"日期范围无效：from 不能晚于 to，且最长 {SUMMARY_MAX_DAYS} 天"})
+        raise InvalidRange(f"日期范围无效：from 不能晚于 to，且最长 {SUMMARY_MAX_DAYS} 天")
     rows = session.execute(select(QaReview.seat_id, QaReview.day, QaReview.total).where(
         QaReview.total.is_not(None), QaReview.day >= start, QaReview.day <= end)).all()
     return weekly_summary((seat or "", day, total) for seat, day, total in rows)

@@ -77,7 +77,6 @@ class RecordingWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.passes = 0
-        self.after_pass: list[Callable[[IngestReport], None]] = []
         self.holds = HoldLog()
 
     def on_ami_event(self, event: Mapping[str, str]) -> None:
@@ -100,8 +99,6 @@ class RecordingWorker:
         self.passes += 1
         if report.transcribed:
             self._wake.set()  # more may wait for their transcript
-        for listener in self.after_pass:
-            listener(report)
         return report
 
     async def _run(self) -> None:

@@ -5,7 +5,8 @@ reading, frozen views), ``state`` (the pure seat board: AMI facts in, seat state
 out; it reads the phones' channels from the hall's call model through a port), ``ports`` (what
 seats need of the hall above them: ChannelReader, QueueControl, SeatPicture), ``models`` (the
 stored state changes), ``service`` (login, pause, resume, logout through the QueueControl port),
-``deps`` (the SeatDesk the routes are handed), ``api`` (the seat routes).
+``errors`` (its refusals: hotline.errors.Refusal subclasses), ``deps`` (the SeatDesk the routes
+are handed), ``api`` (the seat routes).
 
 May import: base (``hotline.config``, ``hotline.db``, ``hotline.auth``, ``hotline.privacy``) and
 ``ivr.names``. Never telephony: seats stand below the hall, which implements ``ports`` and is

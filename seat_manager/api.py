@@ -6,19 +6,20 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy.orm import Session
 
-from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
-from hotline.auth.roles import OPERATORS, READERS
 from hotline.auth.seats import require_own_seat
 from hotline.db.audit import record_audit
-from hotline.db.session import get_session
+from hotline.deps import OperatorDep as Operator
+from hotline.deps import ReaderDep as Reader
+from hotline.deps import SessionDep
 from hotline.privacy import phone_for
 from seat_manager.deps import SeatDesk, SeatFloor, get_seat_desk
-from seat_manager.service import SeatError, SeatOutcome, SeatService
+from seat_manager.errors import SeatNotFound
+from seat_manager.service import SeatOutcome, SeatService
 from seat_manager.state import SeatCall, SeatView
 
 router = APIRouter(prefix="/seats", tags=["seats"])
@@ -106,16 +107,9 @@ def seat_out(view: SeatView, principal: Principal, floor: SeatFloor | None = Non
         stale=view.stale_since is not None, stale_since=view.stale_since)
 
 
-def _refused(error: SeatError) -> HTTPException:
-    return HTTPException(error.status, detail={"code": error.code, "message": error.message})
-
-
 # Routes name the principal before the desk: who may ask is answered (401/403) before whether
 # the bridge runs (503), so an anonymous caller learns nothing about the service.
 DeskDep = Annotated[SeatDesk, Depends(get_seat_desk)]
-Reader = Annotated[Principal, Depends(require_role(*READERS))]
-Operator = Annotated[Principal, Depends(require_role(*OPERATORS))]
-SessionDep = Annotated[Session, Depends(get_session)]
 SeatId = Annotated[str, Path(description="the seat's 工号", examples=SEAT_ID_EXAMPLES)]
 
 
@@ -165,8 +159,7 @@ async def show_seat(seat_id: SeatId, principal: Reader, desk: DeskDep) -> SeatOu
     floor = desk.floor_of(seat_id)
     view = floor.board.seat(seat_id)
     if view is None:
-        raise HTTPException(404, detail={"code": "seat_not_found",
-                                         "message": f"no seat with 工号 {seat_id!r}"})
+        raise SeatNotFound(f"没有工号为 {seat_id!r} 的坐席")
     return seat_out(view, principal, floor)
 
 
@@ -179,10 +172,7 @@ async def _act(action: str, seat_id: str, principal: Principal, session: Session
                detail: dict[str, str] | None = None) -> SeatActionOut:
     require_own_seat(principal, seat_id)  # the one own-seat rule
     floor = desk.floor_of(seat_id)  # the seat's actions go to its own PBX
-    try:
-        outcome = await operation(floor.service)
-    except SeatError as error:
-        raise _refused(error) from None
+    outcome = await operation(floor.service)
     record_audit(session, f"seat.{action}", actor=principal.name, role=principal.role.value,
                  target=f"seat:{seat_id}", detail={"pbx_message": outcome.pbx_message, **(detail or {})})
     session.commit()

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from fastapi import HTTPException, Request, status
+from fastapi import Request
 
+from seat_manager.errors import BRIDGE_NOT_RUNNING, BridgeNotRunning
 from seat_manager.service import SeatService
 from seat_manager.state import SeatBoard
 
@@ -52,6 +53,5 @@ async def get_seat_desk(request: Request) -> SeatDesk:
     # async: a plain attribute read, not worth a hop to a worker thread
     desk = getattr(request.app.state, SEAT_DESK_KEY, None)
     if desk is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail={
-            "code": "bridge_not_running", "message": "the AMI bridge is not running"})
+        raise BridgeNotRunning(BRIDGE_NOT_RUNNING)
     return desk

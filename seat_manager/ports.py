@@ -45,8 +45,9 @@ class ChannelReader(Protocol):
 class QueueControl(Protocol):
     """Asterisk's queue asked to change a member; each answers Asterisk's message.
 
-    A refusal, an unreachable PBX or a missed answer is raised as a SeatError
-    (`seat_manager.service`), so the seat service never sees the AMI."""
+    A refusal, an unreachable PBX or a missed answer is raised as a seat refusal
+    (`seat_manager.errors`: PbxRefused, PbxUnreachable, PbxTimeout), so the seat service never
+    sees the AMI."""
 
     async def add_member(self, queue: str, seat: Seat) -> str | None: ...
     async def remove_member(self, queue: str, seat: Seat) -> str | None: ...

@@ -16,6 +16,7 @@ from typing import Final
 from hotline.config import HotlineConfig
 from seat_manager.directory import Seat as DirectorySeat
 from seat_manager.directory import SeatDirectory
+from seat_manager.errors import AlreadyLoggedIn, InvalidReason, NotLoggedIn, NotPaused, SeatNotFound
 from seat_manager.ports import QueueControl, SeatPicture
 from seat_manager.state import SeatView
 
@@ -23,29 +24,6 @@ CONFIRM_TIMEOUT_S: Final = 3.0
 PAUSE_REASON_MAX: Final = 120
 UNPRINTABLE: Final = frozenset({"Cc"})
 """Unicode categories a pause reason may not contain: control characters (as PauseIn's pattern)."""
-
-
-class SeatError(Exception):
-    """A refused seat operation; `code` is the stable API error code."""
-
-    status = 409
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-class UnknownSeat(SeatError):
-    status = 404
-
-
-class PbxUnavailable(SeatError):
-    status = 503
-
-
-class InvalidRequest(SeatError):
-    status = 422
 
 
 def build_directory(config: HotlineConfig) -> SeatDirectory:
@@ -73,7 +51,7 @@ class SeatService:
         seat = self.directory.get(seat_id)
         view = self.picture.seat(seat_id)
         if seat is None or view is None:
-            raise UnknownSeat("seat_not_found", f"no seat with 工号 {seat_id!r} in hotline.conf")
+            raise SeatNotFound(f"hotline.conf 中没有工号为 {seat_id!r} 的坐席")
         return seat, view
 
     async def _confirm(self, seat_id: str, check: Callable[[SeatView], bool]) -> tuple[SeatView, bool]:
@@ -89,7 +67,7 @@ class SeatService:
     async def login(self, seat_id: str) -> SeatOutcome:
         seat, view = self._seat(seat_id)
         if self.queue in view.queues:
-            raise SeatError("already_logged_in", f"seat {seat_id} is already logged in")
+            raise AlreadyLoggedIn(f"坐席 {seat_id} 已经签入")
         message = await self.queue_control.add_member(self.queue, seat)
         view, confirmed = await self._confirm(seat_id, lambda v: self.queue in v.queues)
         return SeatOutcome(view, message, confirmed)
@@ -97,7 +75,7 @@ class SeatService:
     async def logout(self, seat_id: str) -> SeatOutcome:
         seat, view = self._seat(seat_id)
         if self.queue not in view.queues:
-            raise SeatError("not_logged_in", f"seat {seat_id} is not logged in")
+            raise NotLoggedIn(f"坐席 {seat_id} 尚未签入")
         message = await self.queue_control.remove_member(self.queue, seat)
         view, confirmed = await self._confirm(seat_id, lambda v: self.queue not in v.queues)
         return SeatOutcome(view, message, confirmed)
@@ -105,16 +83,14 @@ class SeatService:
     async def pause(self, seat_id: str, reason: str) -> SeatOutcome:
         reason = " ".join(reason.split())
         if not reason or len(reason) > PAUSE_REASON_MAX:
-            raise InvalidRequest("invalid_reason",
-                                 f"a pause needs a reason of 1 to {PAUSE_REASON_MAX} characters")
+            raise InvalidReason(f"示忙须填写 1 到 {PAUSE_REASON_MAX} 个字的原因")
         if any(unicodedata.category(char) in UNPRINTABLE for char in reason):
             # A NUL or other control character could never reach Asterisk (nor a PostgreSQL
             # text column): refuse it here rather than fail with a 500 on the way.
-            raise InvalidRequest("invalid_reason",
-                                 "a pause reason cannot contain control characters")
+            raise InvalidReason("示忙原因不能包含控制字符")
         seat, view = self._seat(seat_id)
         if self.queue not in view.queues:
-            raise SeatError("not_logged_in", f"seat {seat_id} is not logged in")
+            raise NotLoggedIn(f"坐席 {seat_id} 尚未签入")
         message = await self.queue_control.pause_member(self.queue, seat, True, reason)
         view, confirmed = await self._confirm(
             seat_id, lambda v: v.paused and v.pause_reason == reason)
@@ -123,9 +99,9 @@ class SeatService:
     async def resume(self, seat_id: str) -> SeatOutcome:
         seat, view = self._seat(seat_id)
         if self.queue not in view.queues:
-            raise SeatError("not_logged_in", f"seat {seat_id} is not logged in")
+            raise NotLoggedIn(f"坐席 {seat_id} 尚未签入")
         if not view.paused:
-            raise SeatError("not_paused", f"seat {seat_id} is not paused")
+            raise NotPaused(f"坐席 {seat_id} 不在示忙状态")
         message = await self.queue_control.pause_member(self.queue, seat, False)
         view, confirmed = await self._confirm(seat_id, lambda v: not v.paused)
         return SeatOutcome(view, message, confirmed)

@@ -4,15 +4,15 @@ Files: ``ami/`` (the asyncio AMI client: framing on bytes, actions, reconnect, r
 ``ami/testing`` the replay client tests and benchmarks connect it to), ``calls`` (the pure call
 model: channels, bridges, rooms, calls, the queue), ``picture`` (pure: the call model and the seat
 board side by side, each event folded into both, calls first), ``monitor`` (its shell: feeds the
-AMI stream into the picture and the counters, tells listeners, and is the seats' SeatPicture
-port), ``hall`` (the component that owns client, picture, counters, recorder and services),
-``seat_ports`` (the seats' QueueControl port over AMI), ``callback_dial`` (voicemail's
-CallbackDialler port over AMI; wiring hands it in), ``kpi`` (each key figure defined once, for the
-live counters and the reports), ``live_counters`` (today's live counters), ``recorder`` (writes
-state changes and finished calls), ``queue_log`` (pure fold of Asterisk's queue_log) and
-``queue_log_reader`` (its shell: books what the live path missed), ``hall_feed`` (what the hall
-publishes on the base's live feed), ``api`` and ``deps`` (call and queue routes), ``threeway/``
-(三方通话).
+AMI stream into the picture and the counters, tells listeners, then its followers: the three-way
+service; it is the seats' SeatPicture port), ``hall`` (the component that owns client, picture,
+counters, recorder and services), ``seat_ports`` (the seats' QueueControl port over AMI),
+``callback_dial`` (voicemail's CallbackDialler port over AMI; wiring hands it in), ``kpi`` (each
+key figure defined once, for the live counters and the reports), ``live_counters`` (today's live
+counters), ``recorder`` (writes state changes and finished calls), ``queue_log`` (pure fold of
+Asterisk's queue_log) and ``queue_log_reader`` (its shell: books what the live path missed),
+``hall_feed`` (what the hall publishes on the base's live feed), ``api`` and ``deps`` (call and
+queue routes), ``errors`` (its refusals), ``threeway/`` (三方通话).
 
 Several nodes on one PostgreSQL (``hotline.cluster``): every node's hall follows Asterisk and
 keeps its own picture; only the holder of the PBX's bridge lease writes (``Hall.follow_lease``:

@@ -5,19 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
-from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
-from hotline.auth.roles import READERS
+from hotline.deps import ReaderDep as Reader
 from hotline.privacy import phone_for
 from telephony.deps import get_hall, get_halls
+from telephony.errors import HallNotFound
 from telephony.hall import Hall, Halls
 
 router = APIRouter(tags=["calls"])
 WAIT_DECIMALS = 1
-Reader = Annotated[Principal, Depends(require_role(*READERS))]
 # Routes name the principal before the hall: 401/403 come before 503 bridge_not_running.
 HallDep = Annotated[Hall, Depends(get_hall)]
 HallsDep = Annotated[Halls, Depends(get_halls)]
@@ -153,7 +152,7 @@ async def today_of_hall(_principal: Reader, halls: HallsDep,
                         hall: Annotated[str, Path(max_length=32, examples=["main"])]) -> HallFiguresOut:
     one = halls.named(hall)
     if one is None:
-        raise HTTPException(404, detail={"code": "hall_not_found", "message": f"没有名为 {hall!r} 的大厅"})
+        raise HallNotFound(f"没有名为 {hall!r} 的大厅")
     return _figures_of(one)
 
 

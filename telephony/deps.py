@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastapi import HTTPException, Request, status
+from fastapi import Request
+
+from telephony.errors import BRIDGE_NOT_RUNNING, BridgeNotRunning
 
 if TYPE_CHECKING:
     from telephony.hall import Hall, Halls
@@ -14,8 +16,7 @@ async def get_hall(request: Request) -> Hall:
     # async: a plain attribute read, not worth a hop to a worker thread
     hall = getattr(request.app.state, "hall", None)
     if hall is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail={
-            "code": "bridge_not_running", "message": "the AMI bridge is not running"})
+        raise BridgeNotRunning(BRIDGE_NOT_RUNNING)
     return hall
 
 

@@ -82,7 +82,8 @@ class Hall:
         self.monitor = HallMonitor(self.client, self.picture, self.stats, self.now)
         # The seats' ports: the queue over AMI, the picture through the monitor.
         self.seats = SeatService(config, AmiQueueControl(self.client), self.monitor, self.directory)
-        self.threeway = ThreeWayService(config, self.client, self.picture, sessions, self.now)
+        # The three-way service follows the monitor: it sees each event after the picture did.
+        self.threeway = ThreeWayService(config, self.client, self.monitor, sessions, self.now)
         self.recorder = (HallRecorder(sessions, self.board, self.stats, self.now, self.pbx)
                          if sessions else None)
         if self.recorder is not None:

@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from hotline.tasks import cancel_and_wait
 from seat_manager.state import SeatChange, SeatView
-from telephony.ami import AmiActionError, AmiClient, AmiError, AmiState, complete_event_for
+from telephony.ami import AmiActionError, AmiClient, AmiError, AmiNotConnected, AmiState, complete_event_for
 from telephony.ami.message import Message
 from telephony.live_counters import DayStats, HallStats
 from telephony.picture import HallPicture
@@ -38,6 +38,16 @@ class HallListener(Protocol):
 
     def __call__(self, event: Mapping[str, str] | None, changes: list[SeatChange],
                  now: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class Follower:
+    """A service that reads the hall's picture on every event it gets (the three-way service)."""
+
+    on_event: Callable[[Message], Awaitable[None]]
+    events: frozenset[str]
+    """Lower-case event names wanted."""
+    on_resync: Callable[[AmiClient], Awaitable[None]]
 
 
 @dataclass
@@ -64,10 +74,11 @@ class HallMonitor:
         self.events_applied = 0
         self._listeners: list[HallListener] = []
         self._day_listeners: list[Callable[[DayStats], None]] = []
+        self._followers: list[Follower] = []
         self._changed = asyncio.Condition()
         self._tick_task: asyncio.Task[None] | None = None
         client.add_listener(self._on_event)
-        client.add_login_hook(self._resync)
+        client.add_login_hook(self._on_login)
         client.add_state_listener(self._on_link_state)
         picture.mark_stale(clock())  # nothing heard from Asterisk yet
 
@@ -82,6 +93,18 @@ class HallMonitor:
 
     def add_listener(self, listener: HallListener) -> None:
         self._listeners.append(listener)
+
+    def follow(self, on_event: Callable[[Message], Awaitable[None]], events: Iterable[str],
+               on_resync: Callable[[AmiClient], Awaitable[None]]) -> None:
+        """Hand `events` to `on_event` only after this monitor applied them to the picture, and
+        call `on_resync` after every rebuild of the picture (after each login).
+
+        Why: the three-way service looks channels and bridges up in the call book, so it must
+        see each event's effect and resume on the rebuilt picture. It used to register on the AMI
+        client itself and was right only because the hall happened to build it after the
+        monitor; dispatching from here makes the order a rule (tests/telephony/test_monitor_followers.py).
+        """
+        self._followers.append(Follower(on_event, frozenset(e.lower() for e in events), on_resync))
 
     def add_day_listener(self, listener: Callable[[DayStats], None]) -> None:
         """Told with the closed day's figures when the local day rolls over."""
@@ -116,6 +139,24 @@ class HallMonitor:
         self.events_applied += 1
         self._publish(message, changes, now, closed)
         await self._notify()
+        name = (message.name or "").lower()
+        for follower in self._followers:
+            if name in follower.events:
+                try:
+                    await follower.on_event(message)
+                except Exception:
+                    log.exception("hall follower failed on %s", message.name)
+
+    async def _on_login(self, client: AmiClient) -> None:
+        """Rebuild the picture, then let the followers resume on it (in this order)."""
+        await self._resync(client)
+        for follower in self._followers:
+            try:
+                await follower.on_resync(client)
+            except AmiNotConnected:
+                raise  # the client redoes every login hook on the next login
+            except Exception:
+                log.exception("hall follower failed to resume")
 
     async def _resync(self, client: AmiClient) -> None:
         """Replace every fact with Asterisk's own answers, then resume the event stream."""

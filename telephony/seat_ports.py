@@ -7,7 +7,7 @@ turns it into QueueAdd / QueueRemove / QueuePause and the AMI's failures into se
 from __future__ import annotations
 
 from seat_manager.directory import Seat
-from seat_manager.service import PbxUnavailable, SeatError
+from seat_manager.errors import PbxRefused, PbxTimeout, PbxUnreachable
 from telephony.ami import AmiActionError, AmiClient, AmiNotConnected, AmiTimeout
 
 
@@ -35,10 +35,10 @@ class AmiQueueControl:
         try:
             response = await self.client.send_action(action, **headers)
         except AmiNotConnected as exc:
-            raise PbxUnavailable("pbx_unreachable", f"the PBX is unreachable: {exc}") from None
+            raise PbxUnreachable(f"无法连接交换机：{exc}") from None
         except AmiTimeout as exc:
-            raise PbxUnavailable("pbx_timeout", f"the PBX did not answer: {exc}") from None
+            raise PbxTimeout(f"交换机未应答：{exc}") from None
         except AmiActionError as exc:
-            reason = exc.message.get("Message") or "no reason given"
-            raise SeatError("pbx_refused", f"Asterisk refused {action}: {reason}") from None
+            reason = exc.message.get("Message") or "未说明原因"
+            raise PbxRefused(f"Asterisk 拒绝了 {action}：{reason}") from None
         return response.get("Message")

@@ -5,7 +5,9 @@ Files: ``spool`` (what Asterisk leaves, read without following links), ``ingest`
 speech, acoustic likeness), ``numbers`` (Chinese phone numbers, spoken or written),
 ``transcribe`` (Vosk), ``triage`` (pure verdicts with Chinese reasons) beside ``triage_service``
 and ``triage_worker`` (its shell), ``override`` and ``screening`` (the morning screener's
-decisions), ``model_install``, ``api`` (routes), ``callbacks/`` (the callback queue).
+decisions), ``model_install``, ``api`` (routes), ``errors`` (its refusals: hotline.errors.Refusal
+subclasses), ``notifier`` (what it announces: registered, triaged, overridden; the top implements
+it over the live feed), ``callbacks/`` (the callback queue).
 
 Several nodes on one PostgreSQL run ingestion and triage each: a spool entry is claimed with an
 advisory lock while it is handled (``hotline.db.claims``; the spool and archive are one shared

@@ -5,28 +5,27 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
-from hotline.auth.roles import OPERATORS, READERS
-from hotline.db.session import get_session
 from hotline.db.types import utcnow
+from hotline.deps import OperatorDep, ReaderDep, SessionDep
 from hotline.privacy import data_for, phone_for, text_for
 from voicemail.audio_analysis import AudioFormatError, load_pcm
+from voicemail.errors import AudioMissing, AudioUnreadable, InvalidState, NoAudio, VoicemailNotFound
 from voicemail.ingest import resolve_archive_path
 from voicemail.models import STATES, Voicemail
+from voicemail.notifier import VoicemailNotifier, get_voicemail_notifier
 from voicemail.numbers import CALLBACK_NUMBER_PATTERN
 from voicemail.override import (
     OVERRIDE_VERDICTS,
     REASON_MAX,
     URGENCIES,
     Decision,
-    OverrideError,
     OverrideResult,
     confirm_verdicts,
     override_verdict,
@@ -63,6 +62,7 @@ UNDO_ERRORS = {409: {"description": "Nothing left to undo (nothing_to_undo), or 
                                     "since your decision (version_conflict)"}}
 
 RowId = Annotated[int, Path(ge=1, le=ID_MAX, description="the row's id", examples=[EXAMPLE_ID])]
+Notifier = Annotated[VoicemailNotifier, Depends(get_voicemail_notifier)]
 
 router = APIRouter(prefix="/voicemails", tags=["voicemail"])
 
@@ -120,25 +120,22 @@ def to_out(row: Voicemail, principal: Principal) -> VoicemailOut:
     )
 
 
-def _not_found(voicemail_id: int) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, detail={
-        "code": "voicemail_not_found", "message": f"no voicemail with id {voicemail_id}"})
+def _not_found(voicemail_id: int) -> VoicemailNotFound:
+    return VoicemailNotFound(f"没有编号为 {voicemail_id} 的留言")
 
 
 @router.get("", response_model=VoicemailPage, summary="List voicemails",
             description="Role: monitor, operator or admin. Newest first; numbers masked for monitor.")
 def list_voicemails(
-    principal: Annotated[Principal, Depends(require_role(*READERS))],
-    session: Annotated[Session, Depends(get_session)],
+    principal: ReaderDep,
+    session: SessionDep,
     state: Annotated[str | None, Query(description="one of " + ", ".join(STATES),
                                        json_schema_extra={"enum": list(STATES)})] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_MAX)] = PAGE_DEFAULT,
     offset: Annotated[int, Query(ge=0, le=OFFSET_MAX)] = 0,
 ) -> VoicemailPage:
     if state is not None and state not in STATES:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail={
-            "code": "invalid_state", "message": f"unknown state {state!r}; expected one of "
-                                                + ", ".join(STATES)})
+        raise InvalidState(f"未知的状态 {state!r}，应为 " + "、".join(STATES) + " 之一")
     query = select(Voicemail)
     if state is not None:
         query = query.where(Voicemail.state == state)
@@ -154,8 +151,8 @@ def list_voicemails(
             description="Role: monitor, operator or admin.", responses=NOT_FOUND)
 def show_voicemail(
     voicemail_id: RowId,
-    principal: Annotated[Principal, Depends(require_role(*READERS))],
-    session: Annotated[Session, Depends(get_session)],
+    principal: ReaderDep,
+    session: SessionDep,
 ) -> VoicemailOut:
     row = session.get(Voicemail, voicemail_id)
     if row is None:
@@ -171,8 +168,8 @@ def show_voicemail(
 def voicemail_audio(
     voicemail_id: RowId,
     request: Request,
-    _principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
-    session: Annotated[Session, Depends(get_session)],
+    _principal: OperatorDep,
+    session: SessionDep,
 ) -> FileResponse:
     path = _audio_path(session, request, voicemail_id)
     return FileResponse(path, media_type="audio/wav", filename=f"voicemail-{voicemail_id}.wav")
@@ -183,14 +180,11 @@ def _audio_path(session: Session, request: Request, voicemail_id: int) -> Any:
     if row is None:
         raise _not_found(voicemail_id)
     if row.archive_name is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail={
-            "code": "no_audio", "message": f"voicemail {voicemail_id} has no recording"})
+        raise NoAudio(f"留言 {voicemail_id} 没有录音")
     archive = request.app.state.config.voicemail.archive
     path = resolve_archive_path(archive, row.archive_name)
     if not path.is_file():
-        raise HTTPException(status.HTTP_410_GONE, detail={
-            "code": "audio_missing", "message": f"the archived audio of voicemail {voicemail_id} "
-                                                "is missing from the archive"})
+        raise AudioMissing(f"留言 {voicemail_id} 的录音已不在归档中")
     return path
 
 
@@ -231,20 +225,6 @@ class OverrideOut(BaseModel):
     audit_id: int = Field(0, examples=[12])
 
 
-OVERRIDE_STATUS = {"voicemail_not_found": status.HTTP_404_NOT_FOUND,
-                   "no_callback_number": status.HTTP_409_CONFLICT,
-                   "version_conflict": status.HTTP_409_CONFLICT,
-                   "not_decided": status.HTTP_409_CONFLICT,
-                   "nothing_to_undo": status.HTTP_409_CONFLICT,
-                   "invalid_duplicate_of": status.HTTP_409_CONFLICT}
-
-
-def _refused(session: Session, exc: OverrideError) -> HTTPException:
-    session.rollback()
-    return HTTPException(OVERRIDE_STATUS.get(exc.code, status.HTTP_422_UNPROCESSABLE_CONTENT),
-                         detail={"code": exc.code, "message": exc.message})
-
-
 def _result_out(session: Session, result: OverrideResult, principal: Principal) -> OverrideOut:
     row = session.get(Voicemail, result.voicemail_id)
     assert row is not None
@@ -263,20 +243,19 @@ def override_voicemail(
     voicemail_id: RowId,
     body: OverrideIn,
     request: Request,
-    principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
-    session: Annotated[Session, Depends(get_session)],
+    principal: OperatorDep,
+    session: SessionDep,
+    notifier: Notifier,
 ) -> OverrideOut:
     config = request.app.state.config
     decision = Decision(body.verdict, body.reason, body.callback_number, body.department, body.urgency,
                         body.duplicate_of, body.expected_version)
-    try:
-        result = override_verdict(session, voicemail_id, body.verdict, body.reason,
-                                  actor=principal.name, role=principal.role.value, decision=decision,
-                                  departments=set(config.remit.names),
-                                  duplicate_window=config.triage.duplicate_window)
-    except OverrideError as exc:
-        raise _refused(session, exc) from None
+    result = override_verdict(session, voicemail_id, body.verdict, body.reason,
+                              actor=principal.name, role=principal.role.value, decision=decision,
+                              departments=set(config.remit.names),
+                              duplicate_window=config.triage.duplicate_window)
     session.commit()
+    notifier.overridden()
     return _result_out(session, result, principal)
 
 
@@ -304,15 +283,14 @@ class ConfirmOut(BaseModel):
              responses=BATCH_ERRORS)
 def confirm_machine_verdicts(
     body: ConfirmIn,
-    principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
-    session: Annotated[Session, Depends(get_session)],
+    principal: OperatorDep,
+    session: SessionDep,
+    notifier: Notifier,
 ) -> ConfirmOut:
-    try:
-        results = confirm_verdicts(session, [(i.id, i.version) for i in body.items], body.reason,
-                                   actor=principal.name, role=principal.role.value)
-    except OverrideError as exc:
-        raise _refused(session, exc) from None
+    results = confirm_verdicts(session, [(i.id, i.version) for i in body.items], body.reason,
+                               actor=principal.name, role=principal.role.value)
     session.commit()
+    notifier.overridden()
     return ConfirmOut(confirmed=[_result_out(session, r, principal) for r in results])
 
 
@@ -322,14 +300,13 @@ def confirm_machine_verdicts(
                          "the undo is audited too.",
              responses=UNDO_ERRORS)
 def undo_last_decision(
-    principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
-    session: Annotated[Session, Depends(get_session)],
+    principal: OperatorDep,
+    session: SessionDep,
+    notifier: Notifier,
 ) -> OverrideOut:
-    try:
-        result = undo_last(session, actor=principal.name, role=principal.role.value)
-    except OverrideError as exc:
-        raise _refused(session, exc) from None
+    result = undo_last(session, actor=principal.name, role=principal.role.value)
     session.commit()
+    notifier.overridden()
     return _result_out(session, result, principal)
 
 
@@ -345,8 +322,8 @@ class RecentOut(BaseModel):
 def same_caller_messages(
     voicemail_id: RowId,
     request: Request,
-    principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
-    session: Annotated[Session, Depends(get_session)],
+    principal: OperatorDep,
+    session: SessionDep,
 ) -> RecentOut:
     row = session.get(Voicemail, voicemail_id)
     if row is None:
@@ -371,15 +348,14 @@ class StripOut(BaseModel):
 def voicemail_strip(
     voicemail_id: RowId,
     request: Request,
-    _principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
-    session: Annotated[Session, Depends(get_session)],
+    _principal: OperatorDep,
+    session: SessionDep,
 ) -> StripOut:
     path = _audio_path(session, request, voicemail_id)
     try:
         pcm = load_pcm(path)
-    except AudioFormatError as exc:
-        raise HTTPException(status.HTTP_410_GONE, detail={
-            "code": "audio_unreadable", "message": f"voicemail {voicemail_id}: {exc}"}) from None
+    except AudioFormatError as exc:  # a file on disk, not a refusal the analysis could know of
+        raise AudioUnreadable(f"留言 {voicemail_id} 的录音无法读取：{exc}") from None
     row = session.get(Voicemail, voicemail_id)
     segments = (row.features or {}).get("speech_segments") if row is not None else None
     return StripOut(duration_s=round(pcm.duration_s, 3), step_s=STRIP_STEP_S,
@@ -409,8 +385,8 @@ SCREENING_HOURS_MAX = 24 * 14
                         "first (urgent, then oldest), then machine-valid and machine-invalid for spot "
                         "checks; counts per group and how many staff have processed.")
 def screening_night(
-    principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
-    session: Annotated[Session, Depends(get_session)],
+    principal: OperatorDep,
+    session: SessionDep,
     hours: Annotated[int, Query(ge=1, le=SCREENING_HOURS_MAX)] = SCREENING_HOURS_DEFAULT,
 ) -> ScreeningOut:
     until = utcnow()

@@ -26,6 +26,20 @@ from hotline.db.audit import AuditEntry, record_audit
 from hotline.db.types import utcnow
 from voicemail.callbacks.rules import PRIORITY_RANK, Priority, Resolution, State
 from voicemail.callbacks.service import Actor, enqueue_callback, withdraw_callback
+from voicemail.errors import (
+    DuplicateOfRequired,
+    InvalidCallbackNumber,
+    InvalidDuplicateOf,
+    InvalidReason,
+    InvalidUrgency,
+    InvalidVerdict,
+    NoCallbackNumber,
+    NotDecided,
+    NothingToUndo,
+    UnknownDepartment,
+    VersionConflict,
+    VoicemailNotFound,
+)
 from voicemail.models import STATE_INVALID, STATE_VALID, Voicemail
 from voicemail.numbers import normalise_caller
 
@@ -38,15 +52,6 @@ AUDIT_DECIDE = "voicemail.override"
 AUDIT_UNDO = "voicemail.override.undo"
 SNAPSHOT_FIELDS = ("state", "callback_number", "department", "priority", "duplicate_of",
                    "override_by", "override_reason", "version")
-
-
-class OverrideError(Exception):
-    """A refused decision; `code` is stable for API clients and nothing was changed."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -76,26 +81,25 @@ class OverrideResult:
 
 
 def check_decision(decision: Decision, departments: Collection[str] | None) -> Decision:
-    """The decision with its number normalised, or OverrideError saying what is wrong."""
+    """The decision with its number normalised, or a refusal (voicemail.errors) saying what is wrong."""
     if decision.verdict not in OVERRIDE_VERDICTS:
-        raise OverrideError("invalid_verdict", f"verdict must be one of {', '.join(OVERRIDE_VERDICTS)}")
+        raise InvalidVerdict(f"判定只能是 {'、'.join(OVERRIDE_VERDICTS)} 之一")
     reason = decision.reason.strip()
     if not reason or len(reason) > REASON_MAX:
-        raise OverrideError("invalid_reason", f"a reason of 1 to {REASON_MAX} characters is required")
+        raise InvalidReason(f"须填写 1 到 {REASON_MAX} 个字的理由")
     number = decision.callback_number
     if number is not None:
         parsed = normalise_caller(number)
         if parsed is None:
-            raise OverrideError("invalid_callback_number",
-                                f"{number!r} is not a number that can be called back "
-                                "(a mobile of 11 digits or a landline with its area code)")
+            raise InvalidCallbackNumber(f"{number!r} 不是可以回拨的号码"
+                                        "（应为 11 位手机号，或带区号的座机号）")
         number = parsed.digits
     if decision.department is not None and departments is not None and decision.department not in departments:
-        raise OverrideError("unknown_department", f"unknown department {decision.department!r}")
+        raise UnknownDepartment(f"没有部门 {decision.department!r}")
     if decision.urgency is not None and decision.urgency not in URGENCIES:
-        raise OverrideError("invalid_urgency", f"urgency must be one of {', '.join(URGENCIES)}")
+        raise InvalidUrgency(f"紧急程度只能是 {'、'.join(URGENCIES)} 之一")
     if decision.verdict == VERDICT_DUPLICATE and decision.duplicate_of is None:
-        raise OverrideError("duplicate_of_required", "a duplicate names the message it repeats")
+        raise DuplicateOfRequired("判为重复时须指明与哪条留言重复")
     return Decision(decision.verdict, reason, number, decision.department, decision.urgency,
                     decision.duplicate_of, decision.expected_version)
 
@@ -116,8 +120,7 @@ def same_caller_recent(session: Session, row: Voicemail, window: timedelta) -> l
 
 def _check_duplicate_target(session: Session, row: Voicemail, target_id: int, window: timedelta) -> None:
     if target_id == row.id or target_id not in {r.id for r in same_caller_recent(session, row, window)}:
-        raise OverrideError("invalid_duplicate_of",
-                            f"voicemail {target_id} is not one of the same caller's recent messages")
+        raise InvalidDuplicateOf(f"留言 {target_id} 不是同一来电者的近期留言")
 
 
 # ---------------------------------------------------------------- the decision
@@ -137,11 +140,10 @@ def _take_version(session: Session, voicemail_id: int, expected: int | None) -> 
                              .execution_options(synchronize_session=False))
     row = session.get(Voicemail, voicemail_id, populate_existing=True)
     if row is None:
-        raise OverrideError("voicemail_not_found", f"no voicemail with id {voicemail_id}")
+        raise VoicemailNotFound(f"没有编号为 {voicemail_id} 的留言")
     if result.rowcount == 0:
-        raise OverrideError("version_conflict",
-                            f"voicemail {voicemail_id} was changed by someone else (now version "
-                            f"{row.version}, you saw {expected}); reload it")
+        raise VersionConflict(f"留言 {voicemail_id} 已被他人修改（现为第 {row.version} 版，"
+                              f"您看到的是第 {expected} 版），请刷新后再处理")
     return row
 
 
@@ -167,8 +169,7 @@ def _apply(session: Session, row: Voicemail, decision: Decision, actor: Actor, n
         number = (decision.callback_number or row.callback_number
                   or (None if row.caller_withheld else row.caller_num))
         if not number:
-            raise OverrideError("no_callback_number",
-                                f"voicemail {row.id} has no number to call back; give callback_number")
+            raise NoCallbackNumber(f"留言 {row.id} 没有可回拨的号码，请填写回拨号码")
         row.state, row.callback_number, row.duplicate_of = STATE_VALID, number, None
         row.department = decision.department or row.department
         row.priority = decision.urgency or row.priority or DEFAULT_PRIORITY
@@ -218,8 +219,7 @@ def confirm_verdicts(session: Session, items: Sequence[tuple[int, int]], reason:
     for voicemail_id, version in items:
         row = session.get(Voicemail, voicemail_id)
         if row is not None and row.state not in (STATE_VALID, STATE_INVALID):
-            raise OverrideError("not_decided", f"voicemail {voicemail_id} is {row.state}: decide it, "
-                                               "there is no machine verdict to confirm")
+            raise NotDecided(f"留言 {voicemail_id} 状态为 {row.state}，没有机器判定可确认，请人工判定")
         verdict = VERDICT_DUPLICATE if row is not None and row.duplicate_of else (row.state if row else "")
         decision = Decision(verdict or STATE_INVALID, reason, duplicate_of=row.duplicate_of if row else None,
                             expected_version=version)
@@ -238,7 +238,7 @@ def undo_last(session: Session, *, actor: str, role: str | None,
         AuditEntry.id.not_in([u for u in undone if u is not None] or [-1]))
         .order_by(AuditEntry.id.desc()).limit(1))
     if last is None or "after" not in (last.detail or {}):
-        raise OverrideError("nothing_to_undo", "you have no decision left to undo")
+        raise NothingToUndo("您没有可撤销的判定")
     before, after = last.detail["before"], last.detail["after"]
     voicemail_id = int((last.target or "").split(":")[1])
     row = _take_version(session, voicemail_id, after["version"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.config import HotlineConfig
 from hotline.tasks import cancel_and_wait
+from voicemail.notifier import SILENT, VoicemailNotifier
 from voicemail.transcribe import TranscriberPool, model_info, model_problem
 from voicemail.triage_service import LOCAL_NODE, TriageReport, triage_pending
 
@@ -50,7 +50,7 @@ class TriageWorker:
 
     def __init__(self, config: HotlineConfig, sessions: sessionmaker[Session], *,
                  model_path: Path | None = None, sweep_seconds: float = SWEEP_SECONDS,
-                 node_id: str = LOCAL_NODE) -> None:
+                 node_id: str = LOCAL_NODE, notifier: VoicemailNotifier = SILENT) -> None:
         self.config = config
         self.node_id = node_id
         self.sessions = sessions
@@ -65,7 +65,7 @@ class TriageWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.after_pass: list[Callable[[TriageReport], None]] = []
+        self.notifier = notifier
 
     def wake(self) -> None:
         """Ask for a pass soon (after an ingestion pass registered something); any thread."""
@@ -114,8 +114,7 @@ class TriageWorker:
         self.last_report = report
         if report.total:
             log.info("voicemail %s", report.summary())
-            for listener in self.after_pass:
-                listener(report)
+            self.notifier.triaged()
         return report
 
     async def _run(self) -> None:

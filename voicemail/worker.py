@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.tasks import cancel_and_wait
 from ivr.names import EVENT_VOICEMAIL
 from voicemail.ingest import IngestReport, IngestSettings, ingest_spool
+from voicemail.notifier import SILENT, VoicemailNotifier
 
 log = logging.getLogger(__name__)
 
@@ -28,15 +29,15 @@ SETTLE_SECONDS = 0.5
 class VoicemailIngestWorker:
     name = "voicemail-ingest"
 
-    def __init__(self, settings: IngestSettings, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, settings: IngestSettings, sessions: sessionmaker[Session], *,
+                 notifier: VoicemailNotifier = SILENT) -> None:
         self.settings = settings
+        self.notifier = notifier
         self.sessions = sessions
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.passes = 0
         self.last_report: IngestReport | None = None
-        # Called after every pass (the triage worker wakes up on new messages).
-        self.after_pass: list[Callable[[IngestReport], None]] = []
 
     def on_ami_event(self, event: Mapping[str, str]) -> None:
         if event.get("UserEvent") == EVENT_VOICEMAIL:
@@ -54,8 +55,8 @@ class VoicemailIngestWorker:
         report = await asyncio.to_thread(ingest_spool, self.settings, self.sessions)
         self.passes += 1
         self.last_report = report
-        for listener in self.after_pass:
-            listener(report)
+        if report.registered:
+            self.notifier.registered()
         return report
 
     async def _run(self) -> None:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 from pydantic import AwareDatetime, BaseModel, Field, field_validator
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,7 +26,8 @@ from hotline.db.session import get_session
 from hotline.privacy import phone_for
 from written import service
 from written.audit import AdvertRules
-from written.importer import ImportRefused, MessageIn, read_file
+from written.errors import FileTooLarge, MessageNotFound
+from written.importer import MessageIn, read_file
 from written.models import (
     AUTHOR_MAX,
     CONTACT_MAX,
@@ -142,13 +143,11 @@ def rules_of(config: HotlineConfig) -> service.Rules:
 
 @contextmanager
 def unit(session: Session) -> Iterator[Session]:
-    """Commit on success; on a refusal roll back and answer in the API's error shape."""
+    """Commit on success; on a refusal (or anything else) roll back, so it changes nothing (the
+    refusal itself is rendered by the API's one handler)."""
     try:
         yield session
         session.commit()
-    except service.WrittenError as error:
-        session.rollback()
-        raise HTTPException(error.status, detail={"code": error.code, "message": error.message}) from None
     except Exception:
         session.rollback()
         raise
@@ -224,13 +223,9 @@ async def import_messages(request: Request, work: Work, config: Config, notify: 
                           ) -> ImportOut:
     data = await request.body()
     if len(data) > IMPORT_MAX_BYTES:
-        raise HTTPException(413, detail={"code": "payload_too_large", "message": "file over 5 MB"})
+        raise FileTooLarge("文件超过 5 MB")
     kind = "xlsx" if XLSX_TYPE in request.headers.get("content-type", "") else "csv"
-    try:
-        items = read_file(data, kind, config.hall.tz)
-    except ImportRefused as refused:
-        raise HTTPException(422, detail={"code": "import_refused", "detail": refused.problems,
-                                         "message": "文件未导入：" + refused.problems[0]}) from None
+    items = read_file(data, kind, config.hall.tz)  # ImportRefused: 422 with each bad row
     rules, actor = rules_of(config), _actor(principal)
     with unit(work):
         ids = [service.receive(work, item, rules, actor, source=kind)[0].id for item in items]
@@ -256,7 +251,7 @@ def get_message(message_id: RowId, work: Work,
     with unit(work):
         row = work.get(WrittenMessage, message_id)
         if row is None:
-            raise service.NotFound("message_not_found", f"no written message {message_id}")
+            raise MessageNotFound(f"没有编号为 {message_id} 的留言")
         return to_out(row, principal)
 
 

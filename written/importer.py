@@ -16,6 +16,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
+from written.errors import ImportRefused
 from written.models import AUTHOR_MAX, CHANNELS, CONTACT_MAX, NAME_MAX, TEXT_MAX
 
 HEADERS = {
@@ -39,14 +40,6 @@ class MessageIn:
     text: str
     written_at: datetime
     left_with: str | None = None
-
-
-class ImportRefused(ValueError):
-    """The file cannot be imported; `problems` are Chinese lines, each naming its row."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("；".join(problems))
 
 
 def read_file(data: bytes, kind: str, tz: tzinfo) -> list[MessageIn]:

@@ -20,6 +20,17 @@ from hotline.db.audit import record_audit
 from hotline.db.types import utcnow
 from written.audit import DUPLICATE_WINDOW, AdvertRules, Prior, audit_message
 from written.contact import check_contact
+from written.errors import (
+    AlreadyDecided,
+    DepartmentUnexpected,
+    IdempotencyKeyReused,
+    MessageNotFound,
+    ReasonRequired,
+    ReasonTooLong,
+    UnknownAction,
+    UnknownDepartment,
+    UnknownSection,
+)
 from written.importer import MessageIn
 from written.models import (
     REASON_MAX,
@@ -32,26 +43,6 @@ from written.models import (
 
 ACTIONS = {"approve": STATE_APPROVED, "transfer": STATE_TRANSFERRED, "return": STATE_RETURNED}
 ACTIONS_ZH = {"approve": "审核通过", "transfer": "转办", "return": "退回"}
-
-
-class WrittenError(Exception):
-    status = 409
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
-class NotFound(WrittenError):
-    status = 404
-
-
-class Conflict(WrittenError):
-    status = 409
-
-
-class Invalid(WrittenError):
-    status = 422
 
 
 @dataclass(frozen=True)
@@ -92,8 +83,7 @@ def receive(session: Session, item: MessageIn, rules: Rules, actor: Actor, *, so
         existing = find_by_key(session, key)
         if existing is not None:
             if existing.payload_digest != sent:
-                raise Conflict("idempotency_key_reused",
-                               "this Idempotency-Key was already used for a different message")
+                raise IdempotencyKeyReused("这个 Idempotency-Key 已用于另一条留言")
             return existing, False
     who = author_key(item.author, item.contact)
     earlier = session.scalars(select(WrittenMessage).where(
@@ -127,13 +117,13 @@ def decide(session: Session, message_id: int, action: str, rules: Rules, actor: 
     """审核通过, 转办 to a department of the remit table, or 退回 with a reason; audited."""
     row = session.get(WrittenMessage, message_id, with_for_update=True)
     if row is None:
-        raise NotFound("message_not_found", f"no written message {message_id}")
+        raise MessageNotFound(f"没有编号为 {message_id} 的留言")
     if action not in ACTIONS:
-        raise Invalid("unknown_action", f"action must be one of {', '.join(ACTIONS)}")
+        raise UnknownAction("操作须为 " + "、".join(f"{a}（{ACTIONS_ZH[a]}）" for a in ACTIONS) + " 之一")
     reason = (reason or "").strip() or None
     _check_decision(action, department, section, reason, rules.table)
     if row.state != STATE_UNAUDITED:
-        raise Conflict("already_decided", f"message {message_id} was already decided ({row.state})")
+        raise AlreadyDecided(f"留言 {message_id} 已经处理过（{row.state}）")
     row.state = ACTIONS[action]
     row.department = department if action == "transfer" else None
     row.section = (section or None) if action == "transfer" else None
@@ -150,16 +140,15 @@ def decide(session: Session, message_id: int, action: str, rules: Rules, actor: 
 def _check_decision(action: str, department: str | None, section: str | None, reason: str | None,
                     table: RemitTable) -> None:
     if reason and len(reason) > REASON_MAX:
-        raise Invalid("reason_too_long", f"the reason is longer than {REASON_MAX} characters")
+        raise ReasonTooLong(f"理由超过 {REASON_MAX} 个字")
     if action == "return" and not reason:
-        raise Invalid("reason_required", "退回 (return) needs a reason")
+        raise ReasonRequired("退回须填写理由")
     if action != "transfer":
         if department or section:
-            raise Invalid("department_unexpected", "a department is only given with transfer (转办)")
+            raise DepartmentUnexpected("只有转办才填写部门")
         return
     known = table.department(department or "")
     if known is None:
-        raise Invalid("unknown_department", f"unknown department {department!r}; the remit table has: "
-                                            + ", ".join(table.names))
+        raise UnknownDepartment(f"职责表中没有部门 {department!r}；已有的部门：" + "、".join(table.names))
     if section and section not in [s.name for s in known.sections]:
-        raise Invalid("unknown_section", f"{known.name} has no section {section!r}")
+        raise UnknownSection(f"{known.name} 没有科室 {section!r}")

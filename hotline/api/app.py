@@ -8,7 +8,7 @@ each route states its roles.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -18,7 +18,6 @@ from hotline.api.ami_status import AmiStatus, NotStartedAmiStatus
 from hotline.api.body_limit import BodyLimitMiddleware
 from hotline.api.errors import ERROR_RESPONSES, document_error_bodies, install_error_handlers
 from hotline.api.lifespan import Component, make_lifespan
-from hotline.api.live_mutations import Announcement, LiveMutationMiddleware
 from hotline.api.routes import events, health, me
 from hotline.api.routing import route_table
 from hotline.api.version import service_version
@@ -85,8 +84,7 @@ def create_app(config: HotlineConfig, *, ami_status: AmiStatus | None = None,
                extra_routers: Sequence[APIRouter] = (),
                components: Sequence[Component] = (), engine: Engine | None = None,
                root_routers: Sequence[APIRouter] = (), pages: PagesMount | None = None,
-               live: LiveFeed | None = None,
-               live_announcements: Mapping[str, Sequence[Announcement]] | None = None) -> FastAPI:
+               live: LiveFeed | None = None) -> FastAPI:
     """Build the API for `config`.
 
     `engine` lets the composition root share one connection pool between the routes and its
@@ -95,8 +93,8 @@ def create_app(config: HotlineConfig, *, ami_status: AmiStatus | None = None,
     `extra_routers` are mounted under /api beside the core routes (capabilities, tests);
     `components` start with the app and stop with it (see hotline.api.lifespan).
     `root_routers` are mounted outside /api (`/metrics`, where scrapers look for it), still
-    role-guarded; `pages` mounts the web pages. `live` is the feed behind `/api/events`, and
-    `live_announcements` names the path prefixes whose successful changes it announces.
+    role-guarded; `pages` mounts the web pages. `live` is the feed behind `/api/events` (the
+    capabilities announce on it through the notifiers the composition root hands them).
     """
     status = ami_status if ami_status is not None else NotStartedAmiStatus()
     if not isinstance(status, AmiStatus):
@@ -120,9 +118,6 @@ def create_app(config: HotlineConfig, *, ami_status: AmiStatus | None = None,
     app.state.live = live if live is not None else LiveFeed()
 
     install_error_handlers(app)
-    if live_announcements:
-        app.add_middleware(LiveMutationMiddleware, feed=app.state.live,
-                           announcements=live_announcements)
     app.add_middleware(BodyLimitMiddleware)  # before anything reads a body (413)
     app.add_middleware(RequestLogMiddleware)  # added last: outermost, sees the final status
     for router in (*CORE_ROUTERS, *extra_routers):

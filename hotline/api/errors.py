@@ -1,8 +1,9 @@
 """One JSON error shape for every failure: {"error": {"code", "message", "detail"}}.
 
 Clients (the wallboard, seat tools, scripts) branch on `code`, show `message`, and may read
-`detail`. Routes anywhere raise `fastapi.HTTPException` (its detail may be a message string or
-a {"code", "message", "detail"} dict) or `ApiError`; unknown paths, wrong methods, invalid
+`detail`. Services and routes refuse by raising a `hotline.errors.Refusal` subclass (rendered by
+the one `refusal_handler` here); `fastapi.HTTPException` and `ApiError` still render in the same
+shape for the framework's own refusals (auth, routing); unknown paths, wrong methods, invalid
 input and crashes come out in the same shape. A crash is logged with its traceback here and
 answered with a bare 500: stack traces never leave the server.
 """
@@ -21,6 +22,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hotline.errors import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +98,12 @@ async def http_exception_handler(_request: Request, exc: Exception) -> JSONRespo
     return error_response(exc.status_code, code, message, detail, headers=exc.headers)
 
 
+async def refusal_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """The one rendering of a refused request (any capability's Refusal subclass)."""
+    assert isinstance(exc, Refusal)
+    return error_response(exc.status, exc.code, exc.message, exc.detail)
+
+
 async def validation_exception_handler(_request: Request, exc: Exception) -> JSONResponse:
     """422 with where and why, but not the rejected input (it may hold a phone number)."""
     assert isinstance(exc, RequestValidationError)
@@ -137,6 +146,7 @@ class UnhandledErrorMiddleware:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Refusal, refusal_handler)
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     app.add_exception_handler(RequestValidationError, validation_exception_handler)
     app.add_middleware(UnhandledErrorMiddleware)

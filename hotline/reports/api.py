@@ -21,8 +21,8 @@ from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
 from hotline.auth.roles import Role
 from hotline.config import HotlineConfig
-from hotline.db.session import get_session
 from hotline.db.types import utcnow
+from hotline.deps import SessionDep
 from hotline.reports.figures import CallFigures, RangeReport, ReportPeriod
 from hotline.reports.fold import Funnel, Hourly, funnel, hourly, reference_days, reference_period
 from hotline.reports.stats_api import (
@@ -46,7 +46,6 @@ from hotline.reports.store import call_aggregate, load_report
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 Supervisor = Annotated[Principal, Depends(require_role(Role.MONITOR))]
-SessionDep = Annotated[Session, Depends(get_session)]
 DayQuery = Annotated[str | None, Query(pattern=DATE_PATTERN, examples=["2026-11-27"],
                                        json_schema_extra=DATE_SCHEMA,
                                        description="the day shown per hour, within `from`..`to` "

@@ -14,16 +14,14 @@ from contextlib import suppress
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from hotline.auth.deps import require_role
-from hotline.auth.principal import Principal
-from hotline.auth.roles import READERS
 from hotline.config import HotlineConfig
-from hotline.db.session import get_session
 from hotline.db.types import utcnow
+from hotline.deps import ReaderDep as Reader
+from hotline.deps import SessionDep
 from hotline.reports.figures import (
     REASON_STAFF_OVERRIDE,
     REASON_TRIAGE,
@@ -43,8 +41,6 @@ from voicemail.triage import INVALID_REASON_ZH, REVIEW_REASON_ZH
 from voicemail.triage_service import TRIAGE_FAILED
 
 router = APIRouter(tags=["stats"])
-Reader = Annotated[Principal, Depends(require_role(*READERS))]
-SessionDep = Annotated[Session, Depends(get_session)]
 
 DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _DATE = re.compile(DATE_PATTERN)

@@ -18,5 +18,7 @@ their phone answers, so the whisper is not cut off by the Originate's timeout.
 
 Pieces: ``session`` (the model), ``machine`` (pure transitions driven by AMI events, returning
 commands), ``directory`` (departments and duty), ``service`` (runs commands over AMI),
-``models``/``store`` (the stored record), ``api`` (routes).
+``models``/``store`` (the stored record), ``errors`` (the refusals, the machine's included),
+``api`` (routes). The service follows the hall monitor (``HallMonitor.follow``): it sees each
+event after the call book applied it.
 """

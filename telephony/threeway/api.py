@@ -7,23 +7,22 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
-from hotline.auth.roles import OPERATORS, READERS
 from hotline.auth.seats import require_own_seat
 from hotline.db.audit import record_audit
-from hotline.db.session import get_session
+from hotline.deps import OperatorDep as Operator
+from hotline.deps import ReaderDep as Reader
+from hotline.deps import SessionDep
 from hotline.privacy import text_for
 from telephony.deps import get_hall, get_halls, get_session_hall
 from telephony.hall import Hall, Halls
 from telephony.threeway import machine
 from telephony.threeway.directory import department_experts
 from telephony.threeway.machine import Command
-from telephony.threeway.service import ThreeWayError
 from telephony.threeway.session import Party, ThreeWaySession
 
 router = APIRouter(prefix="/threeway", tags=["three-way calls"])
@@ -32,9 +31,6 @@ router = APIRouter(prefix="/threeway", tags=["three-way calls"])
 HallDep = Annotated[Hall, Depends(get_hall)]
 HallsDep = Annotated[Halls, Depends(get_halls)]
 SessionHallDep = Annotated[Hall, Depends(get_session_hall)]
-Reader = Annotated[Principal, Depends(require_role(*READERS))]
-Operator = Annotated[Principal, Depends(require_role(*OPERATORS))]
-SessionDep = Annotated[Session, Depends(get_session)]
 
 # The error statuses each route may answer besides 401/403/422 (the body is the API's error shape).
 BRIDGE_DOWN = {503: {"description": "The AMI bridge is not running (bridge_not_running)"}}
@@ -126,10 +122,6 @@ def session_out(session: ThreeWaySession, principal: Principal) -> SessionOut:
                       participants=[_party_out(p, principal) for p in session.parties])
 
 
-def _refused(error: ThreeWayError) -> HTTPException:
-    return HTTPException(error.status, detail={"code": error.code, "message": error.message})
-
-
 def _check_seat(principal: Principal, seat_id: str) -> None:
     require_own_seat(principal, seat_id)
 
@@ -166,10 +158,7 @@ def list_sessions(principal: Reader, halls: HallsDep) -> list[SessionOut]:
             description="Role: monitor, operator or admin.",
             responses=NOT_FOUND)
 def show_session(session_id: str, principal: Reader, hall: SessionHallDep) -> SessionOut:
-    try:
-        return session_out(hall.threeway.get(session_id), principal)
-    except ThreeWayError as error:
-        raise _refused(error) from None
+    return session_out(hall.threeway.get(session_id), principal)
 
 
 @router.post("/calls/{linkedid}/start", response_model=SessionOut, status_code=201,
@@ -181,11 +170,8 @@ async def start(linkedid: str, body: StartIn, principal: Operator, halls: HallsD
                 db: SessionDep) -> SessionOut:
     _check_seat(principal, body.seat_id)
     hall = halls.of_seat(body.seat_id) or halls.first  # the call is on the seat's own PBX
-    try:
-        session = await hall.threeway.start(linkedid, body.seat_id, department=body.department,
-                                            expert=body.expert, requested_by=principal.name)
-    except ThreeWayError as error:
-        raise _refused(error) from None
+    session = await hall.threeway.start(linkedid, body.seat_id, department=body.department,
+                                        expert=body.expert, requested_by=principal.name)
     _audit(db, "start", principal, session, {"department": body.department or "",
                                               "expert": body.expert or ""})
     return session_out(session, principal)
@@ -193,11 +179,8 @@ async def start(linkedid: str, body: StartIn, principal: Operator, halls: HallsD
 
 async def _act(action: str, session_id: str, hall: Hall, principal: Principal, db: Session,
                step: Callable[[ThreeWaySession, datetime], list[Command]]) -> SessionOut:
-    try:
-        _check_seat(principal, hall.threeway.get(session_id).seat_id)
-        session = await hall.threeway.request(session_id, step)
-    except ThreeWayError as error:
-        raise _refused(error) from None
+    _check_seat(principal, hall.threeway.get(session_id).seat_id)
+    session = await hall.threeway.request(session_id, step)
     _audit(db, action, principal, session)
     return session_out(session, principal)
 

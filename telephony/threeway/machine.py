@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from telephony.threeway.errors import AlreadyOver, NoExpertInCall, NotDialling, NotInConference
 from telephony.threeway.session import (
     FINAL_STATES,
     Party,
@@ -59,15 +60,6 @@ class HangUp:
 
 
 Command = Dial | MoveIntoRoom | HangUp
-
-
-class RequestRefused(Exception):
-    """The operator asked for something the session's state does not allow."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def _set_state(session: ThreeWaySession, state: SessionState, now: datetime,
@@ -236,7 +228,7 @@ def _expert_failed(session: ThreeWaySession, party: Party, outcome: PartyState,
 def cancel(session: ThreeWaySession, now: datetime) -> list[Command]:
     """Stop dialling before any expert answered; citizen and operator keep talking."""
     if session.state is not SessionState.DIALLING:
-        raise RequestRefused("not_dialling", f"the three-way call is {session.state.value}")
+        raise NotDialling(f"三方通话已是{session.state.value}状态，不在呼叫专家中")
     commands: list[Command] = []
     for expert in session.experts:
         if expert.state in (PartyState.RINGING, PartyState.WAITING):
@@ -252,7 +244,7 @@ def drop_expert(session: ThreeWaySession, now: datetime) -> list[Command]:
     """The expert leaves; citizen and operator stay in the room."""
     expert = next((p for p in session.experts if p.state is PartyState.IN_CONFERENCE), None)
     if expert is None or session.state not in (SessionState.JOINING, SessionState.CONFERENCE):
-        raise RequestRefused("no_expert_in_call", "no expert is in the call")
+        raise NoExpertInCall("通话中没有专家")
     session.leaving.add(expert.uniqueid or "")
     return [HangUp(expert.uniqueid or "")]
 
@@ -262,8 +254,7 @@ def operator_leaves(session: ThreeWaySession, now: datetime) -> list[Command]:
     expert_in = any(p.state is PartyState.IN_CONFERENCE for p in session.experts)
     if session.state is not SessionState.CONFERENCE or not expert_in \
             or session.operator.state is not PartyState.IN_CONFERENCE:
-        raise RequestRefused("not_in_conference",
-                             "the operator can leave only a conference with the expert in it")
+        raise NotInConference("只有专家在会议中时，话务员才能退出")
     session.leaving.add(session.operator.uniqueid or "")
     return [HangUp(session.operator.uniqueid or "")]
 
@@ -271,7 +262,7 @@ def operator_leaves(session: ThreeWaySession, now: datetime) -> list[Command]:
 def end_for_all(session: ThreeWaySession, now: datetime) -> list[Command]:
     """Hang up every party still on the line."""
     if not session.active:
-        raise RequestRefused("already_over", f"the three-way call is {session.state.value}")
+        raise AlreadyOver(f"三方通话已结束（{session.state.value}）")
     on_line = (PartyState.TALKING, PartyState.RINGING, PartyState.IN_CONFERENCE)
     commands = [HangUp(p.uniqueid) for p in session.parties if p.state in on_line and p.uniqueid]
     for party in session.parties:

@@ -1,7 +1,7 @@
 """Runs three-way sessions over AMI: validates requests, executes the machine's commands.
 
-Asterisk's events reach `on_event` after the hall monitor has applied them to the call book,
-so channel and bridge lookups here see the same picture the API shows.
+Asterisk's events reach `on_event` from the hall monitor (a follower: HallMonitor.follow), after
+it applied them to the call book, so channel and bridge lookups here see the picture the API shows.
 """
 
 from __future__ import annotations
@@ -20,10 +20,25 @@ from hotline.config import HotlineConfig
 from ivr.names import EXPERT_CONTEXT, THREEWAY_CONTEXT, THREEWAY_OPERATOR_CONTEXT
 from telephony.ami import AmiActionError, AmiClient, AmiError
 from telephony.calls import ChannelView
+from telephony.monitor import HallMonitor
 from telephony.picture import HallPicture
 from telephony.threeway import machine
 from telephony.threeway.directory import ExpertOnDuty, department_experts, find_expert
-from telephony.threeway.machine import Command, Dial, HangUp, MoveIntoRoom, RequestRefused
+from telephony.threeway.errors import (
+    CallNotConnected,
+    CallNotFound,
+    CallNotTwoParty,
+    DepartmentHasNoExperts,
+    DepartmentNotFound,
+    DepartmentOrExpert,
+    ExpertNotFound,
+    SeatNotFound,
+    SeatNotOnCall,
+    SessionNotFound,
+    ThreeWayError,
+    ThreeWayInProgress,
+)
+from telephony.threeway.machine import Command, Dial, HangUp, MoveIntoRoom
 from telephony.threeway.session import Party, PartyState, Role, SessionState, ThreeWaySession
 from telephony.threeway.store import load_active, save_session
 
@@ -49,22 +64,12 @@ _SESSION_NUMBERS = itertools.count(1)
 """Shared by every hall's service in the process: session ids stay unique over all PBXs."""
 
 
-class ThreeWayError(Exception):
-    """A refused request: HTTP status, a stable code, a message for the operator."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
 class ThreeWayService:
-    def __init__(self, config: HotlineConfig, client: AmiClient, picture: HallPicture,
+    def __init__(self, config: HotlineConfig, client: AmiClient, monitor: HallMonitor,
                  sessions: sessionmaker[Session] | None, clock: Callable[[], datetime]) -> None:
         self.config = config
         self.client = client
-        self.picture = picture
+        self.picture: HallPicture = monitor.picture
         self.db = sessions
         self.clock = clock
         self._sessions: dict[str, ThreeWaySession] = {}
@@ -73,9 +78,9 @@ class ThreeWayService:
         self._tasks: set[asyncio.Task[None]] = set()
         # Several nodes: only the bridge holder takes up sessions another process left behind.
         self.takes_up_stored: Callable[[], bool] = lambda: True
-        client.add_listener(self.on_event, events=EVENTS)
-        # After the hall monitor's own login hook: the call book is Asterisk's picture again.
-        client.add_login_hook(self.resume)
+        # Events reach us after the monitor applied them to the call book, and `resume` runs after
+        # its rebuild of the picture: the monitor dispatches to its followers in that order.
+        monitor.follow(self.on_event, EVENTS, self.resume)
 
     # ----- reading ------------------------------------------------------------------------
     def sessions(self) -> list[ThreeWaySession]:
@@ -84,7 +89,7 @@ class ThreeWayService:
     def get(self, session_id: str) -> ThreeWaySession:
         session = self._sessions.get(session_id)
         if session is None:
-            raise ThreeWayError(404, "session_not_found", f"no three-way call {session_id!r}")
+            raise SessionNotFound(f"没有编号为 {session_id!r} 的三方通话")
         return session
 
     def active_for(self, linkedid: str) -> ThreeWaySession | None:
@@ -99,8 +104,7 @@ class ThreeWayService:
         candidates = self._candidates(department, expert, now)
         citizen, operator = self._parties_of(linkedid, seat_id)
         if self.active_for(linkedid) is not None:
-            raise ThreeWayError(409, "three_way_in_progress",
-                                "a three-way call is already in progress on this call")
+            raise ThreeWayInProgress("这通电话已有三方通话在进行")
         number = next(self._ids)
         session_id = f"{self._epoch}{number:04d}"
         experts = [Party(Role.EXPERT, c.expert.name, PartyState.WAITING, target=c.target,
@@ -125,41 +129,38 @@ class ThreeWayService:
     def _candidates(self, department: str | None, expert: str | None,
                     now: datetime) -> list[ExpertOnDuty]:
         if (department is None) == (expert is None):
-            raise ThreeWayError(422, "department_or_expert",
-                                "name either a department or one expert")
+            raise DepartmentOrExpert("请指定一个部门或一位专家（二选一）")
         if expert is not None:
             found = find_expert(self.config, expert, now)
             if found is None:
-                raise ThreeWayError(404, "expert_not_found", f"no expert named {expert!r}")
+                raise ExpertNotFound(f"没有名为 {expert!r} 的专家")
             return [found]
         assert department is not None
         if self.config.department(department) is None:
-            raise ThreeWayError(404, "department_not_found", f"no department {department!r}")
+            raise DepartmentNotFound(f"没有部门 {department!r}")
         found_all = department_experts(self.config, department, now)
         if not found_all:
-            raise ThreeWayError(409, "department_has_no_experts",
-                                f"{department} has no experts configured")
+            raise DepartmentHasNoExperts(f"{department} 没有配置专家")
         return found_all
 
     def _parties_of(self, linkedid: str, seat_id: str) -> tuple[Party, Party]:
         """Citizen and operator channels of the seat's live call, sharing a two-party bridge."""
         calls = self.picture.calls
         if calls.call(linkedid) is None:
-            raise ThreeWayError(404, "call_not_found", f"no live call {linkedid!r}")
+            raise CallNotFound(f"没有进行中的通话 {linkedid!r}")
         view = self.picture.seat(seat_id)
         if view is None:
-            raise ThreeWayError(404, "seat_not_found", f"no seat with 工号 {seat_id!r}")
+            raise SeatNotFound(f"没有工号为 {seat_id!r} 的坐席")
         call = view.call
         if call is None or call.ended_at is not None or call.linkedid != linkedid:
-            raise ThreeWayError(409, "seat_not_on_call", f"seat {seat_id} is not on call {linkedid}")
+            raise SeatNotOnCall(f"坐席 {seat_id} 不在通话 {linkedid} 中")
         citizen = calls.channel_by_name(call.caller_channel or "")
         bridge = calls.bridge_of(citizen.uniqueid) if citizen else None
         if citizen is None or bridge is None:
-            raise ThreeWayError(409, "call_not_connected", "the citizen is not connected to the seat")
+            raise CallNotConnected("市民与坐席尚未接通")
         others = [name for name in bridge.channels if name != citizen.name]
         if len(bridge.channels) != TWO_PARTY or not others:
-            raise ThreeWayError(409, "call_not_two_party",
-                                "the call is not a plain citizen-operator call")
+            raise CallNotTwoParty("这通电话不是市民与话务员的普通双方通话")
         in_bridge = calls.channel_by_name(others[0])
         assert in_bridge is not None
         phone = self._seat_phone_channel(seat_id, linkedid) or in_bridge
@@ -184,10 +185,7 @@ class ThreeWayService:
     async def request(self, session_id: str,
                       action: Callable[[ThreeWaySession, datetime], list[Command]]) -> ThreeWaySession:
         session = self.get(session_id)
-        try:
-            commands = action(session, self.clock())
-        except RequestRefused as refused:
-            raise ThreeWayError(409, refused.code, refused.message) from None
+        commands = action(session, self.clock())  # the machine refuses (RequestRefused) itself
         await self._execute(session, commands)
         self._save(session)
         return session

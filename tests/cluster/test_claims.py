@@ -26,8 +26,9 @@ from tests.hall_pbx import REPO, write_overrides
 from tests.voicemail.test_ingest import put_message
 from tests.voicemail.wavs import write_tone
 from voicemail.callbacks import service as callbacks
+from voicemail.callbacks.errors import Conflict
 from voicemail.callbacks.models import Callback
-from voicemail.callbacks.service import Actor, Conflict
+from voicemail.callbacks.service import Actor
 from voicemail.ingest import IngestSettings, ingest_spool
 from voicemail.models import STATE_NEW, STATE_VALID, Voicemail
 from voicemail.triage_service import triage_pending

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
 from hotline.db.audit import AuditEntry
 from voicemail.callbacks.models import Callback
+from voicemail.errors import OverrideError
 from voicemail.models import STATE_NEEDS_REVIEW, Voicemail
-from voicemail.override import AUDIT_DECIDE, Decision, OverrideError, override_verdict
+from voicemail.override import AUDIT_DECIDE, Decision, override_verdict
 
 ROUNDS = 4
 

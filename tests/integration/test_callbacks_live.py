@@ -39,6 +39,7 @@ from tests.integration.harness import (
 )
 from tests.service_process import ServiceProcess
 from voicemail.callbacks import service as callbacks
+from voicemail.callbacks.errors import NotDue
 
 pytestmark = pytest.mark.pbx
 
@@ -214,7 +215,7 @@ async def test_no_answer_is_retried_then_closed_unreachable(
         settings = env.pbx.config.callbacks
         actor = callbacks.Actor(STAFF, Role.OPERATOR.value)
         with env.session() as session:
-            with pytest.raises(callbacks.Conflict) as refused:
+            with pytest.raises(NotDue) as refused:
                 callbacks.claim(session, callback_id, actor, due_at - timedelta(seconds=1), settings)
             assert refused.value.code == "not_due"
             session.rollback()

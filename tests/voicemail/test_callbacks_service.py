@@ -15,7 +15,7 @@ from hotline.config.model import CallbacksConfig
 from hotline.db import AuditEntry, make_engine, make_session_factory, session_scope, upgrade_database
 from tests.db.conftest import database_url, postgres_database, postgres_url, sqlite_url  # noqa: F401
 from tests.voicemail.callback_fixtures import T0, add_valid
-from voicemail.callbacks import service
+from voicemail.callbacks import errors, service
 from voicemail.callbacks.models import Callback, CallbackAttempt
 from voicemail.callbacks.service import Actor
 
@@ -97,7 +97,7 @@ def test_unfinished_claim_expires_back_to_the_queue(sessions) -> None:
     with session_scope(sessions) as session:
         service.claim(session, callback_id, ZHANG, T0, SETTINGS)
     just_before = T0 + timedelta(minutes=SETTINGS.claim_minutes) - timedelta(seconds=1)
-    with session_scope(sessions) as session, pytest.raises(service.Conflict):
+    with session_scope(sessions) as session, pytest.raises(errors.Conflict):
         service.claim(session, callback_id, LI, just_before, SETTINGS)
     expiry = T0 + timedelta(minutes=SETTINGS.claim_minutes)
     with session_scope(sessions) as session:
@@ -122,7 +122,7 @@ def test_no_answer_is_retried_after_the_interval_then_closed_unreachable(session
             early = now + timedelta(minutes=SETTINGS.retry_minutes) - timedelta(seconds=1)
             with session_scope(sessions) as session:
                 assert service.claim_next(session, LI, early, SETTINGS) is None
-                with pytest.raises(service.Conflict) as refused:
+                with pytest.raises(errors.Conflict) as refused:
                     service.claim(session, callback_id, LI, early, SETTINGS)
                 assert refused.value.code == "not_due"
             now += timedelta(minutes=SETTINGS.retry_minutes)
@@ -139,7 +139,7 @@ def test_transfer_needs_a_configured_department(sessions) -> None:
     with session_scope(sessions) as session:
         service.claim(session, callback_id, ZHANG, T0, SETTINGS)
     with session_scope(sessions) as session:
-        with pytest.raises(service.Invalid) as refused:
+        with pytest.raises(errors.Invalid) as refused:
             service.record_outcome(session, callback_id, ZHANG, "reached_transferred", T0,
                                    SETTINGS, department="不存在局", departments=["供水集团"])
         assert refused.value.code == "unknown_department"

@@ -13,11 +13,13 @@ from types import SimpleNamespace
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from hotline.announce import LiveVoicemailNotifier
 from hotline.api import create_app
 from hotline.auth import Role, add_token
 from hotline.config import HotlineConfig, load_config
 from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
 from tests.voicemail import audio_fixtures as fx
+from tests.voicemail.test_announcements import RecordingFeed
 from voicemail.models import STATE_INVALID, STATE_NEW, Voicemail
 from voicemail.transcribe import default_test_model_path
 from voicemail.triage_worker import STATE_NO_MODEL, STATE_READY, TriageWorker
@@ -72,7 +74,8 @@ def test_worker_loads_the_model_once_and_triages_new_messages(tmp_path: Path) ->
         token = add_token(session, "monitor-t", Role.MONITOR)
         session.add(Voicemail(recording_id="r1", caller_num="13812345678", archive_name="s.wav",
                               call_time=datetime(2026, 11, 26, 14, tzinfo=UTC), state=STATE_NEW))
-    worker = TriageWorker(config, sessions)
+    feed = RecordingFeed()
+    worker = TriageWorker(config, sessions, notifier=LiveVoicemailNotifier(feed))
     with TestClient(create_app(config, components=[worker])) as client:
         wait_for(lambda: worker.state == STATE_READY and worker.passes >= 1)
         body = client.get("/api/health", headers={"Authorization": f"Bearer {token}"}).json()
@@ -89,6 +92,8 @@ def test_worker_loads_the_model_once_and_triages_new_messages(tmp_path: Path) ->
         states = [r.state for r in session.scalars(select(Voicemail).order_by(Voicemail.id))]
     engine.dispose()
     assert states == [STATE_INVALID, STATE_INVALID]
+    # each pass that triaged announced it once (both lists: triage may queue callbacks)
+    assert feed.take() == [("voicemails", {"reason": "triaged"}), ("callbacks", {"reason": "triaged"})] * 2
     model = body["triage"]["model"]
     assert body["triage"]["state"] == STATE_READY and model["loaded"] is True
     assert model["language"] == "ko" and "NOT Chinese" in model["warning"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,8 @@ from hotline.config import load_config
 from hotline.db import AuditEntry, make_engine, make_session_factory, session_scope, upgrade_database
 from written.api import XLSX_TYPE, router
 from written.models import WrittenMessage
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 REPO = Path(__file__).resolve().parents[2]
 BARBECUE = "小区外面的空地每天晚上都有露天烧烤，烟熏火燎的，油烟污染太严重了"
@@ -111,6 +114,7 @@ def test_decisions_are_checked_stored_and_audited(hall: Hall) -> None:
                        ({"action": "approve", "department": "城市管理局"}, "department_unexpected")]:
         refused = hall.client.post(url, json=body, headers=hall.headers())
         assert refused.status_code == 422 and refused.json()["error"]["code"] == code
+        assert CJK.search(refused.json()["error"]["message"])  # a person reads it: Chinese
     monitor = hall.client.post(url, json={"action": "approve"}, headers=hall.headers(Role.MONITOR))
     assert monitor.status_code == 403
     assert hall.decisions() == []
@@ -120,6 +124,7 @@ def test_decisions_are_checked_stored_and_audited(hall: Hall) -> None:
     assert done.json()["decided_by"] == "operator-w"
     again = hall.client.post(url, json={"action": "approve"}, headers=hall.headers())
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_decided"
+    assert again.json()["error"]["message"].startswith(f"留言 {message_id} 已经处理过")
     [entry] = hall.decisions()
     assert entry.target == f"written_message:{message_id}" and entry.actor == "operator-w"
     assert entry.detail["department"] == "城市管理局" and entry.detail["suggested"] == "城市管理局"

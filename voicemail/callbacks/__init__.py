@@ -5,8 +5,7 @@ expiry), ``service`` (the database operations: enqueue, claim, outcome), ``dial`
 ``CallbackDialler`` port: is the seat free, ring the seat then the citizen; the hall implements
 it in telephony/callback_dial.py), ``api`` (HTTP routes; the dial route is handed the port by
 hotline/wiring.py), ``worker`` (the periodic sweep of expired claims), ``play`` (listening to a
-message on the local sound card).
-
-May import: base, ``remit`` and ``ivr.names``, and the rest of voicemail. Never telephony nor
-seat_manager (the port above is the only way to the hall) and never the top floor.
+message on the local sound card), ``errors`` (its refusals: hotline.errors.Refusal subclasses),
+``notifier`` (what it announces: changed, claims_expired; implemented at the top over the live
+feed).
 """

@@ -10,40 +10,27 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
-from hotline.auth.roles import OPERATORS, READERS
 from hotline.auth.seats import require_own_seat
-from hotline.config import HotlineConfig
-from hotline.db.session import get_session
 from hotline.db.types import utcnow
+from hotline.deps import ConfigDep, OperatorDep, ReaderDep, SessionDep
 from hotline.privacy import data_for, phone_for, text_for
 from voicemail.api import RowId
 from voicemail.callbacks import service
-from voicemail.callbacks.dial import (
-    CallbackDialler,
-    DialFailed,
-    check_seat_free,
-    originate_callback,
-    seat_extension,
-)
+from voicemail.callbacks.dial import CallbackDialler, check_seat_free, originate_callback, seat_extension
+from voicemail.callbacks.errors import BRIDGE_NOT_RUNNING, BridgeNotRunning, NothingToClaim
 from voicemail.callbacks.models import Callback, CallbackAttempt
+from voicemail.callbacks.notifier import CallbackNotifier, get_callback_notifier
 from voicemail.callbacks.rules import Outcome
 from voicemail.models import Voicemail
 
 CLOCK_STATE_KEY = "callback_clock"  # tests put an injected clock on app.state under this name
 DIALLER_KEY = "callback_dialler"  # the composition root puts the hall's CallbackDialler here
-ERROR_STATUS: dict[type[service.CallbackError], int] = {
-    service.NotFound: status.HTTP_404_NOT_FOUND,
-    service.Conflict: status.HTTP_409_CONFLICT,
-    service.NotYours: status.HTTP_403_FORBIDDEN,
-    service.Invalid: status.HTTP_422_UNPROCESSABLE_CONTENT,
-}
 
 router = APIRouter(prefix="/callbacks", tags=["callbacks"])
 
@@ -149,52 +136,60 @@ def get_clock(request: Request) -> Callable[[], datetime]:
     return getattr(request.app.state, CLOCK_STATE_KEY, utcnow)
 
 
-def get_config(request: Request) -> HotlineConfig:
-    return request.app.state.config
-
-
 def _actor(principal: Principal) -> service.Actor:
     return service.Actor(principal.name, principal.role.value)
 
 
-def _refused(session: Session, error: service.CallbackError) -> HTTPException:
-    session.rollback()
-    return HTTPException(ERROR_STATUS.get(type(error), status.HTTP_409_CONFLICT),
-                         detail={"code": error.code, "message": error.message})
-
-
 class _Unit:
-    """One request's unit of work: commit on success, roll back and answer JSON on refusal."""
+    """One request's unit of work: commit on success, roll back on a refusal (or anything else).
 
-    def __init__(self, session: Session) -> None:
+    After the commit, and only then, it announces what changed: `changes` for the routes that
+    change the queue, and claims that a read or a claim expired on the way (service.CLAIMS_EXPIRED).
+    """
+
+    def __init__(self, session: Session, notifier: CallbackNotifier, *, changes: bool) -> None:
         self.session = session
+        self.notifier = notifier
+        self.changes = changes
 
     def __enter__(self) -> Session:
         return self.session
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  _tb: Any) -> None:
-        if error is None:
-            self.session.commit()
+        expired = self.session.info.pop(service.CLAIMS_EXPIRED, False)
+        if error is not None:
+            self.session.rollback()
             return
-        if isinstance(error, service.CallbackError):
-            raise _refused(self.session, error) from None
-        self.session.rollback()
+        self.session.commit()
+        if expired:
+            self.notifier.claims_expired()
+        if self.changes:
+            self.notifier.changed()
 
 
-def unit(session: Annotated[Session, Depends(get_session)]) -> Iterator[_Unit]:
-    yield _Unit(session)
+Notifier = Annotated[CallbackNotifier, Depends(get_callback_notifier)]
+
+
+def unit(session: SessionDep, notifier: Notifier) -> Iterator[_Unit]:
+    yield _Unit(session, notifier, changes=False)
+
+
+def change(session: SessionDep, notifier: Notifier) -> Iterator[_Unit]:
+    """A unit of work that changes the queue: announced through the notifier when it commits."""
+    yield _Unit(session, notifier, changes=True)
 
 
 Clock = Annotated[Callable[[], datetime], Depends(get_clock)]
-Config = Annotated[HotlineConfig, Depends(get_config)]
+Config = ConfigDep
 Unit = Annotated[_Unit, Depends(unit)]
+Change = Annotated[_Unit, Depends(change)]
 
 
 @router.get("", response_model=list[CallbackOut], summary="The callback queue",
             description="Role: monitor, operator or admin. Urgent first, then oldest message "
                         "first; numbers masked for monitor.")
-def list_callbacks(principal: Annotated[Principal, Depends(require_role(*READERS))],
+def list_callbacks(principal: ReaderDep,
                    work: Unit, clock: Clock,
                    include_closed: Annotated[bool, Query()] = False) -> list[CallbackOut]:
     with work as session:
@@ -210,18 +205,18 @@ def list_callbacks(principal: Annotated[Principal, Depends(require_role(*READERS
              description="Role: operator or admin. 404 nothing_to_claim when the queue is empty.",
              responses={404: {"description": "No callback is waiting to be claimed "
                                              "(nothing_to_claim)"}})
-def claim_next(principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
-               work: Unit, clock: Clock, config: Config) -> CallbackOut:
+def claim_next(principal: OperatorDep,
+               work: Change, clock: Clock, config: Config) -> CallbackOut:
     with work as session:
         row = service.claim_next(session, _actor(principal), clock(), config.callbacks)
         if row is None:
-            raise service.NotFound("no callback is waiting to be claimed", "nothing_to_claim")
+            raise NothingToClaim("没有等待领取的回访")
         return to_out(row, principal)
 
 
 @router.get("/{callback_id:int}", response_model=CallbackDetail, summary="One callback and its history",
             description="Role: monitor, operator or admin.", responses=NOT_FOUND)
-def show_callback(callback_id: RowId, principal: Annotated[Principal, Depends(require_role(*READERS))],
+def show_callback(callback_id: RowId, principal: ReaderDep,
                   work: Unit, clock: Clock) -> CallbackDetail:
     with work as session:
         row = service.get_callback(session, callback_id, clock())
@@ -232,8 +227,8 @@ def show_callback(callback_id: RowId, principal: Annotated[Principal, Depends(re
 @router.post("/{callback_id}/claim", response_model=CallbackOut, summary="Claim this callback",
              description="Role: operator or admin. 409 when claimed, closed or not yet due.",
              responses={**NOT_FOUND, **CLAIM_CONFLICT})
-def claim_one(callback_id: RowId, principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
-              work: Unit, clock: Clock, config: Config) -> CallbackOut:
+def claim_one(callback_id: RowId, principal: OperatorDep,
+              work: Change, clock: Clock, config: Config) -> CallbackOut:
     with work as session:
         return to_out(service.claim(session, callback_id, _actor(principal), clock(),
                                     config.callbacks), principal)
@@ -242,8 +237,8 @@ def claim_one(callback_id: RowId, principal: Annotated[Principal, Depends(requir
 @router.post("/{callback_id}/release", response_model=CallbackOut, summary="Give a claim back",
              description="Role: operator or admin; only the claimer.",
              responses={**NOT_FOUND, **NOT_HELD})
-def release(callback_id: RowId, principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
-            work: Unit, clock: Clock) -> CallbackOut:
+def release(callback_id: RowId, principal: OperatorDep,
+            work: Change, clock: Clock) -> CallbackOut:
     with work as session:
         return to_out(service.release(session, callback_id, _actor(principal), clock()), principal)
 
@@ -252,8 +247,7 @@ async def get_dialler(request: Request) -> CallbackDialler:
     """The hall's callback port, handed in by the composition root; 503 while no bridge runs."""
     dialler = getattr(request.app.state, DIALLER_KEY, None)
     if dialler is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail={
-            "code": "bridge_not_running", "message": "the AMI bridge is not running"})
+        raise BridgeNotRunning(BRIDGE_NOT_RUNNING)
     return dialler
 
 
@@ -264,8 +258,8 @@ async def get_dialler(request: Request) -> CallbackDialler:
                          "then the citizen through the trunk.",
              responses=DIAL_ERRORS)
 async def dial(callback_id: RowId, body: DialIn,
-               principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
-               work: Unit, clock: Clock, config: Config,
+               principal: OperatorDep,
+               work: Change, clock: Clock, config: Config,
                dialler: Annotated[CallbackDialler, Depends(get_dialler)]) -> CallbackOut:
     require_own_seat(principal, body.seat_id)
     with work as session:
@@ -276,13 +270,8 @@ async def dial(callback_id: RowId, body: DialIn,
         number = row.number
         # Nothing is written before Asterisk accepts the call.
         session.rollback()
-        try:
-            action_id = await originate_callback(dialler, config, callback_id=callback_id,
-                                                 seat_id=body.seat_id, number=number)
-        except DialFailed as exc:
-            raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail={
-                "code": "dial_failed", "message": f"Asterisk did not place the call: {exc}"}) \
-                from None
+        action_id = await originate_callback(dialler, config, callback_id=callback_id,
+                                             seat_id=body.seat_id, number=number)
         row = service.record_dial(session, callback_id, actor, body.seat_id, action_id,
                                   clock(), config.callbacks)
         return to_out(row, principal)
@@ -293,8 +282,8 @@ async def dial(callback_id: RowId, body: DialIn,
                          "retried after [callbacks] retry_minutes, up to max_attempts.",
              responses={**NOT_FOUND, **NOT_HELD})
 def outcome(callback_id: RowId, body: OutcomeIn,
-            principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
-            work: Unit, clock: Clock, config: Config) -> CallbackOut:
+            principal: OperatorDep,
+            work: Change, clock: Clock, config: Config) -> CallbackOut:
     with work as session:
         row = service.record_outcome(
             session, callback_id, _actor(principal), body.outcome.value, clock(),

@@ -13,13 +13,15 @@ import re
 from typing import Protocol
 
 from hotline.config import HotlineConfig, normalise_phone
-from voicemail.callbacks.service import Conflict, Invalid, NotFound
+from voicemail.callbacks.errors import DialFailed, SeatBusy, SeatNotFound, UndiallableNumber
 
 DIALLABLE = re.compile(r"^[0-9]{3,20}$")
 
 
-class DialFailed(Exception):
-    """Asterisk refused or did not answer the Originate."""
+def dial_failed(reason: str) -> DialFailed:
+    """The port's failure (handed to the hall's dialler by the composition root): the refusal
+    the routes answer with, its reason told in Chinese."""
+    return DialFailed(f"Asterisk 未能发起呼叫：{reason}")
 
 
 class CallbackDialler(Protocol):
@@ -38,17 +40,17 @@ class CallbackDialler(Protocol):
 
 
 def diallable(number: str) -> str:
-    """The digits Asterisk dials, or Invalid (a number that is no phone number)."""
+    """The digits Asterisk dials, or UndiallableNumber (a number that is no phone number)."""
     digits = normalise_phone(number)
     if not DIALLABLE.match(digits):
-        raise Invalid(f"the number {number!r} cannot be dialled", "undiallable_number")
+        raise UndiallableNumber(f"号码 {number!r} 无法拨打")
     return digits
 
 
 def seat_extension(config: HotlineConfig, seat_id: str) -> str:
     seat = config.seat(seat_id)
     if seat is None:
-        raise NotFound(f"no seat with 工号 {seat_id}", "seat_not_found")
+        raise SeatNotFound(f"没有工号为 {seat_id} 的坐席")
     return seat.extension
 
 
@@ -56,7 +58,7 @@ def check_seat_free(dialler: CallbackDialler, seat_id: str) -> None:
     """The seat's phone must be registered and not already ringing or talking."""
     state = dialler.seat_busy(seat_id)
     if state is not None:
-        raise Conflict(f"seat {seat_id} cannot take a callback now (it is {state})", "seat_busy")
+        raise SeatBusy(f"坐席 {seat_id} 现在不能接回访电话（状态：{state}）")
 
 
 async def originate_callback(dialler: CallbackDialler, config: HotlineConfig, *, callback_id: int,

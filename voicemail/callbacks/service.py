@@ -22,6 +22,19 @@ from sqlalchemy.orm import Session
 from hotline.config.model import CallbacksConfig
 from hotline.db.audit import SYSTEM_ACTOR, record_audit
 from hotline.db.types import utcnow
+from voicemail.callbacks.errors import (
+    AlreadyClaimed,
+    CallbackClosed,
+    CallbackNotFound,
+    DepartmentRequired,
+    DepartmentUnexpected,
+    InvalidCallback,
+    InvalidOutcome,
+    NotClaimed,
+    NotClaimer,
+    NotDue,
+    UnknownDepartment,
+)
 from voicemail.callbacks.models import Callback, CallbackAttempt
 from voicemail.callbacks.rules import (
     PRIORITY_RANK,
@@ -33,38 +46,15 @@ from voicemail.callbacks.rules import (
     claim_expiry,
     excerpt,
 )
+from voicemail.errors import VoicemailNotFound
 from voicemail.models import Voicemail
 
 CLAIM_CANDIDATES = 20  # rows tried per round by "claim next" on SQLite
 CLAIM_ROUNDS = 5  # rounds before concluding that nothing is left to claim
+CLAIMS_EXPIRED = "callbacks.claims_expired"
+"""Key in `session.info` set when a lazy expiry returned claims to the queue: whoever commits the
+session announces it (the routes' unit of work), since reads expire claims too."""
 
-
-class CallbackError(Exception):
-    """A refused request; `code` is stable for API clients, nothing was changed."""
-
-    code = "callback_error"
-
-    def __init__(self, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
-
-
-class NotFound(CallbackError):
-    code = "callback_not_found"
-
-
-class Conflict(CallbackError):
-    code = "callback_conflict"
-
-
-class NotYours(CallbackError):
-    code = "not_claimer"
-
-
-class Invalid(CallbackError):
-    code = "invalid_request"
 
 
 @dataclass(frozen=True)
@@ -104,13 +94,13 @@ def enqueue_callback(session: Session, voicemail_id: int, *, priority: str,
         return existing
     voicemail = session.get(Voicemail, voicemail_id)
     if voicemail is None:
-        raise NotFound(f"no voicemail with id {voicemail_id}", "voicemail_not_found")
+        raise VoicemailNotFound(f"没有编号为 {voicemail_id} 的留言")
     try:
         level = Priority(priority)
     except ValueError:
-        raise Invalid(f"unknown priority {priority!r}; expected urgent or normal") from None
+        raise InvalidCallback(f"未知的紧急程度 {priority!r}，应为 urgent 或 normal") from None
     if not number:
-        raise Invalid("a callback needs a number to call")
+        raise InvalidCallback("回访需要可拨打的号码")
     moment = now or utcnow()
     text = transcript if transcript is not None else getattr(voicemail, "transcript", None)
     row = Callback(
@@ -170,6 +160,8 @@ def expire_claims(session: Session, now: datetime) -> list[int]:
             expired.append(callback_id)
             _audit(session, "claim_expired", Actor(SYSTEM_ACTOR), callback_id,
                    {"claimed_by": holder})
+    if expired:
+        session.info[CLAIMS_EXPIRED] = True
     return expired
 
 
@@ -187,7 +179,7 @@ def get_callback(session: Session, callback_id: int, now: datetime) -> Callback:
     expire_claims(session, now)
     row = session.get(Callback, callback_id)
     if row is None:
-        raise NotFound(f"no callback with id {callback_id}")
+        raise CallbackNotFound(f"没有编号为 {callback_id} 的回访")
     return row
 
 
@@ -253,23 +245,19 @@ def claim(session: Session, callback_id: int, actor: Actor, now: datetime,
         return _claimed(session, callback_id, actor, "this")
     row = _reload(session, callback_id)
     if row.state == State.CLAIMED.value:
-        raise Conflict(f"callback {callback_id} is already claimed by {row.claimed_by}",
-                       "already_claimed")
+        raise AlreadyClaimed(f"回访 {callback_id} 已被 {row.claimed_by} 领取")
     if row.state == State.CLOSED.value:
-        raise Conflict(f"callback {callback_id} is closed ({row.resolution})", "closed")
-    raise Conflict(f"callback {callback_id} is waiting for its retry at "
-                   f"{row.due_at.isoformat()}", "not_due")
+        raise CallbackClosed(f"回访 {callback_id} 已结束（{row.resolution}）")
+    raise NotDue(f"回访 {callback_id} 等待重拨，{row.due_at.isoformat()} 后才可领取")
 
 
 def _held(session: Session, callback_id: int, actor: Actor, now: datetime) -> Callback:
     """The callback, provided `actor` holds its claim right now."""
     row = get_callback(session, callback_id, now)
     if row.state != State.CLAIMED.value:
-        raise Conflict(f"callback {callback_id} is not claimed (it is {row.state}); "
-                       "claim it first", "not_claimed")
+        raise NotClaimed(f"回访 {callback_id} 未被领取（当前为 {row.state}），请先领取")
     if row.claimed_by != actor.name:
-        raise NotYours(f"callback {callback_id} is claimed by {row.claimed_by}, "
-                       f"not by {actor.name}")
+        raise NotClaimer(f"回访 {callback_id} 由 {row.claimed_by} 领取，不是 {actor.name}")
     return row
 
 
@@ -311,16 +299,16 @@ def record_outcome(session: Session, callback_id: int, actor: Actor, outcome: st
     try:
         result = Outcome(outcome)
     except ValueError:
-        raise Invalid(f"unknown outcome {outcome!r}; expected one of "
-                      + ", ".join(o.value for o in Outcome), "invalid_outcome") from None
+        raise InvalidOutcome(f"未知的回访结果 {outcome!r}，应为 "
+                             + "、".join(o.value for o in Outcome) + " 之一") from None
     if result is Outcome.REACHED_TRANSFERRED:
         if not department:
-            raise Invalid("reached_transferred (转办) needs the department", "department_required")
+            raise DepartmentRequired("转办（reached_transferred）须指明部门")
         if department not in departments:
-            raise Invalid(f"unknown department {department!r}; configured: "
-                          + ", ".join(departments), "unknown_department")
+            raise UnknownDepartment(f"没有部门 {department!r}；已配置的部门："
+                                    + "、".join(departments))
     elif department:
-        raise Invalid("a department is only given with reached_transferred", "department_unexpected")
+        raise DepartmentUnexpected("只有转办（reached_transferred）才填写部门")
     row = _held(session, callback_id, actor, now)
     made = row.attempts + 1
     session.add(CallbackAttempt(callback_id=callback_id, attempt=made, staff=actor.name,

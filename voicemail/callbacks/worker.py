@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.db.session import session_scope
 from hotline.db.types import utcnow
 from hotline.tasks import cancel_and_wait
+from voicemail.callbacks.notifier import SILENT, CallbackNotifier
 from voicemail.callbacks.service import expire_claims
 
 log = logging.getLogger(__name__)
@@ -34,12 +35,12 @@ class CallbackSweeper:
     name = "callback-sweeper"
 
     def __init__(self, sessions: sessionmaker[Session], *, interval: float = SWEEP_SECONDS,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, notifier: CallbackNotifier = SILENT) -> None:
         self.sessions = sessions
         self.interval = interval
         self.clock = clock
         self._task: asyncio.Task[None] | None = None
-        self.after_sweep: list[Callable[[list[int]], None]] = []
+        self.notifier = notifier
 
     async def start(self, app: FastAPI) -> None:
         self._task = asyncio.create_task(self._run(), name=self.name)
@@ -54,8 +55,7 @@ class CallbackSweeper:
                 expired = await asyncio.to_thread(sweep_once, self.sessions, self.clock())
                 if expired:
                     log.info("callback claims expired and returned to the queue: %s", expired)
-                    for listener in self.after_sweep:
-                        listener(expired)
+                    self.notifier.claims_expired()
             except SQLAlchemyError as exc:
                 log.warning("callback sweep failed (%s); trying again later",
                             exc.__class__.__name__)

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from telephony.threeway import machine
-from telephony.threeway.machine import Dial, HangUp, MoveIntoRoom, RequestRefused
+from telephony.threeway.errors import RequestRefused
+from telephony.threeway.machine import Dial, HangUp, MoveIntoRoom
 from telephony.threeway.session import Party, PartyState, Role, SessionState, ThreeWaySession
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
