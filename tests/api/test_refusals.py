@@ -23,7 +23,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 PINNED = {  # what clients branch on: a code may be added, never renamed or given another status
     403: "not_claimer not_your_call",
     404: "call_not_found callback_not_found department_not_found expert_not_found hall_not_found "
-         "message_not_found no_audio nothing_to_claim review_not_found seat_not_found session_not_found voicemail_not_found",
+         "message_not_found no_audio nothing_to_claim review_not_found seat_not_found session_not_found "
+         "voicemail_not_found",
     409: "already_claimed already_decided already_logged_in already_over call_not_connected "
          "call_not_two_party closed department_has_no_experts idempotency_key_reused "
          "invalid_duplicate_of no_callback_number no_expert_in_call "
