@@ -45,9 +45,9 @@ from voicemail.callbacks.dial import dial_failed
 from voicemail.callbacks.notifier import STATE_KEY as CALLBACK_NOTIFIER
 from voicemail.callbacks.worker import CallbackSweeper
 from voicemail.ingest import IngestSettings
+from voicemail.ingest_worker import VoicemailIngestWorker
 from voicemail.notifier import STATE_KEY as VOICEMAIL_NOTIFIER
 from voicemail.triage_worker import TriageWorker
-from voicemail.worker import VoicemailIngestWorker
 from written.api import router as written_router
 
 ROUTERS: tuple[APIRouter, ...] = (seats_router, calls_router, voicemail_router,

@@ -8,7 +8,6 @@ call's measures appear within seconds of the hang-up; the timer is the safety ne
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -19,7 +18,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.tasks import cancel_and_wait
+from hotline.tasks import PassLoop
 from quality.hold import LISTEN_EVENTS, HoldLog, HoldSnapshot
 from quality.ingest import (
     NO_HOLDS,
@@ -74,42 +73,28 @@ class RecordingWorker:
     def __init__(self, settings: RecordingSettings, sessions: sessionmaker[Session]) -> None:
         self.settings = settings
         self.sessions = sessions
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = PassLoop(self.name, self.run_once, sweep=SWEEP_SECONDS, settle=SETTLE_SECONDS,
+                              failure="call recording pass failed; will retry")
         self.passes = 0
         self.holds = HoldLog()
 
     def on_ami_event(self, event: Mapping[str, str]) -> None:
         if event.get("UserEvent") == RECORDED_EVENT:
-            self._wake.set()
+            self._loop.wake()
         elif event.get("Event") in LISTEN_EVENTS:
             self.holds.apply(event, time.time())
 
     async def start(self, app: FastAPI) -> None:
         app.state.call_recordings = self
-        self._task = asyncio.create_task(self._run(), name=self.name)
+        self._loop.start()
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
+        await self._loop.stop()
 
     async def run_once(self) -> IngestReport:
         holds = self.holds.snapshot(time.time())  # taken here: the log changes on the event loop
         report = await asyncio.to_thread(run_pass, self.settings, self.sessions, time.time, holds)
         self.passes += 1
         if report.transcribed:
-            self._wake.set()  # more may wait for their transcript
+            self._loop.wake()  # more may wait for their transcript
         return report
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("call recording pass failed; will retry")
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(SWEEP_SECONDS):
-                    await self._wake.wait()
-            if self._wake.is_set():
-                self._wake.clear()
-                await asyncio.sleep(SETTLE_SECONDS)

@@ -1,6 +1,6 @@
 """After-hours voicemail: loss-free ingestion, transcription, triage, screening and callbacks.
 
-Files: ``spool`` (what Asterisk leaves, read without following links), ``ingest`` and ``worker``
+Files: ``spool`` (what Asterisk leaves, read without following links), ``ingest`` and ``ingest_worker``
 (spool → private archive → one row), ``models`` (the register), ``audio_analysis`` (tones, noise,
 speech, acoustic likeness), ``numbers`` (Chinese phone numbers, spoken or written),
 ``transcribe`` (Vosk), ``triage`` (pure verdicts with Chinese reasons) beside ``triage_service``

@@ -28,8 +28,8 @@ from voicemail.callbacks.api import CLOCK_STATE_KEY
 from voicemail.callbacks.service import Actor, claim
 from voicemail.callbacks.worker import CallbackSweeper
 from voicemail.ingest import IngestSettings
+from voicemail.ingest_worker import VoicemailIngestWorker
 from voicemail.models import STATE_NEEDS_REVIEW, Voicemail
-from voicemail.worker import VoicemailIngestWorker
 
 REPO = Path(__file__).resolve().parents[2]
 OVERRIDDEN = [("voicemails", {"reason": "overridden"}), ("callbacks", {"reason": "triage"})]

@@ -7,14 +7,13 @@ makes a new message appear within a second; the timer is the safety net if an ev
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.tasks import cancel_and_wait
+from hotline.tasks import PassLoop
 from ivr.names import EVENT_VOICEMAIL
 from voicemail.ingest import IngestReport, IngestSettings, ingest_spool
 from voicemail.notifier import SILENT, VoicemailNotifier
@@ -34,22 +33,21 @@ class VoicemailIngestWorker:
         self.settings = settings
         self.notifier = notifier
         self.sessions = sessions
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = PassLoop(self.name, self.run_once, sweep=SWEEP_SECONDS, settle=SETTLE_SECONDS,
+                              failure="voicemail ingestion pass failed; will retry")
         self.passes = 0
         self.last_report: IngestReport | None = None
 
     def on_ami_event(self, event: Mapping[str, str]) -> None:
         if event.get("UserEvent") == EVENT_VOICEMAIL:
-            self._wake.set()
+            self._loop.wake()
 
     async def start(self, app: FastAPI) -> None:
         app.state.voicemail_ingest = self
-        self._task = asyncio.create_task(self._run(), name=self.name)
+        self._loop.start()
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
+        await self._loop.stop()
 
     async def run_once(self) -> IngestReport:
         report = await asyncio.to_thread(ingest_spool, self.settings, self.sessions)
@@ -58,16 +56,3 @@ class VoicemailIngestWorker:
         if report.registered:
             self.notifier.registered()
         return report
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("voicemail ingestion pass failed; will retry")
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(SWEEP_SECONDS):
-                    await self._wake.wait()
-            if self._wake.is_set():
-                self._wake.clear()
-                await asyncio.sleep(SETTLE_SECONDS)
