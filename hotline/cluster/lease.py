@@ -237,14 +237,17 @@ class BridgeLease:
 
     async def _gain(self) -> None:
         self.held, self.held_since, self.changes = True, utcnow(), self.changes + 1
-        log.warning("node %s now holds the bridge of PBX %s", self.node_id, self.pbx,
-                    extra={"pbx": self.pbx, "node": self.node_id})
+        # A handover is news for whoever watches several nodes; a single node's start is not.
+        log.log(logging.INFO if self.single else logging.WARNING,
+                "node %s now holds the bridge of PBX %s", self.node_id, self.pbx,
+                extra={"pbx": self.pbx, "node": self.node_id})
         await self._run_hooks(self.on_acquired)
 
     async def _lose(self, reason: str) -> None:
         self.held, self.held_since, self.changes = False, None, self.changes + 1
-        log.warning("node %s no longer holds the bridge of PBX %s (%s)", self.node_id, self.pbx,
-                    reason, extra={"pbx": self.pbx, "node": self.node_id})
+        log.log(logging.INFO if self.single else logging.WARNING,
+                "node %s no longer holds the bridge of PBX %s (%s)", self.node_id, self.pbx,
+                reason, extra={"pbx": self.pbx, "node": self.node_id})
         await self._run_hooks(self.on_lost)
 
     async def _run_hooks(self, hooks: list[Hook]) -> None:
