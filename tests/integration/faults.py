@@ -146,10 +146,12 @@ class FreezableProxy(TcpProxy):
         self.frozen = asyncio.Event()
         self.frozen.set()  # set = flowing
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                    kept: bytearray) -> None:
         with contextlib.suppress(ConnectionError, OSError):
             while data := await reader.read(65536):
                 await self.frozen.wait()
+                kept += data
                 writer.write(data)
                 await writer.drain()
         writer.close()
