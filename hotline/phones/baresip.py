@@ -694,10 +694,6 @@ class BaresipPhone:
             await asyncio.sleep(POLL_S)
 
 
-EMPTY_WAV_BYTES = 44
-"""A canonical WAV header with no samples."""
-
-
 def _wav_complete(path: Path) -> bool:
     """libsndfile writes the real RIFF size when it closes the file: size field == file size - 8."""
     try:
@@ -709,6 +705,4 @@ def _wav_complete(path: Path) -> bool:
     if len(header) < RIFF_HEADER.size:
         return False
     riff, riff_size, wave_tag = RIFF_HEADER.unpack(header)
-    # A file just opened holds a consistent header and no audio yet (seen under load: read
-    # before baresip wrote anything, the call's recording looked finished and empty).
-    return riff == b"RIFF" and wave_tag == b"WAVE" and riff_size == size - 8 and size > EMPTY_WAV_BYTES
+    return riff == b"RIFF" and wave_tag == b"WAVE" and riff_size == size - 8

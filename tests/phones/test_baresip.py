@@ -265,21 +265,3 @@ def pid_alive(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return state != "Z"
-
-
-def test_a_recording_with_a_header_and_no_audio_yet_is_not_finished(tmp_path: Path) -> None:
-    """Under load the call's recording was read right after baresip opened it: a consistent
-    header, no samples, taken for finished (duration 0)."""
-    import wave
-
-    from hotline.phones.baresip import _wav_complete
-
-    empty, full = tmp_path / "empty.wav", tmp_path / "full.wav"
-    for path, frames in ((empty, b""), (full, b"\0\0" * 800)):
-        with wave.open(str(path), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(8000)
-            out.writeframes(frames)
-    assert not _wav_complete(empty)
-    assert _wav_complete(full)
