@@ -16,7 +16,7 @@ from pathlib import Path
 from hotline.config import HotlineConfig, load_config
 from hotline.config.ini import write_overrides
 from hotline.config.secrets import write_demo_secrets
-from hotline.phones.baresip import free_port, free_rtp_range
+from hotline.phones.baresip import free_port, free_rtp_range, give_back
 from hotline.sandbox import SandboxPbx, ensure_root, sandbox_overrides
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,6 +44,8 @@ class HallPbx:
 
     def stop(self) -> None:
         self.pbx.remove()
+        rtp = range(int(self.overrides["sip.rtp_start"]), int(self.overrides["sip.rtp_end"]) + 1)
+        give_back(rtp)  # a long run starts many PBXs; 200 ports each would fill the band
 
 
 def start_hall_pbx(name: str, workdir: Path, overrides: Mapping[str, str] | None = None, *,

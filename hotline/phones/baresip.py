@@ -30,6 +30,7 @@ import re
 import shutil
 import socket
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -56,7 +57,9 @@ STOP_TIMEOUT_S = 5.0
 FAILED_STOP_TIMEOUT_S = 1.0  # a phone that never registered may sit on a REGISTER retransmission
 KILL_TIMEOUT_S = 2.0
 POLL_S = 0.05
-RECORDING_SETTLE_S = 3.0
+EMPTY_RECORDING_SETTLE_S = 2.0  # a bare header that stays bare this long: nothing was heard
+WAV_HEADER_BYTES = 44
+RECORDING_SETTLE_S = 6.0
 LOG_TAIL_LINES = 25
 DTMF_PRESS_S = 0.12  # how long a digit is held (RFC 4733 event duration)
 DTMF_GAP_S = 0.12
@@ -113,14 +116,25 @@ def free_port(span: int = 1) -> int:
 
 
 def free_rtp_range(span: int = DEFAULT_RTP_SPAN) -> tuple[int, int]:
-    """An even-aligned block of UDP ports in RTP_BAND nobody uses, so parallel phones never share one."""
-    for _ in range(200):
-        start = random.randrange(RTP_BAND[0], RTP_BAND[1] - span) & ~1
+    """An even-aligned block of UDP ports in RTP_BAND nobody uses, so parallel phones never share one.
+
+    Every aligned block of the band is tried once, from a random one on, so a band fragmented by
+    many phones still yields a block while one exists (200 random tries did not, late in a long run).
+    """
+    starts = range(RTP_BAND[0], RTP_BAND[1] - span + 1, 2)
+    first = random.randrange(len(starts))
+    for index in range(len(starts)):
+        start = starts[(first + index) % len(starts)]
         ports = range(start, start + span)
-        if all(p not in _handed_out and _bindable(p, socket.SOCK_DGRAM) for p in ports):
+        if _handed_out.isdisjoint(ports) and all(_bindable(p, socket.SOCK_DGRAM) for p in ports):
             _handed_out.update(ports)
             return start, start + span - 1
     raise PhoneError(f"no free RTP range of {span} ports in {RTP_BAND}")
+
+
+def give_back(ports: Iterable[int]) -> None:
+    """Return ports handed out by free_port or free_rtp_range once their user has stopped."""
+    _handed_out.difference_update(ports)
 
 
 @dataclass(frozen=True)
@@ -135,6 +149,21 @@ class PhonePorts:
     @classmethod
     def allocate(cls, rtp_span: int = DEFAULT_RTP_SPAN) -> PhonePorts:
         return cls(sip=free_port(span=2), ctrl=free_port(), cons=free_port(), rtp=free_rtp_range(rtp_span))
+
+
+def _chosen_ports(ports: PhonePorts, sip: int | None, ctrl: int | None, cons: int | None,
+                  rtp: tuple[int, int] | None) -> frozenset[int]:
+    """Which of a phone's ports were allocated for it rather than passed in."""
+    chosen: set[int] = set()
+    if sip is None:
+        chosen.update((ports.sip, ports.sip + 1))
+    if ctrl is None:
+        chosen.add(ports.ctrl)
+    if cons is None:
+        chosen.add(ports.cons)
+    if rtp is None:
+        chosen.update(range(ports.rtp[0], ports.rtp[1] + 1))
+    return frozenset(chosen)
 
 
 # -------------------------------------------------------------------------------------------- events
@@ -258,6 +287,9 @@ class BaresipPhone:
             cons=cons_port if cons_port is not None else free_port(),
             rtp=rtp_ports if rtp_ports is not None else free_rtp_range(),
         )
+        # The ports this phone chose itself, given back when it stops (a long test run or
+        # simulation starts many hundred phones; ports passed in belong to the caller).
+        self._own_ports = _chosen_ports(self.ports, sip_port, ctrl_port, cons_port, rtp_ports)
         self.audio_source = audio_source
         self.auto_answer = auto_answer
         self.record = record
@@ -516,6 +548,7 @@ class BaresipPhone:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+        give_back(self._own_ports)
         return proc.returncode
 
     async def _close_ctrl(self) -> None:
@@ -680,18 +713,40 @@ class BaresipPhone:
         return sorted(self.recordings_dir.glob("dump-*-enc.wav"))
 
     async def finished_recordings(self, timeout: float = RECORDING_SETTLE_S) -> list[Path]:
-        """recording_paths() once every file's header is final (baresip closes it just after CALL_CLOSED)."""
+        """recording_paths() once every file's header is final (baresip closes it just after CALL_CLOSED).
+
+        A file of a bare header is also consistent, both when nothing was heard and just after
+        baresip opened it, before its first frame (seen under load): it counts once it stayed
+        bare for EMPTY_RECORDING_SETTLE_S.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
+        bare_since: dict[Path, float] = {}
         while True:
             paths = self.recording_paths()
-            if paths and all(_wav_complete(p) for p in paths):
+            if paths and all(self._settled(p, bare_since, loop.time()) for p in paths):
                 return paths
             if loop.time() >= deadline:
                 raise PhoneError(
                     f"{self.name}: recordings not complete after {timeout}s: {[str(p) for p in paths]}"
                 )
             await asyncio.sleep(POLL_S)
+
+    @staticmethod
+    def _settled(path: Path, bare_since: dict[Path, float], now: float) -> bool:
+        if not _wav_complete(path):
+            return False
+        if _wav_has_frames(path):
+            return True
+        return now - bare_since.setdefault(path, now) >= EMPTY_RECORDING_SETTLE_S
+
+
+def _wav_has_frames(path: Path) -> bool:
+    """More than a canonical 44-byte header: at least one sample was written."""
+    try:
+        return path.stat().st_size > WAV_HEADER_BYTES
+    except OSError:
+        return False
 
 
 def _wav_complete(path: Path) -> bool:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from hotline.phones import BaresipPhone, PhoneError, RegistrationError, audio
-from hotline.phones.baresip import free_port
+from hotline.phones import BaresipPhone, PhoneError, RegistrationError, audio, baresip
+from hotline.phones.baresip import free_port, free_rtp_range
 from tests.phones.pbx import PBX_TONE_HZ, TONE_EXTEN, PhoneFactory, PhonesPbx
 
 pytestmark = pytest.mark.pbx
@@ -57,6 +57,22 @@ async def test_two_phones_register(make_phone: PhoneFactory, phones_pbx: PhonesP
         assert contact is not None, phones_pbx.contacts()
         assert contact.startswith(f"sip:{extension}"), contact
         assert contact.endswith(f"@127.0.0.1:{phone.ports.sip}"), contact
+    rtp = range(a.ports.rtp[0], a.ports.rtp[1] + 1)
+    assert set(rtp) <= baresip._handed_out
+    await a.stop()
+    assert baresip._handed_out.isdisjoint(rtp)  # a stopped phone's ports serve the next one
+    assert a.ports.sip not in baresip._handed_out
+
+
+def test_an_rtp_block_is_found_while_one_is_left(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Late in a long run the band is fragmented; the one free block must still be found."""
+    low, high = baresip.RTP_BAND
+    left = (low + high) // 2 & ~1
+    taken = set(range(low, high)) - set(range(left, left + 200))
+    monkeypatch.setattr(baresip, "_handed_out", taken)
+    assert free_rtp_range(200) == (left, left + 199)
+    with pytest.raises(PhoneError, match="no free RTP range"):
+        free_rtp_range(200)
 
 
 async def test_call_carries_each_partys_tone(
@@ -223,7 +239,8 @@ PHONE_OWNER = """
 import asyncio, sys
 from pathlib import Path
 from hotline.phones import BaresipPhone
-from hotline.phones.baresip import free_port
+from hotline.phones import baresip
+from hotline.phones.baresip import free_port, free_rtp_range
 
 async def main():
     phone = BaresipPhone("orphan", server_host="127.0.0.1", server_port=free_port(), username="9009",
