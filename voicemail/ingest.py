@@ -22,8 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db.claims import item_claim
 from hotline.db.values import fit_row
+from hotline.spoolfiles import open_regular
 from voicemail.models import STATE_NEEDS_REVIEW, STATE_NEW, Voicemail
-from voicemail.spool import NOT_REGULAR_ZH, SpoolItem, SpoolMeta, open_regular, parse_meta, scan_spool
+from voicemail.spool import NOT_REGULAR_ZH, SpoolItem, SpoolMeta, parse_meta, scan_spool
 from voicemail.wavinfo import inspect_wav
 
 log = logging.getLogger(__name__)

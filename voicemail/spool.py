@@ -4,21 +4,20 @@ The dialplan writes `<id>.meta` (key=value lines) before recording `<id>.wav`, a
 `ended=` on hang-up. The service may be down all night, so everything it needs to register a
 message must be in these two files.
 
-Only regular files are taken, and links are never followed (lstat to list, O_NOFOLLOW to open,
-fstat on what was opened): a symlink named like a recording (to the secrets file, say) would
-otherwise be archived and served back through the API.
+Only regular files are taken, and links are never followed; call times must be plausible
+(both rules live in hotline.spoolfiles, shared with the recording spool).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import os
 import re
-import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+from hotline.spoolfiles import EARLIEST_CALL, LATEST_CALL, entry_kind, plausible_call_time
 
 AUDIO_SUFFIX = ".wav"
 META_SUFFIX = ".meta"
@@ -28,23 +27,7 @@ WITHHELD_NUMBERS = {"", "anonymous", "unknown", "<unknown>", "restricted", "priv
 ROUTES = {"after_hours", "overflow"}
 NOT_REGULAR_ZH = "留言目录里的同名文件不是普通文件（如符号链接），未读取，已移除该链接"
 
-
-class NotRegularFile(OSError):
-    """A spool entry that is a link, a pipe or a device: never read."""
-
-
-def open_regular(path: Path) -> int:
-    """A read descriptor on `path` only if it is a regular file reached without any link."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise NotRegularFile(f"{path.name} is not a regular file")
-    return fd
-
 BAD_CALL_TIME = "来电时间格式错误"
-EARLIEST_CALL = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST_CALL = datetime(2100, 1, 1, tzinfo=UTC)
-"""Call times outside [EARLIEST_CALL, LATEST_CALL) are refused as malformed metadata."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +85,7 @@ def parse_meta(text: str) -> SpoolMeta:
         call_time = datetime.fromtimestamp(float(epoch), UTC) if epoch else None
     except (ValueError, OverflowError, OSError):
         problems.append(f"{BAD_CALL_TIME}：{epoch[:20]!r}")
-    if call_time is not None and not EARLIEST_CALL <= call_time < LATEST_CALL:
+    if call_time is not None and not plausible_call_time(call_time):
         # A year-9999 time parses, but cannot even be shown in the hall's zone (OverflowError
         # in every report): an implausible time is a problem, not a call time.
         problems.append(f"{BAD_CALL_TIME}：{epoch[:20]!r}（不在 {EARLIEST_CALL.year}–"
@@ -139,13 +122,10 @@ def scan_spool(spool: Path) -> list[SpoolItem]:
     for path in spool.iterdir():
         if path.suffix not in (AUDIO_SUFFIX, META_SUFFIX) or not RECORDING_ID.match(path.stem):
             continue
-        try:
-            mode = path.lstat().st_mode
-        except FileNotFoundError:
-            continue
-        if stat.S_ISREG(mode):
+        kind = entry_kind(path)
+        if kind == "file":
             found.setdefault(path.stem, {})[path.suffix] = path
-        elif not stat.S_ISDIR(mode):
+        elif kind == "other":
             refused.setdefault(path.stem, []).append(path)
     return [SpoolItem(rid, found.get(rid, {}).get(AUDIO_SUFFIX), found.get(rid, {}).get(META_SUFFIX),
                       tuple(sorted(refused.get(rid, ()))))
