@@ -4,6 +4,8 @@ and delete recordings past their retention. Every step can be repeated after a c
 Same loss-free order as voicemail ingestion: the archive copies are written atomically under
 names derived from the recording id, the row is unique on that id, and the spool files go only
 after the row is committed. Archive folders are 0700 and files 0600: they hold citizens' voices.
+Spool files are read only as regular files reached without a link (hotline.spoolfiles); a row is
+made storable (hotline.db.values) and one the database still refuses fails that entry alone.
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db.claims import item_claim
+from hotline.db.values import fit_row
+from hotline.spoolfiles import open_regular
 from quality.hold import HoldSnapshot
 from quality.measures import Limits, measure_call
 from quality.models import CallRecording
 from quality.phrases import CHECKS_SKIPPED, PhraseChecks, Transcription, check_phrases
-from quality.spool import RecordingMeta, SpoolEntry, parse_recording_meta, scan_recordings
+from quality.spool import NOT_REGULAR_ZH, RecordingMeta, SpoolEntry, parse_recording_meta, scan_recordings
 from quality.track import Track, analyze_track
 from quality.wav import RecordingError, read_mono
 
@@ -51,14 +55,6 @@ class IngestReport:
     transcribed: int = 0  # recordings whose phrase checks this pass took
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 16):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _private_dirs(root: Path, target: Path) -> None:
     """Create target's folders below root (and root) as 0700, whatever the umask."""
     root.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
@@ -78,29 +74,31 @@ def archive_path(archive: Path, name: str) -> Path:
 
 
 def _archive_copy(source: Path, archive: Path, name: str) -> str:
-    """Copy atomically into the archive as a private file; returns the copy's sha256."""
-    digest = _sha256(source)
+    """Copy a regular spool file (no link followed) atomically into the archive as a private
+    file, hashing what it copies; returns the copy's sha256."""
     target = archive_path(archive, name)
-    if target.exists() and _sha256(target) == digest:
-        return digest
     _private_dirs(archive.resolve(), target)
     partial = target.with_name(f".{target.name}.partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
-    with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+    digest = hashlib.sha256()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+    with os.fdopen(open_regular(source), "rb") as src, \
+            os.fdopen(os.open(partial, flags, PRIVATE_FILE), "wb") as out:
+        os.fchmod(out.fileno(), PRIVATE_FILE)
         while chunk := src.read(1 << 16):
+            digest.update(chunk)
             out.write(chunk)
         out.flush()
         os.fsync(out.fileno())
-    partial.chmod(PRIVATE_FILE)
     partial.replace(target)
-    return digest
+    return digest.hexdigest()
 
 
 def _read_meta(entry: SpoolEntry) -> RecordingMeta:
     if entry.meta is None:
         return RecordingMeta(problems=("metadata file missing",))
     try:
-        return parse_recording_meta(entry.meta.read_text(encoding="utf-8"))
+        with os.fdopen(open_regular(entry.meta), "rb") as handle:
+            return parse_recording_meta(handle.read().decode("utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         return RecordingMeta(problems=(f"metadata unreadable: {exc}",))
 
@@ -115,7 +113,7 @@ def _seconds(path: Path) -> float:
 
 def _register(entry: SpoolEntry, meta: RecordingMeta, archive: Path, fallback: datetime) -> CallRecording:
     """Archive both tracks and build the row (not yet stored)."""
-    problems = list(meta.problems)
+    problems = list(meta.problems) + ([NOT_REGULAR_ZH] if entry.refused else [])
     day = f"{(meta.started_at or fallback).astimezone(UTC):%Y/%m/%d}"
     row = CallRecording(recording_id=entry.recording_id, linkedid=meta.linkedid, seat_id=meta.seat_id,
                         started_at=meta.started_at, ended_at=meta.ended_at, duration_s=0.0)
@@ -127,8 +125,8 @@ def _register(entry: SpoolEntry, meta: RecordingMeta, archive: Path, fallback: d
         name = f"{day}/{source.name}"
         setattr(row, f"{party}_sha256", _archive_copy(source, archive, name))
         setattr(row, f"{party}_file", name)
-        row.duration_s = max(row.duration_s, round(_seconds(source), 3))
-    row.problems = problems
+        row.duration_s = max(row.duration_s, round(_seconds(archive_path(archive, name)), 3))
+    row.problems = problems + fit_row(row)  # what PostgreSQL would refuse, made storable
     return row
 
 
@@ -164,7 +162,7 @@ def ingest_recordings(spool: Path, archive: Path, sessions: sessionmaker[Session
                 if not mine or not any(path.exists() for path in entry.files()):
                     continue
                 outcome = ingest_entry(entry, archive, sessions, now)
-        except OSError as exc:
+        except (OSError, SQLAlchemyError) as exc:  # this entry only: the pass goes on
             log.error("recording %s not ingested yet: %s", entry.recording_id, exc)
             report.failed.append(entry.recording_id)
             continue

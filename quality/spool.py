@@ -2,6 +2,10 @@
 
 Per recording id: ``<id>.meta`` (key=value lines), ``<id>-operator.wav``, ``<id>-citizen.wav``,
 and ``<id>.closed`` once MixMonitor has closed both files. Unrelated files are left alone.
+
+Only regular files are taken, links never followed, and times must be plausible: the rules of
+hotline.spoolfiles, shared with the voicemail spool. An entry named like a recording that is a
+link, a pipe or a device is `refused`: never read, and the link itself removed with the entry.
 """
 
 from __future__ import annotations
@@ -11,9 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from hotline.spoolfiles import entry_kind, plausible_call_time
+
 RECORDING_ID = re.compile(r"^[0-9A-Za-z_-]{1,100}$")
 PARTS = {".meta": "meta", "-operator.wav": "operator", "-citizen.wav": "citizen", ".closed": "closed"}
 SEAT_ID = re.compile(r"^\d{1,8}$")
+NOT_REGULAR_ZH = "录音目录里的同名文件不是普通文件（如符号链接），未读取，已移除该链接"
 
 
 @dataclass
@@ -23,13 +30,16 @@ class SpoolEntry:
     operator: Path | None = None
     citizen: Path | None = None
     closed: Path | None = None
+    refused: list[Path] = field(default_factory=list)  # links, pipes, devices: never read
 
     def files(self) -> list[Path]:
         """Audio first, the metadata last: a crash while releasing leaves a re-runnable entry."""
-        return [p for p in (self.operator, self.citizen, self.closed, self.meta) if p is not None]
+        taken = (self.operator, self.citizen, self.closed, self.meta)
+        return [*self.refused, *(p for p in taken if p is not None)]
 
     def newest_mtime(self) -> float:
-        return max((p.stat().st_mtime for p in self.files() if p.exists()), default=0.0)
+        return max((p.lstat().st_mtime for p in self.files() if entry_kind(p) is not None),
+                   default=0.0)
 
 
 @dataclass(frozen=True)
@@ -47,13 +57,16 @@ def scan_recordings(spool: Path) -> list[SpoolEntry]:
         return []
     entries: dict[str, SpoolEntry] = {}
     for path in spool.iterdir():
-        if not path.is_file():
-            continue
         for suffix, part in PARTS.items():
             stem = path.name[: -len(suffix)]
-            if path.name.endswith(suffix) and RECORDING_ID.match(stem):
+            if not (path.name.endswith(suffix) and RECORDING_ID.match(stem)):
+                continue
+            kind = entry_kind(path)
+            if kind == "file":
                 setattr(entries.setdefault(stem, SpoolEntry(stem)), part, path)
-                break
+            elif kind == "other":
+                entries.setdefault(stem, SpoolEntry(stem)).refused.append(path)
+            break
     return [entries[k] for k in sorted(entries)]
 
 
@@ -62,10 +75,13 @@ def _epoch(values: dict[str, str], key: str, problems: list[str]) -> datetime | 
     if not text:
         return None
     try:
-        return datetime.fromtimestamp(float(text), UTC)
+        moment = datetime.fromtimestamp(float(text), UTC)
     except (ValueError, OverflowError, OSError):
+        moment = None
+    if moment is None or not plausible_call_time(moment):
         problems.append(f"malformed {key} time {text[:20]!r}")
         return None
+    return moment
 
 
 def parse_recording_meta(text: str) -> RecordingMeta:

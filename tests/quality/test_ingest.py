@@ -175,3 +175,66 @@ def test_unsafe_names_in_the_spool_are_left_alone(tmp_path: Path, tracks: tuple[
     os.utime(odd, (0, 0))
     assert ingest_recordings(spool, archive, sessions, clock=lambda: NOW).registered == []
     assert odd.exists()
+
+
+def test_a_link_in_the_spool_is_never_read_nor_archived(tmp_path: Path, tracks: tuple[Path, Path],
+                                                        sessions: sessionmaker[Session]) -> None:
+    """A symlink named like a track (to the secrets file, say) would be archived and served back
+    through /api/qa/reviews/{id}/audio: it is refused and removed, its target left untouched."""
+    spool, archive = tmp_path / "spool", tmp_path / "archive"
+    secret = tmp_path / "hotline.secrets"
+    secret.write_text("[ami]\nsecret = s3cr3t-value\n", encoding="utf-8")
+    put_recording(spool, "1795813129-0-07", tracks)
+    (spool / "1795813129-0-07-citizen.wav").unlink()
+    (spool / "1795813129-0-07-citizen.wav").symlink_to(secret)
+    (spool / "1795813129-0-09.meta").symlink_to(secret)
+    os.utime(spool / "1795813129-0-09.meta", (0, 0), follow_symlinks=False)
+
+    report = ingest_recordings(spool, archive, sessions, clock=lambda: NOW)
+
+    assert report.registered == ["1795813129-0-07", "1795813129-0-09"]
+    linked, alone = rows(sessions)
+    assert linked.citizen_file is None and linked.operator_file is not None
+    assert any("符号链接" in problem for problem in linked.problems)
+    assert alone.operator_file is None and alone.citizen_file is None and alone.linkedid is None
+    assert all(b"s3cr3t" not in path.read_bytes() for path in archive.rglob("*") if path.is_file())
+    assert list(spool.iterdir()) == [] and "s3cr3t-value" in secret.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("epoch", ["253402300799", "-62135596800", "1e300", "nan"])
+def test_an_implausible_start_time_is_a_problem_not_a_date(tmp_path: Path, tracks: tuple[Path, Path],
+                                                           sessions: sessionmaker[Session],
+                                                           epoch: str) -> None:
+    """Year 9999 parses, but the hall's zone cannot show it (OverflowError in every page)."""
+    spool, archive = tmp_path / "spool", tmp_path / "archive"
+    put_recording(spool, "1795813129-0-07", tracks)
+    meta = spool / "1795813129-0-07.meta"
+    meta.write_text(meta.read_text(encoding="utf-8").replace(f"started={STARTED}", f"started={epoch}"),
+                    encoding="utf-8")
+    assert ingest_recordings(spool, archive, sessions, clock=lambda: NOW).registered == [
+        "1795813129-0-07"]
+    (row,) = rows(sessions)
+    assert row.started_at is None and "malformed started time" in " ".join(row.problems)
+
+
+def test_one_unstorable_recording_does_not_stop_the_others(tmp_path: Path, tracks: tuple[Path, Path],
+                                                           sessions: sessionmaker[Session]) -> None:
+    """On PostgreSQL a linkedid longer than its column or with a NUL raised DataError, and the
+    pass stopped at that entry on every run: no later recording was registered."""
+    spool, archive = tmp_path / "spool", tmp_path / "archive"
+    for rid in ("1795813129-0-07", "1795813129-1-08", "1795813129-2-09"):
+        put_recording(spool, rid, tracks)
+    for rid, linkedid in (("1795813129-0-07", "9" * 200), ("1795813129-1-08", "1795813129.1\x00x")):
+        meta = spool / f"{rid}.meta"
+        text = meta.read_text(encoding="utf-8")
+        meta.write_text(text.replace(text.split("linkedid=")[1].split("\n")[0], linkedid),
+                        encoding="utf-8")
+
+    report = ingest_recordings(spool, archive, sessions, clock=lambda: NOW)
+
+    assert report.registered == ["1795813129-0-07", "1795813129-1-08", "1795813129-2-09"]
+    assert report.failed == [] and list(spool.iterdir()) == []
+    long_id, nul_id, plain = rows(sessions)
+    assert long_id.linkedid is None and any("超过上限" in p for p in long_id.problems)
+    assert nul_id.linkedid == "1795813129.1x" and any("NUL" in p for p in nul_id.problems)
+    assert plain.problems == []
