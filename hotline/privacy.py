@@ -28,16 +28,19 @@ def phone_for(principal: Principal, number: str | None) -> str | None:
     return number if principal.role in ROLES_SEEING_PHONE_NUMBERS else mask_phone(number)
 
 
-# Numbers inside free text (explanations, reasons, transcripts, a three-way party's name): a run
-# of MIN_DIGITS or more digits, Arabic or spoken Chinese ("一三八 一二三四 五六七八", as Vosk
-# writes a number read out, or a landline 0571-87654321), may be a citizen's number, so it is
-# masked like one. Short numbers (durations, counts) and dates ("2026-11-28") stay readable.
+# Numbers inside free text (explanations, reasons, transcripts, a three-way party's name, a
+# written message): a run of MIN_DIGITS or more digits, Arabic or spoken Chinese ("一三八 一二三四
+# 五六七八", as Vosk writes a number read out), grouped by spaces or single hyphens as people
+# write them (139-1287-3456, 0571-87654321), may be a citizen's number, so it is masked like one.
+# Short numbers (durations, counts) and dates ("2026-11-28") stay readable.
 MIN_DIGITS = 7
 _DIGITS = "0-9０-９〇零一二三四五六七八九幺两"
-_NUMBER_RUN = re.compile(rf"(?<![0-9])(?:0[0-9]{{2,3}}-)?"
-                         rf"[{_DIGITS}](?:[ \t\u3000]*[{_DIGITS}]){{{MIN_DIGITS - 1},}}")
-"""Optionally a landline's area code and its hyphen (0571-), then the digits."""
-_SPACES = re.compile(r"[ \t\u3000-]+")
+_HYPHENS = "\\-－"
+_DATE = rf"[0-9]{{4}}[{_HYPHENS}/][0-9]{{1,2}}[{_HYPHENS}/][0-9]{{1,2}}(?![0-9])"
+_NUMBER_RUN = re.compile(rf"(?<![0-9])(?<![0-9][{_HYPHENS}])(?!{_DATE})"
+                         rf"[{_DIGITS}](?:(?:[ \t\u3000]*|[{_HYPHENS}])[{_DIGITS}]){{{MIN_DIGITS - 1},}}")
+"""Digits (not the middle of a longer number, not a date) with spaces or one hyphen between."""
+_SPACES = re.compile(rf"[ \t\u3000{_HYPHENS}]+")
 
 
 def mask_numbers_in(text: str | None) -> str | None:

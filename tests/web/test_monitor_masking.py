@@ -43,6 +43,11 @@ def as_role(web: WebApp, client: TestClient, role: Role, path: str) -> object:
     (SPOKEN, SPOKEN_MASKED),
     ("座机 0571-87654321", "座机 057*****4321"),
     ("有效：人声 31 秒；2026-11-28 来电", "有效：人声 31 秒；2026-11-28 来电"),  # nothing to hide
+    # Written the way people write them (a written message, a contact check's reason):
+    ("请回电 139-1287-3456", "请回电 139****3456"),
+    ("联系电话“138-1234-5678转8”", "联系电话“138****5678转8”"),
+    ("电话-13912873456", "电话-139****3456"),
+    ("2026-11-28 13912873456，08:30-17:30", "2026-11-28 139****3456，08:30-17:30"),
 ])
 def test_numbers_inside_text_are_masked(text: str, shown: str) -> None:
     assert mask_numbers_in(text) == shown
