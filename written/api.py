@@ -23,7 +23,7 @@ from hotline.auth.principal import Principal
 from hotline.auth.roles import OPERATORS, READERS
 from hotline.config import HotlineConfig
 from hotline.db.session import get_session
-from hotline.privacy import phone_for
+from hotline.privacy import data_for, phone_for, text_for
 from written import service
 from written.audit import AdvertRules
 from written.errors import FileTooLarge, MessageNotFound
@@ -159,17 +159,22 @@ Notify = Annotated[Notifier, Depends(get_notifier)]
 
 
 def to_out(row: WrittenMessage, principal: Principal) -> dict[str, Any]:
+    """The message as `principal` may read it: for a monitor every citizen's number is masked,
+    in the contact field and wherever else it is written (the text, the audit's reasons)."""
     audit = row.audit or {}
     contact = audit.get("contact", {"valid": False, "reason": ""})
     return {
-        "id": row.id, "channel": row.channel, "author": row.author,
-        "contact_number": phone_for(principal, row.contact), "text": row.text,
+        "id": row.id, "channel": row.channel, "author": text_for(principal, row.author),
+        "contact_number": phone_for(principal, row.contact), "text": text_for(principal, row.text),
         "written_at": row.written_at,
         "left_with": row.left_with, "source": row.source, "state": row.state,
-        "suggestions": audit.get("suggestions", []), "contact": contact,
-        "checks": {k: audit.get(k) for k in ("substance", "advert", "duplicate")},
-        "recommendation": audit.get("recommendation", ""), "summary": audit.get("summary", ""),
-        "department": row.department, "section": row.section, "decision_reason": row.decision_reason,
+        "suggestions": data_for(principal, audit.get("suggestions", [])),
+        "contact": data_for(principal, contact),
+        "checks": data_for(principal, {k: audit.get(k) for k in ("substance", "advert", "duplicate")}),
+        "recommendation": audit.get("recommendation", ""),
+        "summary": text_for(principal, audit.get("summary", "")),
+        "department": row.department, "section": row.section,
+        "decision_reason": text_for(principal, row.decision_reason),
         "decided_by": row.decided_by, "decided_at": row.decided_at,
     }
 

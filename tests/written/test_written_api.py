@@ -171,3 +171,24 @@ def test_a_bad_file_is_refused_whole_naming_its_rows(hall: Hall) -> None:
                               headers=hall.headers() | {"Content-Type": "text/csv"})
     assert "缺少列" in header.json()["error"]["message"]
     assert hall.count() == 0
+
+
+def test_a_monitor_reads_no_citizen_number_anywhere_in_a_message(hall: Hall) -> None:
+    """Issue 13: masked everywhere a monitor can read, not only in contact_number: the citizen's
+    own words, the contact check's reason and the summary name numbers too."""
+    text = f"{BARBECUE}，请回电 139 1287 3456 或 0571-87654321"
+    hall.post("mask-1", contact="13800138000", text=text)
+    hall.post("mask-2", contact="138-1234-5678转8", text="幸福路的路灯坏了一个月，电话 15067238841")
+    full = [m for m in hall.client.get("/api/messages/queue", headers=hall.headers()).json()]
+    assert "139 1287 3456" in full[0]["text"] and "13800138000" in full[0]["contact"]["reason"]
+    assert "138-1234-5678" in full[1]["contact"]["reason"]
+
+    shown = hall.client.get("/api/messages/queue", headers=hall.headers(Role.MONITOR))
+    assert shown.status_code == 200
+    everything = shown.text + "".join(
+        hall.client.get(f"/api/messages/{m['id']}", headers=hall.headers(Role.MONITOR)).text
+        for m in full)
+    for number in ("13912873456", "139 1287 3456", "87654321", "13800138000", "1234-5678",
+                   "15067238841"):
+        assert number not in everything, number
+    assert "139****3456" in everything and "138****8000" in everything
