@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
 from hotline.auth.roles import Role
+from hotline.auth.seats import may_act_for_seat
 from hotline.deps import SessionDep
 from quality.errors import (
     AudioDeleted,
@@ -197,8 +198,8 @@ def score_review(review_id: ReviewId, body: ScoreIn, request: Request, principal
 def review_audio(review_id: ReviewId, track: Literal["operator", "citizen"], request: Request,
                  principal: Listener, session: Db) -> FileResponse:
     review = _review(session, review_id)
-    if principal.role == Role.OPERATOR and review.seat_id != principal.seat:
-        raise NotYourCall("坐席只能收听自己的通话录音")
+    if principal.role == Role.OPERATOR and not may_act_for_seat(principal, review.seat_id or ""):
+        raise NotYourCall("坐席只能收听自己的通话录音")  # the one own-seat rule (hotline.auth.seats)
     recording = session.scalar(select(CallRecording).where(CallRecording.recording_id == review.recording_id))
     name = getattr(recording, f"{track}_file", None) if recording else None
     path = archive_path(request.app.state.config.recording.archive, name) if name else None
@@ -210,6 +211,8 @@ def review_audio(review_id: ReviewId, track: Literal["operator", "citizen"], req
 @router.get("/mine", response_model=list[ReviewOut], summary="My scored calls (a seat's operator token)")
 def my_reviews(principal: Annotated[Principal, Depends(require_role(Role.OPERATOR))], session: Db,
                ) -> list[ReviewOut]:
+    if principal.seat is None:  # bound to no seat (a team lead has none of its own): no calls
+        return []
     reviews = list(session.scalars(select(QaReview).where(
         QaReview.seat_id == principal.seat, QaReview.scored_at.is_not(None))
         .order_by(QaReview.scored_at.desc())))

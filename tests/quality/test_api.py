@@ -20,7 +20,7 @@ from hotline.config.secrets import write_demo_secrets
 from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
 from quality.api import router
 from quality.ingest import archive_path, purge_expired
-from quality.models import CallRecording
+from quality.models import CallRecording, QaReview
 from quality.worker import RecordingSettings, run_pass
 from tests.quality.test_ingest import NOW, STARTED, put_recording, tracks  # noqa: F401 (fixture)
 
@@ -152,3 +152,20 @@ def test_an_unusable_form_in_the_configuration_is_named(client: TestClient, conf
     answer = client.get("/api/qa/form", headers=token(client, Role.INSPECTOR, "insp"))
     assert answer.status_code == 503 and answer.json()["error"]["code"] == "form_misconfigured"
     assert "名称:正数权重" in answer.json()["error"]["message"]
+
+
+def test_the_own_seat_rule_is_the_one_every_route_uses(client: TestClient, config: HotlineConfig) -> None:
+    """Issue 13: a seat is acted for by the token bound to it or a declared team lead, nothing
+    else. The 质检 routes compared `review.seat_id != principal.seat` themselves, so a token bound
+    to no seat heard, and listed as its own, every call whose recording named no seat."""
+    inspector = token(client, Role.INSPECTOR, "insp")
+    review = client.get(f"/api/qa/sample?day={day(config)}", headers=inspector).json()[0]["id"]
+    client.post(f"/api/qa/reviews/{review}/score", headers=inspector, json={"scores": SCORES})
+    with session_scope(client.app.state.test_sessions) as session:  # type: ignore[attr-defined]
+        session.execute(update(QaReview).where(QaReview.id == review).values(seat_id=None))
+        lead = {"Authorization": f"Bearer {add_token(session, 'zuzhang', Role.OPERATOR, team_lead=True)}"}
+    unbound = token(client, Role.OPERATOR, "zhang.wei")
+    refused = client.get(f"/api/qa/reviews/{review}/audio/operator", headers=unbound)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_your_call"
+    assert client.get("/api/qa/mine", headers=unbound).json() == []
+    assert client.get(f"/api/qa/reviews/{review}/audio/operator", headers=lead).status_code == 200
