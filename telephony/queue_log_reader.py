@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hotline.db.values import fit_row
 from hotline.tasks import cancel_and_wait
 from telephony.models import FIRST_PBX, OUTCOME_ABANDONED, OUTCOME_ANSWERED, CallRecord, call_key_of
 from telephony.queue_log import ABANDONED, FinishedCall, QueueLogFold, parse_line
@@ -108,7 +109,7 @@ class QueueLogReader:
             key = call_key_of(self.pbx, call.call_key)
             row = session.scalar(select(CallRecord).where(CallRecord.call_key == key))
             if row is None:
-                session.add(_record(call, self.pbx))
+                session.add(_fitted(_record(call, self.pbx)))
                 self.booked += 1
             elif _differs(row, call):
                 _correct(row, call)
@@ -124,6 +125,14 @@ def _record(call: FinishedCall, pbx: str = FIRST_PBX) -> CallRecord:
         offered_at=call.entered_at, started_at=call.connected_at, ended_at=call.ended_at,
         queue_wait_seconds=call.wait_seconds, talk_seconds=call.talk_seconds, three_way=False,
         detail={"booked_from": "queue_log"})
+
+
+def _fitted(row: CallRecord) -> CallRecord:
+    """The row made storable (hotline.db.values: the caller id in the log is whatever the caller
+    sent, and PostgreSQL refuses a 40-digit number or a NUL), keeping what was changed."""
+    if reasons := fit_row(row):
+        row.detail = {**(row.detail or {}), "value_problems": reasons}
+    return row
 
 
 def _far(ours: datetime | None, asterisk: datetime | None) -> bool:

@@ -83,3 +83,19 @@ def test_reader_books_missing_calls_and_corrects_guessed_times(
     again = QueueLogReader(log, db_sessions)  # a restarted service reads the whole file again
     asyncio.run(again.pass_once())
     assert len(_rows(db_sessions)) == 2 and (again.booked, again.corrected) == (0, 0)
+
+
+def test_a_caller_id_postgresql_would_refuse_is_booked_fitted(db_sessions: sessionmaker[Session],
+                                                               tmp_path: Path) -> None:
+    """Issue 13: the dialplan filters the caller id's characters, not its length. On PostgreSQL
+    a 40-digit number (or a NUL) made every booking of that call fail, at every start: a call
+    the live path never saw was lost from the books."""
+    log = tmp_path / "queue_log"
+    log.write_text(CAPTURE.replace("ENTERQUEUE||13700000202", "ENTERQUEUE||" + "1" * 40)
+                   .replace("ENTERQUEUE||13700000101", "ENTERQUEUE||137000\x0000101"), encoding="utf-8")
+    reader = QueueLogReader(log, db_sessions)
+    asyncio.run(reader.pass_once())
+    answered, abandoned = _rows(db_sessions)
+    assert reader.booked == 2
+    assert answered.citizen_number == "13700000101" and "NUL" in answered.detail["value_problems"][0]
+    assert abandoned.citizen_number is None and "超过上限" in abandoned.detail["value_problems"][0]
