@@ -605,6 +605,9 @@ def _recording(reader: _Reader, entry: Callable[[str, str], Entry],
     pbx_spool = entry("recording", "pbx_spool")
     if not pbx_spool.value.startswith("/"):
         reader.fail(pbx_spool, "recording", "pbx_spool", "expected an absolute path on the PBX")
+    elif not DIALPLAN_PATH.match(pbx_spool.value):  # `pbx render` writes it into the dialplan
+        reader.fail(pbx_spool, "recording", "pbx_spool", "会破坏拨号方案：只能使用字母、数字和 . _ - /"
+                                                         "（不能有空格、逗号、引号或 $）")
     return RecordingConfig(
         enabled=switch.value.strip().lower() in YES,
         pbx_spool=pbx_spool.value,

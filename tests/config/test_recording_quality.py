@@ -50,3 +50,18 @@ def test_bad_values_are_refused_with_their_line(conf: Path) -> None:
     assert lines[found[("recording", "retention_days")] - 1] == "retention_days = forever"
     assert lines[found[("quality", "too_fast_per_min")] - 1] == "too_fast_per_min = 5"
     assert len(found) == 2
+
+
+@pytest.mark.parametrize("spool", ["/var/spool/asterisk/hotline calls", "/var/spool/a,b", "/x/$y"])
+def test_a_spool_the_dialplan_cannot_hold_is_refused_by_check(conf: Path, spool: str) -> None:
+    """Issue 13: `hotline check` passed a [recording] pbx_spool that `pbx render` then refused
+    (it is written into the dialplan verbatim, like [voicemail]'s)."""
+    text = conf.read_text(encoding="utf-8")
+    conf.write_text(text.replace("pbx_spool = /var/spool/asterisk/hotline-calls", f"pbx_spool = {spool}"),
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(conf)
+    (issue,) = caught.value.issues
+    assert (issue.section, issue.key) == ("recording", "pbx_spool")
+    assert conf.read_text(encoding="utf-8").splitlines()[issue.line - 1] == f"pbx_spool = {spool}"
+    assert "拨号方案" in str(issue)
