@@ -29,4 +29,9 @@ ReaderDep = Annotated[Principal, Depends(require_role(*READERS))]
 OperatorDep = Annotated[Principal, Depends(require_role(*OPERATORS))]
 AdminDep = Annotated[Principal, Depends(require_role(*ADMINS))]
 
-__all__ = ["AdminDep", "ConfigDep", "OperatorDep", "ReaderDep", "SessionDep", "get_config"]
+BODY_BOUND_KEY = "x-max-body-bytes"
+"""A route taking a larger body than the API's default bound (1 MiB) declares its own in its
+openapi_extra under this key; hotline.api.body_limit enforces it before the token check."""
+
+__all__ = ["BODY_BOUND_KEY", "AdminDep", "ConfigDep", "OperatorDep", "ReaderDep", "SessionDep",
+           "get_config"]

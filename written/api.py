@@ -23,6 +23,7 @@ from hotline.auth.principal import Principal
 from hotline.auth.roles import OPERATORS, READERS
 from hotline.config import HotlineConfig
 from hotline.db.session import get_session
+from hotline.deps import BODY_BOUND_KEY
 from hotline.privacy import data_for, phone_for, text_for
 from written import service
 from written.audit import AdvertRules
@@ -219,10 +220,11 @@ def post_message(body: MessageInBody, response: Response, work: Work, config: Co
                          f"{XLSX_TYPE}). Columns by header: 渠道, 留言人, 联系电话, 留言内容, 留言时间, "
                          "留言部门 (optional). All or nothing: any bad row refuses the file (422, "
                          "import_refused, each problem naming its row).",
-             responses={413: {"description": "File over 5 MB (payload_too_large)"}},
+             responses={413: {"description": "File over 5 MB (body_too_large, refused unread)"}},
              openapi_extra={"requestBody": {"required": True, "content": {
                  "text/csv": {"schema": {"type": "string"}},
-                 XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}}})
+                 XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}},
+                 BODY_BOUND_KEY: IMPORT_MAX_BYTES})
 async def import_messages(request: Request, work: Work, config: Config, notify: Notify,
                           principal: Annotated[Principal, Depends(require_role(*OPERATORS))],
                           ) -> ImportOut:

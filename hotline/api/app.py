@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import Engine
 
 from hotline.api.ami_status import AmiStatus, NotStartedAmiStatus
-from hotline.api.body_limit import BodyLimitMiddleware
+from hotline.api.body_limit import BodyLimitMiddleware, declared_bounds
 from hotline.api.errors import ERROR_RESPONSES, document_error_bodies, install_error_handlers
 from hotline.api.lifespan import Component, make_lifespan
 from hotline.api.routes import events, health, me
@@ -118,12 +118,14 @@ def create_app(config: HotlineConfig, *, ami_status: AmiStatus | None = None,
     app.state.live = live if live is not None else LiveFeed()
 
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware)  # before anything reads a body (413)
+    body_bounds: dict[str, int] = {}  # the routes' own bounds, filled once they are mounted
+    app.add_middleware(BodyLimitMiddleware, bounds=body_bounds)  # before anything reads a body (413)
     app.add_middleware(RequestLogMiddleware)  # added last: outermost, sees the final status
     for router in (*CORE_ROUTERS, *extra_routers):
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for router in root_routers:
         app.include_router(router, responses=ERROR_RESPONSES)
+    body_bounds.update(declared_bounds(app))
     public_pages = pages(app) if pages is not None else ()
     _check_guards(app, public_pages)
     _document_roles(app)
