@@ -21,6 +21,7 @@ from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
 from hotline.auth.roles import Role
 from hotline.auth.seats import may_act_for_seat
+from hotline.db.values import MULTI_LINE
 from hotline.deps import SessionDep
 from quality.errors import (
     AudioDeleted,
@@ -96,7 +97,7 @@ class ReviewOut(BaseModel):
 class ScoreIn(BaseModel):
     scores: dict[str, float] = Field(examples=[{"服务态度": 90, "政策解答正确": 80, "语速与清晰度": 60,
                                                 "规范用语": 100}])
-    comment: str = Field("", max_length=COMMENT_MAX, examples=["语速偏快，请放慢。"])
+    comment: str = Field("", max_length=COMMENT_MAX, pattern=MULTI_LINE, examples=["语速偏快，请放慢。"])
 
 
 def _form(request: Request) -> tuple:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from hotline.auth.principal import Principal
 from hotline.auth.seats import require_own_seat
 from hotline.db.audit import record_audit
+from hotline.db.values import ONE_LINE
 from hotline.deps import OperatorDep as Operator
 from hotline.deps import ReaderDep as Reader
 from hotline.deps import SessionDep
@@ -81,7 +82,7 @@ class SeatActionOut(BaseModel):
 class PauseIn(BaseModel):
     # No control characters (a NUL could never reach Asterisk): stated in the schema, checked
     # again by SeatService.pause.
-    reason: str = Field(min_length=1, max_length=120, pattern=r"^[^\x00-\x1f\x7f-\x9f]*$",
+    reason: str = Field(min_length=1, max_length=120, pattern=ONE_LINE,
                         examples=["午休"])
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.principal import Principal
 from hotline.db.types import utcnow
+from hotline.db.values import MULTI_LINE
 from hotline.deps import OperatorDep, ReaderDep, SessionDep
 from hotline.privacy import data_for, phone_for, text_for
 from voicemail.audio_analysis import AudioFormatError, load_pcm
@@ -199,7 +200,8 @@ class OverrideIn(BaseModel):
     verdict: Literal["valid", "invalid", "duplicate"] = Field(
         description="valid: call back; invalid: discard; duplicate: repeats `duplicate_of`",
         json_schema_extra={"enum": list(OVERRIDE_VERDICTS)})
-    reason: str = Field(min_length=1, max_length=REASON_MAX, examples=["听了录音，是真实的燃气报修"])
+    reason: str = Field(min_length=1, max_length=REASON_MAX, pattern=MULTI_LINE,
+                        examples=["听了录音，是真实的燃气报修"])
     callback_number: str | None = Field(None, pattern=CALLBACK_NUMBER_PATTERN,
                                         description="for valid: the number to call back (the one "
                                         "heard in the message), digits only: a mobile, a landline "
@@ -268,7 +270,7 @@ class ConfirmItem(BaseModel):
 
 class ConfirmIn(BaseModel):
     items: list[ConfirmItem] = Field(min_length=1, max_length=PAGE_MAX)
-    reason: str = Field("抽查确认机器判定", min_length=1, max_length=REASON_MAX,
+    reason: str = Field("抽查确认机器判定", min_length=1, max_length=REASON_MAX, pattern=MULTI_LINE,
                         examples=["抽查确认机器判定"])
 
 

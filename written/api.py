@@ -23,6 +23,7 @@ from hotline.auth.principal import Principal
 from hotline.auth.roles import OPERATORS, READERS
 from hotline.config import HotlineConfig
 from hotline.db.session import get_session
+from hotline.db.values import MULTI_LINE, ONE_LINE
 from hotline.deps import BODY_BOUND_KEY
 from hotline.privacy import data_for, phone_for, text_for
 from written import service
@@ -51,12 +52,14 @@ RowId = Annotated[int, Path(ge=1, le=ID_MAX, examples=[1])]
 
 class MessageInBody(BaseModel):
     channel: Literal["网上民声", "市长信箱"] = Field(examples=["网上民声"])
-    author: str = Field(min_length=1, max_length=AUTHOR_MAX, examples=["王女士"])
-    contact: str = Field(max_length=CONTACT_MAX, examples=["13912873456"])
-    text: str = Field(max_length=TEXT_MAX, examples=["小区门口每天晚上有露天烧烤，油烟很大"])
+    author: str = Field(min_length=1, max_length=AUTHOR_MAX, pattern=ONE_LINE, examples=["王女士"])
+    contact: str = Field(max_length=CONTACT_MAX, pattern=ONE_LINE, examples=["13912873456"])
+    text: str = Field(max_length=TEXT_MAX, pattern=MULTI_LINE,
+                      examples=["小区门口每天晚上有露天烧烤，油烟很大"])
     written_at: AwareDatetime = Field(description="ISO 8601 with its time zone",
                                       examples=["2026-12-03T09:15:00+08:00"])
-    left_with: str | None = Field(None, max_length=NAME_MAX, description="the department it was left with",
+    left_with: str | None = Field(None, max_length=NAME_MAX, pattern=ONE_LINE,
+                                  description="the department it was left with",
                                   examples=["生态环境局"])
 
     @field_validator("written_at", mode="before")
@@ -112,9 +115,9 @@ class MessageOut(BaseModel):
 class DecisionIn(BaseModel):
     action: Literal["approve", "transfer", "return"] = Field(description="审核通过 / 转办 / 退回",
                                                              examples=["transfer"])
-    department: str | None = Field(None, max_length=NAME_MAX, examples=["城市管理局"])
-    section: str | None = Field(None, max_length=NAME_MAX, examples=["综合执法支队"])
-    reason: str | None = Field(None, max_length=REASON_MAX, examples=["重复留言"])
+    department: str | None = Field(None, max_length=NAME_MAX, pattern=ONE_LINE, examples=["城市管理局"])
+    section: str | None = Field(None, max_length=NAME_MAX, pattern=ONE_LINE, examples=["综合执法支队"])
+    reason: str | None = Field(None, max_length=REASON_MAX, pattern=MULTI_LINE, examples=["重复留言"])
 
 
 class DepartmentOut(BaseModel):

@@ -16,6 +16,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
+from hotline.db.values import typed_text_ok
 from written.errors import ImportRefused
 from written.models import AUTHOR_MAX, CHANNELS, CONTACT_MAX, NAME_MAX, TEXT_MAX
 
@@ -115,6 +116,8 @@ def _message(row: list[Any], columns: dict[str, int], tz: tzinfo) -> MessageIn:
                                ("留言内容", text, TEXT_MAX), ("留言部门", left_with or "", NAME_MAX)):
         if len(value) > limit:
             raise ValueError(f"{name}超过{limit}个字符")
+        if not typed_text_ok(value, multiline=name == "留言内容"):
+            raise ValueError(f"{name}含有控制字符（如 NUL）")
     if not author:
         raise ValueError("缺少留言人")
     return MessageIn(channel, author, contact, text, parse_time(values["written_at"], tz), left_with)

@@ -12,11 +12,24 @@ reasons never repeat the value itself: it may be a citizen's number.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import JSON, String, inspect
 
 NUL = "\x00"
+
+# What a person types into the API (a reason, a note, a comment, a written message): never a
+# control character (Unicode category Cc; a NUL made PostgreSQL refuse the row with a 500), but a
+# text of several lines keeps its line breaks and tabs. Stated in each body's schema (pattern=)
+# and applied to imported files' cells, so the answer is a clear 422 before anything is stored.
+ONE_LINE = r"^[^\x00-\x1f\x7f-\x9f]*$"
+MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+
+
+def typed_text_ok(value: str, multiline: bool = False) -> bool:
+    """Whether `value` holds no control character (line breaks and tabs allowed if `multiline`)."""
+    return re.match(MULTI_LINE if multiline else ONE_LINE, value) is not None
 # Chinese names of the columns whose values come from outside (the caller, a spool file, a form).
 LABELS_ZH = {
     "caller_num": "来电号码", "caller_name": "来电姓名", "citizen_number": "市民号码",

@@ -89,7 +89,8 @@ def test_bad_scores_are_refused_and_change_nothing(client: TestClient, config: H
     review = client.get(f"/api/qa/sample?day={day(config)}", headers=inspector).json()[0]["id"]
     for body, code in (({"scores": {"服务态度": 90}}, "invalid_scores"),
                        ({"scores": {**SCORES, "服务态度": 120}}, "invalid_scores"),
-                       ({"scores": "good"}, "validation_error")):
+                       ({"scores": "good"}, "validation_error"),
+                       ({"scores": SCORES, "comment": "语速\x00偏快"}, "validation_error")):
         answer = client.post(f"/api/qa/reviews/{review}/score", headers=inspector, json=body)
         assert answer.status_code == 422 and answer.json()["error"]["code"] == code
     assert "未打分" in client.post(f"/api/qa/reviews/{review}/score", headers=inspector,

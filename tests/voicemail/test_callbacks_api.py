@@ -69,6 +69,9 @@ def test_claim_dial_outcome_flow_and_history(hall) -> None:
     assert done.json()["state"] == "queued"
     clock["now"] = T0 + timedelta(minutes=60)
     client.post(f"/api/callbacks/{ids[0]}/claim", headers=me).raise_for_status()
+    nul = client.post(f"/api/callbacks/{ids[0]}/outcome", headers=me, json={
+        "outcome": "reached_transferred", "department": "供水集团", "note": "已转\x00办"})
+    assert nul.status_code == 422  # a NUL in the note was a 500 on PostgreSQL (issue 13)
     final = client.post(f"/api/callbacks/{ids[0]}/outcome", headers=me, json={
         "outcome": "reached_transferred", "department": "供水集团", "note": "已转办"})
     assert final.json()["resolution"] == "transferred"

@@ -94,6 +94,7 @@ def test_valid_with_a_spoken_number_department_and_urgency_reaches_the_callback_
         ({"callback_number": "12345"}, "validation_error"),  # the schema's pattern
         ({"callback_number": "139-1234-5678"}, "validation_error"),  # digits only
         ({"department": "不存在的局"}, "unknown_department"),
+        ({"reason": "听到\x00号码"}, "validation_error"),  # a NUL was a 500 on PostgreSQL (issue 13)
     ):
         answer = desk.post(
             f"/{vid}/override",

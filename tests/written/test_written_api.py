@@ -211,3 +211,23 @@ def test_an_import_up_to_its_documented_bound_is_taken_and_past_it_refused_unrea
     small_route = hall.client.post("/api/messages", content=b"x" * (1024 * 1024 + 1),
                                    headers=hall.headers(key="big") | {"Content-Type": "application/json"})
     assert small_route.status_code == 413  # every other route keeps the 1 MiB bound
+
+
+def test_a_control_character_is_refused_before_anything_is_stored(hall: Hall) -> None:
+    """Issue 13 (NUL in a pause reason gave a 500): on PostgreSQL a NUL in a message, a decision's
+    reason or an imported cell was a 500 too. Refused with a 422 naming the field or the row;
+    a letter keeps its line breaks."""
+    for field, value in (("text", "路灯坏了\x00一个月"), ("author", "王\x00女士"), ("contact", "139\x01")):
+        refused = hall.post(f"ctl-{field}", **{field: value})
+        assert refused.status_code == 422, (field, refused.text)
+    letter = hall.post("ctl-lines", text=f"{BARBECUE}。\n\n\t请尽快处理。\r\n")
+    assert letter.status_code == 201 and "\n\n\t请尽快" in letter.json()["text"]
+    decided = hall.client.post(f"/api/messages/{letter.json()['id']}/decision", headers=hall.headers(),
+                               json={"action": "return", "reason": "内容\x00不全"})
+    assert decided.status_code == 422
+    csv = CSV.replace("周女士", "周\x00女士").encode()
+    imported = hall.client.post("/api/messages/import", content=csv,
+                                headers=hall.headers() | {"Content-Type": "text/csv"})
+    assert imported.status_code == 422 and imported.json()["error"]["code"] == "import_refused"
+    assert imported.json()["error"]["detail"][0].startswith("第3行：留言人含有控制字符")
+    assert hall.count() == 1

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, object_session
 from hotline.auth.principal import Principal
 from hotline.auth.seats import require_own_seat
 from hotline.db.types import utcnow
+from hotline.db.values import MULTI_LINE
 from hotline.deps import ConfigDep, OperatorDep, ReaderDep, SessionDep
 from hotline.privacy import data_for, phone_for, text_for
 from voicemail.api import RowId
@@ -98,7 +99,7 @@ class OutcomeIn(BaseModel):
     outcome: Outcome = Field(examples=["reached_transferred"])
     department: str | None = Field(None, description="required with reached_transferred (转办)",
                                    examples=["供水集团"])
-    note: str | None = Field(None, max_length=2000, examples=["已转供水集团处理"])
+    note: str | None = Field(None, max_length=2000, pattern=MULTI_LINE, examples=["已转供水集团处理"])
 
 
 def citizen_names(session: Session, rows: Sequence[Callback]) -> dict[int, str | None]:
