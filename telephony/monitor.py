@@ -26,6 +26,11 @@ log = logging.getLogger(__name__)
 
 # Snapshots taken on every login, in this order; each is an event-list action.
 RESYNC_ACTIONS = ("PJSIPShowContacts", "DeviceStateList", "QueueStatus", "CoreShowChannels")
+# Pauses between attempts when a resync is refused while the link stays up: right after a
+# restart Asterisk takes logins before its modules are loaded ("Invalid/unknown command:
+# DeviceStateList"), and an incomplete picture would stay stale, showing the seats as they were
+# before the restart, until the next login. About 20 s in all; then the picture stays stale.
+RESYNC_RETRY_PAUSES_S = (0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 5.0)
 TICK_SECONDS = 1.0
 # While the client is in these states the events flow (or are being rebuilt): anything else
 # means the picture is no longer followed.
@@ -148,8 +153,14 @@ class HallMonitor:
                     log.exception("hall follower failed on %s", message.name)
 
     async def _on_login(self, client: AmiClient) -> None:
-        """Rebuild the picture, then let the followers resume on it (in this order)."""
-        await self._resync(client)
+        """Rebuild the picture, then let the followers resume on it (in this order). A rebuild
+        Asterisk refused is tried again (RESYNC_RETRY_PAUSES_S) while the link stays up; the
+        events that arrive meanwhile wait, as they do during any resync."""
+        for pause in (*RESYNC_RETRY_PAUSES_S, None):
+            if await self._resync(client) or pause is None or not client.connected:
+                break
+            log.warning("resync refused by Asterisk; trying again in %.1f s", pause)
+            await asyncio.sleep(pause)
         for follower in self._followers:
             try:
                 await follower.on_resync(client)
@@ -158,8 +169,9 @@ class HallMonitor:
             except Exception:
                 log.exception("hall follower failed to resume")
 
-    async def _resync(self, client: AmiClient) -> None:
-        """Replace every fact with Asterisk's own answers, then resume the event stream."""
+    async def _resync(self, client: AmiClient) -> bool:
+        """Replace every fact with Asterisk's own answers, then resume the event stream; whether
+        every answer came (only then is the picture fresh)."""
         self.picture.begin_snapshot()
         self.stats.begin_snapshot()
         changes: list[SeatChange] = []
@@ -184,6 +196,7 @@ class HallMonitor:
             log.info("hall picture rebuilt from Asterisk (%d seat changes)", len(changes))
             self._publish(None, changes, now, closed)
             await self._notify()
+        return complete
 
     async def _read_pbx_info(self, client: AmiClient) -> None:
         settings = await client.send_action("CoreSettings")

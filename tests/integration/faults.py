@@ -187,8 +187,8 @@ class Stage:
     async def picture_agrees(self) -> bool:
         try:
             health = await self.api.get("/api/health")
-            if not health["ami"]["connected"]:
-                return False
+            if not health["ami"]["connected"] or health["ami"]["stale_since"] is not None:
+                return False  # a picture right only by luck of the events is not converged
             ours = bridge_picture(await self.api.get("/api/seats"))
         except Exception:  # the service may be down or restarting: not yet
             return False

@@ -255,6 +255,8 @@ async def test_asterisk_restart(bridge: Bridge) -> None:
         seat = await bridge.api.wait_state("05", "paused", timeout=15)
         assert seat["logged_in"] and seat["pause_reason"] == "会议"
         await assert_agrees_with_asterisk(bridge.api, bridge.ami, bridge.pbx.config)
+        # And the picture is live again, not only right by the events that followed.
+        assert not seat["stale"] and (await bridge.api.get("/api/health"))["ami"]["stale_since"] is None
 
 
 async def test_a_call_the_operator_paused_during_is_in_the_records(bridge: Bridge) -> None:

@@ -70,3 +70,33 @@ async def test_the_picture_is_stale_while_the_link_is_down(server: ReplayAmiServ
         assert seen[-1] is None
     finally:
         await client.stop()
+
+
+async def test_a_resync_asterisk_refused_is_tried_again_until_the_picture_is_fresh(
+        server: ReplayAmiServer) -> None:
+    """Right after a restart Asterisk takes a login before its modules are loaded; the resync
+    failed ('Invalid/unknown command: DeviceStateList') and the picture stayed stale, showing
+    a seat paused before the restart as paused (tests/integration/test_seat_bridge.py::
+    test_asterisk_restart, flaky under load), until the next login, however long that was."""
+    refusals = iter(range(2))
+    listed = server.handlers["devicestatelist"]
+
+    def not_loaded_yet(action: Mapping[str, str]) -> list:
+        if next(refusals, None) is not None:
+            return [simple_response(action, "Error", Message="Invalid/unknown command: DeviceStateList. "
+                                    "Use Action: ListCommands to show available commands.")]
+        return listed(action)
+
+    server.handlers["devicestatelist"] = not_loaded_yet
+    client = AmiClient(AmiSettings(host="127.0.0.1", port=server.port, username=TEST_USER,
+                                   secret=TEST_SECRET, ping_interval=0))
+    board = HallPicture(SeatDirectory([Seat("01", "seat01", "seat01", "PJSIP/seat01", "PJSIP/seat01")]), 0)
+    clock = iter(T0.replace(second=n) for n in range(60))
+    monitor = HallMonitor(client, board, HallStats(), lambda: next(clock))
+    await client.start()
+    try:
+        await client.wait_connected(WAIT)
+        assert next(refusals, None) is None  # both refusals were met
+        assert board.stale_since is None and monitor.resyncs == 3
+    finally:
+        await client.stop()
