@@ -216,10 +216,12 @@ async def test_asterisk_restart(bridge: Bridge) -> None:
         bridge.ami = await harness_client(bridge.pbx.config)
 
         async def back() -> bool:
+            """Logged in and the picture rebuilt: until then the seats are shown as they were,
+            marked stale (a login comes before the resync, which waits for Asterisk's modules)."""
             health = await bridge.api.get("/api/health")
-            return health["ami"]["connected"]
+            return health["ami"]["connected"] and health["ami"]["stale_since"] is None
 
-        await wait_for(back, 30, "the bridge to reconnect after the restart")
+        await wait_for(back, 30, "the bridge to reconnect after the restart and rebuild its picture")
         # Until the next qualify Asterisk's queue lists the member Unavailable (Status 5): the
         # bridge must not show the seat paused (or available) meanwhile (issue 13). A sighting
         # counts only when Asterisk said so before and after the bridge was read, a second apart
