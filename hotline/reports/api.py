@@ -23,6 +23,7 @@ from hotline.auth.roles import Role
 from hotline.config import HotlineConfig
 from hotline.db.types import utcnow
 from hotline.deps import SessionDep
+from hotline.reports.errors import DayOutsideRange
 from hotline.reports.figures import CallFigures, RangeReport, ReportPeriod
 from hotline.reports.fold import Funnel, Hourly, funnel, hourly, reference_days, reference_period
 from hotline.reports.stats_api import (
@@ -34,7 +35,6 @@ from hotline.reports.stats_api import (
     ToQuery,
     _cell,
     _day,
-    _refuse,
     days_table,
     hall_figures,
     period_of,
@@ -144,7 +144,8 @@ def load_view(request: Request, session: Session, first: str | None, last: str |
     period = period_of(config, first, last, now.astimezone(config.hall.tz).date())
     shown = _day(day, "day") if day is not None else period.last
     if not period.first <= shown <= period.last:
-        raise _refuse("day_outside_range", f"day ({shown}) must lie within from..to")
+        raise DayOutsideRange(f"分时查看日（{shown}）须在开始日期与结束日期之间"
+                              f"（{period.first} 至 {period.last}）")
     threshold = config.queue.service_level_seconds
     report = load_report(session, period, threshold, now=now, seat_ids=seats_of_hall(config, hall),
                          pbx=hall)

@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from hotline.reports.errors import InvalidRange, RangeTooLong
 from seat_manager.state import SeatState
 from telephony import kpi
 from telephony.models import OUTCOME_ABANDONED, OUTCOME_ANSWERED
@@ -62,15 +63,6 @@ DONE_RESOLUTIONS = frozenset({Resolution.RESOLVED.value, Resolution.TRANSFERRED.
 RESOLUTIONS = tuple(resolution.value for resolution in Resolution)
 
 
-class RangeError(ValueError):
-    """A range of days that cannot be reported; `code` is stable for API clients."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
 @dataclass(frozen=True, slots=True)
 class ReportPeriod:
     """Local days `first`..`last` inclusive in the hall's timezone.
@@ -88,10 +80,10 @@ class ReportPeriod:
 
     def __post_init__(self) -> None:
         if self.first > self.last:
-            raise RangeError("invalid_range", f"from ({self.first}) is after to ({self.last})")
+            raise InvalidRange(f"开始日期（{self.first}）晚于结束日期（{self.last}）")
         if self.days > MAX_RANGE_DAYS:
-            raise RangeError("range_too_long",
-                             f"a report covers at most {MAX_RANGE_DAYS} days; this asks for {self.days}")
+            raise RangeTooLong(f"一份报表最多 {MAX_RANGE_DAYS} 天，所选范围有 {self.days} 天",
+                               detail={"days": self.days, "max_days": MAX_RANGE_DAYS})
         object.__setattr__(self, "start", self._midnight(self.first))
         object.__setattr__(self, "end", UTC_MAX if self.last == date.max
                            else self._midnight(self.last + timedelta(days=1)))

@@ -4,6 +4,7 @@ reference weekdays, the funnel, Chinese CSV and XLSX headings, clear refusals.""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,11 +16,13 @@ from openpyxl import load_workbook
 from hotline.auth import Role, add_token
 from hotline.config import HotlineConfig, load_config
 from hotline.db import session_scope, upgrade_database
+from hotline.errors import REFUSALS
 from hotline.wiring import build_app
 from tests.reports.seed import seed
 from tests.reports.test_figures import DAY
 
 REPO = Path(__file__).resolve().parents[2]
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture
@@ -101,3 +104,32 @@ def test_refusals_are_clear_and_operators_are_not_supervisors(client) -> None:
                          headers=auth(tokens[Role.MONITOR]))
     assert backwards.status_code == 422 and backwards.json()["error"]["code"] == "invalid_range"
     assert http.get("/api/reports", headers=auth(tokens[Role.OPERATOR])).status_code == 403
+
+
+REFUSED = (  # query, code, the values the message may repeat as written
+    (f"from={DAY}&to={DAY}&day={DAY + timedelta(days=3)}", "day_outside_range", ()),
+    (f"from={DAY}&to={DAY - timedelta(days=2)}", "invalid_range", ()),
+    (f"from={DAY - timedelta(days=400)}&to={DAY}", "range_too_long", ()),
+    ("from=2026-02-30", "invalid_date", ()),
+    ("to=2026-13-01", "invalid_date", ()),
+    ("hall=east", "unknown_hall", ("east", "main")),
+)
+
+
+@pytest.mark.parametrize(("query", "code", "echoed"), REFUSED)
+def test_bad_dates_and_halls_get_the_one_refusal_in_chinese(client, query: str, code: str,
+                                                           echoed: tuple[str, ...]) -> None:
+    """Every route of the reports and statistics answers the same registered refusal: its code and
+    status, and a message in Chinese (Latin letters only in the values it repeats)."""
+    http, tokens = client
+    paths = ["/api/reports", "/api/reports/export.csv", "/api/reports/export.xlsx", "/api/stats",
+             "/api/stats/export.csv"]
+    for path in paths if code != "day_outside_range" else paths[:3]:
+        answer = http.get(f"{path}?{query}", headers=auth(tokens[Role.MONITOR]))
+        assert answer.status_code == REFUSALS[code].status == 422, (path, answer.text)
+        error = answer.json()["error"]
+        assert error["code"] == code and CJK.search(error["message"]), (path, error)
+        words = error["message"]
+        for value in echoed:
+            words = words.replace(value, "")
+        assert not re.search("[A-Za-z]", words), (path, error["message"])
