@@ -109,6 +109,8 @@ class ReportsOut(BaseModel):
     from_: date = Field(alias="from")
     to: date
     day: date
+    today: date = Field(description="the hall's local day when the report was made: the page's presets "
+                                    "(today, yesterday, this week, this month) count from it")
     reference_days: list[date]
     timezone: str
     service_level_seconds: int
@@ -131,6 +133,7 @@ class ReportView:
     day_hourly: Hourly
     reference_hourly: Hourly
     funnel: Funnel
+    today: date
     hall: str | None = None
     halls: tuple[tuple[str, str, CallFigures], ...] = ()
 
@@ -141,7 +144,8 @@ def load_view(request: Request, session: Session, first: str | None, last: str |
     weekdays, the funnel, and each hall's figures with their total."""
     config: HotlineConfig = request.app.state.config
     now = utcnow()
-    period = period_of(config, first, last, now.astimezone(config.hall.tz).date())
+    today = now.astimezone(config.hall.tz).date()
+    period = period_of(config, first, last, today)
     shown = _day(day, "day") if day is not None else period.last
     if not period.first <= shown <= period.last:
         raise DayOutsideRange(f"分时查看日（{shown}）须在开始日期与结束日期之间"
@@ -155,7 +159,7 @@ def load_view(request: Request, session: Session, first: str | None, last: str |
                       hourly(call_aggregate(session, one_day, threshold, hall).buckets, period, (shown,)),
                       hourly(call_aggregate(session, reference, threshold, hall).buckets, period,
                              reference_days(shown)),
-                      funnel(report.voicemails, report.callbacks), hall,
+                      funnel(report.voicemails, report.callbacks), today, hall,
                       hall_figures(session, config, period, now))
 
 
@@ -171,7 +175,7 @@ def view_out(view: ReportView) -> ReportsOut:
     report, f = view.report, view.funnel
     return ReportsOut.model_validate({
         "hall": view.hall, "halls": [_hall_kpi(*row) for row in view.halls],
-        "from": report.period.first, "to": report.period.last, "day": view.day,
+        "from": report.period.first, "to": report.period.last, "day": view.day, "today": view.today,
         "reference_days": list(reference_days(view.day)), "timezone": report.period.tz.key,
         "service_level_seconds": report.service_level_seconds, "generated_at": utcnow(),
         "day_hourly": _hourly_out(view.day_hourly), "reference_hourly": _hourly_out(view.reference_hourly),
@@ -253,7 +257,7 @@ def _attachment(view: ReportView, stem: str, suffix: str) -> dict[str, str]:
 ROLE_TEXT = "Role: monitor or admin (supervisors). "
 _HOURS = [0.0] * 9 + [3.0, 0.0, 1.0] + [0.0] * 12
 REPORTS_EXAMPLE = {
-    "from": "2026-11-01", "to": "2026-11-02", "day": "2026-11-02",
+    "from": "2026-11-01", "to": "2026-11-02", "day": "2026-11-02", "today": "2026-11-03",
     "reference_days": ["2026-10-26", "2026-10-19", "2026-10-12", "2026-10-05"], "timezone": "Asia/Shanghai",
     "service_level_seconds": 15, "generated_at": "2026-11-03T09:00:00Z",
     "day_hourly": {"received": _HOURS, "answered": _HOURS, "abandoned": [0.0] * 24},

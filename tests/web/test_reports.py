@@ -119,6 +119,24 @@ def test_the_presets_pick_the_hall_days(web: WebApp, pages: Pages) -> None:
         assert len(chart_series(page, "chart-days")["asa"]) == (last - first).days + 1
 
 
+def test_after_a_linked_range_the_presets_still_count_from_the_hall_today(web: WebApp, pages: Pages) -> None:
+    """A link to last month's range, then 今天 and 本月: today's figures, not the link's last day's;
+    then any range typed in the date fields and asked for with 查询."""
+    page, _ = open_report(web, pages)
+    today = datetime.now(web.config.hall.tz).date()
+    page.locator("#preset").select_option("today")
+    expect(page.locator("#message")).to_contain_text(f"已加载 {today} 至 {today}")
+    page.locator("#preset").select_option("month")
+    expect(page.locator("#message")).to_contain_text(f"已加载 {today.replace(day=1)} 至 {today}")
+    page.locator("#from").fill(str(FIRST - timedelta(days=5)))
+    page.locator("#to").fill(str(DAY))
+    expect(page.locator("#preset")).to_have_value("custom")
+    page.get_by_role("button", name="查询").click()
+    expect(page.locator("#message")).to_contain_text(f"已加载 {FIRST - timedelta(days=5)} 至 {DAY}")
+    expect(page.locator("#day option")).to_have_count(7)
+    assert len(chart_series(page, "chart-days")["asa"]) == 7
+
+
 def test_the_starts_late_report_does_not_replace_the_picked_range(web: WebApp, pages: Pages) -> None:
     """The page asks for the linked range at start; the supervisor picks 昨天 at once. The start's
     answer arriving last must not draw the linked range over the picked one."""

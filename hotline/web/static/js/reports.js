@@ -25,12 +25,18 @@ let shown = null; // the last answer of GET /api/reports
 // only the newest request's answer is drawn.
 const reportReplies = newestReply();
 let sort = { key: 'seat_id', descending: false };
+// The hall's day, from each report (its `today`): the presets count from it, not from the range shown.
+let today = localDay(new Date());
 
 // Dates as 'YYYY-MM-DD' strings, computed in UTC so the browser's own zone never shifts them.
 const parseDay = (text) => new Date(`${text}T00:00:00Z`);
 const dayText = (date) => date.toISOString().slice(0, 10);
 const addDays = (text, n) => dayText(new Date(parseDay(text).getTime() + n * 86400000));
 const weekday = (text) => WEEKDAYS[parseDay(text).getUTCDay()];
+function localDay(date) {
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
 
 function presetRange(preset, today) {
   if (preset === 'yesterday') return [addDays(today, -1), addDays(today, -1)];
@@ -189,6 +195,7 @@ async function load(params = query()) {
     const report = await get(`/api/reports?${params}`);
     if (!reportReplies.accept(ticket)) return false;
     shown = report;
+    today = report.today;
     $('#from').value = report.from;
     $('#to').value = report.to;
     fillDays(report);
@@ -223,8 +230,8 @@ startPage(async () => {
   // A link may name the range (?from=…&to=…&day=…); otherwise today.
   const linked = new URLSearchParams(window.location.search);
   if (linked.has('from') || linked.has('to')) $('#preset').value = 'custom';
-  // The controls answer at once, even while the start's report is on its way.
-  let today = dayText(new Date());
+  // The controls answer at once, even while the start's report is on its way: until then the
+  // presets count from this computer's own day (the hall's PCs keep the hall's time).
   $('#preset').addEventListener('change', () => {
     if ($('#preset').value === 'custom') return;
     [$('#from').value, $('#to').value] = presetRange($('#preset').value, today);
@@ -251,5 +258,5 @@ startPage(async () => {
   $('#export-xlsx').addEventListener('click', () =>
     download(`/api/reports/export.xlsx?${query()}`, `报表-${$('#from').value}_${$('#to').value}.xlsx`));
   window.addEventListener('resize', () => Object.values(charts).forEach((c) => c.resize()));
-  if (await load(linked)) today = shown.to; // the presets count from the start's last day
+  await load(linked);
 });
