@@ -25,7 +25,15 @@ from hotline.db.types import utcnow
 from hotline.deps import SessionDep
 from hotline.reports.errors import DayOutsideRange
 from hotline.reports.figures import CallFigures, RangeReport, ReportPeriod
-from hotline.reports.fold import Funnel, Hourly, funnel, hourly, reference_days, reference_period
+from hotline.reports.fold import (
+    Funnel,
+    Hourly,
+    funnel,
+    hourly,
+    pause_reasons,
+    reference_days,
+    reference_period,
+)
 from hotline.reports.stats_api import (
     DATE_PATTERN,
     DATE_SCHEMA,
@@ -39,7 +47,6 @@ from hotline.reports.stats_api import (
     hall_figures,
     period_of,
     seats_of_hall,
-    seats_table,
     to_csv,
 )
 from hotline.reports.store import call_aggregate, load_report
@@ -50,11 +57,11 @@ DayQuery = Annotated[str | None, Query(pattern=DATE_PATTERN, examples=["2026-11-
                                        json_schema_extra=DATE_SCHEMA,
                                        description="the day shown per hour, within `from`..`to` "
                                                    "(default: `to`; else 422 day_outside_range)")]
-Table = Literal["days", "seats", "hourly", "funnel"]
+Table = Literal["days", "seats", "hourly", "funnel", "halls"]
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_TITLES: dict[str, str] = {"days": "每日指标", "seats": "座席", "hourly": "分时来电",
-                                "funnel": "留言漏斗"}
+                                "funnel": "留言漏斗", "halls": "各大厅与合计"}
 
 
 class HourlyOut(BaseModel):
@@ -119,6 +126,8 @@ class ReportsOut(BaseModel):
     reference_hourly: HourlyOut = Field(description="mean of the same weekday over the last four weeks")
     days: list[DayKpiOut]
     seats: list[SeatKpiOut]
+    pause_reasons: list[str] = Field(description="every pause reason of the seats, the longest paused in "
+                                                 "all first: the seat table's columns")
     funnel: FunnelOut
     hall: str | None = Field(None, description="the hall shown (null: every hall together)",
                              examples=[None, "west"])
@@ -187,6 +196,7 @@ def view_out(view: ReportView) -> ReportsOut:
                              average_handling_seconds=_round(s.average_talk_seconds, 1),
                              pause_seconds=s.pause_seconds, pause_by_reason=s.pause_by_reason)
                   for s in report.seats],
+        "pause_reasons": list(pause_reasons(report.seats)),
         "funnel": FunnelOut(received=f.received, pending=f.pending, invalid=f.invalid,
                             invalid_by_reason=f.invalid_by_reason,
                             reason_names={code: REASON_ZH.get(code, code) for code in f.invalid_by_reason},
@@ -226,9 +236,37 @@ def funnel_table(view: ReportView) -> list[list[object]]:
     return rows
 
 
+def seat_table(view: ReportView) -> list[list[object]]:
+    """The page's seat table: its columns, a column of pause time per reason."""
+    reasons = pause_reasons(view.report.seats)
+    rows: list[list[object]] = [["工号", "接听数", "通话时长(秒)", "平均处理时长(秒)", "小休时长(秒)",
+                                 *(f"小休：{reason}(秒)" for reason in reasons)]]
+    for s in view.report.seats:
+        rows.append([s.seat_id, s.answered, s.talk_seconds, _round(s.average_talk_seconds, 1),
+                     s.pause_seconds, *(s.pause_by_reason.get(reason, 0) for reason in reasons)])
+    return rows
+
+
+def halls_table(view: ReportView) -> list[list[object]]:
+    """Each hall's figures over the range, then 合计 (the page's table with several halls)."""
+    rows: list[list[object]] = [["大厅", "来电数", "接通数", "放弃数", "服务水平", "平均应答时长(秒)",
+                                 "放弃率"]]
+    for _name, display_name, f in view.halls:
+        rows.append([display_name, f.received, f.answered, f.abandoned, _round(f.service_level, 4),
+                     _round(f.average_speed_of_answer, 1), _round(f.abandon_rate, 4)])
+    return rows
+
+
+def several_halls(view: ReportView) -> bool:
+    """The page shows the halls' table only when there are several halls (each, then 合计)."""
+    return len(view.halls) > 2
+
+
 def tables(view: ReportView) -> dict[str, list[list[object]]]:
-    return {"days": days_table(view.report), "seats": seats_table(view.report),
-            "hourly": hourly_table(view), "funnel": funnel_table(view)}
+    """Every table of the page as shown, for the exports."""
+    shown = {"days": days_table(view.report), "seats": seat_table(view),
+             "hourly": hourly_table(view), "funnel": funnel_table(view)}
+    return {"halls": halls_table(view), **shown} if several_halls(view) else shown
 
 
 def to_xlsx(named: dict[str, list[list[object]]]) -> bytes:

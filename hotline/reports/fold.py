@@ -3,10 +3,19 @@ last four weeks, and the voicemail funnel. Inputs are hotline.reports.figures' v
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from hotline.reports.figures import HOURS_PER_DAY, CallbackFigures, CallBucket, ReportPeriod, VoicemailFigures
+from hotline.reports.figures import (
+    HOURS_PER_DAY,
+    CallbackFigures,
+    CallBucket,
+    ReportPeriod,
+    SeatRow,
+    VoicemailFigures,
+)
 from voicemail.models import STATE_INVALID, STATE_NEEDS_REVIEW, STATE_NEW, STATE_VALID
 
 REFERENCE_WEEKS = 4
@@ -66,3 +75,12 @@ def funnel(voicemails: VoicemailFigures, callbacks: CallbackFigures) -> Funnel:
                   invalid_by_reason=dict(voicemails.reasons.get(STATE_INVALID, {})),
                   valid=voicemails.count(STATE_VALID), needs_review=voicemails.count(STATE_NEEDS_REVIEW),
                   called_back=callbacks.closed, reached=callbacks.done)
+
+
+def pause_reasons(seats: Iterable[SeatRow]) -> tuple[str, ...]:
+    """The pause reasons of the seats, the longest paused in all first (then by name): the seat
+    table's columns, on the page and in its exports, in one order."""
+    totals: Counter[str] = Counter()
+    for seat in seats:
+        totals.update(seat.pause_by_reason)
+    return tuple(sorted(totals, key=lambda reason: (-totals[reason], reason)))

@@ -228,13 +228,14 @@ def _hour_range(hour: int | None) -> str:
 
 def _call_cells(c: CallFigures) -> list[object]:
     return [c.received, c.answered, c.abandoned, c.answered_within_sl, _round(c.answer_rate, RATE_DIGITS),
-            _round(c.service_level, RATE_DIGITS), _round(c.average_speed_of_answer, SECONDS_DIGITS),
-            c.talk_seconds, _hour_range(c.peak_hour), c.peak_hour_received]
+            _round(c.abandon_rate, RATE_DIGITS), _round(c.service_level, RATE_DIGITS),
+            _round(c.average_speed_of_answer, SECONDS_DIGITS), c.talk_seconds, _hour_range(c.peak_hour),
+            c.peak_hour_received]
 
 
 def _call_headings(threshold: int) -> list[str]:
-    return ["来电数", "接通数", "放弃数", f"{threshold}秒内接通数", "接通率", "服务水平", "平均应答时长(秒)",
-            "通话时长(秒)", "高峰时段", "高峰时段来电数"]
+    return ["来电数", "接通数", "放弃数", f"{threshold}秒内接通数", "接通率", "放弃率", "服务水平",
+            "平均应答时长(秒)", "通话时长(秒)", "高峰时段", "高峰时段来电数"]
 
 
 def days_table(report: RangeReport) -> list[list[object]]:

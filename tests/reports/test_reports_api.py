@@ -93,6 +93,18 @@ def test_exports_carry_chinese_headings(client) -> None:
     assert book.sheetnames == ["每日指标", "座席", "分时来电", "留言漏斗"]
     assert book["座席"]["A1"].value == "工号"
     assert book["分时来电"].max_row == 25
+    body = http.get(f"/api/reports?{query}", headers=auth(tokens[Role.MONITOR])).json()
+    seats = [[cell.value for cell in row] for row in book["座席"].iter_rows()]
+    assert seats[0] == ["工号", "接听数", "通话时长(秒)", "平均处理时长(秒)", "小休时长(秒)",
+                        *(f"小休：{reason}(秒)" for reason in body["pause_reasons"])]
+    shown = {s["seat_id"]: s for s in body["seats"]}
+    for row in seats[1:]:
+        assert row[4:] == [shown[row[0]]["pause_seconds"],
+                           *(shown[row[0]]["pause_by_reason"].get(r, 0) for r in body["pause_reasons"])]
+    days = [[cell.value for cell in row] for row in book["每日指标"].iter_rows()]
+    rate = days[0].index("放弃率")
+    assert days[1][rate] == body["days"][0]["abandon_rate"]
+    assert "各大厅与合计" not in book.sheetnames  # one hall: the page shows no halls table
 
 
 def test_refusals_are_clear_and_operators_are_not_supervisors(client) -> None:

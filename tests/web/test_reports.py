@@ -89,6 +89,35 @@ def test_the_seat_table_sorts_from_the_keyboard(web: WebApp, pages: Pages) -> No
     expect(rows.first.locator("td").nth(1)).to_have_text(str(min(s["answered"] for s in api["seats"])))
 
 
+def test_the_seat_table_has_a_sortable_column_of_pause_time_per_reason(web: WebApp, pages: Pages) -> None:
+    page, api = open_report(web, pages)
+    report = stored(web.config, web)
+    totals: dict[str, float] = {}
+    for seat in report.seats:
+        for reason, seconds in seat.pause_by_reason.items():
+            totals[reason] = totals.get(reason, 0) + seconds
+    reasons = sorted(totals, key=lambda r: (-totals[r], r))
+    assert api["pause_reasons"] == reasons and len(reasons) >= 3  # tests.reports.test_figures
+    labels = ["工号", "接听数", "通话时长", "平均处理时长", "小休时长", *(f"小休：{r}" for r in reasons)]
+    expect(page.locator("#seats thead th")).to_have_text(labels)
+    by_seat = {seat.seat_id: seat.pause_by_reason for seat in report.seats}
+    assert by_seat["01"]["培训"] == 37800.0
+    expect(page.locator("#seats tbody tr[data-seat='01'] td").nth(5)).to_have_text("10:30:00")
+    expect(page.locator("#seats tbody tr[data-seat='01'] td").nth(2)).to_have_text("0:04:10")
+    column = labels.index("小休：未注明")
+    page.get_by_role("button", name="小休：未注明").click()
+    header = page.locator("#seats thead th").nth(column)
+    expect(header).to_have_attribute("aria-sort", "descending")
+    most = sorted((seat for seat in report.seats if "未注明" in seat.pause_by_reason),
+                  key=lambda seat: -seat.pause_by_reason["未注明"])
+    assert [seat.seat_id for seat in most] == ["02", "09"]
+    rows = page.locator("#seats tbody tr")
+    expect(rows.nth(0)).to_have_attribute("data-seat", "02")
+    expect(rows.nth(1)).to_have_attribute("data-seat", "09")
+    expect(rows.nth(0).locator("td").nth(column)).to_have_text("1:00:00")
+    expect(rows.nth(2).locator("td").nth(column)).to_have_text("—")
+
+
 def test_the_exports_download_with_the_token(web: WebApp, pages: Pages) -> None:
     page, _ = open_report(web, pages)
     with page.expect_download() as download:

@@ -3,11 +3,13 @@ every hall's tiles, and the reports of one hall."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import expect
 from sqlalchemy import update
 
@@ -78,3 +80,18 @@ def test_the_reports_page_shows_each_hall_and_picks_one(web: WebApp, pages: Page
     expect(page.locator("#seats tbody tr[data-seat='61']")).to_have_count(1)
     expect(page.locator("#seats tbody tr[data-seat='07']")).to_have_count(0)
     expect(page.locator("#hall")).to_have_value("west")
+    # The export is what is shown: the halls' table as its own sheet, the one hall's seats.
+    expect(page.locator("#csv-table option[value='halls']")).to_be_enabled()
+    with page.expect_download() as download:
+        page.locator("#export-xlsx").click()
+    path = download.value.path()
+    assert path is not None
+    book = load_workbook(io.BytesIO(path.read_bytes()))  # a download has no file name ending
+    assert book.sheetnames == ["各大厅与合计", "每日指标", "座席", "分时来电", "留言漏斗"]
+    halls = [[cell.value for cell in row] for row in book["各大厅与合计"].iter_rows()]
+    assert [row[:2] for row in halls[1:]] == [
+        [page.locator("#halls tbody tr").nth(n).locator("th").inner_text(),
+         int(page.locator("#halls tbody tr").nth(n).locator("td").nth(0).inner_text())] for n in range(3)]
+    shown = page.locator("#seats tbody tr").evaluate_all("(rows) => rows.map((r) => r.dataset.seat)")
+    assert "61" in shown and "07" not in shown
+    assert [row[0].value for row in book["座席"].iter_rows(min_row=2)] == shown

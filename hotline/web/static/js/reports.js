@@ -3,7 +3,7 @@
 // Every figure comes from GET /api/reports; this page only draws and sorts them.
 
 import { get, getBlob } from './api.js';
-import { DASH, formatDuration, formatPercent, formatSeconds } from './format.js';
+import { DASH, formatPercent, formatSeconds } from './format.js';
 import {
   $, el, newestReply, replaceChildren, say, sayError, setText, startPage,
 } from './ui.js';
@@ -11,12 +11,12 @@ import {
 const HOURS = Array.from({ length: 24 }, (_, hour) => `${String(hour).padStart(2, '0')}时`);
 const WEEKDAYS = ['日', '一', '二', '三', '四', '五', '六'];
 const SEAT_COLUMNS = [
-  { key: 'seat_id', label: '工号', show: (s) => s.seat_id },
-  { key: 'answered', label: '接听数', show: (s) => String(s.answered) },
-  { key: 'talk_seconds', label: '通话时长', show: (s) => formatDuration(s.talk_seconds) },
-  { key: 'average_handling_seconds', label: '平均处理时长', show: (s) => formatSeconds(s.average_handling_seconds) },
-  { key: 'pause_seconds', label: '小休时长', show: (s) => formatDuration(s.pause_seconds) },
-  { key: 'pause_by_reason', label: '小休原因', show: (s) => pauseText(s.pause_by_reason) },
+  { key: 'seat_id', label: '工号', value: (s) => s.seat_id, show: (s) => s.seat_id },
+  { key: 'answered', label: '接听数', value: (s) => s.answered, show: (s) => String(s.answered) },
+  { key: 'talk_seconds', label: '通话时长', value: (s) => s.talk_seconds, show: (s) => formatClock(s.talk_seconds) },
+  { key: 'average_handling_seconds', label: '平均处理时长', value: (s) => s.average_handling_seconds ?? -1,
+    show: (s) => formatSeconds(s.average_handling_seconds) },
+  { key: 'pause_seconds', label: '小休时长', value: (s) => s.pause_seconds, show: (s) => formatClock(s.pause_seconds) },
 ];
 
 const charts = {};
@@ -45,9 +45,20 @@ function presetRange(preset, today) {
   return [today, today];
 }
 
-function pauseText(byReason) {
-  const parts = Object.entries(byReason || {}).map(([reason, seconds]) => `${reason} ${formatDuration(seconds)}`);
-  return parts.length ? parts.join('；') : DASH;
+// Hours, minutes and seconds always (a bare 04:10 reads as four hours as easily as four minutes).
+function formatClock(seconds) {
+  if (!Number.isFinite(seconds)) return DASH;
+  const total = Math.floor(seconds);
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${Math.floor(total / 3600)}:${pad(Math.floor((total % 3600) / 60))}:${pad(total % 60)}`;
+}
+
+// The seat table: the fixed columns, then the pause time of each reason (the API's order).
+function seatColumns(report) {
+  return [...SEAT_COLUMNS, ...(report.pause_reasons || []).map((reason) => ({
+    key: `pause:${reason}`, label: `小休：${reason}`, value: (s) => s.pause_by_reason[reason] || 0,
+    show: (s) => (s.pause_by_reason[reason] ? formatClock(s.pause_by_reason[reason]) : DASH),
+  }))];
 }
 
 function query() {
@@ -132,30 +143,28 @@ function drawFunnel(report) {
 
 // The seat table --------------------------------------------------------------------------------
 
-function sortValue(seat, key) {
-  if (key === 'pause_by_reason') return Object.values(seat.pause_by_reason || {}).reduce((a, b) => a + b, 0);
-  return seat[key] ?? -1;
-}
-
 function drawSeats(report) {
+  const columns = seatColumns(report);
+  if (!columns.some((column) => column.key === sort.key)) sort = { key: 'seat_id', descending: false };
+  const sorted = columns.find((column) => column.key === sort.key);
   const seats = [...report.seats].sort((a, b) => {
-    const x = sortValue(a, sort.key);
-    const y = sortValue(b, sort.key);
+    const x = sorted.value(a);
+    const y = sorted.value(b);
     const order = typeof x === 'string' ? x.localeCompare(y) : x - y;
-    return sort.descending ? -order : order;
+    return (sort.descending ? -order : order) || a.seat_id.localeCompare(b.seat_id);
   });
-  replaceChildren($('#seats thead tr'), SEAT_COLUMNS.map((column) => el('th', {
+  replaceChildren($('#seats thead tr'), columns.map((column) => el('th', {
     scope: 'col', 'aria-sort': column.key === sort.key ? (sort.descending ? 'descending' : 'ascending') : 'none',
   }, el('button', { type: 'button', text: column.label, dataset: { key: column.key },
     on: { click: () => sortBy(column.key) } }))));
   replaceChildren($('#seats tbody'), seats.map((seat) => el('tr', { dataset: { seat: seat.seat_id } },
-    SEAT_COLUMNS.map((column) => el('td', { text: column.show(seat) })))));
+    columns.map((column) => el('td', { text: column.show(seat) })))));
 }
 
 function sortBy(key) {
   sort = { key, descending: sort.key === key ? !sort.descending : key !== 'seat_id' };
   if (shown) drawSeats(shown);
-  $(`#seats th button[data-key="${key}"]`).focus();
+  $(`#seats th button[data-key="${CSS.escape(key)}"]`).focus();
 }
 
 // Halls: with several PBXs a row per hall and the total, and a choice of one hall -------------
@@ -165,6 +174,10 @@ function drawHalls(report) {
   const several = halls.length > 2; // each hall, then the total row
   $('#halls-panel').hidden = !several;
   $('#hall-field').hidden = !several;
+  const hallsOption = $('#csv-table option[value="halls"]');
+  hallsOption.hidden = !several;
+  hallsOption.disabled = !several;
+  if (!several && $('#csv-table').value === 'halls') $('#csv-table').value = 'days';
   if (!several) return;
   const select = $('#hall');
   replaceChildren(select, [el('option', { value: '', text: '全部大厅' }),
