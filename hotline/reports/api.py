@@ -97,8 +97,9 @@ class FunnelOut(BaseModel):
     reason_names: dict[str, str] = Field(description="Chinese name of each reason code")
     valid: int
     needs_review: int
-    called_back: int = Field(description="callbacks closed in the range, by the day they closed")
-    reached: int = Field(description="of those, the citizen was reached")
+    called_back: int = Field(description="of the messages left in the range, those whose citizen was "
+                                         "called at least once")
+    reached: int = Field(description="of those, the citizen was reached (resolved or transferred)")
 
 
 class HallKpiOut(BaseModel):
@@ -168,7 +169,7 @@ def load_view(request: Request, session: Session, first: str | None, last: str |
                       hourly(call_aggregate(session, one_day, threshold, hall).buckets, period, (shown,)),
                       hourly(call_aggregate(session, reference, threshold, hall).buckets, period,
                              reference_days(shown)),
-                      funnel(report.voicemails, report.callbacks), today, hall,
+                      funnel(report.voicemails), today, hall,
                       hall_figures(session, config, period, now))
 
 
@@ -231,8 +232,8 @@ def funnel_table(view: ReportView) -> list[list[object]]:
     rows: list[list[object]] = [["环节", "条数"], ["收到留言", f.received], ["待分拣", f.pending],
                                 ["无效", f.invalid]]
     rows += [[f"无效：{REASON_ZH.get(code, code)}", n] for code, n in f.invalid_by_reason.items()]
-    rows += [["有效", f.valid], ["待复核", f.needs_review], ["已回拨（按结束日）", f.called_back],
-             ["已联系上", f.reached]]
+    rows += [["有效", f.valid], ["待复核", f.needs_review], ["已回拨", f.called_back],
+             ["已联系上市民", f.reached]]
     return rows
 
 

@@ -13,7 +13,8 @@ rate, abandon rate, service level and average speed of answer. What only the rep
   counted apart. A call answered twice through the queue (sent back to it) counts twice;
 - pause time: from a seat's change into "paused" until its next change, clipped to the range
   and to `now`; a pause open at a restart runs until the rebuilt board records the seat again;
-- voicemails: by the local day they were left, each with the one reason that decided it;
+- voicemails: by the local day they were left, each with the one reason that decided it, and
+  what became of its callback: called back (at least one attempt made), the citizen reached;
 - callbacks: by the local day they were closed; done = the citizen was reached (resolved or
   transferred to a department), unreachable = every allowed attempt went unanswered.
 
@@ -146,6 +147,9 @@ class VoicemailRow:
     review_codes: tuple[str, ...] = ()
     duplicate_of: int | None = None
     overridden: bool = False
+    callback_attempts: int = 0
+    callback_resolution: str | None = None
+    """The message's callback, if it has one: attempts made so far, and how it closed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +236,10 @@ class VoicemailFigures:
     by_state: dict[str, int]
     reasons: dict[str, dict[str, int]]
     """verdict -> reason -> messages, for valid, invalid and needs_review."""
+    called_back: int = 0
+    """Messages whose citizen was called at least once."""
+    reached: int = 0
+    """Messages whose citizen was reached (the callback closed resolved or transferred)."""
 
     @property
     def total(self) -> int:
@@ -416,13 +424,16 @@ def voicemail_reason(row: VoicemailRow) -> str | None:
 def _voicemail_figures(rows: Iterable[VoicemailRow]) -> VoicemailFigures:
     by_state: Counter[str] = Counter({state: 0 for state in STATES})
     reasons: dict[str, Counter[str]] = {state: Counter() for state in DECIDED_STATES}
+    called_back = reached = 0
     for row in rows:
         by_state[row.state] += 1
         reason = voicemail_reason(row)
         if reason is not None and row.state in reasons:
             reasons[row.state][reason] += 1
+        called_back += row.callback_attempts > 0
+        reached += row.callback_resolution in DONE_RESOLUTIONS
     return VoicemailFigures(dict(by_state), {state: dict(counts.most_common())
-                                             for state, counts in reasons.items()})
+                                             for state, counts in reasons.items()}, called_back, reached)
 
 
 def _callback_figures(rows: Iterable[CallbackRow]) -> CallbackFigures:

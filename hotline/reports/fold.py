@@ -10,7 +10,6 @@ from datetime import date, timedelta
 
 from hotline.reports.figures import (
     HOURS_PER_DAY,
-    CallbackFigures,
     CallBucket,
     ReportPeriod,
     SeatRow,
@@ -32,7 +31,8 @@ class Hourly:
 
 @dataclass(frozen=True, slots=True)
 class Funnel:
-    """Voicemails left in the range and what became of them; callbacks by the day they closed."""
+    """Voicemails left in the range and what became of them: each stage counts those messages only
+    (a callback of an earlier message closed in the range is not in it; /api/stats counts those)."""
 
     received: int
     pending: int
@@ -69,12 +69,12 @@ def hourly(buckets: tuple[CallBucket, ...], tz_period: ReportPeriod, days: tuple
     return Hourly(received, answered, abandoned)
 
 
-def funnel(voicemails: VoicemailFigures, callbacks: CallbackFigures) -> Funnel:
+def funnel(voicemails: VoicemailFigures) -> Funnel:
     return Funnel(received=voicemails.total, pending=voicemails.count(STATE_NEW),
                   invalid=voicemails.count(STATE_INVALID),
                   invalid_by_reason=dict(voicemails.reasons.get(STATE_INVALID, {})),
                   valid=voicemails.count(STATE_VALID), needs_review=voicemails.count(STATE_NEEDS_REVIEW),
-                  called_back=callbacks.closed, reached=callbacks.done)
+                  called_back=voicemails.called_back, reached=voicemails.reached)
 
 
 def pause_reasons(seats: Iterable[SeatRow]) -> tuple[str, ...]:

@@ -75,8 +75,11 @@ def test_the_page_data_agrees_with_the_stored_statistics(client) -> None:
     funnel = body["funnel"]
     assert funnel["received"] == range_stats["voicemails"]["total"]
     assert funnel["invalid_by_reason"] == range_stats["voicemails"]["reasons"]["invalid"]
-    assert (funnel["called_back"], funnel["reached"]) == (range_stats["callbacks"]["closed"],
-                                                         range_stats["callbacks"]["done"])
+    # The funnel follows the range's own messages: the day's five callbacks (tests.reports.seed),
+    # not the earlier messages' callbacks that closed in the range (/api/stats counts those).
+    assert (funnel["called_back"], funnel["reached"]) == (3, 2)
+    assert range_stats["callbacks"]["closed"] == 6 + 3
+    assert funnel["valid"] >= funnel["called_back"] >= funnel["reached"]
     assert all(funnel["reason_names"][code] != code for code in funnel["invalid_by_reason"])
 
 

@@ -124,7 +124,7 @@ function drawDays(report) {
 function drawFunnel(report) {
   const f = report.funnel;
   const stages = [['收到留言', f.received], ['无效', f.invalid], ['有效', f.valid], ['待复核', f.needs_review],
-    ['已回拨', f.called_back], ['已联系上', f.reached]];
+    ['已回拨', f.called_back], ['已联系上市民', f.reached]];
   chart('chart-funnel').setOption({
     animation: false,
     tooltip: { trigger: 'axis' },
