@@ -45,6 +45,9 @@ function presetRange(preset, today) {
   return [today, today];
 }
 
+// The hall's zone as people say it: Beijing time, else the zone's name.
+const zoneText = (zone) => (zone === 'Asia/Shanghai' ? '北京时间' : `时区 ${zone}`);
+
 // Hours, minutes and seconds always (a bare 04:10 reads as four hours as easily as four minutes).
 function formatClock(seconds) {
   if (!Number.isFinite(seconds)) return DASH;
@@ -115,7 +118,8 @@ function drawDays(report) {
       { id: 'service-level', name: `服务水平（${report.service_level_seconds}秒）`, type: 'line',
         data: report.days.map((d) => percent(d.service_level)) },
       { id: 'abandon-rate', name: '放弃率', type: 'line', data: report.days.map((d) => percent(d.abandon_rate)) },
-      { id: 'asa', name: '平均应答时长', type: 'bar', yAxisIndex: 1,
+      { id: 'asa', name: '平均应答时长', type: 'bar', yAxisIndex: 1, barMaxWidth: 40, z: 1,
+        itemStyle: { color: '#94a3b8', opacity: 0.6 },
         data: report.days.map((d) => d.average_speed_of_answer_seconds) },
     ],
   }, true);
@@ -123,8 +127,10 @@ function drawDays(report) {
 
 function drawFunnel(report) {
   const f = report.funnel;
-  const stages = [['收到留言', f.received], ['无效', f.invalid], ['有效', f.valid], ['待复核', f.needs_review],
-    ['已回拨', f.called_back], ['已联系上市民', f.reached]];
+  // Received, what triage made of them (the four add up to it), then the valid ones' callbacks.
+  const stages = [['收到留言', f.received, '#1d4ed8'], ['无效', f.invalid, '#b91c1c'], ['有效', f.valid, '#15803d'],
+    ['待复核', f.needs_review, '#b45309'], ['待分拣', f.pending, '#64748b'],
+    ['已回拨', f.called_back, '#0e7490'], ['已联系上市民', f.reached, '#0f766e']];
   chart('chart-funnel').setOption({
     animation: false,
     tooltip: { trigger: 'axis' },
@@ -132,7 +138,7 @@ function drawFunnel(report) {
     xAxis: { type: 'value', minInterval: 1 },
     yAxis: { type: 'category', inverse: true, data: stages.map(([name]) => name) },
     series: [{ id: 'funnel', name: '条数', type: 'bar', label: { show: true, position: 'right' },
-      data: stages.map(([, count]) => count) }],
+      data: stages.map(([, count, color]) => ({ value: count, itemStyle: { color } })) }],
   }, true);
   const rows = Object.entries(f.invalid_by_reason).map(([code, count]) =>
     el('tr', { dataset: { reason: code } }, el('td', { text: f.reason_names[code] || code }),
@@ -217,7 +223,7 @@ async function load(params = query()) {
     drawFunnel(report);
     drawSeats(report);
     drawHalls(report);
-    say(`已加载 ${report.from} 至 ${report.to}（${report.timezone}）`);
+    say(`已加载 ${report.from} 至 ${report.to}（${zoneText(report.timezone)}）`);
     return true;
   } catch (error) {
     sayError('加载报表失败', error);
