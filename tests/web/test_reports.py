@@ -3,6 +3,8 @@ ECharts' own option, not from pixels), the seat table sorts by keyboard, the exp
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,9 +17,23 @@ from hotline.reports.figures import ReportPeriod
 from hotline.reports.store import load_report
 from tests.reports.seed import seed
 from tests.reports.test_figures import DAY
-from tests.web.conftest import Pages, WebApp, screenshot
+from tests.web.conftest import REPO, Pages, WebApp, screenshot
 
 FIRST = DAY - timedelta(days=1)
+ECHARTS = REPO / "hotline/web/static/vendor/echarts"
+
+
+def test_echarts_is_vendored_unchanged_with_its_licence() -> None:
+    """The file the page loads is the one VENDORED.md records (npm echarts, Apache-2.0), with the
+    licence and notice beside it."""
+    record = (ECHARTS / "VENDORED.md").read_text(encoding="utf-8")
+    recorded = re.search(r"echarts.min.js` sha256: `([0-9a-f]{64})`", record)
+    assert recorded is not None
+    assert hashlib.sha256((ECHARTS / "echarts.min.js").read_bytes()).hexdigest() == recorded.group(1)
+    assert "Apache License" in (ECHARTS / "LICENSE").read_text(encoding="utf-8")
+    assert "Apache ECharts" in (ECHARTS / "NOTICE").read_text(encoding="utf-8")
+    page = (REPO / "hotline/web/static/reports.html").read_text(encoding="utf-8")
+    assert '<script src="/static/vendor/echarts/echarts.min.js"></script>' in page
 
 
 def chart_series(page: Page, chart: str) -> dict[str, list[Any]]:
