@@ -80,6 +80,10 @@ def test_the_charts_show_the_stored_numbers(web: WebApp, pages: Pages) -> None:
     assert days["asa"] == [None if d.calls.average_speed_of_answer is None
                            else round(d.calls.average_speed_of_answer, 1) for d in report.days]
 
+    assert page.evaluate("""() => ['chart-hourly', 'chart-days', 'chart-funnel'].every((id) => {
+        const graphic = window.echarts.getInstanceByDom(document.getElementById(id)).getOption().graphic;
+        return !graphic || graphic[0].elements.length === 0;
+    })""")  # figures to draw: no note over them
     vm = report.voicemails
     stages = [bar["value"] for bar in chart_series(page, "chart-funnel")["funnel"]]
     assert stages == [vm.total, vm.count("invalid"), vm.count("valid"), vm.count("needs_review"),
@@ -159,6 +163,11 @@ def test_the_presets_pick_the_hall_days(web: WebApp, pages: Pages) -> None:
         "month": (today.replace(day=1), today),
         "today": (today, today),
     }
+    notes = page.evaluate("""() => ['chart-hourly', 'chart-days', 'chart-funnel'].map((id) => {
+        const graphic = window.echarts.getInstanceByDom(document.getElementById(id)).getOption().graphic;
+        return graphic && graphic[0].elements.map((e) => e.style.text).join('');
+    })""")  # an empty store: each chart says it has nothing, rather than showing bare axes
+    assert notes == ["这一天与前四周同一星期都没有来电记录", "所选日期没有来电记录", "所选日期没有收到留言"]
     for preset, (first, last) in expected.items():
         page.locator("#preset").select_option(preset)
         expect(page.locator("#message")).to_contain_text(f"已加载 {first} 至 {last}")

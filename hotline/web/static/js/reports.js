@@ -78,12 +78,20 @@ function chart(id) {
   return charts[id];
 }
 
+// Empty axes alone read as a page that failed to load: a chart with nothing to draw says so.
+function emptyNote(empty, text) {
+  return empty ? [{ type: 'text', id: 'empty', left: 'center', top: 'middle',
+    style: { text, fontSize: 16, fill: '#64748b' } }] : [];
+}
+
 function drawHourly(report) {
   const day = report.day_hourly;
   const ref = report.reference_hourly;
   const dashed = { type: 'dashed' };
+  const quiet = [...day.received, ...ref.received].every((n) => n === 0);
   chart('chart-hourly').setOption({
     animation: false,
+    graphic: emptyNote(quiet, '这一天与前四周同一星期都没有来电记录'),
     tooltip: { trigger: 'axis' },
     legend: { top: 0 },
     grid: { left: 48, right: 24, top: 40, bottom: 32 },
@@ -104,8 +112,12 @@ function drawHourly(report) {
 
 function drawDays(report) {
   const percent = (value) => (value === null ? null : Math.round(value * 10000) / 100);
+  // A day without calls has no rate: the tooltip says so instead of a bare dash or "NaN".
+  const inPercent = (value) => (Number.isFinite(value) ? `${value}%` : '无来电');
+  const inSeconds = (value) => (Number.isFinite(value) ? `${value} 秒` : '无接通');
   chart('chart-days').setOption({
     animation: false,
+    graphic: emptyNote(report.days.every((d) => d.received === 0), '所选日期没有来电记录'),
     tooltip: { trigger: 'axis' },
     legend: { top: 0 },
     grid: { left: 56, right: 56, top: 40, bottom: 32 },
@@ -116,9 +128,11 @@ function drawDays(report) {
     ],
     series: [
       { id: 'service-level', name: `服务水平（${report.service_level_seconds}秒）`, type: 'line',
-        data: report.days.map((d) => percent(d.service_level)) },
-      { id: 'abandon-rate', name: '放弃率', type: 'line', data: report.days.map((d) => percent(d.abandon_rate)) },
+        tooltip: { valueFormatter: inPercent }, data: report.days.map((d) => percent(d.service_level)) },
+      { id: 'abandon-rate', name: '放弃率', type: 'line', tooltip: { valueFormatter: inPercent },
+        data: report.days.map((d) => percent(d.abandon_rate)) },
       { id: 'asa', name: '平均应答时长', type: 'bar', yAxisIndex: 1, barMaxWidth: 40, z: 1,
+        tooltip: { valueFormatter: inSeconds },
         itemStyle: { color: '#94a3b8', opacity: 0.6 },
         data: report.days.map((d) => d.average_speed_of_answer_seconds) },
     ],
@@ -133,6 +147,7 @@ function drawFunnel(report) {
     ['已回拨', f.called_back, '#0e7490'], ['已联系上市民', f.reached, '#0f766e']];
   chart('chart-funnel').setOption({
     animation: false,
+    graphic: emptyNote(f.received === 0, '所选日期没有收到留言'),
     tooltip: { trigger: 'axis' },
     grid: { left: 80, right: 32, top: 16, bottom: 24 },
     xAxis: { type: 'value', minInterval: 1 },
