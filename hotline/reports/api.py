@@ -7,6 +7,7 @@ range rules and their errors are those of /api/stats (hotline.reports.stats_api.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Literal
@@ -263,11 +264,19 @@ def several_halls(view: ReportView) -> bool:
     return len(view.halls) > 2
 
 
-def tables(view: ReportView) -> dict[str, list[list[object]]]:
-    """Every table of the page as shown, for the exports."""
-    shown = {"days": days_table(view.report), "seats": seat_table(view),
-             "hourly": hourly_table(view), "funnel": funnel_table(view)}
-    return {"halls": halls_table(view), **shown} if several_halls(view) else shown
+def day_table(view: ReportView) -> list[list[object]]:
+    """The days' figures (the /api/stats CSV's table, with its 合计 row)."""
+    return days_table(view.report)
+
+
+TABLES: dict[str, Callable[[ReportView], list[list[object]]]] = {
+    "halls": halls_table, "days": day_table, "seats": seat_table, "hourly": hourly_table,
+    "funnel": funnel_table}
+
+
+def shown_tables(view: ReportView) -> dict[str, list[list[object]]]:
+    """Every table the page shows, in its order, for the workbook (the halls' only with several)."""
+    return {name: table(view) for name, table in TABLES.items() if name != "halls" or several_halls(view)}
 
 
 def to_xlsx(named: dict[str, list[list[object]]]) -> bytes:
@@ -337,7 +346,7 @@ def export_csv(request: Request, session: SessionDep, _principal: Supervisor, fi
                table: Annotated[Table, Query(description="which table")] = "days",
                hall: HallQuery = None) -> Response:
     view = load_view(request, session, first, last, day, hall)
-    return Response(to_csv(tables(view)[table]), media_type=CSV_MEDIA_TYPE,
+    return Response(to_csv(TABLES[table](view)), media_type=CSV_MEDIA_TYPE,
                     headers=_attachment(view, table, "csv"))
 
 
@@ -348,5 +357,5 @@ def export_csv(request: Request, session: SessionDep, _principal: Supervisor, fi
 def export_xlsx(request: Request, session: SessionDep, _principal: Supervisor, first: FromQuery = None,
                 last: ToQuery = None, day: DayQuery = None, hall: HallQuery = None) -> Response:
     view = load_view(request, session, first, last, day, hall)
-    return Response(to_xlsx(tables(view)), media_type=XLSX_MEDIA_TYPE,
+    return Response(to_xlsx(shown_tables(view)), media_type=XLSX_MEDIA_TYPE,
                     headers=_attachment(view, "reports", "xlsx"))

@@ -108,6 +108,11 @@ def test_exports_carry_chinese_headings(client) -> None:
     rate = days[0].index("放弃率")
     assert days[1][rate] == body["days"][0]["abandon_rate"]
     assert "各大厅与合计" not in book.sheetnames  # one hall: the page shows no halls table
+    halls = http.get(f"/api/reports/export.csv?{query}&table=halls", headers=auth(tokens[Role.MONITOR]))
+    assert halls.status_code == 200  # asked for anyway: the one hall and 合计 (was a 500)
+    rows = halls.content.decode("utf-8-sig").splitlines()
+    assert rows[0].startswith("大厅,来电数") and [r.split(",")[0] for r in rows[1:]] == [
+        "12345政务服务便民热线", "合计"]
 
 
 def test_refusals_are_clear_and_operators_are_not_supervisors(client) -> None:
