@@ -7,6 +7,7 @@ range rules and their errors are those of /api/stats (hotline.reports.stats_api.
 from __future__ import annotations
 
 import io
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -15,6 +16,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -279,16 +281,36 @@ def shown_tables(view: ReportView) -> dict[str, list[list[object]]]:
     return {name: table(view) for name, table in TABLES.items() if name != "halls" or several_halls(view)}
 
 
+RATE_HEADINGS = frozenset({"接通率", "放弃率", "服务水平"})
+"""Columns holding a fraction: shown as a percentage in Excel (the value stays the fraction)."""
+MAX_COLUMN_WIDTH = 60
+
+
+def _width(value: object) -> int:
+    """Columns Excel needs for a cell's text: a Chinese character takes two."""
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
 def to_xlsx(named: dict[str, list[list[object]]]) -> bytes:
-    """One sheet per table, bold Chinese headings; cells escaped as in the CSV export."""
+    """One sheet per table, bold Chinese headings kept in view, columns as wide as their text,
+    rates as percentages; cells escaped as in the CSV export."""
     book = Workbook()
     book.remove(book.active)
     for name, rows in named.items():
         sheet = book.create_sheet(SHEET_TITLES[name])
         for row in rows:
             sheet.append([_cell(value) for value in row])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        for column in sheet.iter_cols():
+            heading = column[0]
+            heading.font = Font(bold=True)
+            letter = get_column_letter(heading.column)
+            sheet.column_dimensions[letter].width = min(MAX_COLUMN_WIDTH,
+                                                        max(_width(cell.value) for cell in column) + 2)
+            if heading.value in RATE_HEADINGS:
+                for cell in column[1:]:
+                    cell.number_format = "0.0%"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

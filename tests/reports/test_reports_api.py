@@ -107,6 +107,12 @@ def test_exports_carry_chinese_headings(client) -> None:
     days = [[cell.value for cell in row] for row in book["每日指标"].iter_rows()]
     rate = days[0].index("放弃率")
     assert days[1][rate] == body["days"][0]["abandon_rate"]
+    # Readable in Excel: the headings stay in view, a column fits its Chinese heading, a rate
+    # shows as a percentage while the cell keeps the fraction.
+    hourly = book["分时来电"]
+    assert hourly.freeze_panes == "A2" and hourly["E1"].value.startswith("前四周同星期平均来电")
+    assert hourly.column_dimensions["E"].width >= 2 * len("前四周同星期平均来电")
+    assert book["每日指标"].cell(row=2, column=rate + 1).number_format == "0.0%"
     assert "各大厅与合计" not in book.sheetnames  # one hall: the page shows no halls table
     halls = http.get(f"/api/reports/export.csv?{query}&table=halls", headers=auth(tokens[Role.MONITOR]))
     assert halls.status_code == 200  # asked for anyway: the one hall and 合计 (was a 500)
