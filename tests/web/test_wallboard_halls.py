@@ -18,7 +18,7 @@ from hotline.db import session_scope
 from telephony.models import CallRecord
 from tests.reports.seed import seed
 from tests.web.conftest import Pages, WebApp, serve_app
-from tests.web.test_reports import DAY, FIRST
+from tests.web.test_reports import DAY, FIRST, chart_series
 from tests.web.two_halls_web import two_hall_web
 
 
@@ -64,7 +64,7 @@ def test_the_reports_page_shows_each_hall_and_picks_one(web: WebApp, pages: Page
     token = web.token(Role.MONITOR, "supervisor")
     page = pages.open(f"/reports?from={FIRST}&to={DAY}&day={DAY}", token=token)
     expect(page.locator("#message")).to_contain_text(f"已加载 {FIRST} 至 {DAY}")
-    api = httpx.get(f"{pages.base_url}/api/reports?from={FIRST}&to={DAY}",
+    api = httpx.get(f"{pages.base_url}/api/reports?from={FIRST}&to={DAY}&day={DAY}",
                     headers={"Authorization": f"Bearer {token}"}).json()
     rows = page.locator("#halls tbody tr")
     expect(page.locator("#halls-panel")).to_be_visible()
@@ -80,6 +80,12 @@ def test_the_reports_page_shows_each_hall_and_picks_one(web: WebApp, pages: Page
     expect(page.locator("#seats tbody tr[data-seat='61']")).to_have_count(1)
     expect(page.locator("#seats tbody tr[data-seat='07']")).to_have_count(0)
     expect(page.locator("#hall")).to_have_value("west")
+    west_api = httpx.get(f"{pages.base_url}/api/reports?from={FIRST}&to={DAY}&day={DAY}&hall=west",
+                         headers={"Authorization": f"Bearer {token}"}).json()
+    hourly = chart_series(page, "chart-hourly")  # the charts are the picked hall's, not every hall's
+    assert hourly["received"] == west_api["day_hourly"]["received"] != api["day_hourly"]["received"]
+    assert chart_series(page, "chart-days")["asa"] == [d["average_speed_of_answer_seconds"]
+                                                       for d in west_api["days"]]
     # The export is what is shown: the halls' table as its own sheet, the one hall's seats.
     expect(page.locator("#csv-table option[value='halls']")).to_be_enabled()
     with page.expect_download() as download:
