@@ -191,6 +191,10 @@ def test_after_a_linked_range_the_presets_still_count_from_the_hall_today(web: W
     expect(page.locator("#message")).to_contain_text(f"已加载 {FIRST - timedelta(days=5)} 至 {DAY}")
     expect(page.locator("#day option")).to_have_count(7)
     assert len(chart_series(page, "chart-days")["asa"]) == 7
+    page.locator("#from").fill(str(DAY))  # backwards: the API's refusal, in Chinese, on the page
+    page.locator("#to").fill(str(FIRST))
+    page.get_by_role("button", name="查询").click()
+    expect(page.locator("#message")).to_have_text(f"加载报表失败：开始日期（{DAY}）晚于结束日期（{FIRST}）")
 
 
 def test_the_starts_late_report_does_not_replace_the_picked_range(web: WebApp, pages: Pages) -> None:
