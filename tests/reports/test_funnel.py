@@ -9,7 +9,6 @@ from hotline.db import session_scope
 from hotline.reports.figures import ReportPeriod, VoicemailRow
 from hotline.reports.fold import funnel
 from hotline.reports.store import load_report
-from tests.db.conftest import database_url, postgres_database, postgres_url, sqlite_url  # noqa: F401
 from tests.reports.seed import add_day_callbacks
 from tests.reports.test_figures import (
     DAY,
@@ -20,7 +19,6 @@ from tests.reports.test_figures import (
     at,
     fill_store,
     report_of,
-    sessions,  # noqa: F401 (the fixture)
 )
 
 
@@ -33,7 +31,7 @@ def test_a_message_counts_as_called_back_once_dialled_and_as_reached_once_resolv
 
 
 def test_the_store_follows_the_range_messages_to_their_callbacks(
-        sessions: sessionmaker[Session]) -> None:  # noqa: F811
+        sessions: sessionmaker[Session]) -> None:
     fill_store(sessions)  # callbacks of earlier messages, closed on DAY: not this range's
     with session_scope(sessions) as session:
         add_day_callbacks(session)
