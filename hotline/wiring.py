@@ -18,6 +18,7 @@ from hotline.api.app import create_app
 from hotline.api.lifespan import Component
 from hotline.api.routes import metrics as metrics_routes
 from hotline.api.routes import status as status_routes
+from hotline.api.routes.health import SPOOL_WORKERS_KEY
 from hotline.cluster import BridgeLease, FeedRelay, default_node_id
 from hotline.config import HotlineConfig
 from hotline.db import backend_name, make_engine, make_session_factory
@@ -181,6 +182,9 @@ def build_app(config: HotlineConfig, *, bridge: bool = True, node_id: str | None
     app.state.written_notifier = LiveMessagesNotifier(live)  # written/api.py takes it from here
     if halls is not None:
         attach_bridge(app, halls)
+    # Every spool folder's workers (not the last one started): /api/health shows each.
+    setattr(app.state, SPOOL_WORKERS_KEY,
+            tuple(c for c in components if isinstance(c, VoicemailIngestWorker | RecordingWorker)))
     return app
 
 
