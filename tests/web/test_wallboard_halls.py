@@ -1,10 +1,13 @@
 """The wallboard and the reports page with two PBXs (two halls): a row per hall and the total,
-every hall's tiles, and the reports of one hall."""
+every hall's tiles under its own heading with its counts (filling a wall screen), and the
+reports of one hall."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -15,9 +18,11 @@ from sqlalchemy import update
 
 from hotline.auth import Role
 from hotline.db import session_scope
+from seat_manager.state import SeatState
 from telephony.models import CallRecord
 from tests.reports.seed import seed
-from tests.web.conftest import Pages, WebApp, serve_app
+from tests.web.conftest import PHONE, WALL_SCREEN, Pages, WebApp, screenshot, serve_app
+from tests.web.test_layout import no_sideways_scroll
 from tests.web.test_reports import DAY, FIRST, chart_series
 from tests.web.two_halls_web import two_hall_web
 
@@ -55,6 +60,67 @@ def test_the_wallboard_shows_each_hall_and_the_total(web: WebApp, pages: Pages) 
     expect(page.locator('#tiles [data-seat="61"]')).to_have_attribute("aria-label", "城西大厅 61号座席 离线")
     expect(page.locator('#tiles [data-seat="07"]')).to_have_attribute("data-hall", "main")
     expect(page.locator('#legend [data-state="offline"]')).to_have_text("离线 52")
+
+
+def test_the_tiles_stand_under_each_halls_heading_with_its_counts(web: WebApp, pages: Pages) -> None:
+    page = pages.open("/wallboard", token=web.token(Role.MONITOR, "wall-groups"), viewport=WALL_SCREEN)
+    expect(page.locator("#connection")).to_have_attribute("data-connection", "live")
+    groups = page.locator("#tiles > .tile-hall")
+    expect(groups).to_have_count(2)
+    main, west = groups.nth(0), groups.nth(1)  # hotline.conf's order
+    expect(main).to_have_attribute("data-hall", "main")
+    expect(west).to_have_attribute("data-hall", "west")
+    expect(main.locator(".tile-hall-name")).to_have_text(web.config.hall.name)
+    expect(west.locator(".tile-hall-name")).to_have_text("城西大厅")
+    expect(west.locator("h3")).to_contain_text("共 2 席 · 在线 0 · 空闲 0 · 通话中 0 · 小休 0")
+    expect(main.locator("h3")).to_contain_text("共 50 席 · 在线 0")
+    expect(main.locator("[data-seat]")).to_have_count(50)
+    assert west.locator("[data-seat]").evaluate_all("(t) => t.map((x) => x.dataset.seat)") == ["61", "62"]
+    expect(west.locator("ol")).to_have_attribute("aria-label", "城西大厅座席状态")
+
+    west_hall = web.app.state.halls.named("west")
+    seat = west_hall.board.seat("61") if west_hall is not None else None
+    assert seat is not None
+    now = datetime.now(UTC)
+    web.feed.publish("seat", dataclasses.replace(seat, state=SeatState.AVAILABLE, state_since=now,
+                                                 queues=("hotline",)))
+    expect(west.locator('[data-seat="61"]')).to_have_attribute("data-state", "available")
+    expect(west.locator("h3")).to_contain_text("共 2 席 · 在线 1 · 空闲 1 · 通话中 0 · 小休 0")
+    expect(main.locator("h3")).to_contain_text("在线 0")
+    expect(page.locator('#legend [data-state="available"]')).to_have_text("空闲 1")
+    paused = west_hall.board.seat("62")
+    assert paused is not None
+    web.feed.publish("seat", dataclasses.replace(paused, state=SeatState.PAUSED, paused=True,
+                                                 pause_reason="午休", state_since=now, queues=("hotline",)))
+    expect(west.locator('[data-seat="62"] .tile-note')).to_have_text("午休")
+    expect(west.locator("h3")).to_contain_text("在线 2 · 空闲 1 · 通话中 0 · 小休 1")
+
+    # On a wall screen both halls, their headings and all 52 tiles fit without scrolling.
+    screenshot(page, "wallboard-two-halls")
+    sizes = page.evaluate("[document.scrollingElement.scrollWidth, document.scrollingElement.scrollHeight]")
+    assert sizes == [WALL_SCREEN["width"], WALL_SCREEN["height"]], "the wallboard must not scroll"
+    boxes = page.locator("#tiles [data-seat]").evaluate_all(
+        "(tiles) => tiles.map((t) => { const r = t.getBoundingClientRect(); "
+        "return [r.top, r.bottom, t.scrollHeight <= t.clientHeight]; })")
+    for top, bottom, fits in boxes:
+        assert top >= 0 and bottom <= WALL_SCREEN["height"], "a tile is cut off"
+        assert fits, "a tile's text overflows it"
+    heading = west.locator("h3").bounding_box()
+    first_west = west.locator('[data-seat="61"]').bounding_box()
+    last_main = main.locator('[data-seat="50"]').bounding_box()
+    assert heading is not None and first_west is not None and last_main is not None
+    assert last_main["y"] + last_main["height"] <= heading["y"] < first_west["y"]
+
+
+def test_on_a_phone_the_halls_tiles_follow_each_other(web: WebApp, pages: Pages) -> None:
+    page = pages.open("/wallboard", token=web.token(Role.MONITOR, "phone-groups"), viewport=PHONE)
+    expect(page.locator("#tiles > .tile-hall")).to_have_count(2)
+    expect(page.locator('#tiles > .tile-hall[data-hall="west"] [data-seat]')).to_have_count(2)
+    no_sideways_scroll(page)
+    tiles = page.locator('#tiles [data-seat="62"]').bounding_box()
+    assert tiles is not None and tiles["height"] > 40  # the tiles keep their height (no wall-screen share)
+    page.locator('#tiles > .tile-hall[data-hall="west"]').scroll_into_view_if_needed()
+    screenshot(page, "wallboard-two-halls-phone")
 
 
 def test_the_reports_page_shows_each_hall_and_picks_one(web: WebApp, pages: Pages) -> None:
