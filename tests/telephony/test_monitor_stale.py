@@ -13,7 +13,7 @@ import pytest
 from seat_manager.directory import Seat, SeatDirectory
 from seat_manager.state import SeatChange
 from telephony.ami import AmiClient, AmiSettings
-from telephony.ami.testing import TEST_SECRET, TEST_USER, ReplayAmiServer
+from telephony.ami.testing import TEST_SECRET, TEST_USER, ReplayAmiServer, simple_response
 from telephony.live_counters import HallStats
 from telephony.monitor import HallMonitor
 from telephony.picture import HallPicture
