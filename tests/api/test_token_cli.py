@@ -114,7 +114,7 @@ def test_a_broken_configuration_is_refused(tmp_path: Path,
     code, _, err = run(tmp_path, capsys, "token", "list")
 
     assert code == EXIT_REFUSED
-    assert "problem(s) in the configuration" in err
+    assert "配置中有 1 个问题" in err
 
 
 def test_operator_tokens_are_bound_to_a_seat_or_declared_team_lead(

@@ -362,7 +362,7 @@ def test_settings_from_a_triage_section() -> None:
 
 
 @pytest.mark.parametrize(("section", "message"), [
-    ({"advert_words": "x"}, "unknown key 'advert_words'"),
+    ({"advert_words": "x"}, "未知的键“advert_words”"),
     ({"duplicate_similarity": "2"}, "duplicate_similarity"),
     ({"duplicate_window_minutes": "soon"}, "duplicate_window_minutes"),
 ])
