@@ -27,6 +27,8 @@ class Refusal(Exception):
 
     code: ClassVar[str]
     status: ClassVar[int] = 409
+    headers: ClassVar[dict[str, str] | None] = None
+    """Response headers a refusal of this kind always carries (a 401's challenge)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

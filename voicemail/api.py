@@ -191,7 +191,7 @@ def _audio_path(session: Session, request: Request, voicemail_id: int) -> Any:
 def _no_bool(value: Any) -> Any:
     """JSON false is not the number 0 (pydantic would take it for one)."""
     if isinstance(value, bool):
-        raise ValueError("a number is required, not true/false")
+        raise ValueError("应为数字，不能是 true 或 false")
     return value
 
 

@@ -33,7 +33,7 @@ class BodyLimitMiddleware:
             return
         declared = _content_length(scope)
         if declared == "bad":
-            await _refuse(send, 400, "bad_request", "malformed Content-Length header")
+            await _refuse(send, 400, "bad_request", "请求头 Content-Length 格式不对")
             return
         if isinstance(declared, int):
             if declared > self.max_bytes:
@@ -48,7 +48,7 @@ class BodyLimitMiddleware:
         await self.app(scope, _replay(chunks, receive), send)
 
     def _too_large(self) -> str:
-        return f"request body larger than {self.max_bytes} bytes"
+        return f"请求体过大：最多 {self.max_bytes} 字节"
 
     async def _read_bounded(self, receive: Receive) -> list[Message] | None:
         """A body of unknown length, kept while within the limit; None once past it."""

@@ -33,7 +33,8 @@ def test_no_token_is_401_with_a_bearer_challenge(client: TestClient) -> None:
 
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
-    assert _error(response)["code"] == "missing_token"
+    assert _error(response) == {"code": "missing_token", "detail": None,
+                                "message": "需要 API 令牌：请在请求头中发送 Authorization: Bearer <令牌>"}
 
 
 @pytest.mark.parametrize("header", [
@@ -55,7 +56,7 @@ def test_unknown_token_is_named_invalid(client: TestClient) -> None:
 
     assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
     assert _error(response) == {"code": "invalid_token",
-                                "message": "the API token is unknown or revoked",
+                                "message": "API 令牌不存在或已被吊销",
                                 "detail": None}
 
 
@@ -76,8 +77,9 @@ def test_monitor_on_an_admin_route_is_403(client: TestClient, make_token: TokenM
 
     assert response.status_code == 403
     error = _error(response)
-    assert error["code"] == "forbidden"
-    assert "needs role admin" in error["message"] and "has role monitor" in error["message"]
+    assert error == {"code": "forbidden",
+                     "message": "此操作需要管理员（admin）令牌；令牌“monitor-token”的角色是监控（monitor）",
+                     "detail": {"roles": ["admin"], "role": "monitor"}}
 
 
 @pytest.mark.parametrize(("role", "path", "method", "expected"), [
@@ -112,7 +114,7 @@ def test_me_names_the_caller(client: TestClient, make_token: TokenMaker, role: R
 def test_admin_is_always_admitted_and_roles_are_checked_when_declared() -> None:
     assert require_role(Role.MONITOR).roles == {Role.MONITOR, Role.ADMIN}
     assert require_role("operator").roles == {Role.OPERATOR, Role.ADMIN}
-    with pytest.raises(ValueError, match="unknown role 'root'"):
+    with pytest.raises(ValueError, match="未知的角色“root”"):
         require_role("root")
     with pytest.raises(ValueError, match="at least one role"):
         require_role()

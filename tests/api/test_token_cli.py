@@ -114,7 +114,8 @@ def test_a_broken_configuration_is_refused(tmp_path: Path,
     code, _, err = run(tmp_path, capsys, "token", "list")
 
     assert code == EXIT_REFUSED
-    assert "配置中有 1 个问题" in err
+    assert "hotline：配置中有 3 个问题：" in err
+    assert "hotline.conf 第 2 行：[database] url：应为以 sqlite:/// 或 postgresql+psycopg:// 开头" in err
 
 
 def test_operator_tokens_are_bound_to_a_seat_or_declared_team_lead(
