@@ -25,20 +25,20 @@ def _check(args: argparse.Namespace) -> int:
     config = load_or_report(args)
     if config is None:
         return EXIT_REFUSED
-    print(f"{config.path}: OK — {len(config.seats)} seats, {len(config.departments)} departments, "
-          f"{len(config.experts)} experts; remit table: {len(config.remit.departments)} departments, "
-          f"{len(config.remit.overlaps)} overlaps")
+    print(f"{config.path}：检查通过 — {len(config.seats)} 个坐席、{len(config.departments)} 个部门、"
+          f"{len(config.experts)} 位专家；三定方案：{len(config.remit.departments)} 个部门、"
+          f"{len(config.remit.overlaps)} 条交叉职责")
     if len(config.pbxes) > 1:
         for pbx in config.pbxes:
-            print(f"  PBX {pbx.name} ({pbx.display_name}): {len(pbx.seats)} seats, "
-                  f"AMI {pbx.ami.host}:{pbx.ami.port}, SIP {pbx.sip.bind}:{pbx.sip.port}")
+            print(f"  交换机 {pbx.name}（{pbx.display_name}）：{len(pbx.seats)} 个坐席，"
+                  f"AMI {pbx.ami.host}:{pbx.ami.port}，SIP {pbx.sip.bind}:{pbx.sip.port}")
     return EXIT_OK
 
 
 def _secrets_init(args: argparse.Namespace) -> int:
     path = write_demo_secrets(Path(args.config))
     if path is None:
-        print("secrets file already exists; left unchanged", file=sys.stderr)
+        print("密钥文件已存在，未作改动", file=sys.stderr)
         return EXIT_OK
-    print(f"wrote {path}")
+    print(f"已写入 {path}")
     return EXIT_OK

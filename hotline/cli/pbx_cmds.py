@@ -43,7 +43,7 @@ def _render(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     names = [p.name for p in config.pbxes]
     if args.pbx is not None and args.pbx not in names:
-        print(f"hotline pbx render: 没有名为 {args.pbx!r} 的交换机；hotline.conf 中有："
+        print(f"hotline pbx render：没有名为“{args.pbx}”的交换机；hotline.conf 中有："
               + "、".join(names), file=sys.stderr)
         return EXIT_REFUSED
     out = args.out if args.out is not None else config.path.parent / DEFAULT_OUT
@@ -65,12 +65,12 @@ def _render_one(config: HotlineConfig, out_dir: Path) -> int:
     try:
         report = render_pbx(config, out_dir)
     except RenderError as exc:
-        print(f"hotline pbx render: {exc}", file=sys.stderr)
+        print(f"hotline pbx render：{exc}", file=sys.stderr)
         return EXIT_REFUSED
     for path in report.written:
-        print(f"wrote     {out_dir / path}")
+        print(f"已写入  {out_dir / path}")
     for path in report.removed:
-        print(f"removed   {out_dir / path}")
-    print(f"{out_dir}: {len(report.written)} written, {len(report.unchanged)} unchanged, "
-          f"{len(report.removed)} removed")
+        print(f"已删除  {out_dir / path}")
+    print(f"{out_dir}：写入 {len(report.written)} 个文件，{len(report.unchanged)} 个未变，"
+          f"删除 {len(report.removed)} 个")
     return EXIT_OK

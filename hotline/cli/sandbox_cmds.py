@@ -84,7 +84,7 @@ def _existing_pbx(args: argparse.Namespace) -> SandboxPbx:
 
 
 def _fail(exc: Exception) -> int:
-    print(f"hotline sandbox: {exc}", file=sys.stderr)
+    print(f"hotline sandbox：{exc}", file=sys.stderr)
     return EXIT_FAILED
 
 
@@ -126,7 +126,7 @@ def _up(args: argparse.Namespace) -> int:
         # The sandbox plays the first PBX: its seats only (each further PBX: `pbx render --pbx`).
         render.render_pbx(config.for_pbx(config.pbxes[0].name), out_dir)
     except errors.RenderError as exc:
-        print(f"hotline sandbox: cannot render the PBX configuration: {exc}", file=sys.stderr)
+        print(f"hotline sandbox：无法生成交换机配置：{exc}", file=sys.stderr)
         return EXIT_REFUSED
     host_spool.mkdir(parents=True, exist_ok=True)
     Path(overrides["recording.spool"]).mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -143,7 +143,7 @@ def _down(args: argparse.Namespace) -> int:
         _existing_pbx(args).down()
     except SandboxError as exc:
         return _fail(exc)
-    print(f"sandbox {args.name}: stopped")
+    print(f"沙箱 {args.name}：已停止")
     return EXIT_OK
 
 
@@ -176,14 +176,14 @@ def _describe(status: SandboxStatus, spool: Path) -> dict[str, Any]:
 
 
 def _describe_text(status: SandboxStatus, spool: Path) -> str:
-    state = f"running (pid {status.pid})" if status.running else "stopped"
-    lines = [f"sandbox {status.name}: {state}",
-             f"  version: {status.version or 'no Asterisk root built yet'}",
-             f"  pbx dir: {status.pbx_dir} (host: {status.root}{status.pbx_dir})",
-             f"  spool:   {spool}"]
+    state = f"运行中（pid {status.pid}）" if status.running else "已停止"
+    lines = [f"沙箱 {status.name}：{state}",
+             f"  版本：      {status.version or '尚未构建 Asterisk 根目录'}",
+             f"  交换机目录：{status.pbx_dir}（在本机：{status.root}{status.pbx_dir}）",
+             f"  留言目录：  {spool}"]
     if status.ami is not None:
-        lines.append(f"  AMI:     {status.ami.host}:{status.ami.port} "
-                     f"user {status.ami.username}")
+        lines.append(f"  AMI：       {status.ami.host}:{status.ami.port}，"
+                     f"用户 {status.ami.username}")
     if status.sip is not None:
-        lines.append(f"  SIP:     {status.sip.bind}:{status.sip.port}")
+        lines.append(f"  SIP：       {status.sip.bind}:{status.sip.port}")
     return "\n".join(lines)

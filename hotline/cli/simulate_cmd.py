@@ -63,7 +63,7 @@ def register(sandbox_sub: argparse._SubParsersAction, rendered: argparse.Argumen
 
 
 def _refuse(message: str) -> int:
-    print(f"hotline sandbox simulate: {message}", file=sys.stderr)
+    print(f"hotline sandbox simulate：{message}", file=sys.stderr)
     return EXIT_REFUSED
 
 
@@ -77,14 +77,14 @@ def _simulate(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     config = config.for_pbx(config.pbxes[0].name)  # the sandbox is the first PBX: its seats only
     problems = [
-        (not 1 <= args.seats <= len(config.seats), f"--seats must be 1..{len(config.seats)}"),
-        (args.rate <= 0, "--rate must be positive"),
-        (args.duration is not None and args.duration <= 0, "--duration must be positive"),
-        (args.calls < 0 or args.messages < 0, "--calls and --messages cannot be negative"),
-        (not 1 <= args.max_calls <= MAX_MAX_CALLS, f"--max-calls must be 1..{MAX_MAX_CALLS}"),
+        (not 1 <= args.seats <= len(config.seats), f"--seats 应在 1 到 {len(config.seats)} 之间"),
+        (args.rate <= 0, "--rate 必须大于 0"),
+        (args.duration is not None and args.duration <= 0, "--duration 必须大于 0"),
+        (args.calls < 0 or args.messages < 0, "--calls 和 --messages 不能为负数"),
+        (not 1 <= args.max_calls <= MAX_MAX_CALLS, f"--max-calls 应在 1 到 {MAX_MAX_CALLS} 之间"),
         (args.once and args.calls + args.messages > args.max_calls,
-         "--once places all its calls together: --calls + --messages must not exceed --max-calls"),
-        (args.wait_service < 0, "--wait-service cannot be negative"),
+         "--once 会同时拨出全部电话：--calls 与 --messages 之和不能超过 --max-calls"),
+        (args.wait_service < 0, "--wait-service 不能为负数"),
     ]
     for bad, message in problems:
         if bad:

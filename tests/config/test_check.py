@@ -41,7 +41,7 @@ def replace(path: Path, old: str, new: str) -> int:
 
 def test_shipped_configuration_is_valid(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["-c", str(workdir / "hotline.conf"), "check"]) == 0
-    assert "50 seats" in capsys.readouterr().out
+    assert "检查通过 — 50 个坐席" in capsys.readouterr().out
     config = load_config(workdir / "hotline.conf")
     assert [s.seat_id for s in config.seats][:2] == ["01", "02"]
     assert config.seat("50") is not None and config.seat("50").extension == "1050"

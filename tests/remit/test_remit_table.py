@@ -40,7 +40,7 @@ def test_hotline_conf_names_the_table(hall: Path, capsys: pytest.CaptureFixture[
     config = load_config(hall / "hotline.conf")
     assert config.remit.path == hall / "remit.conf"
     assert main(["-c", str(hall / "hotline.conf"), "check"]) == 0
-    assert f"{len(config.remit.departments)} departments" in capsys.readouterr().out
+    assert f"三定方案：{len(config.remit.departments)} 个部门" in capsys.readouterr().out
 
 
 def test_without_a_remit_file_the_department_keywords_are_the_table(hall: Path) -> None:
