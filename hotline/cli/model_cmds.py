@@ -46,12 +46,12 @@ def _install(args: argparse.Namespace) -> int:
         path = install_model(args.name, models_dir, base_url=base_url, sha256=args.sha256,
                              progress=progress)
     except ChecksumError as exc:
-        print(f"hotline: refused: {exc}", file=sys.stderr)
+        print(f"hotline：已拒绝：{exc}", file=sys.stderr)
         return EXIT_REFUSED
     except InstallError as exc:
-        print(f"hotline: {exc}", file=sys.stderr)
+        print(f"hotline：{exc}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"installed {args.name} in {path}", file=sys.stderr)
+    print(f"已安装 {args.name} 到 {path}", file=sys.stderr)
     if path != config.vosk.model:
-        print(f"set [vosk] model = {path} to use it", file=sys.stderr)
+        print(f"要使用它，请在 hotline.conf 中设置 [vosk] model = {path}", file=sys.stderr)
     return EXIT_OK

@@ -42,7 +42,7 @@ def _holds(values: list[str]) -> list[tuple[float, float]] | str:
     for value in values:
         match = HOLD.match(value.strip())
         if not match or float(match[1]) >= float(match[2]):
-            return f"--hold {value!r}: expected START-END in seconds with START < END, e.g. 30-45"
+            return f"--hold “{value}”：应为以秒计的 开始-结束，且 开始 < 结束，例如 30-45"
         spans.append((float(match[1]), float(match[2])))
     return sorted(spans)
 
@@ -50,15 +50,15 @@ def _holds(values: list[str]) -> list[tuple[float, float]] | str:
 def _analyze(args: argparse.Namespace) -> int:
     holds = _holds(args.hold)
     if isinstance(holds, str):
-        print(f"hotline: {holds}", file=sys.stderr)
+        print(f"hotline：{holds}", file=sys.stderr)
         return EXIT_REFUSED
     if args.too_fast <= 0 or args.long_silence <= 0:
-        print("hotline: --too-fast and --long-silence must be positive", file=sys.stderr)
+        print("hotline：--too-fast 和 --long-silence 必须大于 0", file=sys.stderr)
         return EXIT_REFUSED
     try:
         tracks = [read_mono(args.operator), read_mono(args.citizen)]
     except RecordingError as exc:
-        print(f"hotline: {exc}", file=sys.stderr)
+        print(f"hotline：{exc}", file=sys.stderr)
         return EXIT_REFUSED
     limits = Limits(too_fast_per_min=args.too_fast, long_silence_s=args.long_silence)
     result = measure_call(analyze_track(tracks[0]), analyze_track(tracks[1]), holds, limits).to_dict()

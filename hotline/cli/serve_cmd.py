@@ -48,7 +48,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         log_format = resolve_log_format(args.log_format)
     except ValueError as error:
-        print(f"hotline serve: {error}", file=sys.stderr)
+        print(f"hotline serve：{error}", file=sys.stderr)
         return EXIT_REFUSED
     configure_logging(log_format, args.log_level)
     overrides = None

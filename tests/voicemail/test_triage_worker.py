@@ -61,7 +61,7 @@ def test_missing_model_is_reported_in_health_and_the_service_keeps_running(tmp_p
     assert body["warnings"] == ["未安装语音识别模型：留言照常登记，自动分拣暂停"]
     assert body["triage"]["state"] == STATE_NO_MODEL
     assert body["triage"]["model"]["loaded"] is False
-    assert body["triage"]["model"]["error"] == "no such directory"
+    assert body["triage"]["model"]["error"] == "目录不存在"
 
 
 def test_worker_loads_the_model_once_and_triages_new_messages(tmp_path: Path) -> None:
@@ -96,5 +96,5 @@ def test_worker_loads_the_model_once_and_triages_new_messages(tmp_path: Path) ->
     assert feed.take() == [("voicemails", {"reason": "triaged"}), ("callbacks", {"reason": "triaged"})] * 2
     model = body["triage"]["model"]
     assert body["triage"]["state"] == STATE_READY and model["loaded"] is True
-    assert model["language"] == "ko" and "NOT Chinese" in model["warning"]
+    assert model["language"] == "ko" and "不是中文模型" in model["warning"]
     assert model["path"] == str(default_test_model_path())
