@@ -154,7 +154,7 @@ class PromptSynth:
                 raw = _run([self.espeak, "-v", voice, "-s", str(rate), "--stdout",
                             spoken])
             except RenderError as exc:
-                raise RenderError(f"[prompts] voice = “{voice}”：{exc}") from None
+                raise RenderError(f"[prompts] voice = “{voice}”无法使用：{exc}") from None
             if len(raw) <= len(_wav(b"")):
                 raise RenderError(f"espeak-ng 用语音“{voice}”合成“{text}”时没有产生声音")
             pcm = self._to_pcm(raw, "wav", [*TRIM_SILENCE, "gain", "-n", str(PEAK_DBFS),

@@ -68,7 +68,7 @@ class ServiceApi:
     async def get(self, path: str) -> Any:
         response = await self.request("GET", path)
         if response.status_code != httpx.codes.OK:
-            raise SimulationError(f"GET {path}: {describe(response)}")
+            raise SimulationError(f"请求 GET {path} 失败：{describe(response)}")
         return response.json()
 
     async def wait_answering(self, timeout: float, stop: asyncio.Event) -> None:

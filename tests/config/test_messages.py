@@ -128,3 +128,32 @@ def test_a_missing_secret_without_a_line_names_the_secrets_file(workdir: Path) -
     secrets.write_text(re.sub(r"\[ami\]\nsecret = \w+", "[ami]\nsecret =", text), encoding="utf-8")
     assert f"配置：[ami] secret：缺少密钥：请在密钥文件 {secrets} 的 [ami] 段设置 secret" in _issues(
         workdir / "hotline.conf")
+
+
+CLI_ERRORS = {"TokenError", "DuplicateTokenName", "TokenNotFound", "SandboxError", "SimulationError",
+              "RenderError", "InstallError", "ChecksumError", "RecordingError", "SoundUnavailable"}
+"""What the commands print as their refusal (`hotline: <message>`)."""
+CLI_SOURCES = ("hotline", "ivr", "voicemail", "quality")
+COMMAND = re.compile(r"hotline(?: [a-z][\w.-]*| --?[\w-]+)*")
+
+
+def test_what_the_commands_print_and_refuse_with_is_chinese() -> None:
+    """Every print of `hotline …` and every message of the errors it prints reads Chinese."""
+    checked = 0
+    for package in CLI_SOURCES:
+        for path in sorted((REPO / package).rglob("*.py")):
+            in_cli = path.parent.name == "cli"
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                name = isinstance(node, ast.Call) and (getattr(node.func, "id", None)
+                                                       or getattr(node.func, "attr", None))
+                if not (name in CLI_ERRORS or (in_cli and name == "print")) or not node.args:
+                    continue
+                text = re.sub(r"^hotline[ a-z]*：", "", _literal(node.args[0], {}) or "")  # who speaks
+                if not re.search(r"[A-Za-z\u4e00-\u9fff]", text):
+                    continue  # a value printed alone (a token, a path, JSON)
+                checked += 1
+                where = f"{path.relative_to(REPO)}:{node.lineno}"
+                assert CJK.search(text), f"{where}: {text!r} is not Chinese"
+                words = COMMAND.sub("", text)  # a command to type is not English prose
+                assert not ENGLISH.search(words), f"{where}: {text!r} has English words"
+    assert checked >= 80

@@ -281,5 +281,5 @@ def test_missing_speech_tools_are_named_with_their_package(
 
 def test_an_unknown_voice_is_named(hall_conf: Path, tmp_path: Path) -> None:
     config = load_config(hall_conf, overrides={"prompts.voice": "zz-missing"})
-    with pytest.raises(RenderError, match=r"\[prompts\] voice = “zz-missing”：.*does not exist"):
+    with pytest.raises(RenderError, match=r"\[prompts\] voice = “zz-missing”无法使用：.*does not exist"):
         prompts.render_prompts(config, tmp_path)
