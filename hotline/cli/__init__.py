@@ -28,9 +28,9 @@ COMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hotline", description="12345 热线 telephony bridge")
+    parser = argparse.ArgumentParser(prog="hotline", description="12345 热线：交换机桥接、留言分拣与质检工具")
     parser.add_argument("-c", "--config", default="hotline.conf",
-                        help="path to hotline.conf (default: ./hotline.conf)")
+                        help="hotline.conf 的路径（默认：./hotline.conf）")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

@@ -12,12 +12,12 @@ from hotline.config.secrets import write_demo_secrets
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    check = subparsers.add_parser("check", help="validate hotline.conf; writes nothing")
+    check = subparsers.add_parser("check", help="检查 hotline.conf，不写任何文件")
     check.set_defaults(handler=_check)
-    secrets = subparsers.add_parser("secrets", help="manage the secrets file")
+    secrets = subparsers.add_parser("secrets", help="管理密钥文件")
     secrets_sub = secrets.add_subparsers(dest="secrets_command", required=True)
-    init = secrets_sub.add_parser("init", help="create the secrets file with random values "
-                                               "for every seat and expert, if it does not exist")
+    init = secrets_sub.add_parser("init", help="密钥文件不存在时创建它，为每个坐席和专家"
+                                               "生成随机密码")
     init.set_defaults(handler=_secrets_init)
 
 

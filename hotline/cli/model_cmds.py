@@ -15,14 +15,14 @@ MB = 1 << 20
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    model = subparsers.add_parser("model", help="Vosk speech models")
+    model = subparsers.add_parser("model", help="Vosk 语音识别模型")
     sub = model.add_subparsers(dest="model_command", required=True)
-    install = sub.add_parser("install", help="download, verify and unpack an official Vosk model")
+    install = sub.add_parser("install", help="下载、校验并解压官方 Vosk 模型")
     install.add_argument("name", nargs="?", default=DEFAULT_MODEL,
-                         help=f"model name (default: {DEFAULT_MODEL})")
-    install.add_argument("--sha256", help="expected SHA-256 of NAME.zip (needed for unlisted models)")
-    install.add_argument("--base-url", help="where NAME.zip is served (default: [vosk] download_url)")
-    install.add_argument("--dir", type=Path, help="models directory (default: the folder of [vosk] model)")
+                         help=f"模型名称（默认：{DEFAULT_MODEL}）")
+    install.add_argument("--sha256", help="NAME.zip 应有的 SHA-256（未收录的模型必须给出）")
+    install.add_argument("--base-url", help="NAME.zip 的下载地址（默认：[vosk] download_url）")
+    install.add_argument("--dir", type=Path, help="模型目录（默认：[vosk] model 所在的目录）")
     install.set_defaults(handler=_install)
 
 

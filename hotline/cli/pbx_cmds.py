@@ -20,15 +20,15 @@ DEFAULT_OUT = "dialplans"  # next to hotline.conf
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    pbx = subparsers.add_parser("pbx", help="the Asterisk side: render its configuration")
+    pbx = subparsers.add_parser("pbx", help="交换机（Asterisk）一侧：生成它的配置")
     pbx_sub = pbx.add_subparsers(dest="pbx_command", required=True)
-    render = pbx_sub.add_parser("render", help="write the Asterisk configuration, prompts and "
-                                               "hotline-pbx.json from hotline.conf")
+    render = pbx_sub.add_parser("render", help="由 hotline.conf 生成 Asterisk 配置、提示音"
+                                               "和 hotline-pbx.json")
     render.add_argument("--out", type=Path, default=None,
-                        help=f"output directory (default: {DEFAULT_OUT}/ next to hotline.conf)")
+                        help=f"输出目录（默认：hotline.conf 旁的 {DEFAULT_OUT}/）")
     render.add_argument("--pbx", default=None, metavar="NAME",
-                        help="render only this PBX, into --out (default: every PBX; the first in "
-                             f"{DEFAULT_OUT}/, each further one in {DEFAULT_OUT}/pbx-NAME/)")
+                        help="只生成这台交换机，写入 --out（默认：全部交换机；第一台在 "
+                             f"{DEFAULT_OUT}/，其余各在 {DEFAULT_OUT}/pbx-NAME/）")
     render.set_defaults(handler=_render)
 
 

@@ -33,35 +33,35 @@ RENDER_BASE = Path("var") / "sandbox"
 DEFAULT_RENDER_DIR = RENDER_BASE / DEMO_INSTANCE
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    sandbox = subparsers.add_parser("sandbox", help="run the demo PBX (Asterisk 22 in a chroot)")
+    sandbox = subparsers.add_parser("sandbox", help="运行演示交换机（chroot 中的 Asterisk 22）")
     sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True)
     rendered = argparse.ArgumentParser(add_help=False)
     rendered.add_argument("--name", default=DEMO_INSTANCE,
-                          help=f"instance name (default: {DEMO_INSTANCE}); tests use their own")
+                          help=f"实例名称（默认：{DEMO_INSTANCE}）；测试各用自己的")
     rendered.add_argument("--out", type=Path, default=None,
-                          help="directory of the sandbox's rendered configuration "
-                               f"(default: {DEFAULT_RENDER_DIR} next to hotline.conf)")
+                          help="沙箱生成的配置所在目录"
+                               f"（默认：hotline.conf 旁的 {DEFAULT_RENDER_DIR}）")
 
-    build = sandbox_sub.add_parser("build", help="build or unpack the cached Asterisk root")
+    build = sandbox_sub.add_parser("build", help="构建或解包缓存的 Asterisk 根目录")
     build.set_defaults(handler=_build)
 
     up = sandbox_sub.add_parser("up", parents=[rendered],
-                                help="render hotline.conf and (re)start the demo PBX")
+                                help="生成 hotline.conf 的配置并（重新）启动演示交换机")
     up.add_argument("--timeout", type=float, default=BOOT_TIMEOUT_S,
-                    help="seconds to wait for boot")
+                    help="等待启动的秒数")
     up.set_defaults(handler=_up)
 
-    down = sandbox_sub.add_parser("down", parents=[rendered], help="stop the demo PBX")
+    down = sandbox_sub.add_parser("down", parents=[rendered], help="停止演示交换机")
     down.set_defaults(handler=_down)
 
     status = sandbox_sub.add_parser("status", parents=[rendered],
-                                    help="is the demo PBX running, and where")
-    status.add_argument("--json", action="store_true", help="print JSON for scripts")
+                                    help="演示交换机是否在运行、在哪里")
+    status.add_argument("--json", action="store_true", help="打印供脚本使用的 JSON")
     status.set_defaults(handler=_status)
 
     cli = sandbox_sub.add_parser("cli", parents=[rendered],
-                                 help="run one Asterisk CLI command in the demo PBX")
-    cli.add_argument("cli_command", metavar="COMMAND", help="e.g. 'queue show'")
+                                 help="在演示交换机中执行一条 Asterisk 命令")
+    cli.add_argument("cli_command", metavar="COMMAND", help="例如 'queue show'")
     cli.set_defaults(handler=_cli)
 
     register_simulate(sandbox_sub, rendered)

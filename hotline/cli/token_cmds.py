@@ -29,27 +29,27 @@ TEAM_LEAD = "班长"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    token = subparsers.add_parser("token", help="manage API tokens (admin, operator, monitor)")
+    token = subparsers.add_parser("token", help="管理 API 令牌（admin、operator、monitor、inspector）")
     token_sub = token.add_subparsers(dest="token_command", required=True)
 
-    add = token_sub.add_parser("add", help="create a token and print it once")
-    add.add_argument("--role", required=True, help=f"one of: {', '.join(ROLE_NAMES)}")
+    add = token_sub.add_parser("add", help="创建令牌并只打印这一次")
+    add.add_argument("--role", required=True, help=f"以下之一：{'、'.join(ROLE_NAMES)}")
     add.add_argument("--name", required=True,
-                     help="who or what holds it, e.g. wallboard-hall or zhang.wei")
+                     help="持有者，例如 wallboard-hall 或 zhang.wei")
     binding = add.add_mutually_exclusive_group()
-    binding.add_argument("--seat", help="operator tokens: the one seat (工号) it acts for, e.g. 07 "
-                                        "(default: the name, when the name is a 工号)")
+    binding.add_argument("--seat", help="话务员令牌：它代表的那一个坐席（工号），例如 07"
+                                        "（默认：名称本身是工号时即为该工号）")
     binding.add_argument("--team-lead", action="store_true",
-                         help="operator tokens: a team lead, acting for every seat")
+                         help="话务员令牌：设为班长，可代表所有坐席")
     add.set_defaults(handler=_add)
 
-    listing = token_sub.add_parser("list", help="show tokens (never their values)")
-    listing.add_argument("--active", action="store_true", help="hide revoked tokens")
+    listing = token_sub.add_parser("list", help="列出令牌（从不显示令牌本身）")
+    listing.add_argument("--active", action="store_true", help="不显示已吊销的令牌")
     listing.set_defaults(handler=_list)
 
-    revoke = token_sub.add_parser("revoke", help="revoke a token; a running service refuses it within 2 s")
-    revoke.add_argument("name", nargs="?", help="name of the active token")
-    revoke.add_argument("--id", type=int, dest="token_id", help="revoke by id instead of name")
+    revoke = token_sub.add_parser("revoke", help="吊销令牌；运行中的服务 2 秒内即拒绝它")
+    revoke.add_argument("name", nargs="?", help="有效令牌的名称")
+    revoke.add_argument("--id", type=int, dest="token_id", help="按编号而不是名称吊销")
     revoke.set_defaults(handler=_revoke)
 
 

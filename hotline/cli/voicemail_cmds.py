@@ -19,17 +19,17 @@ from voicemail.triage_service import pending_ids, triage_pending
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    voicemail = subparsers.add_parser("voicemail", help="the voicemail register")
+    voicemail = subparsers.add_parser("voicemail", help="留言登记簿")
     sub = voicemail.add_subparsers(dest="voicemail_command", required=True)
-    play = sub.add_parser("play", help="play a message on this machine's sound card")
-    play.add_argument("voicemail_id", type=int, metavar="ID")
+    play = sub.add_parser("play", help="用本机声卡播放一条留言")
+    play.add_argument("voicemail_id", type=int, metavar="ID", help="留言编号")
     play.set_defaults(handler=_play)
-    batch = sub.add_parser("triage", help="triage every new message (valid / invalid / needs review)")
+    batch = sub.add_parser("triage", help="分拣所有新留言（有效／无效／待复核）")
     batch.add_argument("--model", type=Path, default=None,
-                       help="Vosk model directory (default: [vosk] model of the configuration)")
-    batch.add_argument("--limit", type=int, default=None, help="triage at most N messages")
+                       help="Vosk 模型目录（默认：配置中的 [vosk] model）")
+    batch.add_argument("--limit", type=int, default=None, help="最多分拣 N 条留言")
     batch.add_argument("--workers", type=int, default=None,
-                       help="parallel decoders (default: one per core)")
+                       help="并行解码的进程数（默认：每个 CPU 核一个）")
     batch.set_defaults(handler=_triage)
 
 

@@ -6,6 +6,7 @@ administrator ever reads it.
 
 from __future__ import annotations
 
+import argparse
 import ast
 import re
 import shutil
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from hotline.cli import build_parser
 from hotline.config import ConfigError, ConfigIssue, load_config
 from hotline.config.secrets import write_demo_secrets
 
@@ -157,3 +159,27 @@ def test_what_the_commands_print_and_refuse_with_is_chinese() -> None:
                 words = COMMAND.sub("", text)  # a command to type is not English prose
                 assert not ENGLISH.search(words), f"{where}: {text!r} has English words"
     assert checked >= 80
+
+
+def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found += _parsers(sub)
+    return found
+
+
+def test_every_command_and_option_is_explained_in_chinese() -> None:
+    """`hotline … --help` is what an administrator reads first (argparse's own frame aside)."""
+    explained = 0
+    for parser in _parsers(build_parser()):
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            helps = [action.help] if not isinstance(action, argparse._SubParsersAction) else [
+                choice.help for choice in action._choices_actions]
+            for text in helps:
+                explained += 1
+                assert text and CJK.search(text), f"{parser.prog} {action.dest}: {text!r}"
+    assert explained >= 60
