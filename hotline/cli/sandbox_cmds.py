@@ -16,6 +16,7 @@ from typing import Any
 
 from hotline.cli import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
 from hotline.cli.common import load_or_report
+from hotline.cli.parser import ChineseArgumentParser
 from hotline.cli.simulate_cmd import register as register_simulate
 from hotline.sandbox import (
     SandboxError,
@@ -35,7 +36,7 @@ DEFAULT_RENDER_DIR = RENDER_BASE / DEMO_INSTANCE
 def register(subparsers: argparse._SubParsersAction) -> None:
     sandbox = subparsers.add_parser("sandbox", help="运行演示交换机（chroot 中的 Asterisk 22）")
     sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True)
-    rendered = argparse.ArgumentParser(add_help=False)
+    rendered = ChineseArgumentParser(add_help=False)
     rendered.add_argument("--name", default=DEMO_INSTANCE,
                           help=f"实例名称（默认：{DEMO_INSTANCE}）；测试各用自己的")
     rendered.add_argument("--out", type=Path, default=None,

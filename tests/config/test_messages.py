@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.cli import build_parser
+from hotline.cli import build_parser, main
 from hotline.config import ConfigError, ConfigIssue, load_config
 from hotline.config.secrets import write_demo_secrets
 
@@ -171,15 +171,30 @@ def _parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
 
 
 def test_every_command_and_option_is_explained_in_chinese() -> None:
-    """`hotline … --help` is what an administrator reads first (argparse's own frame aside)."""
+    """`hotline … --help` is what an administrator reads first."""
     explained = 0
     for parser in _parsers(build_parser()):
         for action in parser._actions:
-            if isinstance(action, argparse._HelpAction):
-                continue
             helps = [action.help] if not isinstance(action, argparse._SubParsersAction) else [
                 choice.help for choice in action._choices_actions]
             for text in helps:
                 explained += 1
                 assert text and CJK.search(text), f"{parser.prog} {action.dest}: {text!r}"
     assert explained >= 60
+
+
+def test_the_frame_argparse_adds_is_chinese_too(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as refused:
+        main(["token", "add"])
+    assert refused.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("用法：hotline token add [-h]")
+    assert "hotline token add：错误：缺少必需的参数：--role, --name" in err
+    with pytest.raises(SystemExit):
+        main(["sandbox", "simulate", "--seats", "x"])
+    assert "错误：参数 --seats：无效的整数值 'x'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["sandbox", "up", "--help"])
+    shown = capsys.readouterr().out
+    assert shown.startswith("用法：") and "-h, --help" in shown and "显示此帮助并退出" in shown
+    assert shown.count("选项") == 1  # the shared --name/--out join the command's own section
