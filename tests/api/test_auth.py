@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 
 from hotline.api import create_app
 from hotline.auth import Role, add_token, require_role
-from hotline.config import load_config
+from hotline.config import HotlineConfig, load_config
 from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
 from tests.api.helpers import TokenMaker, bearer
 
@@ -143,3 +144,17 @@ def test_a_revocation_by_the_cli_in_another_process_reaches_the_running_api(hall
             time.sleep(0.05)
         assert response.status_code == 401
         assert _error(response)["code"] == "invalid_token"
+
+
+def test_a_token_check_without_the_database_is_a_503_in_chinese(config: HotlineConfig) -> None:
+    def unreachable() -> None:
+        raise OperationalError("SELECT", {}, ConnectionRefusedError("down"))
+
+    app = create_app(config)
+    with TestClient(app) as client:
+        app.state.sessionmaker = unreachable
+        response = client.get("/api/me", headers=bearer("hl_never-seen"))
+
+    assert response.status_code == 503
+    assert _error(response) == {"code": "database_unavailable", "detail": None,
+                                "message": "数据库暂时不可用，无法核对令牌，请稍后再试"}
