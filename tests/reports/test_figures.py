@@ -3,7 +3,6 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from itertools import count
 from zoneinfo import ZoneInfo
@@ -11,12 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
+from hotline.db import session_scope
+from hotline.reports.errors import InvalidRange, RangeTooLong
 from hotline.reports.figures import (
     NO_PAUSE_REASON,
     CallbackRow,
     CallRow,
-    RangeError,
     ReportPeriod,
     StateChangeRow,
     VoicemailRow,
@@ -139,10 +138,10 @@ def test_local_days_follow_daylight_saving_time() -> None:
 
 
 def test_periods_are_checked() -> None:
-    with pytest.raises(RangeError) as backwards:
+    with pytest.raises(InvalidRange) as backwards:
         ReportPeriod(NEXT, DAY, TZ)
     assert backwards.value.code == "invalid_range"
-    with pytest.raises(RangeError) as too_long:
+    with pytest.raises(RangeTooLong) as too_long:
         ReportPeriod(DAY, DAY + timedelta(days=366), TZ)
     assert too_long.value.code == "range_too_long"
     assert ReportPeriod(DAY, DAY + timedelta(days=365), TZ).days == 366
@@ -228,15 +227,6 @@ def test_callbacks_by_the_day_they_closed() -> None:
 
 # ----- the store -------------------------------------------------------------------------------
 
-
-@pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:  # noqa: F811
-    upgrade_database(database_url)
-    engine = make_engine(database_url)
-    try:
-        yield make_session_factory(engine)
-    finally:
-        engine.dispose()
 
 
 _keys = count(1)
