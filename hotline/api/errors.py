@@ -98,18 +98,14 @@ def status_message(status_code: int) -> str:
 async def http_exception_handler(_request: Request, exc: Exception) -> JSONResponse:
     """The framework's own refusals (routing, an unreadable body) in the one shape.
 
-    A detail given as {"code", "message"} is kept as it is; a text detail is the framework's
-    English and is replaced by the Chinese message of its status.
+    Their text is the framework's English, so the message is the Chinese one of the status; a
+    refusal with a code of its own is a Refusal subclass, never an HTTPException.
     """
     assert isinstance(exc, StarletteHTTPException)
-    raw = exc.detail
-    if isinstance(raw, dict) and {"code", "message"} <= raw.keys():
-        code, message, detail = str(raw["code"]), str(raw["message"]), raw.get("detail")
-    else:
-        if raw and raw != _phrase(exc.status_code):
-            log.debug("HTTP %s refused: %s", exc.status_code, raw)
-        code, message, detail = code_for(exc.status_code), status_message(exc.status_code), None
-    return error_response(exc.status_code, code, message, detail, headers=exc.headers)
+    if exc.detail and exc.detail != _phrase(exc.status_code):
+        log.debug("HTTP %s refused: %s", exc.status_code, exc.detail)
+    return error_response(exc.status_code, code_for(exc.status_code), status_message(exc.status_code),
+                          headers=exc.headers)
 
 
 def _phrase(status_code: int) -> str:
