@@ -230,18 +230,26 @@ def test_the_night_in_working_order_with_progress(desk: Desk) -> None:
             session.add(row)
             session.flush()
             made[name] = row.id
+        # The spool could not read its metadata: no call time, in review with the spool's reason.
+        unread = Voicemail(recording_id="no_metadata", state=STATE_NEEDS_REVIEW, registered_at=now,
+                           review_reasons=[{"code": "spool", "detail": "元数据文件缺失，请人工核对"}])
+        session.add(unread)
+        session.flush()
+        made["no_metadata"] = unread.id
     body = desk.get("/voicemails/screening").json()
-    assert (body["done"], body["total"]) == (0, 5)
+    assert (body["done"], body["total"]) == (0, 6)
     order = {
         g["key"]: [made_name for i in g["items"] for made_name, vid in made.items() if vid == i["id"]]
         for g in body["groups"]
     }
     assert order == {
-        "needs_review": ["urgent_review", "old_review", "new_review"],
+        "needs_review": ["urgent_review", "old_review", "new_review", "no_metadata"],
         "valid": ["machine_valid"],
         "invalid": ["machine_invalid"],
     }
-    assert [g["count"] for g in body["groups"]] == [3, 1, 1]
+    assert [g["count"] for g in body["groups"]] == [4, 1, 1]
+    [shown] = [i for i in body["groups"][0]["items"] if i["id"] == made["no_metadata"]]
+    assert shown["review_reasons"][0]["text_zh"] == "元数据文件缺失，请人工核对"
     desk.post("/confirm", {"items": [{"id": made["machine_invalid"], "version": 0}]})
     assert desk.get("/voicemails/screening").json()["done"] == 1
 

@@ -18,16 +18,6 @@ const INVALID_REASONS = [
   ['silence', '录音全程静音'], ['hangup_at_beep', '提示音后即挂机'], ['tones_only', '只有信号音'],
   ['noise_only', '只有噪声'], ['advert', '广告推销'], ['no_request', '没有诉求（误拨、闲聊）'],
 ];
-const REASON_ZH = {
-  silence: '静音', hangup_at_beep: '提示音后挂机', tones_only: '只有信号音', noise_only: '只有噪声',
-  no_speech: '没有人声', advert: '广告', duplicate: '重复留言', speech: '有人声', callback: '有回拨号码',
-  department: '建议部门', urgent: '紧急', advert_word: '含广告词', dtmf: '按键音', clipping: '削波失真',
-  supersedes: '并入了较短的重复留言', audio_unreadable: '录音无法分析', little_speech: '人声很少',
-  no_transcript: '尚未转写', transcript_unusable: '转写不可用', number_unclear: '号码不完整',
-  caller_number_invalid: '来电号码无法回拨', advert_or_complaint: '含广告词但可能是投诉',
-  urgent_not_discarded: '含紧急词，不自动作废', no_callback_number: '号码隐藏且未说号码',
-  triage_failed: '自动分拣失败',
-};
 const ERROR_ZH = {
   version_conflict: '这条留言刚被别人处理过，已重新读取，请再看一遍',
   no_callback_number: '没有回拨号码，请填写',
@@ -162,8 +152,9 @@ function showDetail(row) {
   setText($('#d-time'), formatDateTime(row.call_time));
   setText($('#d-duration'), formatDuration(row.duration_s));
   setText($('#d-verdict'), STATE_ZH[row.state] || row.state);
-  const codes = (row.triage_reasons || []).map((r) => REASON_ZH[r.code]).filter(Boolean);
-  setText($('#d-reasons'), [...new Set(codes)].join('、') || DASH);
+  // The labels come with the reasons (text_zh, one home on the server), the spool's checks first.
+  const reasons = [...(row.review_reasons || []), ...(row.triage_reasons || [])].map((r) => r.text_zh);
+  setText($('#d-reasons'), [...new Set(reasons.filter(Boolean))].join('、') || DASH);
   setText($('#d-decided'), row.override_by ? `${row.override_by}，${formatDateTime(row.override_at)}` : '未处理');
   setText($('#d-explanation'), row.explanation_zh || '');
   setText($('#d-transcript'), row.transcript || '（没有可用的转写，请收听录音）');
