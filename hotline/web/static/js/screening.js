@@ -398,11 +398,7 @@ function onKey(event) {
   }
 }
 
-const MODEL_WARNING_ZH = '注意：识别模型不是中文（演示或测试用的替代模型），转写不可信；'
-  + '凡有人声的留言都交人工复核，请收听录音。';
-const NO_MODEL_ZH = '注意：没有安装语音识别模型，自动分拣已关闭，新留言暂不分拣。';
-
-/** The model's loud warning (from /api/health), in Chinese, above the desk. */
+/** The model's loud warning: /api/health's warnings (in Chinese, written there once), above the desk. */
 async function loadModelWarning() {
   let health;
   try {
@@ -410,13 +406,9 @@ async function loadModelWarning() {
   } catch {
     return;
   }
-  const triage = health.triage;
-  if (!triage) return;
-  let text = '';
-  if (triage.state === 'no_model') text = NO_MODEL_ZH;
-  else if (triage.model && triage.model.warning) text = MODEL_WARNING_ZH;
+  const text = (health.warnings || []).join('；');
   const line = $('#model-warning');
-  setText(line, text);
+  setText(line, text ? `注意：${text}。` : '');
   line.hidden = !text;
 }
 
