@@ -23,14 +23,16 @@ REVIEW_REASONS = [{"code": "speech", "detail": "3.0 s in 4.0 s"}, {"code": "no_t
 
 
 def add(web: WebApp, name: str, *, state: str, caller: str | None, minutes_ago: int,
-        callback_number: str | None = None, department: str | None = None) -> int:
+        callback_number: str | None = None, department: str | None = None,
+        override_by: str | None = None) -> int:
     now = utcnow()
     with session_scope(web.sessions) as session:
         row = Voicemail(recording_id=name, caller_num=caller or "", caller_withheld=caller is None,
                         call_time=now - timedelta(minutes=minutes_ago), duration_s=4.0, state=state,
                         callback_number=callback_number, department=department, priority="normal",
                         triage_reasons=REVIEW_REASONS, explanation_zh="待人工复核：尚未转写，请收听录音",
-                        features={"speech_segments": [[0.5, 2.0], [2.5, 3.5]]}, triaged_at=now, version=1)
+                        features={"speech_segments": [[0.5, 2.0], [2.5, 3.5]]}, triaged_at=now, version=1,
+                        override_by=override_by, override_at=now if override_by else None)
         session.add(row)
         session.flush()
         row.archive_name = f"{row.id}.wav"
@@ -165,3 +167,52 @@ def test_the_starts_late_night_does_not_replace_the_picked_message(web: WebApp, 
     current(page, second)
     expect(page.locator(f'#night .cb-item[data-id="{first}"]')).to_have_attribute("aria-current", "false")
     context.close()
+
+
+def test_spot_checks_confirmed_as_a_group_and_playback_between_messages(web: WebApp, pages: Pages) -> None:
+    """Shift+C confirms what is left of a machine group in one call; the recording a decision
+    moves to is fetched ahead even when the one below was decided already; recordings left
+    behind are let go; B goes back 5 s of speech, not into the silence before it."""
+    review = add(web, "review", state=STATE_NEEDS_REVIEW, caller="13700000001", minutes_ago=300)
+    add(web, "decided", state=STATE_NEEDS_REVIEW, caller="13700000002", minutes_ago=290, override_by="乙")
+    invalid = [add(web, f"invalid{i}", state=STATE_INVALID, caller=f"1370000001{i}", minutes_ago=280 - i)
+               for i in range(3)]
+    page = pages.open("/screening", token=web.token(Role.OPERATOR, "筛选员"))
+    current(page, review)
+    page.wait_for_function(
+        "(u) => performance.getEntriesByType('resource').some((e) => e.name.endsWith(u))",
+        arg=f"/api/voicemails/{invalid[0]}/audio")  # where a decision goes, past the decided one
+    page.evaluate("""() => { window.revoked = 0; const revoke = URL.revokeObjectURL;
+        URL.revokeObjectURL = (u) => { window.revoked += 1; revoke.call(URL, u); }; }""")
+
+    page.keyboard.press(" ")
+    expect(page.locator("#play")).to_have_text("暂停")
+    page.keyboard.press(" ")
+    player = page.locator("#player")
+    page.wait_for_function("() => document.querySelector('#player').readyState >= 1")
+    player.evaluate("(a) => { a.currentTime = 3.2; }")  # 0.7 s into the second speech segment
+    page.keyboard.press("b")  # 0.7 + 1.5 s of speech lie before: back to the start of the first
+    assert player.evaluate("(a) => a.currentTime") == 0.5
+
+    for _ in range(3):
+        page.keyboard.press("j")
+    current(page, invalid[1])
+    page.wait_for_function("() => window.revoked >= 1")  # the first message's recording let go
+    page.keyboard.press("c")  # one spot-checked on its own
+    expect(page.locator("#message")).to_contain_text(f"留言 #{invalid[1]}：已确认机器判定")
+    page.locator(f'#night .cb-item[data-id="{invalid[0]}"]').click()
+    page.keyboard.press("Shift+C")
+    expect(page.locator("#choices-title")).to_have_text("成批确认：机器判无效（抽查）")
+    expect(page.locator("#choice-list li")).to_have_text(["1. 确认这一组未处理的 2 条"])
+    page.keyboard.press("1")
+    expect(page.locator("#message")).to_have_text("已确认 2 条机器判定")
+    expect(page.locator("#progress")).to_have_text("已处理 4 / 5")
+    with web.sessions() as session:
+        rows = {r.id: r for r in session.scalars(select(Voicemail))}
+        audit = [a.target for a in session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "voicemail.override").order_by(AuditEntry.id))]
+    assert all(rows[i].state == STATE_INVALID and rows[i].override_by == "筛选员" for i in invalid)
+    assert audit == [f"voicemail:{invalid[1]}", f"voicemail:{invalid[0]}", f"voicemail:{invalid[2]}"]
+    page.locator(f'#night .cb-item[data-id="{review}"]').click()
+    page.keyboard.press("Shift+C")  # the review group is decided one by one
+    expect(page.locator("#message")).to_contain_text("可以成批确认")

@@ -1,6 +1,7 @@
 // The screening desk (筛选台): the night's messages, needs-review first, each decided in one or
 // two keystrokes (valid with an editable number, invalid with a reason, duplicate of one of the
-// caller's recent messages, confirm the machine, undo). Playback skips everything but speech.
+// caller's recent messages, confirm the machine, a whole spot-check group at once, undo). Playback
+// skips everything but speech.
 
 import { get, getBlob, post } from './api.js';
 import { DASH, PRIORITY_ZH, formatDateTime, formatDuration } from './format.js';
@@ -36,7 +37,7 @@ const view = {
   strip: null,
   audio: new Map(), // voicemail id -> object URL (the next message is fetched ahead)
   speed: 0,
-  mode: null, // null | 'invalid' | 'duplicate'
+  mode: null, // null | 'invalid' | 'duplicate' | 'batch'
   choices: [],
   // The start's night, a refresh (R) and the reload after a decision may answer in any order:
   // only the newest request's answer is shown.
@@ -185,10 +186,18 @@ async function audioUrl(id) {
   return view.audio.get(id);
 }
 
+/** Fetch what may come next: the message below (J) and the next undecided one (where a decision
+ * moves to); every other recording is let go, so a morning of 300 messages holds three at most. */
 function fetchAhead(id) {
   const index = view.order.findIndex((row) => row.id === id);
-  const next = view.order[index + 1];
-  if (next && next.has_audio) audioUrl(next.id).catch(() => view.audio.delete(next.id));
+  const ahead = [view.order[index + 1], nextUndecided(id)].filter((row) => row && row.has_audio);
+  const kept = new Set([id, ...ahead.map((row) => row.id)]);
+  for (const [other, url] of view.audio) {
+    if (kept.has(other)) continue;
+    view.audio.delete(other);
+    url.then((u) => URL.revokeObjectURL(u)).catch(() => {});
+  }
+  for (const row of ahead) audioUrl(row.id).catch(() => view.audio.delete(row.id));
 }
 
 function segments() {
@@ -239,9 +248,23 @@ async function togglePlay() {
   });
 }
 
+/** Where "back 5 s" lands: 5 s of speech earlier (the silence and tones skipped do not count). */
+function speechBefore(t, speech, seconds) {
+  let left = seconds;
+  for (const [a, b] of [...speech].reverse()) {
+    if (a >= t) continue;
+    const heard = Math.min(t, b) - a;
+    if (heard >= left) return Math.min(t, b) - left;
+    left -= heard;
+  }
+  return speech.length ? speech[0][0] : Math.max(0, t - seconds);
+}
+
 function back() {
   const player = $('#player');
-  player.currentTime = Math.max(0, player.currentTime - BACK_S);
+  const speech = segments();
+  player.currentTime = speech ? speechBefore(player.currentTime, speech, BACK_S)
+    : Math.max(0, player.currentTime - BACK_S);
 }
 
 function cycleSpeed() {
@@ -338,6 +361,8 @@ async function choose(index) {
   if (!choice) return;
   if (view.mode === 'invalid') {
     await decide({ verdict: 'invalid', reason: `筛选台：${choice[1]}` }, `判为无效（${choice[1]}）`);
+  } else if (view.mode === 'batch') {
+    await confirmBatch(choice[0]);
   } else if (view.mode === 'duplicate') {
     await decide({ verdict: 'duplicate', reason: `筛选台：与留言 #${choice[0]} 重复`, duplicate_of: choice[0] },
       `标为留言 #${choice[0]} 的重复`);
@@ -355,6 +380,34 @@ async function confirmMachine() {
   }
   say(`留言 #${row.id}：已确认机器判定（${STATE_ZH[row.state]}）`);
   await reloadAndSelect(row.id, true);
+}
+
+/** Shift+C: the machine's verdicts of the selected message's spot-check group, every one nobody
+ * decided yet, confirmed in one call (all or nothing) after the screener heard what she chose to. */
+function openBatch() {
+  const row = item(view.selectedId);
+  const group = row && view.groups.find((g) => g.key === row.state && g.key !== 'needs_review');
+  const open = group ? group.items.filter((r) => !r.override_by) : [];
+  if (!open.length) {
+    say('只有“机器判有效”或“机器判无效”组里未处理的留言可以成批确认', { error: true });
+    return;
+  }
+  showChoices('batch', `成批确认：${GROUP_ZH[group.key]}`, [[open, `确认这一组未处理的 ${open.length} 条`]]);
+}
+
+async function confirmBatch(rows) {
+  let result;
+  try {
+    const items = rows.map((r) => ({ id: r.id, version: r.version }));
+    result = await post('/api/voicemails/confirm', { items });
+  } catch (error) {
+    say(chinese(error, '成批确认失败，一条也没有确认'), { error: true });
+    await reloadAndSelect(view.selectedId);
+    return;
+  }
+  closeForms();
+  say(`已确认 ${result.confirmed.length} 条机器判定`);
+  await reloadAndSelect(view.selectedId, true);
 }
 
 async function undo() {
@@ -383,6 +436,11 @@ function onKey(event) {
   if (view.mode && /^[1-9]$/.test(event.key)) {
     event.preventDefault();
     choose(Number(event.key) - 1);
+    return;
+  }
+  if (event.shiftKey && event.key.toLowerCase() === 'c') {
+    event.preventDefault();
+    openBatch();
     return;
   }
   const actions = {
