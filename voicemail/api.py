@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -34,6 +35,8 @@ from voicemail.override import (
 )
 from voicemail.screening import GROUPS, STRIP_STEP_S, energy_strip, load_night
 from voicemail.triage import reasons_zh
+
+log = logging.getLogger(__name__)
 
 PAGE_DEFAULT = 50
 PAGE_MAX = 500
@@ -362,7 +365,8 @@ def voicemail_strip(
     try:
         pcm = load_pcm(path)
     except AudioFormatError as exc:  # a file on disk, not a refusal the analysis could know of
-        raise AudioUnreadable(f"留言 {voicemail_id} 的录音无法读取：{exc}") from None
+        log.warning("voicemail %s: the strip cannot read %s: %s", voicemail_id, path, exc)
+        raise AudioUnreadable(f"留言 {voicemail_id} 的录音格式无法识别，不能显示能量条") from None
     row = session.get(Voicemail, voicemail_id)
     segments = (row.features or {}).get("speech_segments") if row is not None else None
     return StripOut(duration_s=round(pcm.duration_s, 3), step_s=STRIP_STEP_S,

@@ -40,7 +40,7 @@ from voicemail.errors import (
     VersionConflict,
     VoicemailNotFound,
 )
-from voicemail.models import STATE_INVALID, STATE_VALID, Voicemail
+from voicemail.models import STATE_INVALID, STATE_VALID, STATE_ZH, Voicemail
 from voicemail.numbers import normalise_caller
 
 VERDICT_DUPLICATE = "duplicate"
@@ -219,7 +219,8 @@ def confirm_verdicts(session: Session, items: Sequence[tuple[int, int]], reason:
     for voicemail_id, version in items:
         row = session.get(Voicemail, voicemail_id)
         if row is not None and row.state not in (STATE_VALID, STATE_INVALID):
-            raise NotDecided(f"留言 {voicemail_id} 状态为 {row.state}，没有机器判定可确认，请人工判定")
+            raise NotDecided(f"留言 {voicemail_id} {STATE_ZH.get(row.state, '状态未知')}，"
+                             "没有机器判定可确认，请人工判定")
         verdict = VERDICT_DUPLICATE if row is not None and row.duplicate_of else (row.state if row else "")
         decision = Decision(verdict or STATE_INVALID, reason, duplicate_of=row.duplicate_of if row else None,
                             expected_version=version)

@@ -168,6 +168,7 @@ def test_confirm_machine_verdicts_in_one_call_all_or_nothing(desk: Desk) -> None
     review = desk.add("13800000003", 3)
     mixed = desk.post("/confirm", {"items": [{"id": silent, "version": 1}, {"id": review, "version": 1}]})
     assert mixed.status_code == 409 and mixed.json()["error"]["code"] == "not_decided"
+    assert mixed.json()["error"]["message"] == f"留言 {review} 待人工复核，没有机器判定可确认，请人工判定"
     assert desk.row(silent).version == 1 and desk.row(silent).override_by is None
     done = desk.post("/confirm", {"items": [{"id": silent, "version": 1}, {"id": tones, "version": 1}]})
     assert done.status_code == 200, done.text
@@ -265,3 +266,9 @@ def test_energy_strip_and_speech_segments(desk: Desk, tmp_path: Path) -> None:
     assert strip["duration_s"] == 2.5 and strip["step_s"] == 0.1 and len(strip["levels_db"]) == 25
     assert strip["levels_db"][0] == -70.0 and strip["levels_db"][15] > -20
     assert strip["speech_segments"] == [[1.0, 2.0]]
+    (archive / "not-a-wav.wav").write_bytes(b"ID3\x04 an mp3 saved under the wrong name")
+    broken = desk.add("13812345678", 6, archive_name="not-a-wav.wav")
+    refused = desk.get(f"/voicemails/{broken}/strip")
+    assert refused.status_code == 410 and refused.json()["error"]["code"] == "audio_unreadable"
+    message = refused.json()["error"]["message"]  # the screener reads it: Chinese, no path
+    assert message == f"留言 {broken} 的录音格式无法识别，不能显示能量条"
