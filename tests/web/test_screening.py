@@ -95,6 +95,9 @@ def test_a_night_screened_with_the_keyboard_only(web: WebApp, pages: Pages) -> N
     expect(page.locator("#message")).to_have_text(f"留言 #{spoken}：判为有效，已进入回拨队列")
     current(page, chatter)  # on to the next undecided message
     expect(page.locator("#progress")).to_have_text("已处理 1 / 4")
+    page.keyboard.press("v")  # no suggestion here: not the department of the message before
+    expect(page.locator("#v-department")).to_have_value("")
+    page.keyboard.press("Escape")
 
     # Invalid: X, then the reason's number.
     page.keyboard.press("x")

@@ -309,7 +309,7 @@ function openValid() {
   $('#valid-form').hidden = false;
   const number = $('#v-number');
   number.value = row.callback_number || (row.caller_withheld ? '' : row.caller_num || '');
-  if (row.department) $('#v-department').value = row.department;
+  $('#v-department').value = row.department || ''; // never the message before's department
   $('#v-urgency').value = row.priority === 'urgent' ? 'urgent' : 'normal';
   number.focus();
   number.select();
