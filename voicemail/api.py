@@ -327,7 +327,8 @@ class RecentOut(BaseModel):
 @router.get("/{voicemail_id}/same-caller", response_model=RecentOut,
             summary="The same caller's recent messages",
             description="Role: operator or admin. What a duplicate may name: the same number's other "
-                        "messages within the duplicate window, newest first.",
+                        "messages within the duplicate window, newest first; for a withheld caller "
+                        "who left no number, the other such withheld messages (compared by ear).",
             responses=NOT_FOUND)
 def same_caller_messages(
     voicemail_id: RowId,

@@ -105,14 +105,21 @@ def check_decision(decision: Decision, departments: Collection[str] | None) -> D
 
 
 def same_caller_recent(session: Session, row: Voicemail, window: timedelta) -> list[Voicemail]:
-    """The same caller's other messages within the window (what "duplicate of" may name)."""
+    """The same caller's other messages within the window (what "duplicate of" may name).
+
+    A withheld caller who left no number is known only by voice, as triage knows them: the
+    other withheld messages without a number are hers to compare by ear.
+    """
     numbers = {n for n in (row.callback_number, None if row.caller_withheld else row.caller_num) if n}
-    if not numbers:
+    if numbers:
+        same = Voicemail.caller_num.in_(numbers) | Voicemail.callback_number.in_(numbers)
+    elif row.caller_withheld:
+        same = Voicemail.caller_withheld.is_(True) & Voicemail.callback_number.is_(None)
+    else:
         return []
     moment = row.call_time or row.registered_at
     rows = session.scalars(select(Voicemail).where(
-        Voicemail.id != row.id,
-        Voicemail.caller_num.in_(numbers) | Voicemail.callback_number.in_(numbers),
+        Voicemail.id != row.id, same,
         Voicemail.call_time >= moment - window, Voicemail.call_time <= moment + window,
     ).order_by(Voicemail.call_time.desc())).all()
     return list(rows)

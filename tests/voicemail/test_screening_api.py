@@ -162,6 +162,24 @@ def test_duplicate_of_one_of_the_same_callers_recent_messages(desk: Desk) -> Non
     assert row.state == STATE_INVALID and row.duplicate_of == first
 
 
+def test_a_withheld_caller_without_a_number_is_compared_by_ear_with_the_other_withheld(desk: Desk) -> None:
+    """As triage matches them by voice: the screener may name another withheld message left
+    without a number as what this one repeats; a withheld caller who spoke a number is matched
+    by that number only."""
+    earlier = desk.add(None, 1)
+    spoke_a_number = desk.add(None, 2, callback_number="13912345678")
+    again = desk.add(None, 40)
+    recent = desk.get(f"/voicemails/{again}/same-caller").json()["items"]
+    assert [m["id"] for m in recent] == [earlier]
+    wrong = desk.post(f"/{again}/override", {"verdict": "duplicate", "reason": "重复",
+                                              "duplicate_of": spoke_a_number, "expected_version": 1})
+    assert wrong.status_code == 409 and wrong.json()["error"]["code"] == "invalid_duplicate_of"
+    done = desk.post(f"/{again}/override", {"verdict": "duplicate", "reason": "听声音是同一人",
+                                             "duplicate_of": earlier, "expected_version": 1})
+    assert done.status_code == 200, done.text
+    assert desk.row(again).duplicate_of == earlier
+
+
 def test_confirm_machine_verdicts_in_one_call_all_or_nothing(desk: Desk) -> None:
     silent = desk.add("13800000001", 1, state=STATE_INVALID)
     tones = desk.add("13800000002", 2, state=STATE_INVALID)
