@@ -50,3 +50,33 @@ def service_level(answered_within_sl: int, received_calls: int) -> float | None:
 def average_speed_of_answer(wait_seconds: int, waits_counted: int) -> float | None:
     """Mean queue wait of the answered calls that recorded one, in seconds."""
     return wait_seconds / waits_counted if waits_counted else None
+
+
+class CallRates:
+    """The four rates over a figure's counts, for any frozen dataclass that has `received`,
+    `answered`, `abandoned`, `answered_within_sl`, `wait_seconds` and `waits_counted`: the live
+    counters and the range report share these properties instead of each spelling them out."""
+
+    __slots__ = ()
+    received: int
+    answered: int
+    abandoned: int
+    answered_within_sl: int
+    wait_seconds: int
+    waits_counted: int
+
+    @property
+    def answer_rate(self) -> float | None:
+        return answer_rate(self.answered, self.received)
+
+    @property
+    def abandon_rate(self) -> float | None:
+        return abandon_rate(self.abandoned, self.received)
+
+    @property
+    def service_level(self) -> float | None:
+        return service_level(self.answered_within_sl, self.received)
+
+    @property
+    def average_speed_of_answer(self) -> float | None:
+        return average_speed_of_answer(self.wait_seconds, self.waits_counted)

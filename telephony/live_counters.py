@@ -43,7 +43,7 @@ def member_name_as_seat(member_name: str, interface: str) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class HallCounters:
+class HallCounters(kpi.CallRates):
     """The hall's figures for one day; the key figures as telephony/kpi.py defines them."""
 
     joined: int
@@ -58,22 +58,6 @@ class HallCounters:
     @property
     def received(self) -> int:
         return kpi.received(self.answered, self.abandoned)
-
-    @property
-    def answer_rate(self) -> float | None:
-        return kpi.answer_rate(self.answered, self.received)
-
-    @property
-    def abandon_rate(self) -> float | None:
-        return kpi.abandon_rate(self.abandoned, self.received)
-
-    @property
-    def service_level(self) -> float | None:
-        return kpi.service_level(self.answered_within_sl, self.received)
-
-    @property
-    def average_speed_of_answer(self) -> float | None:
-        return kpi.average_speed_of_answer(self.wait_seconds, self.waits_counted)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from telephony.ami.testing import Recording, ReplayAmiServer
+from telephony.ami.testing import Recording, ReplayAmiServer, simple_response
+from telephony.monitor import RESYNC_ACTIONS
 
 CAPTURES_DIR = Path(__file__).resolve().parent / "ami_captures"
 SENT_SUBDIR = "sent"
@@ -69,6 +70,17 @@ def replay_server(*recordings: str) -> ReplayAmiServer:
     """A replay server whose Login answers as capture 01 did, other actions answered from
     ``recordings`` (not started)."""
     return ReplayAmiServer(recording(LOGIN_CAPTURE), [recording(name) for name in recordings])
+
+
+async def empty_pbx_server() -> ReplayAmiServer:
+    """A started replay server standing for an Asterisk with nothing on it: every list of the
+    resync answers "No items found", and the core settings name an Asterisk version."""
+    replay = await replay_server().start()
+    for action in RESYNC_ACTIONS:
+        replay.handlers[action.lower()] = lambda a: [simple_response(a, "Error", Message="No items found")]
+    for action in ("coresettings", "corestatus"):
+        replay.handlers[action] = lambda a: [simple_response(a, AsteriskVersion="22.5.0")]
+    return replay
 
 
 def transcript_path(name: str, folder: Path | None = None) -> Path:

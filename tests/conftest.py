@@ -9,7 +9,13 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db import make_engine, make_session_factory, upgrade_database
-from tests.db.conftest import database_url, postgres_database, postgres_url, sqlite_url  # noqa: F401
+from tests.db.conftest import (  # noqa: F401
+    database_url,
+    postgres_database,
+    postgres_url,
+    sessions,
+    sqlite_url,
+)
 from tests.hall_pbx import HallPbx, instance_name, start_hall_pbx
 
 REPO = Path(__file__).resolve().parents[1]

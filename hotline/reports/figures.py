@@ -199,7 +199,7 @@ class CallAggregate:
 
 
 @dataclass(frozen=True, slots=True)
-class CallFigures:
+class CallFigures(kpi.CallRates):
     received: int
     answered: int
     abandoned: int
@@ -208,22 +208,6 @@ class CallFigures:
     waits_counted: int
     talk_seconds: int
     received_by_hour: tuple[int, ...]
-
-    @property
-    def answer_rate(self) -> float | None:
-        return kpi.answer_rate(self.answered, self.received)
-
-    @property
-    def abandon_rate(self) -> float | None:
-        return kpi.abandon_rate(self.abandoned, self.received)
-
-    @property
-    def service_level(self) -> float | None:
-        return kpi.service_level(self.answered_within_sl, self.received)
-
-    @property
-    def average_speed_of_answer(self) -> float | None:
-        return kpi.average_speed_of_answer(self.wait_seconds, self.waits_counted)
 
     @property
     def peak_hour(self) -> int | None:

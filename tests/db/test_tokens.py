@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -23,18 +22,8 @@ from hotline.auth import (
 )
 from hotline.auth.models import ApiToken
 from hotline.auth.tokens import LAST_USED_RESOLUTION, TOKEN_PREFIX
-from hotline.db import AuditEntry, make_engine, make_session_factory, upgrade_database
+from hotline.db import AuditEntry
 from hotline.db.types import utcnow
-
-
-@pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    upgrade_database(database_url)
-    engine = make_engine(database_url)
-    try:
-        yield make_session_factory(engine)
-    finally:
-        engine.dispose()
 
 
 def test_only_the_hash_is_stored_and_the_token_authenticates(

@@ -11,7 +11,6 @@ Chinese transcripts is tested in test_measures.py.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,15 +35,6 @@ REPO = Path(__file__).resolve().parents[2]
 RID = "1795813129-0-07"
 LINKEDID = "1795813129.0"
 
-
-@pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    upgrade_database(database_url)
-    engine = make_engine(database_url)
-    try:
-        yield make_session_factory(engine)
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(scope="module")

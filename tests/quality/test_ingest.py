@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import stat
 import wave
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +13,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.db import make_engine, make_session_factory, upgrade_database
 from quality import ingest as ingest_module
 from quality.ingest import archive_path, ingest_recordings, measure_pending, purge_expired
 from quality.measures import Limits
@@ -26,15 +24,6 @@ from tests.voicemail import audio_fixtures as fx
 STARTED = 1795813129
 NOW = STARTED + 3600.0
 
-
-@pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    upgrade_database(database_url)
-    engine = make_engine(database_url)
-    try:
-        yield make_session_factory(engine)
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from itertools import count
 from zoneinfo import ZoneInfo
@@ -11,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
+from hotline.db import session_scope
 from hotline.reports.figures import (
     NO_PAUSE_REASON,
     CallbackRow,
@@ -228,15 +227,6 @@ def test_callbacks_by_the_day_they_closed() -> None:
 
 # ----- the store -------------------------------------------------------------------------------
 
-
-@pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:  # noqa: F811
-    upgrade_database(database_url)
-    engine = make_engine(database_url)
-    try:
-        yield make_session_factory(engine)
-    finally:
-        engine.dispose()
 
 
 _keys = count(1)

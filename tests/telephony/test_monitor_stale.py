@@ -13,11 +13,11 @@ import pytest
 from seat_manager.directory import Seat, SeatDirectory
 from seat_manager.state import SeatChange
 from telephony.ami import AmiClient, AmiSettings
-from telephony.ami.testing import TEST_SECRET, TEST_USER, ReplayAmiServer, simple_response
+from telephony.ami.testing import TEST_SECRET, TEST_USER, ReplayAmiServer
 from telephony.live_counters import HallStats
-from telephony.monitor import RESYNC_ACTIONS, HallMonitor
+from telephony.monitor import HallMonitor
 from telephony.picture import HallPicture
-from tests.ami_transcripts import replay_server
+from tests.ami_transcripts import empty_pbx_server
 
 WAIT = 5.0
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -25,11 +25,7 @@ T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def server() -> AsyncIterator[ReplayAmiServer]:
-    replay = await replay_server().start()
-    for action in RESYNC_ACTIONS:  # an empty PBX: every list answers "No ... found"
-        replay.handlers[action.lower()] = lambda a: [simple_response(a, "Error", Message="No items found")]
-    for action in ("coresettings", "corestatus"):
-        replay.handlers[action] = lambda a: [simple_response(a, AsteriskVersion="22.5.0")]
+    replay = await empty_pbx_server()
     yield replay
     await replay.close()
 
