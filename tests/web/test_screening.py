@@ -63,6 +63,7 @@ def test_a_night_screened_with_the_keyboard_only(web: WebApp, pages: Pages) -> N
     expect(groups).to_have_text(["待复核 3", "机器判有效（抽查） 1", "机器判无效（抽查） 0"])
     current(page, spoken)  # needs-review first, oldest first
     expect(page.locator("#d-caller")).to_have_text("号码隐藏")
+    expect(page.locator("#d-verdict")).to_have_text("待人工复核（机器）")
     expect(page.locator("#d-reasons")).to_have_text("有人声、尚未转写")
     expect(page.locator("#strip .bar.speech").first).to_be_attached()
     page.keyboard.press("s")
@@ -116,6 +117,8 @@ def test_a_night_screened_with_the_keyboard_only(web: WebApp, pages: Pages) -> N
     page.keyboard.press("u")
     expect(page.locator("#message")).to_have_text(f"已撤销：留言 #{repeat} 恢复为待人工复核")
     expect(page.locator("#progress")).to_have_text("已处理 2 / 4")
+    page.locator(f'#night .cb-item[data-id="{spoken}"]').click()
+    expect(page.locator("#d-verdict")).to_have_text("有效（人工）")  # not called the machine's
 
     with web.sessions() as session:
         rows = {r.id: r for r in session.scalars(select(Voicemail))}

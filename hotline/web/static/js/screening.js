@@ -152,7 +152,8 @@ function showDetail(row) {
   setText($('#d-caller'), callerText(row));
   setText($('#d-time'), formatDateTime(row.call_time));
   setText($('#d-duration'), formatDuration(row.duration_s));
-  setText($('#d-verdict'), STATE_ZH[row.state] || row.state);
+  // Once a person decided, the state is theirs; the machine's own words stay in the explanation.
+  setText($('#d-verdict'), `${STATE_ZH[row.state] || row.state}（${row.override_by ? '人工' : '机器'}）`);
   // The labels come with the reasons (text_zh, one home on the server), the spool's checks first.
   const reasons = [...(row.review_reasons || []), ...(row.triage_reasons || [])].map((r) => r.text_zh);
   setText($('#d-reasons'), [...new Set(reasons.filter(Boolean))].join('、') || DASH);
