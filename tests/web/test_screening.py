@@ -24,13 +24,15 @@ REVIEW_REASONS = [{"code": "speech", "detail": "3.0 s in 4.0 s"}, {"code": "no_t
 
 def add(web: WebApp, name: str, *, state: str, caller: str | None, minutes_ago: int,
         callback_number: str | None = None, department: str | None = None,
-        override_by: str | None = None) -> int:
+        override_by: str | None = None, transcript: str | None = None,
+        reasons: list[dict[str, str]] | None = None) -> int:
     now = utcnow()
     with session_scope(web.sessions) as session:
         row = Voicemail(recording_id=name, caller_num=caller or "", caller_withheld=caller is None,
                         call_time=now - timedelta(minutes=minutes_ago), duration_s=4.0, state=state,
                         callback_number=callback_number, department=department, priority="normal",
-                        triage_reasons=REVIEW_REASONS, explanation_zh="待人工复核：尚未转写，请收听录音",
+                        triage_reasons=reasons or REVIEW_REASONS, transcript=transcript,
+                        explanation_zh="待人工复核：尚未转写，请收听录音",
                         features={"speech_segments": [[0.5, 2.0], [2.5, 3.5]]}, triaged_at=now, version=1,
                         override_by=override_by, override_at=now if override_by else None)
         session.add(row)
@@ -222,3 +224,23 @@ def test_spot_checks_confirmed_as_a_group_and_playback_between_messages(web: Web
     page.locator(f'#night .cb-item[data-id="{review}"]').click()
     page.keyboard.press("Shift+C")  # the review group is decided one by one
     expect(page.locator("#message")).to_contain_text("可以成批确认")
+
+
+def test_a_transcript_in_no_chinese_at_all_is_not_shown(web: WebApp, pages: Pages) -> None:
+    """The stand-in model (demo, CI, a hall's first day) writes Korean for Chinese speech: the desk
+    says why there is no transcript instead of showing it; a short Chinese one is shown, marked."""
+    unusable = [{"code": "speech", "detail": "3.0 s in 4.0 s"},
+                {"code": "transcript_unusable",
+                 "detail": "transcript is not Chinese (ko): the speech model is not Chinese"}]
+    korean = add(web, "korean", state=STATE_NEEDS_REVIEW, caller="13700000001", minutes_ago=300,
+                 transcript="이어 영파 비료 여기 에 다", reasons=unusable)
+    short = add(web, "short", state=STATE_NEEDS_REVIEW, caller="13700000002", minutes_ago=200,
+                transcript="停水", reasons=[{"code": "transcript_unusable",
+                                            "detail": "only 2 characters for 3.0 s of speech"}])
+    page = pages.open("/screening", token=web.token(Role.OPERATOR, "筛选员"))
+    current(page, korean)
+    expect(page.locator("#d-transcript")).to_have_text(
+        "（有人声但转写不可用（识别模型不是中文），不显示转写，请收听录音）")
+    page.keyboard.press("j")
+    current(page, short)
+    expect(page.locator("#d-transcript")).to_have_text("（有人声但转写不可用（转写字数太少），仅供参考）停水")

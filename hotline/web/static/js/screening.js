@@ -159,7 +159,17 @@ function showDetail(row) {
   setText($('#d-reasons'), [...new Set(reasons.filter(Boolean))].join('、') || DASH);
   setText($('#d-decided'), row.override_by ? `${row.override_by}，${formatDateTime(row.override_at)}` : '未处理');
   setText($('#d-explanation'), row.explanation_zh || '');
-  setText($('#d-transcript'), row.transcript || '（没有可用的转写，请收听录音）');
+  setText($('#d-transcript'), transcriptText(row));
+}
+
+const HAN = /[\u3400-\u9fff]/;
+
+/** The transcript, unless it is no Chinese at all (the stand-in model's words mean nothing here). */
+function transcriptText(row) {
+  const unusable = (row.triage_reasons || []).find((r) => r.code === 'transcript_unusable');
+  if (!row.transcript) return '（没有可用的转写，请收听录音）';
+  if (unusable && !HAN.test(row.transcript)) return `（${unusable.text_zh}，不显示转写，请收听录音）`;
+  return unusable ? `（${unusable.text_zh}，仅供参考）${row.transcript}` : row.transcript;
 }
 
 function inSpeech(t, segments) {
