@@ -42,6 +42,7 @@ from voicemail.errors import (
 )
 from voicemail.models import STATE_INVALID, STATE_VALID, STATE_ZH, Voicemail
 from voicemail.numbers import normalise_caller
+from voicemail.triage import han_count
 
 VERDICT_DUPLICATE = "duplicate"
 OVERRIDE_VERDICTS = (STATE_VALID, STATE_INVALID, VERDICT_DUPLICATE)
@@ -155,10 +156,14 @@ def _take_version(session: Session, voicemail_id: int, expected: int | None) -> 
 
 
 def _queue(session: Session, row: Voicemail, now: datetime) -> int:
-    """Put a valid message in the callback queue with its current number, department, urgency."""
+    """Put a valid message in the callback queue with its current number, department, urgency.
+
+    A transcript with no Chinese in it (a stand-in model's) is not carried to the callback console.
+    """
+    words = row.transcript if row.transcript and han_count(row.transcript) else ""
     callback = enqueue_callback(session, row.id, priority=row.priority or DEFAULT_PRIORITY,
                                 department=row.department, number=row.callback_number or "",
-                                transcript=row.transcript, reasons=row.triage_reasons, now=now)
+                                transcript=words, reasons=row.triage_reasons, now=now)
     if callback.state == State.CLOSED and callback.resolution == Resolution.WITHDRAWN:
         callback.state = State.QUEUED  # judged invalid earlier, valid after all
         callback.resolution = None

@@ -143,6 +143,17 @@ def test_valid_with_a_spoken_number_department_and_urgency_reaches_the_callback_
     )
 
 
+def test_the_stand_ins_words_do_not_reach_the_callback_console(desk: Desk) -> None:
+    korean = desk.add("13812345671", 1, transcript="이어 영파 비료 여기 에 다")
+    chinese = desk.add("13812345672", 2, transcript="停水三天")
+    for vid in (korean, chinese):
+        answer = desk.post(f"/{vid}/override",
+                           {"verdict": "valid", "reason": "听过录音", "expected_version": 1})
+        assert answer.status_code == 200, answer.text
+    excerpts = {c["voicemail_id"]: c["transcript_excerpt"] for c in desk.get("/callbacks").json()}
+    assert excerpts == {korean: None, chinese: "停水三天"}
+
+
 def test_duplicate_of_one_of_the_same_callers_recent_messages(desk: Desk) -> None:
     first = desk.add("13812345678", 1)
     again = desk.add("13812345678", 30)
