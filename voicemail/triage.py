@@ -475,7 +475,8 @@ def reason_text_zh(reason: Mapping[str, Any]) -> str:
     try:
         known = ReasonCode(code)
     except ValueError:
-        return detail if han_count(detail) else OTHER_REASON_ZH
+        written = next((str(t) for t in (reason.get("message"), detail) if t and han_count(str(t))), None)
+        return written or OTHER_REASON_ZH
     if known in REVIEW_REASON_ZH:
         label = _review_zh(Reason(known, detail))
     else:

@@ -459,3 +459,4 @@ def test_reasons_carry_their_chinese_for_the_pages() -> None:
     spool = {"code": "spool", "detail": "录音文件不是 WAV，请人工核对"}
     assert reason_text_zh(spool) == "录音文件不是 WAV，请人工核对"  # the spool's checks write Chinese
     assert reason_text_zh({"code": "from_a_newer_release"}) == "其他原因"
+    assert reason_text_zh({"code": "callback_number", "message": "留言里的号码"}) == "留言里的号码"
