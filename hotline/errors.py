@@ -56,6 +56,21 @@ class InvalidReason(Refusal):
     status = 422
 
 
+class InvalidDate(Refusal):
+    """A day the date pattern lets through but the calendar has not (2026-02-30): 质检 and the
+    hall's reports alike."""
+
+    code = "invalid_date"
+    status = 422
+
+
+class InvalidRange(Refusal):
+    """A range of days whose start lies after its end (质检, the reports)."""
+
+    code = "invalid_range"
+    status = 422
+
+
 class SeatNotFound(Refusal):
     """No seat with this 工号 (the seats' routes, a three-way request, a callback's dial)."""
 
@@ -74,5 +89,5 @@ class BridgeNotRunning(Refusal):
 BRIDGE_NOT_RUNNING = "AMI 桥接未运行（服务以无交换机方式启动，或尚未连接）"
 
 
-__all__ = ["BRIDGE_NOT_RUNNING", "REFUSALS", "BridgeNotRunning", "InvalidReason", "Refusal",
-           "SeatNotFound"]
+__all__ = ["BRIDGE_NOT_RUNNING", "REFUSALS", "BridgeNotRunning", "InvalidDate", "InvalidRange",
+           "InvalidReason", "Refusal", "SeatNotFound"]

@@ -65,6 +65,8 @@ class TodaySummary:
     service_level_seconds: int
     average_speed_of_answer_seconds: float | None
     talk_seconds: int
+    answered_within_sl: int = 0
+    """Answered within `service_level_seconds`: what adds up over halls (the ratio does not)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +216,7 @@ def _today(hall: Hall, now: datetime, threshold: int) -> TodaySummary:
                         answer_rate=h.answer_rate, service_level=h.service_level,
                         service_level_seconds=figures.service_level_seconds,
                         average_speed_of_answer_seconds=h.average_speed_of_answer,
-                        talk_seconds=h.talk_seconds)
+                        talk_seconds=h.talk_seconds, answered_within_sl=h.answered_within_sl)
 
 
 def local_midnight(now: datetime) -> datetime:
@@ -283,4 +285,4 @@ def _today_total(halls: list[Hall], now: datetime, threshold: int) -> TodaySumma
                         abandoned=total.abandoned, answer_rate=total.answer_rate,
                         service_level=total.service_level, service_level_seconds=threshold,
                         average_speed_of_answer_seconds=total.average_speed_of_answer,
-                        talk_seconds=total.talk_seconds)
+                        talk_seconds=total.talk_seconds, answered_within_sl=total.answered_within_sl)

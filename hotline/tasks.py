@@ -38,6 +38,8 @@ class PassLoop:
         self._failure = failure
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.last_error: str | None = None
+        """Why the last pass failed (None after one that did not): shown in /api/health."""
 
     def wake(self) -> None:
         """Run the next pass soon (on the event loop's thread)."""
@@ -54,7 +56,9 @@ class PassLoop:
         while True:
             try:
                 await self._run_once()
-            except Exception:
+                self.last_error = None
+            except Exception as exc:
+                self.last_error = f"{exc.__class__.__name__}: {exc}"
                 log.exception("%s", self._failure)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._sweep):

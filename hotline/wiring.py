@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,6 +19,7 @@ from hotline.api.app import create_app
 from hotline.api.lifespan import Component
 from hotline.api.routes import metrics as metrics_routes
 from hotline.api.routes import status as status_routes
+from hotline.api.routes.health import SPOOL_WORKERS_KEY
 from hotline.cluster import BridgeLease, FeedRelay, default_node_id
 from hotline.config import HotlineConfig
 from hotline.db import backend_name, make_engine, make_session_factory
@@ -50,6 +52,9 @@ from voicemail.notifier import STATE_KEY as VOICEMAIL_NOTIFIER
 from voicemail.triage_worker import TriageWorker
 from written.api import router as written_router
 
+if TYPE_CHECKING:
+    from voicemail.transcribe import Transcriber
+
 ROUTERS: tuple[APIRouter, ...] = (seats_router, calls_router, voicemail_router,
                                    callbacks_router, threeway_router, status_routes.router, stats_router,
                                    written_router, reports_router, quality_router)
@@ -67,7 +72,7 @@ def _transcription(config: HotlineConfig) -> Transcription:
     """质检's phrase checks transcribe with the [vosk] model only when it is Chinese; otherwise the
     service stores why they were skipped. Asked for by the recording worker's first pass (reading
     the model's vocabulary takes a while); the model itself loads with the first recording."""
-    from voicemail.transcribe import Transcriber, model_info, model_problem
+    from voicemail.transcribe import model_info, model_problem
 
     model = config.vosk.model
     if model_problem(model) is not None:
@@ -75,14 +80,24 @@ def _transcription(config: HotlineConfig) -> Transcription:
     language = model_info(model).language
     if language != "zh":
         return Transcription(skipped=skipped_because(language))
-    loaded: list[Transcriber] = []
+    return Transcription(SpoolTranscriber(model))
 
-    def transcribe(path: Path) -> str:
-        if not loaded:
-            loaded.append(Transcriber(model))
-        return loaded[0].transcribe(path).text
 
-    return Transcription(transcribe)
+class SpoolTranscriber:
+    """One spool's recognizer over the process's one model (voicemail.transcribe.shared_model):
+    several spools' workers transcribe in parallel without loading the model each."""
+
+    def __init__(self, model: Path) -> None:
+        self.model = model
+        self.transcriber: Transcriber | None = None
+
+    def __call__(self, path: Path) -> str:
+        """Called in the worker's thread, one pass at a time."""
+        from voicemail.transcribe import Transcriber, shared_model
+
+        if self.transcriber is None:
+            self.transcriber = Transcriber(self.model, model=shared_model(self.model))
+        return self.transcriber.transcribe(path).text
 
 
 def _cluster(config: HotlineConfig, live: LiveFeed, node_id: str) -> list[Component]:
@@ -181,6 +196,9 @@ def build_app(config: HotlineConfig, *, bridge: bool = True, node_id: str | None
     app.state.written_notifier = LiveMessagesNotifier(live)  # written/api.py takes it from here
     if halls is not None:
         attach_bridge(app, halls)
+    # Every spool folder's workers (not the last one started): /api/health shows each.
+    setattr(app.state, SPOOL_WORKERS_KEY,
+            tuple(c for c in components if isinstance(c, VoicemailIngestWorker | RecordingWorker)))
     return app
 
 

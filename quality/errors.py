@@ -1,22 +1,15 @@
-"""Refusals of 质检 (codes and statuses are stable for API clients; messages in Chinese)."""
+"""Refusals of 质检 (codes and statuses are stable for API clients; messages in Chinese).
+
+InvalidDate and InvalidRange are the reports' too, so they are declared once in the base
+(hotline.errors) and named here."""
 
 from __future__ import annotations
 
-from hotline.errors import Refusal
+from hotline.errors import InvalidDate, InvalidRange, Refusal
 
 
 class QualityError(Refusal):
     """Base of the 质检 refusals (not raised itself)."""
-
-
-class InvalidDate(QualityError):
-    code = "invalid_date"
-    status = 422
-
-
-class InvalidRange(QualityError):
-    code = "invalid_range"
-    status = 422
 
 
 class FormMisconfigured(QualityError):

@@ -84,8 +84,15 @@ class RecordingWorker:
         elif event.get("Event") in LISTEN_EVENTS:
             self.holds.apply(event, time.time())
 
+    @property
+    def spool(self) -> Path:
+        return self.settings.spool
+
+    @property
+    def last_error(self) -> str | None:
+        return self._loop.last_error
+
     async def start(self, app: FastAPI) -> None:
-        app.state.call_recordings = self
         self._loop.start()
 
     async def stop(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
@@ -42,8 +43,15 @@ class VoicemailIngestWorker:
         if event.get("UserEvent") == EVENT_VOICEMAIL:
             self._loop.wake()
 
+    @property
+    def spool(self) -> Path:
+        return self.settings.spool
+
+    @property
+    def last_error(self) -> str | None:
+        return self._loop.last_error
+
     async def start(self, app: FastAPI) -> None:
-        app.state.voicemail_ingest = self
         self._loop.start()
 
     async def stop(self) -> None:

@@ -379,6 +379,24 @@ def _as_pcm(audio: Pcm | Path | str) -> Pcm:
     return audio if isinstance(audio, Pcm) else load_pcm(audio)
 
 
+_shared_models: dict[Path, object] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_model(model_path: Path | str) -> object:
+    """The process's one Model of this directory, loaded on first use (half a gigabyte and
+    seconds each time otherwise: once per spool's worker and triage). A Vosk Model is read-only
+    once loaded and may be shared by threads; a KaldiRecognizer may not, so every Transcriber
+    and pool decoder keeps its own (alphacep/vosk-api#1651, #606). Callers asking while it loads
+    wait for that load."""
+    key = Path(model_path).resolve()
+    with _shared_lock:
+        model = _shared_models.get(key)
+        if model is None:
+            model = _shared_models[key] = load_model(model_path)
+        return model
+
+
 class Transcriber:
     """One model, one reused recognizer: for a single worker (calls are serialised by a lock)."""
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.config import HotlineConfig
 from hotline.tasks import cancel_and_wait
 from voicemail.notifier import SILENT, VoicemailNotifier
-from voicemail.transcribe import TranscriberPool, model_info, model_problem
+from voicemail.transcribe import TranscriberPool, model_info, model_problem, shared_model
 from voicemail.triage_service import LOCAL_NODE, TriageReport, triage_pending
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,8 @@ class TriageWorker:
         info = model_info(self.model_path)
         if info.warning:
             log.warning("!!! %s !!!", info.warning)
-        self.pool = TranscriberPool(self.model_path)
+        # The process's one model: the recording workers' phrase checks share it.
+        self.pool = TranscriberPool(self.model_path, model=shared_model(self.model_path))
         self.model = ModelStatus(str(self.model_path), info.language, info.warning, loaded=True)
         self.state = STATE_READY
         log.info("voicemail triage ready: model %s (language %s)", self.model_path, info.language)

@@ -10,6 +10,7 @@ Files:
 - fold.py: pure folds over the figures for the page (calls per hour of one day, the same weekday
   of the last four weeks, the voicemail funnel); no database, no HTTP.
 - api.py: the thin shell of /api/reports (JSON for the page) and its CSV and XLSX exports.
+- errors.py: their refusals (a bad day or range, an unknown hall), in the one refusal shape.
 
 Top floor: may import base (hotline.auth, hotline.config, hotline.db) and the capabilities
 (telephony, voicemail, seat_manager); nothing imports it but the wiring and hotline.status.

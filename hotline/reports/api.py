@@ -7,6 +7,8 @@ range rules and their errors are those of /api/stats (hotline.reports.stats_api.
 from __future__ import annotations
 
 import io
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Literal
@@ -14,6 +16,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -23,8 +26,17 @@ from hotline.auth.roles import Role
 from hotline.config import HotlineConfig
 from hotline.db.types import utcnow
 from hotline.deps import SessionDep
+from hotline.reports.errors import DayOutsideRange
 from hotline.reports.figures import CallFigures, RangeReport, ReportPeriod
-from hotline.reports.fold import Funnel, Hourly, funnel, hourly, reference_days, reference_period
+from hotline.reports.fold import (
+    Funnel,
+    Hourly,
+    funnel,
+    hourly,
+    pause_reasons,
+    reference_days,
+    reference_period,
+)
 from hotline.reports.stats_api import (
     DATE_PATTERN,
     DATE_SCHEMA,
@@ -34,12 +46,10 @@ from hotline.reports.stats_api import (
     ToQuery,
     _cell,
     _day,
-    _refuse,
     days_table,
     hall_figures,
     period_of,
     seats_of_hall,
-    seats_table,
     to_csv,
 )
 from hotline.reports.store import call_aggregate, load_report
@@ -50,11 +60,11 @@ DayQuery = Annotated[str | None, Query(pattern=DATE_PATTERN, examples=["2026-11-
                                        json_schema_extra=DATE_SCHEMA,
                                        description="the day shown per hour, within `from`..`to` "
                                                    "(default: `to`; else 422 day_outside_range)")]
-Table = Literal["days", "seats", "hourly", "funnel"]
+Table = Literal["days", "seats", "hourly", "funnel", "halls"]
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_TITLES: dict[str, str] = {"days": "每日指标", "seats": "座席", "hourly": "分时来电",
-                                "funnel": "留言漏斗"}
+                                "funnel": "留言漏斗", "halls": "各大厅与合计"}
 
 
 class HourlyOut(BaseModel):
@@ -90,8 +100,9 @@ class FunnelOut(BaseModel):
     reason_names: dict[str, str] = Field(description="Chinese name of each reason code")
     valid: int
     needs_review: int
-    called_back: int = Field(description="callbacks closed in the range, by the day they closed")
-    reached: int = Field(description="of those, the citizen was reached")
+    called_back: int = Field(description="of the messages left in the range, those whose citizen was "
+                                         "called at least once")
+    reached: int = Field(description="of those, the citizen was reached (resolved or transferred)")
 
 
 class HallKpiOut(BaseModel):
@@ -109,6 +120,8 @@ class ReportsOut(BaseModel):
     from_: date = Field(alias="from")
     to: date
     day: date
+    today: date = Field(description="the hall's local day when the report was made: the page's presets "
+                                    "(today, yesterday, this week, this month) count from it")
     reference_days: list[date]
     timezone: str
     service_level_seconds: int
@@ -117,6 +130,8 @@ class ReportsOut(BaseModel):
     reference_hourly: HourlyOut = Field(description="mean of the same weekday over the last four weeks")
     days: list[DayKpiOut]
     seats: list[SeatKpiOut]
+    pause_reasons: list[str] = Field(description="every pause reason of the seats, the longest paused in "
+                                                 "all first: the seat table's columns")
     funnel: FunnelOut
     hall: str | None = Field(None, description="the hall shown (null: every hall together)",
                              examples=[None, "west"])
@@ -131,6 +146,7 @@ class ReportView:
     day_hourly: Hourly
     reference_hourly: Hourly
     funnel: Funnel
+    today: date
     hall: str | None = None
     halls: tuple[tuple[str, str, CallFigures], ...] = ()
 
@@ -141,10 +157,12 @@ def load_view(request: Request, session: Session, first: str | None, last: str |
     weekdays, the funnel, and each hall's figures with their total."""
     config: HotlineConfig = request.app.state.config
     now = utcnow()
-    period = period_of(config, first, last, now.astimezone(config.hall.tz).date())
+    today = now.astimezone(config.hall.tz).date()
+    period = period_of(config, first, last, today)
     shown = _day(day, "day") if day is not None else period.last
     if not period.first <= shown <= period.last:
-        raise _refuse("day_outside_range", f"day ({shown}) must lie within from..to")
+        raise DayOutsideRange(f"分时查看日（{shown}）须在开始日期与结束日期之间"
+                              f"（{period.first} 至 {period.last}）")
     threshold = config.queue.service_level_seconds
     report = load_report(session, period, threshold, now=now, seat_ids=seats_of_hall(config, hall),
                          pbx=hall)
@@ -154,7 +172,7 @@ def load_view(request: Request, session: Session, first: str | None, last: str |
                       hourly(call_aggregate(session, one_day, threshold, hall).buckets, period, (shown,)),
                       hourly(call_aggregate(session, reference, threshold, hall).buckets, period,
                              reference_days(shown)),
-                      funnel(report.voicemails, report.callbacks), hall,
+                      funnel(report.voicemails), today, hall,
                       hall_figures(session, config, period, now))
 
 
@@ -170,7 +188,7 @@ def view_out(view: ReportView) -> ReportsOut:
     report, f = view.report, view.funnel
     return ReportsOut.model_validate({
         "hall": view.hall, "halls": [_hall_kpi(*row) for row in view.halls],
-        "from": report.period.first, "to": report.period.last, "day": view.day,
+        "from": report.period.first, "to": report.period.last, "day": view.day, "today": view.today,
         "reference_days": list(reference_days(view.day)), "timezone": report.period.tz.key,
         "service_level_seconds": report.service_level_seconds, "generated_at": utcnow(),
         "day_hourly": _hourly_out(view.day_hourly), "reference_hourly": _hourly_out(view.reference_hourly),
@@ -182,6 +200,7 @@ def view_out(view: ReportView) -> ReportsOut:
                              average_handling_seconds=_round(s.average_talk_seconds, 1),
                              pause_seconds=s.pause_seconds, pause_by_reason=s.pause_by_reason)
                   for s in report.seats],
+        "pause_reasons": list(pause_reasons(report.seats)),
         "funnel": FunnelOut(received=f.received, pending=f.pending, invalid=f.invalid,
                             invalid_by_reason=f.invalid_by_reason,
                             reason_names={code: REASON_ZH.get(code, code) for code in f.invalid_by_reason},
@@ -216,26 +235,82 @@ def funnel_table(view: ReportView) -> list[list[object]]:
     rows: list[list[object]] = [["环节", "条数"], ["收到留言", f.received], ["待分拣", f.pending],
                                 ["无效", f.invalid]]
     rows += [[f"无效：{REASON_ZH.get(code, code)}", n] for code, n in f.invalid_by_reason.items()]
-    rows += [["有效", f.valid], ["待复核", f.needs_review], ["已回拨（按结束日）", f.called_back],
-             ["已联系上", f.reached]]
+    rows += [["有效", f.valid], ["待复核", f.needs_review], ["已回拨", f.called_back],
+             ["已联系上市民", f.reached]]
     return rows
 
 
-def tables(view: ReportView) -> dict[str, list[list[object]]]:
-    return {"days": days_table(view.report), "seats": seats_table(view.report),
-            "hourly": hourly_table(view), "funnel": funnel_table(view)}
+def seat_table(view: ReportView) -> list[list[object]]:
+    """The page's seat table: its columns, a column of pause time per reason."""
+    reasons = pause_reasons(view.report.seats)
+    rows: list[list[object]] = [["工号", "接听数", "通话时长(秒)", "平均处理时长(秒)", "小休时长(秒)",
+                                 *(f"小休：{reason}(秒)" for reason in reasons)]]
+    for s in view.report.seats:
+        rows.append([s.seat_id, s.answered, s.talk_seconds, _round(s.average_talk_seconds, 1),
+                     s.pause_seconds, *(s.pause_by_reason.get(reason, 0) for reason in reasons)])
+    return rows
+
+
+def halls_table(view: ReportView) -> list[list[object]]:
+    """Each hall's figures over the range, then 合计 (the page's table with several halls)."""
+    rows: list[list[object]] = [["大厅", "来电数", "接通数", "放弃数", "服务水平", "平均应答时长(秒)",
+                                 "放弃率"]]
+    for _name, display_name, f in view.halls:
+        rows.append([display_name, f.received, f.answered, f.abandoned, _round(f.service_level, 4),
+                     _round(f.average_speed_of_answer, 1), _round(f.abandon_rate, 4)])
+    return rows
+
+
+def several_halls(view: ReportView) -> bool:
+    """The page shows the halls' table only when there are several halls (each, then 合计)."""
+    return len(view.halls) > 2
+
+
+def day_table(view: ReportView) -> list[list[object]]:
+    """The days' figures (the /api/stats CSV's table, with its 合计 row)."""
+    return days_table(view.report)
+
+
+TABLES: dict[str, Callable[[ReportView], list[list[object]]]] = {
+    "halls": halls_table, "days": day_table, "seats": seat_table, "hourly": hourly_table,
+    "funnel": funnel_table}
+
+
+def shown_tables(view: ReportView) -> dict[str, list[list[object]]]:
+    """Every table the page shows, in its order, for the workbook (the halls' only with several)."""
+    return {name: table(view) for name, table in TABLES.items() if name != "halls" or several_halls(view)}
+
+
+RATE_HEADINGS = frozenset({"接通率", "放弃率", "服务水平"})
+"""Columns holding a fraction: shown as a percentage in Excel (the value stays the fraction)."""
+MAX_COLUMN_WIDTH = 60
+
+
+def _width(value: object) -> int:
+    """Columns Excel needs for a cell's text: a Chinese character takes two."""
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
 def to_xlsx(named: dict[str, list[list[object]]]) -> bytes:
-    """One sheet per table, bold Chinese headings; cells escaped as in the CSV export."""
+    """One sheet per table, bold Chinese headings kept in view, columns as wide as their text,
+    rates as percentages; cells escaped as in the CSV export."""
     book = Workbook()
     book.remove(book.active)
     for name, rows in named.items():
         sheet = book.create_sheet(SHEET_TITLES[name])
         for row in rows:
             sheet.append([_cell(value) for value in row])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        for column in sheet.iter_cols():
+            heading = column[0]
+            heading.font = Font(bold=True)
+            letter = get_column_letter(heading.column)
+            sheet.column_dimensions[letter].width = min(MAX_COLUMN_WIDTH,
+                                                        max(_width(cell.value) for cell in column) + 2)
+            if heading.value in RATE_HEADINGS:
+                for cell in column[1:]:
+                    cell.number_format = "0.0%"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -252,7 +327,7 @@ def _attachment(view: ReportView, stem: str, suffix: str) -> dict[str, str]:
 ROLE_TEXT = "Role: monitor or admin (supervisors). "
 _HOURS = [0.0] * 9 + [3.0, 0.0, 1.0] + [0.0] * 12
 REPORTS_EXAMPLE = {
-    "from": "2026-11-01", "to": "2026-11-02", "day": "2026-11-02",
+    "from": "2026-11-01", "to": "2026-11-02", "day": "2026-11-02", "today": "2026-11-03",
     "reference_days": ["2026-10-26", "2026-10-19", "2026-10-12", "2026-10-05"], "timezone": "Asia/Shanghai",
     "service_level_seconds": 15, "generated_at": "2026-11-03T09:00:00Z",
     "day_hourly": {"received": _HOURS, "answered": _HOURS, "abandoned": [0.0] * 24},
@@ -293,7 +368,7 @@ def export_csv(request: Request, session: SessionDep, _principal: Supervisor, fi
                table: Annotated[Table, Query(description="which table")] = "days",
                hall: HallQuery = None) -> Response:
     view = load_view(request, session, first, last, day, hall)
-    return Response(to_csv(tables(view)[table]), media_type=CSV_MEDIA_TYPE,
+    return Response(to_csv(TABLES[table](view)), media_type=CSV_MEDIA_TYPE,
                     headers=_attachment(view, table, "csv"))
 
 
@@ -304,5 +379,5 @@ def export_csv(request: Request, session: SessionDep, _principal: Supervisor, fi
 def export_xlsx(request: Request, session: SessionDep, _principal: Supervisor, first: FromQuery = None,
                 last: ToQuery = None, day: DayQuery = None, hall: HallQuery = None) -> Response:
     view = load_view(request, session, first, last, day, hall)
-    return Response(to_xlsx(tables(view)), media_type=XLSX_MEDIA_TYPE,
+    return Response(to_xlsx(shown_tables(view)), media_type=XLSX_MEDIA_TYPE,
                     headers=_attachment(view, "reports", "xlsx"))

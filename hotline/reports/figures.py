@@ -13,7 +13,8 @@ rate, abandon rate, service level and average speed of answer. What only the rep
   counted apart. A call answered twice through the queue (sent back to it) counts twice;
 - pause time: from a seat's change into "paused" until its next change, clipped to the range
   and to `now`; a pause open at a restart runs until the rebuilt board records the seat again;
-- voicemails: by the local day they were left, each with the one reason that decided it;
+- voicemails: by the local day they were left, each with the one reason that decided it, and
+  what became of its callback: called back (at least one attempt made), the citizen reached;
 - callbacks: by the local day they were closed; done = the citizen was reached (resolved or
   transferred to a department), unreachable = every allowed attempt went unanswered.
 
@@ -33,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from hotline.reports.errors import InvalidRange, RangeTooLong
 from seat_manager.state import SeatState
 from telephony import kpi
 from telephony.models import OUTCOME_ABANDONED, OUTCOME_ANSWERED
@@ -62,15 +64,6 @@ DONE_RESOLUTIONS = frozenset({Resolution.RESOLVED.value, Resolution.TRANSFERRED.
 RESOLUTIONS = tuple(resolution.value for resolution in Resolution)
 
 
-class RangeError(ValueError):
-    """A range of days that cannot be reported; `code` is stable for API clients."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
 @dataclass(frozen=True, slots=True)
 class ReportPeriod:
     """Local days `first`..`last` inclusive in the hall's timezone.
@@ -88,10 +81,10 @@ class ReportPeriod:
 
     def __post_init__(self) -> None:
         if self.first > self.last:
-            raise RangeError("invalid_range", f"from ({self.first}) is after to ({self.last})")
+            raise InvalidRange(f"开始日期（{self.first}）晚于结束日期（{self.last}）")
         if self.days > MAX_RANGE_DAYS:
-            raise RangeError("range_too_long",
-                             f"a report covers at most {MAX_RANGE_DAYS} days; this asks for {self.days}")
+            raise RangeTooLong(f"一份报表最多 {MAX_RANGE_DAYS} 天，所选范围有 {self.days} 天",
+                               detail={"days": self.days, "max_days": MAX_RANGE_DAYS})
         object.__setattr__(self, "start", self._midnight(self.first))
         object.__setattr__(self, "end", UTC_MAX if self.last == date.max
                            else self._midnight(self.last + timedelta(days=1)))
@@ -154,6 +147,9 @@ class VoicemailRow:
     review_codes: tuple[str, ...] = ()
     duplicate_of: int | None = None
     overridden: bool = False
+    callback_attempts: int = 0
+    callback_resolution: str | None = None
+    """The message's callback, if it has one: attempts made so far, and how it closed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +220,10 @@ class VoicemailFigures:
     by_state: dict[str, int]
     reasons: dict[str, dict[str, int]]
     """verdict -> reason -> messages, for valid, invalid and needs_review."""
+    called_back: int = 0
+    """Messages whose citizen was called at least once."""
+    reached: int = 0
+    """Messages whose citizen was reached (the callback closed resolved or transferred)."""
 
     @property
     def total(self) -> int:
@@ -408,13 +408,16 @@ def voicemail_reason(row: VoicemailRow) -> str | None:
 def _voicemail_figures(rows: Iterable[VoicemailRow]) -> VoicemailFigures:
     by_state: Counter[str] = Counter({state: 0 for state in STATES})
     reasons: dict[str, Counter[str]] = {state: Counter() for state in DECIDED_STATES}
+    called_back = reached = 0
     for row in rows:
         by_state[row.state] += 1
         reason = voicemail_reason(row)
         if reason is not None and row.state in reasons:
             reasons[row.state][reason] += 1
+        called_back += row.callback_attempts > 0
+        reached += row.callback_resolution in DONE_RESOLUTIONS
     return VoicemailFigures(dict(by_state), {state: dict(counts.most_common())
-                                             for state, counts in reasons.items()})
+                                             for state, counts in reasons.items()}, called_back, reached)
 
 
 def _callback_figures(rows: Iterable[CallbackRow]) -> CallbackFigures:

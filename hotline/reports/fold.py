@@ -3,10 +3,18 @@ last four weeks, and the voicemail funnel. Inputs are hotline.reports.figures' v
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from hotline.reports.figures import HOURS_PER_DAY, CallbackFigures, CallBucket, ReportPeriod, VoicemailFigures
+from hotline.reports.figures import (
+    HOURS_PER_DAY,
+    CallBucket,
+    ReportPeriod,
+    SeatRow,
+    VoicemailFigures,
+)
 from voicemail.models import STATE_INVALID, STATE_NEEDS_REVIEW, STATE_NEW, STATE_VALID
 
 REFERENCE_WEEKS = 4
@@ -23,7 +31,8 @@ class Hourly:
 
 @dataclass(frozen=True, slots=True)
 class Funnel:
-    """Voicemails left in the range and what became of them; callbacks by the day they closed."""
+    """Voicemails left in the range and what became of them: each stage counts those messages only
+    (a callback of an earlier message closed in the range is not in it; /api/stats counts those)."""
 
     received: int
     pending: int
@@ -60,9 +69,18 @@ def hourly(buckets: tuple[CallBucket, ...], tz_period: ReportPeriod, days: tuple
     return Hourly(received, answered, abandoned)
 
 
-def funnel(voicemails: VoicemailFigures, callbacks: CallbackFigures) -> Funnel:
+def funnel(voicemails: VoicemailFigures) -> Funnel:
     return Funnel(received=voicemails.total, pending=voicemails.count(STATE_NEW),
                   invalid=voicemails.count(STATE_INVALID),
                   invalid_by_reason=dict(voicemails.reasons.get(STATE_INVALID, {})),
                   valid=voicemails.count(STATE_VALID), needs_review=voicemails.count(STATE_NEEDS_REVIEW),
-                  called_back=callbacks.closed, reached=callbacks.done)
+                  called_back=voicemails.called_back, reached=voicemails.reached)
+
+
+def pause_reasons(seats: Iterable[SeatRow]) -> tuple[str, ...]:
+    """The pause reasons of the seats, the longest paused in all first (then by name): the seat
+    table's columns, on the page and in its exports, in one order."""
+    totals: Counter[str] = Counter()
+    for seat in seats:
+        totals.update(seat.pause_by_reason)
+    return tuple(sorted(totals, key=lambda reason: (-totals[reason], reason)))

@@ -14,7 +14,7 @@ from contextlib import suppress
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from hotline.config import HotlineConfig
 from hotline.db.types import utcnow
 from hotline.deps import ReaderDep as Reader
 from hotline.deps import SessionDep
+from hotline.reports.errors import UnknownHall, invalid_date
 from hotline.reports.figures import (
     REASON_STAFF_OVERRIDE,
     REASON_TRIAGE,
@@ -29,7 +30,6 @@ from hotline.reports.figures import (
     CallAggregate,
     CallBucket,
     CallFigures,
-    RangeError,
     RangeReport,
     ReportPeriod,
     SeatRow,
@@ -228,13 +228,14 @@ def _hour_range(hour: int | None) -> str:
 
 def _call_cells(c: CallFigures) -> list[object]:
     return [c.received, c.answered, c.abandoned, c.answered_within_sl, _round(c.answer_rate, RATE_DIGITS),
-            _round(c.service_level, RATE_DIGITS), _round(c.average_speed_of_answer, SECONDS_DIGITS),
-            c.talk_seconds, _hour_range(c.peak_hour), c.peak_hour_received]
+            _round(c.abandon_rate, RATE_DIGITS), _round(c.service_level, RATE_DIGITS),
+            _round(c.average_speed_of_answer, SECONDS_DIGITS), c.talk_seconds, _hour_range(c.peak_hour),
+            c.peak_hour_received]
 
 
 def _call_headings(threshold: int) -> list[str]:
-    return ["来电数", "接通数", "放弃数", f"{threshold}秒内接通数", "接通率", "服务水平", "平均应答时长(秒)",
-            "通话时长(秒)", "高峰时段", "高峰时段来电数"]
+    return ["来电数", "接通数", "放弃数", f"{threshold}秒内接通数", "接通率", "放弃率", "服务水平",
+            "平均应答时长(秒)", "通话时长(秒)", "高峰时段", "高峰时段来电数"]
 
 
 def days_table(report: RangeReport) -> list[list[object]]:
@@ -294,10 +295,6 @@ HallQuery = Annotated[str | None, Query(max_length=32, examples=["main"],
                                                     "every hall together (else 422 unknown_hall)")]
 
 
-def _refuse(code: str, message: str) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail={"code": code, "message": message})
-
-
 def _day(value: str, name: str) -> date:
     """A calendar day written YYYY-MM-DD (fromisoformat alone also takes 20261101 and weeks)."""
     day = None
@@ -305,18 +302,15 @@ def _day(value: str, name: str) -> date:
         with suppress(ValueError):
             day = date.fromisoformat(value)
     if day is None:
-        raise _refuse("invalid_date", f"{name} must be a calendar date written YYYY-MM-DD")
+        raise invalid_date(name, value)
     return day
 
 
 def period_of(config: HotlineConfig, first: str | None, last: str | None, today: date) -> ReportPeriod:
-    """The requested days; 422 with a clear code when they cannot be reported."""
+    """The requested days; refused (422, hotline.reports.errors) when they cannot be reported."""
     last_day = _day(last, "to") if last is not None else today
     first_day = _day(first, "from") if first is not None else last_day
-    try:
-        return ReportPeriod(first_day, last_day, config.hall.tz)
-    except RangeError as error:
-        raise _refuse(error.code, error.message) from None
+    return ReportPeriod(first_day, last_day, config.hall.tz)
 
 
 def seats_of_hall(config: HotlineConfig, hall: str | None) -> list[str]:
@@ -325,8 +319,8 @@ def seats_of_hall(config: HotlineConfig, hall: str | None) -> list[str]:
         return [seat.seat_id for seat in config.seats]
     pbx = config.pbx(hall)
     if pbx is None:
-        raise _refuse("unknown_hall", f"没有名为 {hall!r} 的大厅；可选："
-                      + "、".join(p.name for p in config.pbxes))
+        names = [p.name for p in config.pbxes]
+        raise UnknownHall(f"没有名为 {hall!r} 的大厅；可选：" + "、".join(names), detail={"halls": names})
     return [seat.seat_id for seat in pbx.seats]
 
 

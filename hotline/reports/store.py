@@ -147,17 +147,20 @@ def _codes(reasons: Any) -> tuple[str, ...]:
 
 
 def voicemail_rows(session: Session, period: ReportPeriod) -> list[VoicemailRow]:
-    """Messages left in the period (by call time, else by registration time)."""
+    """Messages left in the period (by call time, else by registration time), with their callback."""
     start, end = _utc(period.start), _utc(period.end)
     query = select(Voicemail.state, Voicemail.call_time, Voicemail.registered_at, Voicemail.triage_reasons,
-                   Voicemail.review_reasons, Voicemail.duplicate_of, Voicemail.override_by).where(or_(
+                   Voicemail.review_reasons, Voicemail.duplicate_of, Voicemail.override_by,
+                   Callback.attempts, Callback.resolution).outerjoin(
+                       Callback, Callback.voicemail_id == Voicemail.id).where(or_(
                        and_(Voicemail.call_time.is_not(None), Voicemail.call_time >= start,
                             Voicemail.call_time < end),
                        and_(Voicemail.call_time.is_(None), Voicemail.registered_at >= start,
                             Voicemail.registered_at < end)))
     return [VoicemailRow(state=r.state, left_at=r.call_time or r.registered_at,
                          triage_codes=_codes(r.triage_reasons), review_codes=_codes(r.review_reasons),
-                         duplicate_of=r.duplicate_of, overridden=r.override_by is not None)
+                         duplicate_of=r.duplicate_of, overridden=r.override_by is not None,
+                         callback_attempts=r.attempts or 0, callback_resolution=r.resolution)
             for r in session.execute(query)]
 
 

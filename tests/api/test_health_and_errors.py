@@ -52,6 +52,7 @@ def test_health_without_ami_is_degraded_but_200(client: TestClient,
         "warnings": [],
         "node": None,  # an app built without hotline.wiring names no node and holds no bridge
         "bridges": [],
+        "spools": [],  # nor runs spool workers
     }
 
 

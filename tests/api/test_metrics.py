@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,8 +16,10 @@ from fastapi.testclient import TestClient
 from hotline.api import create_app
 from hotline.api.routes import metrics as metrics_routes
 from hotline.api.routes.metrics import CONTENT_TYPE, Family, format_value, render
-from hotline.auth import Role
-from hotline.config import HotlineConfig
+from hotline.auth import Role, add_token
+from hotline.config import HotlineConfig, load_config
+from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
+from telephony.hall import Hall, Halls
 from tests.ami_transcripts import channel_named, load_transcript
 from tests.api.test_status_and_stats import (
     SIP_SEAT,
@@ -27,6 +30,7 @@ from tests.api.test_status_and_stats import (
     sessions,  # noqa: F401
     tokens,  # noqa: F401
 )
+from tests.two_halls import two_hall_conf
 
 _SAMPLE = re.compile(r"^(?P<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?P<labels>.*)\})? (?P<value>\S+)$")
 _LABEL = re.compile(r'(?P<key>[a-zA-Z_][a-zA-Z0-9_]*)="(?P<value>(?:[^"\\\n]|\\.)*)"(?:,|$)')
@@ -125,22 +129,26 @@ def test_metrics_of_the_replayed_hall(scrape, tokens) -> None:  # noqa: F811
     m = metrics_of(scrape, tokens[Role.MONITOR])
     seats = m["hotline_seats"].samples
     assert {dict(labels)["state"] for labels in seats} == ALL_SEAT_STATES
-    assert m["hotline_seats"].value(state="on_call") == 1 and m["hotline_seats"].value(state="paused") == 1
-    assert m["hotline_seats"].value(state="offline") == 1 and m["hotline_seats"].value(state="ringing") == 0
+    assert {dict(labels)["hall"] for labels in seats} == {"main"}  # one PBX: one series per state
+    assert m["hotline_seats"].value(hall="main", state="on_call") == 1
+    assert m["hotline_seats"].value(hall="main", state="paused") == 1
+    assert m["hotline_seats"].value(hall="main", state="offline") == 1
+    assert m["hotline_seats"].value(hall="main", state="ringing") == 0
     assert m["hotline_bridge_running"].value() == 1
-    assert m["hotline_ami_connected"].value() == 0
+    assert m["hotline_ami_connected"].value(hall="main") == 0
     assert "hotline_pbx_uptime_seconds" not in m  # not connected: unknown
-    assert m["hotline_calls_in_progress"].value() == 2
-    assert m["hotline_three_way_calls_in_progress"].value() == 0
-    assert m["hotline_queue_waiting"].value() == 1
-    assert m["hotline_queue_longest_wait_seconds"].value() == WAITED
+    assert m["hotline_calls_in_progress"].value(hall="main") == 2
+    assert m["hotline_three_way_calls_in_progress"].value(hall="main") == 0
+    assert m["hotline_queue_waiting"].value(hall="main") == 1
+    assert m["hotline_queue_longest_wait_seconds"].value(hall="main") == WAITED
     # telephony/kpi.py: 08's answered call; 04's caller still waits, so is not received yet
-    assert m["hotline_calls_received_today"].value() == 1
-    assert m["hotline_calls_answered_today"].value() == 1
-    assert m["hotline_calls_abandoned_today"].value() == 0
-    assert m["hotline_service_level_ratio"].value() == 1.0
-    assert m["hotline_service_level_threshold_seconds"].value() == 15
-    assert m["hotline_average_speed_of_answer_seconds"].value() == 0.0  # 08's HoldTime
+    assert m["hotline_calls_received_today"].value(hall="main") == 1
+    assert m["hotline_calls_answered_today"].value(hall="main") == 1
+    assert m["hotline_calls_answered_within_service_level_today"].value(hall="main") == 1
+    assert m["hotline_calls_abandoned_today"].value(hall="main") == 0
+    assert m["hotline_service_level_ratio"].value(hall="main") == 1.0
+    assert m["hotline_service_level_threshold_seconds"].value(hall="main") == 15
+    assert m["hotline_average_speed_of_answer_seconds"].value(hall="main") == 0.0  # 08's HoldTime
     assert m["hotline_voicemails"].samples == {(("state", s),): 0 for s in
                                                ("new", "needs_review", "valid", "invalid")}
     assert m["hotline_callbacks"].value(state="queued") == 0
@@ -154,15 +162,49 @@ def test_a_three_way_call_and_an_idle_day(config, sessions, tokens) -> None:  # 
         ("07", {"event": "BridgeEnter", "Channel": joiner}),))
     with TestClient(build(config, three_way)) as client:
         m = metrics_of(client, tokens[Role.OPERATOR])
-    assert m["hotline_three_way_calls_in_progress"].value() == 1
-    assert m["hotline_seats"].value(state="on_call") == 1
+    assert m["hotline_three_way_calls_in_progress"].value(hall="main") == 1
+    assert m["hotline_seats"].value(hall="main", state="on_call") == 1
 
     idle = replayed_hall(config, sessions, script=(("05", {"event": "QueueMemberPause", "Paused": "1"}),))
     with TestClient(build(config, idle)) as client:
         m = metrics_of(client, tokens[Role.ADMIN])
-    assert m["hotline_calls_received_today"].value() == 0
+    assert m["hotline_calls_received_today"].value(hall="main") == 0
     assert "hotline_service_level_ratio" not in m and "hotline_answer_rate_ratio" not in m
-    assert m["hotline_queue_longest_wait_seconds"].value() == 0
+    assert m["hotline_queue_longest_wait_seconds"].value(hall="main") == 0
+
+
+def test_two_halls_give_one_series_per_hall_that_add_up_to_the_status(tmp_path: Path) -> None:
+    """Issue 17: the replayed hall as "main" and an unstarted "west" (城西大厅, two seats offline);
+    every hall metric is labelled with its PBX, and summing over `hall` gives /api/status's total."""
+    config = load_config(two_hall_conf(tmp_path / "hall"),
+                         overrides={"database.url": f"sqlite:///{tmp_path}/m.db"})
+    upgrade_database(config)
+    engine = make_engine(config.database.url)
+    factory = make_session_factory(engine)
+    with session_scope(factory) as session:
+        token = add_token(session, "scraper", Role.MONITOR)
+    halls = Halls([replayed_hall(config.for_pbx("main"), factory), Hall(config.for_pbx("west"), None)])
+    with TestClient(build(config, halls)) as client:
+        m = metrics_of(client, token)
+        status = client.get("/api/status", headers=auth(token)).json()
+    engine.dispose()
+    assert m["hotline_hall_info"].samples == {(("hall", "main"), ("name", config.hall.name)): 1,
+                                              (("hall", "west"), ("name", "城西大厅")): 1}
+    assert m["hotline_seats"].value(hall="main", state="on_call") == 1
+    assert m["hotline_seats"].value(hall="west", state="offline") == 2
+    assert m["hotline_seats"].value(hall="west", state="on_call") == 0
+    for state, count in status["seats"]["by_state"].items():
+        assert m["hotline_seats"].value(hall="main", state=state) \
+            + m["hotline_seats"].value(hall="west", state=state) == count
+    assert m["hotline_calls_in_progress"].samples == {(("hall", "main"),): 2, (("hall", "west"),): 0}
+    assert m["hotline_queue_waiting"].value(hall="west") == 0
+    assert sum(m["hotline_queue_waiting"].samples.values()) == status["queue"]["waiting"] == 1
+    assert sum(m["hotline_calls_received_today"].samples.values()) == status["today"]["received"] == 1
+    assert m["hotline_ami_connected"].samples == {(("hall", "main"),): 0, (("hall", "west"),): 0}
+    # A ratio is only where the hall has had a call; the total's is sum(within) / sum(received).
+    assert set(m["hotline_service_level_ratio"].samples) == {(("hall", "main"),)}
+    within = sum(m["hotline_calls_answered_within_service_level_today"].samples.values())
+    assert within / status["today"]["received"] == status["today"]["service_level"]
 
 
 def test_without_the_bridge_only_the_store_and_the_link_are_reported(config, tokens) -> None:  # noqa: F811
@@ -180,7 +222,7 @@ def test_uptime_when_asterisk_is_connected(config, tokens) -> None:  # noqa: F81
     app.include_router(metrics_routes.router)
     with TestClient(app) as client:
         m = metrics_of(client, tokens[Role.MONITOR])
-    assert m["hotline_ami_connected"].value() == 1
+    assert m["hotline_ami_connected"].value() == 1  # without the bridge: the one link, unlabelled
     assert m["hotline_pbx_uptime_seconds"].value() == 3600.5
 
 

@@ -18,7 +18,8 @@ from seat_manager.errors import NotLoggedIn, SeatError
 from tests.api.helpers import bearer
 
 ERROR_MODULES = ("seat_manager.errors", "telephony.errors", "telephony.threeway.errors",
-                 "voicemail.errors", "voicemail.callbacks.errors", "quality.errors", "written.errors")
+                 "voicemail.errors", "voicemail.callbacks.errors", "quality.errors", "written.errors",
+                 "hotline.reports.errors")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PINNED = {  # what clients branch on: a code may be added, never renamed or given another status
     403: "not_claimer not_your_call",
@@ -32,10 +33,11 @@ PINNED = {  # what clients branch on: a code may be added, never renamed or give
          "nothing_to_undo pbx_refused seat_busy seat_not_on_call three_way_in_progress version_conflict",
     410: "audio_deleted audio_missing audio_unreadable",
     413: "payload_too_large",
-    422: "department_or_expert department_required department_unexpected duplicate_of_required "
-         "import_refused invalid_callback_number invalid_date invalid_outcome invalid_range invalid_reason "
-         "invalid_request invalid_scores invalid_state invalid_urgency invalid_verdict reason_required "
-         "reason_too_long undiallable_number unknown_action unknown_department unknown_section",
+    422: "day_outside_range department_or_expert department_required department_unexpected "
+         "duplicate_of_required import_refused invalid_callback_number invalid_date invalid_outcome "
+         "invalid_range invalid_reason invalid_request invalid_scores invalid_state invalid_urgency "
+         "invalid_verdict range_too_long reason_required reason_too_long undiallable_number "
+         "unknown_action unknown_department unknown_hall unknown_section",
     502: "dial_failed",
     503: "bridge_not_running form_misconfigured pbx_timeout pbx_unreachable",
 }

@@ -28,7 +28,7 @@ from hotline.status import SEAT_STATES, StoreCountsCache
 from hotline.wiring import attach_bridge
 from seat_manager.directory import Seat, SeatDirectory
 from seat_manager.models import SeatStateChange
-from telephony.hall import Hall
+from telephony.hall import Hall, Halls
 from telephony.live_counters import HallStats
 from telephony.models import CallRecord
 from telephony.picture import HallPicture
@@ -86,8 +86,9 @@ def replayed_hall(config: HotlineConfig, sessions: sessionmaker[Session] | None,
     return hall
 
 
-def build(config: HotlineConfig, hall: Hall | None = None) -> FastAPI:
-    """The app as the lead wires it: status and stats under /api, metrics at the root."""
+def build(config: HotlineConfig, hall: Hall | Halls | None = None) -> FastAPI:
+    """The app as the lead wires it: status and stats under /api, metrics at the root (one hall,
+    or several)."""
     app = create_app(config, ami_status=hall,
                      extra_routers=[status_routes.router, stats_router])
     app.include_router(metrics_routes.router)

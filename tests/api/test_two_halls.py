@@ -1,6 +1,6 @@
 """The API with two PBXs (two halls), in process: seats carry their hall, a seat's actions go to its
 own hall, /api/status is every hall together with each hall's part, reports split by hall, and an
-unknown hall is refused in Chinese."""
+unknown hall is refused in Chinese; /api/health shows the workers of every PBX's spools."""
 
 from __future__ import annotations
 
@@ -12,11 +12,14 @@ from fastapi.testclient import TestClient
 
 from hotline.auth import Role, add_token
 from hotline.config import load_config
+from hotline.config.ini import write_overrides
 from hotline.db import make_session_factory, session_scope, upgrade_database
+from hotline.phones.baresip import free_port
 from hotline.wiring import attach_bridge, build_app
 from telephony.hall import Hall, Halls
 from telephony.hall_feed import attach_halls
 from tests.two_halls import two_hall_conf
+from tests.web.conftest import wait_for
 
 
 @pytest.fixture
@@ -77,3 +80,39 @@ def test_figures_per_hall_and_unknown_halls(client: tuple[TestClient, dict[str, 
         assert "可选：main、west" in refused.json()["error"]["message"]
     reports = http.get("/api/reports?hall=west", headers=auth).json()
     assert reports["hall"] == "west" and len(reports["halls"]) == 3
+
+
+def test_health_shows_the_workers_of_every_spool(tmp_path: Path) -> None:
+    """Each PBX writes into its own spools: the service runs a voicemail and a recording worker
+    for each of the four folders, and /api/health shows every one of them passing (app.state
+    used to keep only the last worker started of each kind)."""
+    folders = {name: tmp_path / name for name in ("main-vm", "main-rec", "west-vm", "west-rec")}
+    for folder in folders.values():
+        folder.mkdir()
+    conf = two_hall_conf(tmp_path / "hall")
+    write_overrides(conf, {  # AMI at ports nobody listens on: the halls keep retrying, apart
+        "ami.port": str(free_port()), "pbx west.ami_port": str(free_port()),
+        "voicemail.spool": str(folders["main-vm"]), "recording.spool": str(folders["main-rec"]),
+        "pbx west.voicemail_spool": str(folders["west-vm"]),
+        "pbx west.recording_spool": str(folders["west-rec"]),
+        "voicemail.archive": str(tmp_path / "archive"), "recording.archive": str(tmp_path / "calls"),
+        "database.url": f"sqlite:///{tmp_path}/spools.db"})
+    config = load_config(conf)
+    upgrade_database(config)
+    app = build_app(config)
+    with session_scope(app.state.sessionmaker) as session:
+        token = add_token(session, "spools-monitor", Role.MONITOR)
+    seen: dict[str, list[dict[str, object]]] = {}
+    auth = {"Authorization": f"Bearer {token}"}
+
+    def every_worker_passed() -> bool:
+        seen["spools"] = http.get("/api/health", headers=auth).json()["spools"]
+        return len(seen["spools"]) == 4 and all(s["passes"] >= 1 for s in seen["spools"])
+
+    with TestClient(app) as http:
+        wait_for(every_worker_passed, 30, "a pass of every spool worker")
+    app.state.engine.dispose()
+    assert sorted((s["worker"], s["folder"]) for s in seen["spools"]) == sorted(
+        [("voicemail-ingest", str(folders["main-vm"])), ("voicemail-ingest", str(folders["west-vm"])),
+         ("call-recordings", str(folders["main-rec"])), ("call-recordings", str(folders["west-rec"]))])
+    assert {s["last_error"] for s in seen["spools"]} == {None}

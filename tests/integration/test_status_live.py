@@ -42,6 +42,7 @@ from tests.integration.live_service import (
 pytestmark = pytest.mark.pbx
 
 SEAT = "01"
+MAIN = "main"  # the shipped hotline.conf's one PBX: the `hall` label of its metrics
 CITIZEN = "13912345678"
 CITIZEN_NAME = "张三丰"
 WRAPUP_S = 2
@@ -136,7 +137,7 @@ async def test_a_call_shows_in_status_stream_and_metrics(hall: Hall, tmp_path: P
         assert status["seats"]["by_state"]["ringing"] == 1
         assert CITIZEN not in str(status) and mask_phone(CITIZEN) not in str(status)
         assert [w["caller_number"] for w in await hall.monitor.get("/api/queue")] == [mask_phone(CITIZEN)]
-        assert sample(await metrics(hall.live), "hotline_queue_waiting") == 1
+        assert sample(await metrics(hall.live), "hotline_queue_waiting", hall=MAIN) == 1
 
         # The seat answers.
         await phone.answer()
@@ -157,10 +158,10 @@ async def test_a_call_shows_in_status_stream_and_metrics(hall: Hall, tmp_path: P
         assert status["queue"] == {"waiting": 0, "longest_wait_seconds": None}
         assert await asterisk_queue_entries(hall) == []
         samples = await metrics(hall.live)
-        assert sample(samples, "hotline_seats", state="on_call") == 1
-        assert sample(samples, "hotline_ami_connected") == 1
-        assert sample(samples, "hotline_calls_in_progress") == status["calls"]["in_progress"]
-        assert sample(samples, "hotline_queue_waiting") == 0
+        assert sample(samples, "hotline_seats", hall=MAIN, state="on_call") == 1
+        assert sample(samples, "hotline_ami_connected", hall=MAIN) == 1
+        assert sample(samples, "hotline_calls_in_progress", hall=MAIN) == status["calls"]["in_progress"]
+        assert sample(samples, "hotline_queue_waiting", hall=MAIN) == 0
         await assert_agrees_with_asterisk(hall.operator, hall.ami, config)
 
         # The call's channels are Asterisk's own, the seat's phone among them.
@@ -203,9 +204,9 @@ async def test_a_call_shows_in_status_stream_and_metrics(hall: Hall, tmp_path: P
     assert today["talk_seconds"] >= before["today"]["talk_seconds"] + 1
     assert after["seats"]["by_state"]["on_call"] == 0
     samples = await metrics(hall.live)
-    assert sample(samples, "hotline_calls_answered_today") == today["answered"]
-    assert sample(samples, "hotline_calls_received_today") == today["received"]
-    assert sample(samples, "hotline_seats", state="on_call") == 0
+    assert sample(samples, "hotline_calls_answered_today", hall=MAIN) == today["answered"]
+    assert sample(samples, "hotline_calls_received_today", hall=MAIN) == today["received"]
+    assert sample(samples, "hotline_seats", hall=MAIN, state="on_call") == 0
 
 
 async def test_status_stream_and_metrics_need_a_token(live: LiveService) -> None:
@@ -219,7 +220,7 @@ async def test_status_stream_and_metrics_need_a_token(live: LiveService) -> None
     # Every role may read them; the stream greets with the server's time and version.
     for role in Role:
         assert (await live.api(role).get("/api/status"))["ami"]["connected"] is True
-        assert sample(await metrics(live, role), "hotline_ami_connected") == 1
+        assert sample(await metrics(live, role), "hotline_ami_connected", hall=MAIN) == 1
         async with EventStream(live.base_url, live.token(role)) as stream:
             [hello] = stream.of("hello")
             assert hello.data["server_time"] and hello.data["version"]

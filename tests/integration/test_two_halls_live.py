@@ -2,7 +2,7 @@
 
 Seats of both halls appear with their hall and the right states; a call on each hall is answered,
 shown in that hall's part of /api/status and recorded with its hall (its recording taken from that
-PBX's own spool); the reports split by hall.
+PBX's own spool); /api/health shows every spool's workers; the reports split by hall.
 """
 
 from __future__ import annotations
@@ -118,6 +118,12 @@ async def test_one_service_bridges_both_halls(env: Env) -> None:
     assert status["seats"]["total"] == 52 and status["ami"]["connected"] is True
     # One bridge lease per PBX, both held by this (single) node.
     assert [(b["pbx"], b["this_node"]) for b in status["ami"]["bridges"]] == [("main", True), (WEST, True)]
+    # Each PBX's own spools: a voicemail and a recording worker each, all four in /api/health.
+    spools = {(s["worker"], s["folder"]) for s in (await env.api.get("/api/health"))["spools"]}
+    assert spools == {(worker, str(folder)) for pbx in ("main", WEST) for worker, folder in (
+        ("voicemail-ingest", env.halls.of(pbx).voicemail.spool),
+        ("call-recordings", env.halls.of(pbx).recording.spool))}
+    assert len(spools) == 4
 
     await answer_on(env, "main", MAIN_SEAT, "13911110001")
     await answer_on(env, WEST, WEST_SEAT, "13922220002")

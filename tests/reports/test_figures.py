@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.db import session_scope
+from hotline.reports.errors import InvalidRange, RangeTooLong
 from hotline.reports.figures import (
     NO_PAUSE_REASON,
     CallbackRow,
     CallRow,
-    RangeError,
     ReportPeriod,
     StateChangeRow,
     VoicemailRow,
@@ -138,10 +138,10 @@ def test_local_days_follow_daylight_saving_time() -> None:
 
 
 def test_periods_are_checked() -> None:
-    with pytest.raises(RangeError) as backwards:
+    with pytest.raises(InvalidRange) as backwards:
         ReportPeriod(NEXT, DAY, TZ)
     assert backwards.value.code == "invalid_range"
-    with pytest.raises(RangeError) as too_long:
+    with pytest.raises(RangeTooLong) as too_long:
         ReportPeriod(DAY, DAY + timedelta(days=366), TZ)
     assert too_long.value.code == "range_too_long"
     assert ReportPeriod(DAY, DAY + timedelta(days=365), TZ).days == 366

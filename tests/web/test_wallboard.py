@@ -45,6 +45,9 @@ def test_fifty_tiles_in_seat_order_all_offline_without_a_pbx(web: WebApp, pages:
     expect(tile(page, "07")).to_contain_text("离线")
     expect(page.locator('#legend [data-state="offline"]')).to_have_text("离线 50")
     expect(page.locator("#halls")).to_be_hidden()  # one PBX: no per-hall rows
+    expect(page.locator("#tiles > [data-seat]")).to_have_count(50)  # and one list, under no heading
+    expect(page.locator("#tiles .tile-hall")).to_have_count(0)
+    expect(page.locator("#tiles")).not_to_have_class(re.compile(r"\bgrouped\b"))
 
 
 def test_the_clock_shows_the_halls_time_on_a_screen_set_to_another_zone(web: WebApp, pages: Pages) -> None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Literal
+from pathlib import Path
+from typing import Literal, Protocol
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -21,6 +22,7 @@ from hotline.db.engine import backend_name
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 
+SPOOL_WORKERS_KEY = "spool_workers"  # app.state: every spool folder's workers (hotline/wiring.py)
 TRIAGE_NO_MODEL = "no_model"  # voicemail.triage_worker.STATE_NO_MODEL (the API does not import it)
 NO_MODEL_ZH = "未安装语音识别模型：留言照常登记，自动分拣暂停"
 NOT_CHINESE_ZH = "识别模型不是中文（演示或测试用的替代模型）：转写不可信，凡有人声的留言都交人工复核"
@@ -68,6 +70,29 @@ class BridgeHealth(BaseModel):
                                    examples=["2026-11-28T06:00:03+08:00"])
 
 
+class SpoolHealth(BaseModel):
+    worker: str = Field(description="voicemail-ingest (留言) or call-recordings (质检录音)",
+                        examples=["voicemail-ingest"])
+    folder: str = Field(examples=["/var/spool/asterisk/hotline"])
+    passes: int = Field(examples=[12])
+    last_error: str | None = Field(None, description="why the last pass failed; null after one "
+                                   "that did not", examples=[None])
+
+
+class SpoolWorker(Protocol):
+    """What health reads of a spool worker (voicemail and quality implement it; the API does
+    not import them)."""
+
+    name: str
+    passes: int
+
+    @property
+    def spool(self) -> Path: ...
+
+    @property
+    def last_error(self) -> str | None: ...
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"] = Field(description="degraded when the AMI link or the "
                                               "database is down; warnings do not degrade it")
@@ -81,6 +106,17 @@ class HealthOut(BaseModel):
                              examples=["hotline-a:8345"])
     bridges: list[BridgeHealth] = Field(default_factory=list,
                                         description="each PBX's bridge and the node holding it")
+    spools: list[SpoolHealth] = Field(default_factory=list,
+                                      description="every spool folder's voicemail and recording worker "
+                                                  "(one of each per folder the PBXs write into); "
+                                                  "empty without the AMI bridge")
+
+
+def spools_of(state: object) -> list[SpoolHealth]:
+    """Every spool worker of this node, however many PBXs and folders there are."""
+    workers: tuple[SpoolWorker, ...] = getattr(state, SPOOL_WORKERS_KEY, ())
+    return [SpoolHealth(worker=w.name, folder=str(w.spool), passes=w.passes, last_error=w.last_error)
+            for w in workers]
 
 
 def bridges_of(state: object) -> list[BridgeHealth]:
@@ -140,4 +176,4 @@ def health(request: Request, _principal: ReaderDep, session: SessionDep,
     status = "ok" if ami.connected and database.ok else "degraded"
     return HealthOut(status=status, ami=ami, database=database, version=service_version(),
                      triage=triage, warnings=warnings, node=getattr(request.app.state, "node_id", None),
-                     bridges=bridges_of(request.app.state))
+                     bridges=bridges_of(request.app.state), spools=spools_of(request.app.state))

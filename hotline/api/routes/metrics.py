@@ -2,13 +2,14 @@
 
 Mounted at the root (/metrics, where Prometheus looks), guarded by a bearer token like the API
 (Prometheus' scrape config has `authorization: {credentials: ...}`). Built from the same summary
-as /api/status; metrics about the bridge are left out when the service runs without it.
+as /api/status; metrics about the bridge are left out when the service runs without it. Each
+hall's (one per PBX) carry a `hall` label; the total over halls is the sum (README, "Prometheus").
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter, Request, Response
@@ -17,7 +18,7 @@ from hotline.api.deps import ReaderDep
 from hotline.api.errors import ERROR_RESPONSES
 from hotline.api.routes.status import current_status
 from hotline.api.version import service_version
-from hotline.status import HallStatus
+from hotline.status import HallPart, HallStatus
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 GAUGE = "gauge"
@@ -80,41 +81,71 @@ def _by_label(name: str, help_text: str, label: str, counts: Mapping[str, int]) 
     return Family(PREFIX + name, help_text, tuple(({label: key}, n) for key, n in counts.items()))
 
 
+# Each hall's live figures: (name, help, the value in one hall's part; None leaves the hall out).
+# One series per PBX, labelled `hall`; no unlabelled total beside them (a sum over the family
+# would count it twice): the total is `sum without (hall) (...)`, see README "Prometheus".
+HALL_LABEL = "hall"
+HALL_FIGURES: tuple[tuple[str, str, Callable[[HallPart], float | None]], ...] = (
+    ("ami_connected", "1 while the AMI connection to this hall's Asterisk is up.", lambda p: p.ami_connected),
+    ("pbx_uptime_seconds", "Seconds since this hall's Asterisk started.", lambda p: p.pbx_uptime_seconds),
+    ("calls_in_progress", "Calls in progress.", lambda p: p.calls.in_progress),
+    ("three_way_calls_in_progress", "Three-way calls in progress.", lambda p: p.calls.three_way),
+    ("queue_waiting", "Callers waiting in the queue.", lambda p: p.queue.waiting),
+    ("queue_longest_wait_seconds", "How long the longest-waiting caller has waited.",
+     lambda p: p.queue.longest_wait_seconds or 0.0),
+    ("calls_received_today", "Queue calls answered or abandoned since local midnight.",
+     lambda p: p.today.received),
+    ("calls_answered_today", "Calls answered by a seat since local midnight.", lambda p: p.today.answered),
+    ("calls_answered_within_service_level_today",
+     "Calls answered within the service level's threshold since local midnight.",
+     lambda p: p.today.answered_within_sl),
+    ("calls_abandoned_today", "Callers who hung up in the queue since local midnight.",
+     lambda p: p.today.abandoned),
+    ("talk_seconds_today", "Talk time of today's answered calls.", lambda p: p.today.talk_seconds),
+    ("answer_rate_ratio", "Answered / received today (absent before the first call).",
+     lambda p: p.today.answer_rate),
+    ("service_level_ratio", "Answered within hotline_service_level_threshold_seconds / received today "
+                            "(absent before the first call).", lambda p: p.today.service_level),
+    ("service_level_threshold_seconds", "The service level's answer threshold.",
+     lambda p: p.today.service_level_seconds),
+    ("average_speed_of_answer_seconds", "Mean queue wait of today's answered calls.",
+     lambda p: p.today.average_speed_of_answer_seconds),
+)
+
+
+def _per_hall(name: str, help_text: str, parts: Sequence[HallPart],
+              value: Callable[[HallPart], float | None]) -> list[Family]:
+    """One sample per hall whose value is known; nothing when no hall's is."""
+    samples = tuple(({HALL_LABEL: part.name}, known) for part in parts
+                    if (known := value(part)) is not None)
+    return [Family(PREFIX + name, help_text, samples)] if samples else []
+
+
+def hall_families(parts: Sequence[HallPart]) -> list[Family]:
+    """Every hall's live metrics, each series labelled with its PBX's name."""
+    out = [Family(PREFIX + "hall_info", "Each hall (PBX) and its display name.",
+                  tuple(({HALL_LABEL: p.name, "name": p.display_name}, 1) for p in parts)),
+           Family(PREFIX + "seats", "Seats in each state.",
+                  tuple(({HALL_LABEL: p.name, "state": state}, n)
+                        for p in parts for state, n in p.seats.by_state.items()))]
+    for name, help_text, value in HALL_FIGURES:
+        out += _per_hall(name, help_text, parts, value)
+    return out
+
+
 def families(status: HallStatus, version: str) -> list[Family]:
+    """The service's metrics; the halls' only while it runs the AMI bridge (then the AMI link's
+    state is each hall's, otherwise the one unlabelled link state it knows)."""
     out = [
         Family(PREFIX + "info", "The service's version.", (({"version": version}, 1),)),
         *_single("bridge_running", "1 when the service runs the AMI bridge (the live hall metrics).",
                  status.bridge_running),
-        *_single("ami_connected", "1 while the AMI connection to Asterisk is up.", status.ami_connected),
-        *_single("pbx_uptime_seconds", "Seconds since Asterisk started.", status.pbx_uptime_seconds),
     ]
-    if status.seats is not None:
-        out.append(_by_label("seats", "Seats in each state.", "state", status.seats.by_state))
-    if status.calls is not None:
-        out += _single("calls_in_progress", "Calls in progress.", status.calls.in_progress)
-        out += _single("three_way_calls_in_progress", "Three-way calls in progress.", status.calls.three_way)
-    if status.queue is not None:
-        out += _single("queue_waiting", "Callers waiting in the queue.", status.queue.waiting)
-        out += _single("queue_longest_wait_seconds", "How long the longest-waiting caller has waited.",
-                       status.queue.longest_wait_seconds or 0.0)
-    today = status.today
-    if today is not None:
-        out += _single("calls_received_today", "Queue calls answered or abandoned since local midnight.",
-                       today.received)
-        out += _single("calls_answered_today", "Calls answered by a seat since local midnight.",
-                       today.answered)
-        out += _single("calls_abandoned_today", "Callers who hung up in the queue since local midnight.",
-                       today.abandoned)
-        out += _single("talk_seconds_today", "Talk time of today's answered calls.", today.talk_seconds)
-        out += _single("answer_rate_ratio", "Answered / received today (absent before the first call).",
-                       today.answer_rate)
-        out += _single("service_level_ratio",
-                       f"Answered within {today.service_level_seconds} s / received today "
-                       "(absent before the first call).", today.service_level)
-        out += _single("service_level_threshold_seconds", "The service level's answer threshold.",
-                       today.service_level_seconds)
-        out += _single("average_speed_of_answer_seconds", "Mean queue wait of today's answered calls.",
-                       today.average_speed_of_answer_seconds)
+    if status.halls:
+        out += hall_families(status.halls)
+    else:
+        out += _single("ami_connected", "1 while the AMI connection to Asterisk is up.", status.ami_connected)
+        out += _single("pbx_uptime_seconds", "Seconds since Asterisk started.", status.pbx_uptime_seconds)
     out.append(_by_label("voicemails", "Voicemails in each state.", "state", status.voicemails_by_state))
     out.append(_by_label("callbacks", "Callbacks in each state.", "state", status.callbacks_by_state))
     return out

@@ -19,7 +19,6 @@ const seats = new Map(); // seat_id -> SeatOut as the API shows it
 const tiles = new Map(); // seat_id -> {item, state, timer, note}
 const eventAppliedAt = new Map(); // seat_id -> performance.now() of the last `seat` event
 const queue = { waiting: null, oldestMs: null };
-const hallNames = new Map(); // PBX name -> its hall's display name (only with several halls)
 
 // Problems: what failed to load, until it loads again ----------------------------------------
 
@@ -33,20 +32,95 @@ function problem(source, what = null, error = null) {
 
 // Tiles -------------------------------------------------------------------------------------
 
-function tileFor(seatId) {
-  let tile = tiles.get(seatId);
-  if (tile) return tile;
-  const state = el('span', { class: 'tile-state' });
-  const timer = el('span', { class: 'tile-timer', 'aria-label': '本状态持续时间' });
-  const note = el('span', { class: 'tile-note' });
-  const item = el('li', { class: 'tile', dataset: { seat: seatId } },
-    el('span', { class: 'tile-seat', text: seatId }), state, timer, note);
-  tile = { item, state, timer, note };
-  tiles.set(seatId, tile);
-  const list = $('#tiles');
-  const after = [...tiles.keys()].filter((id) => id > seatId && tiles.get(id).item.isConnected).sort()[0];
-  list.insertBefore(item, after ? tiles.get(after).item : null);
+// With several PBXs (halls) the tiles stand under each hall's heading, with its counts; with one
+// they are one list, as always. Grouping follows the seats' own `hall`.
+const groups = new Map(); // PBX name -> {item, counts, list} (only while grouped)
+let grouped = false;
+let hallOrder = []; // PBX names in hotline.conf's order, as /api/status lists them
+const TILE_COLUMNS = 10; // the wall screen's columns (hotline.css), for each hall's share of height
+
+function hallOf(seat) {
+  return seat.hall || '';
+}
+
+function place(item, list) {
+  const seatId = item.dataset.seat;
+  const next = [...list.children].find((other) => other !== item && other.dataset.seat > seatId);
+  list.insertBefore(item, next || null);
+}
+
+function groupFor(seat) {
+  const hall = hallOf(seat);
+  let group = groups.get(hall);
+  if (group) return group;
+  const name = seat.hall_name || hall;
+  const counts = el('span', { class: 'tile-hall-counts' });
+  const list = el('ol', { class: 'tiles', 'aria-label': `${name}座席状态` });
+  const item = el('li', { class: 'tile-hall', dataset: { hall } },
+    el('h3', { class: 'tile-hall-head' }, el('span', { class: 'tile-hall-name', text: name }), counts),
+    list);
+  group = { item, counts, list };
+  groups.set(hall, group);
+  $('#tiles').append(item);
+  orderGroups();
+  return group;
+}
+
+function orderGroups() {
+  const rank = (hall) => (hallOrder.includes(hall) ? hallOrder.indexOf(hall) : hallOrder.length);
+  const box = $('#tiles');
+  [...groups.entries()].sort(([a], [b]) => rank(a) - rank(b)).forEach(([, group], index) => {
+    if (box.children[index] !== group.item) box.insertBefore(group.item, box.children[index] || null);
+  });
+}
+
+function tileFor(seat) {
+  let tile = tiles.get(seat.seat_id);
+  if (!tile) {
+    const state = el('span', { class: 'tile-state' });
+    const timer = el('span', { class: 'tile-timer', 'aria-label': '本状态持续时间' });
+    const note = el('span', { class: 'tile-note' });
+    const item = el('li', { class: 'tile', dataset: { seat: seat.seat_id } },
+      el('span', { class: 'tile-seat', text: seat.seat_id }), state, timer, note);
+    tile = { item, state, timer, note };
+    tiles.set(seat.seat_id, tile);
+  }
+  const list = grouped ? groupFor(seat).list : $('#tiles');
+  if (tile.item.parentNode !== list) place(tile.item, list);
   return tile;
+}
+
+// Group the tiles by hall when the seats name more than one, one list otherwise.
+function setGrouped(on) {
+  if (on === grouped) return;
+  grouped = on;
+  const box = $('#tiles');
+  box.classList.toggle('grouped', on);
+  box.replaceChildren();
+  groups.clear();
+  for (const seat of [...seats.values()].sort((a, b) => (a.seat_id < b.seat_id ? -1 : 1))) paintTile(seat);
+}
+
+function paintGroups() {
+  if (!grouped) return;
+  const byHall = new Map();
+  for (const seat of seats.values()) {
+    const counts = byHall.get(hallOf(seat)) || { total: 0 };
+    counts.total += 1;
+    counts[seat.state] = (counts[seat.state] || 0) + 1;
+    byHall.set(hallOf(seat), counts);
+  }
+  const rows = [];
+  for (const item of $('#tiles').children) { // in the order shown
+    const hall = item.dataset.hall;
+    const group = groups.get(hall);
+    const counts = byHall.get(hall) || { total: 0 };
+    const online = counts.total - (counts.offline || 0) - (counts.logged_out || 0);
+    setText(group.counts, `共 ${counts.total} 席 · 在线 ${online} · 空闲 ${counts.available || 0}`
+      + ` · 通话中 ${counts.on_call || 0} · 小休 ${counts.paused || 0}`);
+    rows.push(`auto minmax(0, ${Math.max(1, Math.ceil(counts.total / TILE_COLUMNS))}fr)`);
+  }
+  $('#tiles').style.setProperty('--hall-rows', rows.join(' '));
 }
 
 function noteOf(seat) {
@@ -61,12 +135,12 @@ function noteOf(seat) {
 }
 
 function paintTile(seat) {
-  const tile = tileFor(seat.seat_id);
+  const tile = tileFor(seat);
   const name = SEAT_STATE_ZH[seat.state] || seat.state;
   tile.item.dataset.state = seat.state;
   tile.item.dataset.hall = seat.hall || '';
   tile.item.classList.toggle('stale', Boolean(seat.stale));
-  const hall = hallNames.size > 1 && seat.hall_name ? `${seat.hall_name} ` : '';
+  const hall = grouped && seat.hall_name ? `${seat.hall_name} ` : '';
   tile.item.setAttribute('aria-label',
     `${hall}${seat.seat_id}号座席 ${name}${seat.stale ? '（可能已过时）' : ''}`);
   setText(tile.state, name);
@@ -77,6 +151,7 @@ function paintTile(seat) {
 function applySeat(seat) {
   if (!seat || typeof seat.seat_id !== 'string') return;
   seats.set(seat.seat_id, seat);
+  if (!grouped && [...seats.values()].some((other) => hallOf(other) !== hallOf(seat))) setGrouped(true);
   paintTile(seat);
   paintLegend();
   paintStale();
@@ -111,6 +186,7 @@ function paintLegend() {
   for (const seat of seats.values()) counts[seat.state] = (counts[seat.state] || 0) + 1;
   $('#legend').replaceChildren(...SEAT_STATES.map((state) =>
     el('li', { dataset: { state } }, `${SEAT_STATE_ZH[state]} ${counts[state]}`)));
+  paintGroups();
 }
 
 async function loadSeats() {
@@ -124,6 +200,7 @@ async function loadSeats() {
   }
   problem('seats');
   const listed = new Set();
+  setGrouped(new Set(list.map(hallOf)).size > 1);
   for (const seat of list) {
     listed.add(seat.seat_id);
     // An event applied while this list was on its way is newer than the list.
@@ -136,6 +213,12 @@ async function loadSeats() {
       tile.item.remove();
       tiles.delete(seatId);
       seats.delete(seatId);
+    }
+  }
+  for (const [hall, group] of groups) {
+    if (!group.list.children.length) {
+      group.item.remove();
+      groups.delete(hall);
     }
   }
   paintLegend();
@@ -189,9 +272,11 @@ function hallRow(name, part, total = false) {
 function paintHalls(status) {
   const halls = Array.isArray(status.halls) ? status.halls : [];
   $('#halls').hidden = halls.length < 2;
+  $('#app').classList.toggle('several-halls', halls.length > 1);
   if (halls.length < 2) return;
-  hallNames.clear();
-  for (const part of halls) hallNames.set(part.name, part.display_name);
+  hallOrder = halls.map((part) => part.name);
+  orderGroups();
+  paintGroups();
   $('#hall-rows').replaceChildren(...halls.map((part) => hallRow(part.display_name, part)),
     hallRow('合计', status, true));
 }
