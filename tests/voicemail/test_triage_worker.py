@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from hotline.announce import LiveVoicemailNotifier
 from hotline.api import create_app
+from hotline.api.routes.health import NOT_CHINESE_ZH
 from hotline.auth import Role, add_token
 from hotline.config import HotlineConfig, load_config
 from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
@@ -97,4 +98,6 @@ def test_worker_loads_the_model_once_and_triages_new_messages(tmp_path: Path) ->
     model = body["triage"]["model"]
     assert body["triage"]["state"] == STATE_READY and model["loaded"] is True
     assert model["language"] == "ko" and "不是中文模型" in model["warning"]
+    # the stand-in's loud warning, in Chinese, where a person reads health (and the desk shows it)
+    assert body["warnings"] == [NOT_CHINESE_ZH]
     assert model["path"] == str(default_test_model_path())
