@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
 from hotline.auth.roles import Role
-from hotline.deps import SessionDep
+from hotline.db.session import SessionDep
 from quality.errors import (
     AudioDeleted,
     FormMisconfigured,

@@ -12,9 +12,10 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hotline.auth.deps import OperatorDep, ReaderDep
 from hotline.auth.principal import Principal
+from hotline.db.session import SessionDep
 from hotline.db.types import utcnow
-from hotline.deps import OperatorDep, ReaderDep, SessionDep
 from hotline.privacy import data_for, phone_for, text_for
 from voicemail.audio_analysis import AudioFormatError, load_pcm
 from voicemail.errors import AudioMissing, AudioUnreadable, InvalidState, NoAudio, VoicemailNotFound

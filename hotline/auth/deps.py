@@ -27,7 +27,7 @@ from hotline.auth.errors import (
     TokenCheckUnavailable,
 )
 from hotline.auth.principal import PRINCIPAL_STATE_KEY, Principal
-from hotline.auth.roles import ROLE_ZH, Role, parse_role
+from hotline.auth.roles import ADMINS, OPERATORS, READERS, ROLE_ZH, Role, parse_role
 from hotline.auth.token_cache import token_cache
 from hotline.auth.tokens import authenticate
 from hotline.db.engine import SessionFactory
@@ -135,3 +135,9 @@ def route_roles(dependant: Dependant) -> frozenset[Role] | None:
     if not found:
         return None
     return frozenset.intersection(*(requirement.roles for requirement in found))
+
+
+# The principal by role, declared once for every router (capabilities' and the application's).
+ReaderDep = Annotated[Principal, Depends(require_role(*READERS))]
+OperatorDep = Annotated[Principal, Depends(require_role(*OPERATORS))]
+AdminDep = Annotated[Principal, Depends(require_role(*ADMINS))]

@@ -24,8 +24,8 @@ from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
 from hotline.auth.roles import Role
 from hotline.config import HotlineConfig
+from hotline.db.session import SessionDep
 from hotline.db.types import utcnow
-from hotline.deps import SessionDep
 from hotline.reports.errors import DayOutsideRange
 from hotline.reports.figures import CallFigures, RangeReport, ReportPeriod
 from hotline.reports.fold import (

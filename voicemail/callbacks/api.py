@@ -15,10 +15,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from hotline.auth.deps import OperatorDep, ReaderDep
 from hotline.auth.principal import Principal
 from hotline.auth.seats import require_own_seat
+from hotline.config.deps import ConfigDep
+from hotline.db.session import SessionDep
 from hotline.db.types import utcnow
-from hotline.deps import ConfigDep, OperatorDep, ReaderDep, SessionDep
 from hotline.privacy import data_for, phone_for, text_for
 from voicemail.api import RowId
 from voicemail.callbacks import service
