@@ -27,6 +27,8 @@ class Refusal(Exception):
 
     code: ClassVar[str]
     status: ClassVar[int] = 409
+    headers: ClassVar[dict[str, str] | None] = None
+    """Response headers a refusal of this kind always carries (a 401's challenge)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -91,3 +93,9 @@ BRIDGE_NOT_RUNNING = "AMI 桥接未运行（服务以无交换机方式启动，
 
 __all__ = ["BRIDGE_NOT_RUNNING", "REFUSALS", "BridgeNotRunning", "InvalidDate", "InvalidRange",
            "InvalidReason", "Refusal", "SeatNotFound"]
+
+
+BODY_BOUND_KEY = "x-max-body-bytes"
+"""A route taking a larger request body than the API's default bound (1 MiB, else refused 413
+body_too_large) declares its own in its openapi_extra under this key; hotline.api.body_limit
+enforces it before the token check."""

@@ -93,8 +93,8 @@ def resolve_log_format(requested: str | None, stream: IO[str] | None = None,
     choice = requested or environ.get(LOG_FORMAT_ENV, "").strip().lower() or AUTO_FORMAT
     if choice not in LOG_FORMAT_CHOICES:
         source = "--log-format" if requested else LOG_FORMAT_ENV
-        raise ValueError(f"{source}: unknown log format {choice!r}; expected one of "
-                         f"{', '.join(LOG_FORMAT_CHOICES)}")
+        raise ValueError(f"{source}：未知的日志格式“{choice}”，应为以下之一："
+                         f"{'、'.join(LOG_FORMAT_CHOICES)}")
     if choice != AUTO_FORMAT:
         return "json" if choice == "json" else "human"
     target = stream or sys.stderr

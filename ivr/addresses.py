@@ -15,8 +15,8 @@ def bind_ip(value: str, what: str) -> str:
     try:
         return str(ipaddress.ip_address(value))
     except ValueError:
-        raise RenderError(f"{what} = {value!r}: Asterisk binds to an IP address, "
-                          "not a host name; write the address") from None
+        raise RenderError(f"{what} = “{value}”：Asterisk 只能绑定 IP 地址，不能用主机名；"
+                          "请直接写地址") from None
 
 
 def is_loopback(value: str) -> bool:

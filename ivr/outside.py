@@ -17,7 +17,7 @@ def trunk_prefix(config: HotlineConfig) -> str:
     """[trunk] prefix, checked: it is written into Dial() strings."""
     prefix = config.trunk.prefix if config.trunk else ""
     if not SAFE_PREFIX.match(prefix):
-        raise RenderError(f"[trunk] prefix = {prefix!r}: only digits, '*', '#', '+'")
+        raise RenderError(f"[trunk] prefix = “{prefix}”：只能包含数字和 * # +")
     return prefix
 
 

@@ -87,8 +87,8 @@ def prompt_texts(config: HotlineConfig) -> dict[str, str]:
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise RenderError(f"{name} is needed to synthesise the prompts but is not installed; "
-                          f"install the Debian package: apt-get install {PACKAGES[name]}")
+        raise RenderError(f"合成提示音需要 {name}，但它没有安装；请安装 Debian 软件包："
+                          f"apt-get install {PACKAGES[name]}")
     return path
 
 
@@ -97,10 +97,10 @@ def _run(command: list[str], data: bytes | None = None) -> bytes:
         done = subprocess.run(command, input=data, capture_output=True, check=False,
                               timeout=TOOL_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
-        raise RenderError(f"{command[0]} did not finish in {TOOL_TIMEOUT_SECONDS} s") from None
+        raise RenderError(f"{command[0]} 在 {TOOL_TIMEOUT_SECONDS} 秒内没有完成") from None
     if done.returncode != 0:
         message = done.stderr.decode("utf-8", "replace").strip()
-        raise RenderError(f"{Path(command[0]).name} failed ({done.returncode}): {message}")
+        raise RenderError(f"{Path(command[0]).name} 运行失败（退出码 {done.returncode}）：{message}")
     return done.stdout
 
 
@@ -154,9 +154,9 @@ class PromptSynth:
                 raw = _run([self.espeak, "-v", voice, "-s", str(rate), "--stdout",
                             spoken])
             except RenderError as exc:
-                raise RenderError(f"[prompts] voice = {voice!r}: {exc}") from None
+                raise RenderError(f"[prompts] voice = “{voice}”无法使用：{exc}") from None
             if len(raw) <= len(_wav(b"")):
-                raise RenderError(f"espeak-ng produced no audio for {text!r} with voice {voice!r}")
+                raise RenderError(f"espeak-ng 用语音“{voice}”合成“{text}”时没有产生声音")
             pcm = self._to_pcm(raw, "wav", [*TRIM_SILENCE, "gain", "-n", str(PEAK_DBFS),
                                             "pad", str(PAD_START_SECONDS), str(PAD_END_SECONDS)])
             return _wav(pcm)

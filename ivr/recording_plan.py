@@ -31,8 +31,8 @@ CLOSED_SUFFIX = ".closed"
 def checked_recording_spool(config: HotlineConfig) -> str:
     spool = config.recording.pbx_spool.rstrip("/")
     if not SAFE_PATH.match(spool) or ".." in spool.split("/"):
-        raise RenderError(f"[recording] pbx_spool = {config.recording.pbx_spool!r}: use only "
-                          "letters, digits, '/', '_', '.', '-' (it is written into the dialplan)")
+        raise RenderError(f"[recording] pbx_spool = “{config.recording.pbx_spool}”：只能使用字母、数字和 "
+                          "/ _ . -，且不能含 ..（它会写入拨号方案）")
     return spool
 
 

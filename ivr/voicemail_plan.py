@@ -37,8 +37,8 @@ WAV_BYTES_PER_SECOND = 16000  # 8 kHz, 16-bit mono: what Record's wav writes
 def checked_spool(config: HotlineConfig) -> str:
     spool = config.voicemail.pbx_spool.rstrip("/")
     if not SAFE_PATH.match(spool) or ".." in spool.split("/"):
-        raise RenderError(f"[voicemail] pbx_spool = {config.voicemail.pbx_spool!r}: use only "
-                          "letters, digits, '/', '_', '.', '-' (it is written into the dialplan)")
+        raise RenderError(f"[voicemail] pbx_spool = “{config.voicemail.pbx_spool}”：只能使用字母、数字和 "
+                          "/ _ . -，且不能含 ..（它会写入拨号方案）")
     return spool
 
 

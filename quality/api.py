@@ -21,8 +21,8 @@ from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
 from hotline.auth.roles import Role
 from hotline.auth.seats import may_act_for_seat
+from hotline.db.session import SessionDep
 from hotline.db.values import MULTI_LINE
-from hotline.deps import SessionDep
 from quality.errors import (
     AudioDeleted,
     FormMisconfigured,

@@ -182,7 +182,7 @@ def measure_row(row: CallRecording, archive: Path, limits: Limits, holds: HoldSn
     whole call's holds, and the phrase checks — pending when a Chinese transcriber will follow."""
     try:
         if row.operator_file is None or row.citizen_file is None:
-            raise RecordingError("a track is missing")
+            raise RecordingError("缺少一条音轨")
         tracks = [analyze_track(read_mono(archive_path(archive, name)))
                   for name in (row.operator_file, row.citizen_file)]
         started = row.started_at.timestamp() if row.started_at else None

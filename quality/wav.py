@@ -22,10 +22,10 @@ def read_channels(path: Path | str) -> list[array]:
             rate, channels, width = reader.getframerate(), reader.getnchannels(), reader.getsampwidth()
             raw = reader.readframes(reader.getnframes())
     except (OSError, wave.Error, EOFError) as exc:
-        raise RecordingError(f"{path}: not a readable PCM WAV file ({exc})") from exc
+        raise RecordingError(f"{path}：不是可读的 PCM WAV 文件（{exc}）") from exc
     if width != 2 or rate not in (RATE, 2 * RATE):
-        raise RecordingError(f"{path}: {rate} Hz, {8 * width}-bit; expected 16-bit PCM at 8000 or 16000 Hz "
-                             f"(convert with: sox IN -r 8000 -b 16 OUT.wav)")
+        raise RecordingError(f"{path}：{rate} Hz、{8 * width} 位；应为 8000 或 16000 Hz 的 16 位 PCM"
+                             f"（可用 sox IN -r 8000 -b 16 OUT.wav 转换）")
     samples = array("h", raw[: len(raw) - len(raw) % 2])
     if sys.byteorder == "big":
         samples.byteswap()
@@ -39,5 +39,5 @@ def read_mono(path: Path | str) -> array:
     """One party's track; a stereo file is refused here (its channels are two parties)."""
     channels = read_channels(path)
     if len(channels) != 1:
-        raise RecordingError(f"{path}: {len(channels)} channels; one mono file per party expected")
+        raise RecordingError(f"{path}：有 {len(channels)} 个声道；每一方应为一个单声道文件")
     return channels[0]

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy.orm import Session
 
+from hotline.auth.deps import OperatorDep as Operator
+from hotline.auth.deps import ReaderDep as Reader
 from hotline.auth.principal import Principal
 from hotline.auth.seats import require_own_seat
 from hotline.db.audit import record_audit
+from hotline.db.session import SessionDep
 from hotline.db.values import ONE_LINE
-from hotline.deps import OperatorDep as Operator
-from hotline.deps import ReaderDep as Reader
-from hotline.deps import SessionDep
 from hotline.privacy import phone_for
 from seat_manager.deps import SeatDesk, SeatFloor, get_seat_desk
 from seat_manager.errors import SeatNotFound

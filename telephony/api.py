@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
+from hotline.auth.deps import ReaderDep as Reader
 from hotline.auth.principal import Principal
-from hotline.deps import ReaderDep as Reader
 from hotline.privacy import phone_for
 from telephony.deps import get_hall, get_halls
 from telephony.errors import HallNotFound

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -11,10 +12,11 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hotline.auth.deps import OperatorDep, ReaderDep
 from hotline.auth.principal import Principal
+from hotline.db.session import SessionDep
 from hotline.db.types import utcnow
 from hotline.db.values import MULTI_LINE
-from hotline.deps import OperatorDep, ReaderDep, SessionDep
 from hotline.privacy import data_for, phone_for, text_for
 from voicemail.audio_analysis import AudioFormatError, load_pcm
 from voicemail.errors import AudioMissing, AudioUnreadable, InvalidState, NoAudio, VoicemailNotFound
@@ -34,6 +36,9 @@ from voicemail.override import (
     undo_last,
 )
 from voicemail.screening import GROUPS, STRIP_STEP_S, energy_strip, load_night
+from voicemail.triage import reasons_zh
+
+log = logging.getLogger(__name__)
 
 PAGE_DEFAULT = 50
 PAGE_MAX = 500
@@ -79,12 +84,16 @@ class VoicemailOut(BaseModel):
     caller_name: str | None = Field(examples=[None])
     call_time: datetime | None = Field(examples=["2026-11-27T23:12:40+08:00"])
     duration_s: float = Field(examples=[38.5])
-    review_reasons: list[dict[str, Any]] = Field(examples=[[]])
+    review_reasons: list[dict[str, Any]] = Field(
+        description="what the spool's checks found; each with text_zh, the Chinese a person reads",
+        examples=[[]])
     registered_at: datetime = Field(examples=["2026-11-27T23:13:20+08:00"])
     has_audio: bool = Field(examples=[True])
     triage_reasons: list[dict[str, Any]] | None = Field(
-        None, examples=[[{"code": "speech", "detail": "31.2 s of speech"},
-                         {"code": "department", "detail": "供水集团"}]])
+        None, description="the rules that decided (code, detail for the log), each with text_zh: the "
+                          "Chinese a person reads",
+        examples=[[{"code": "speech", "detail": "31.2 s in 38.5 s", "text_zh": "有人声"},
+                   {"code": "department", "detail": "供水集团", "text_zh": "建议转办：供水集团"}]])
     explanation_zh: str | None = Field(None, examples=["有效：人声 31 秒；建议转办供水集团"])
     department: str | None = Field(None, examples=["供水集团"])
     priority: str | None = Field(None, examples=["normal"])
@@ -110,8 +119,10 @@ def to_out(row: Voicemail, principal: Principal) -> VoicemailOut:
         id=row.id, recording_id=row.recording_id, state=row.state, route=row.route,
         caller_num=phone_for(principal, row.caller_num), caller_withheld=row.caller_withheld,
         caller_name=row.caller_name, call_time=row.call_time, duration_s=row.duration_s,
-        review_reasons=data_for(principal, row.review_reasons or []), registered_at=row.registered_at,
-        has_audio=row.archive_name is not None, triage_reasons=data_for(principal, row.triage_reasons),
+        review_reasons=data_for(principal, reasons_zh(row.review_reasons)), registered_at=row.registered_at,
+        has_audio=row.archive_name is not None,
+        triage_reasons=data_for(principal, reasons_zh(row.triage_reasons) if row.triage_reasons is not None
+                                else None),
         explanation_zh=text_for(principal, row.explanation_zh), department=row.department,
         priority=row.priority,
         duplicate_of=row.duplicate_of, triaged_at=row.triaged_at, override_by=row.override_by,
@@ -192,7 +203,7 @@ def _audio_path(session: Session, request: Request, voicemail_id: int) -> Any:
 def _no_bool(value: Any) -> Any:
     """JSON false is not the number 0 (pydantic would take it for one)."""
     if isinstance(value, bool):
-        raise ValueError("a number is required, not true/false")
+        raise ValueError("应为数字，不能是 true 或 false")
     return value
 
 
@@ -319,7 +330,8 @@ class RecentOut(BaseModel):
 @router.get("/{voicemail_id}/same-caller", response_model=RecentOut,
             summary="The same caller's recent messages",
             description="Role: operator or admin. What a duplicate may name: the same number's other "
-                        "messages within the duplicate window, newest first.",
+                        "messages within the duplicate window, newest first; for a withheld caller "
+                        "who left no number, the other such withheld messages (compared by ear).",
             responses=NOT_FOUND)
 def same_caller_messages(
     voicemail_id: RowId,
@@ -357,7 +369,8 @@ def voicemail_strip(
     try:
         pcm = load_pcm(path)
     except AudioFormatError as exc:  # a file on disk, not a refusal the analysis could know of
-        raise AudioUnreadable(f"留言 {voicemail_id} 的录音无法读取：{exc}") from None
+        log.warning("voicemail %s: the strip cannot read %s: %s", voicemail_id, path, exc)
+        raise AudioUnreadable(f"留言 {voicemail_id} 的录音格式无法识别，不能显示能量条") from None
     row = session.get(Voicemail, voicemail_id)
     segments = (row.features or {}).get("speech_segments") if row is not None else None
     return StripOut(duration_s=round(pcm.duration_s, 3), step_s=STRIP_STEP_S,

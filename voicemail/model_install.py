@@ -49,9 +49,9 @@ def part_path(models_dir: Path, name: str) -> Path:
 def expected_sha256(name: str, given: str | None) -> str:
     digest = (given or KNOWN_SHA256.get(name) or "").strip().lower()
     if not digest:
-        raise ChecksumError(f"no known SHA-256 for {name}; pass --sha256 with the published checksum")
+        raise ChecksumError(f"没有 {name} 的已知 SHA-256：请用 --sha256 给出官方公布的校验和")
     if len(digest) != SHA256_HEX_LEN or any(c not in "0123456789abcdef" for c in digest):
-        raise ChecksumError(f"{digest!r} is not a SHA-256 (64 hex digits)")
+        raise ChecksumError(f"“{digest}”不是 SHA-256（应为 64 位十六进制数）")
     return digest
 
 
@@ -66,9 +66,9 @@ def _download(url: str, part: Path, progress: Progress | None) -> None:
     except urllib.error.HTTPError as exc:
         if exc.code == HTTP_RANGE_NOT_SATISFIABLE and have:
             return  # already complete; the checksum decides
-        raise InstallError(f"download of {url} failed: HTTP {exc.code}") from None
+        raise InstallError(f"下载 {url} 失败：HTTP {exc.code}") from None
     except (urllib.error.URLError, OSError) as exc:
-        raise InstallError(f"download of {url} failed: {exc}") from None
+        raise InstallError(f"下载 {url} 失败：{exc}") from None
     with response:
         resumed = have and response.status == HTTP_PARTIAL
         if not resumed:
@@ -101,18 +101,18 @@ def _unpack(archive: Path, models_dir: Path, name: str) -> Path:
             for member in zf.namelist():
                 resolved = (staging / member).resolve()
                 if not resolved.is_relative_to(staging.resolve()):
-                    raise InstallError(f"the archive holds an unsafe path: {member!r}")
+                    raise InstallError(f"压缩包中有不安全的路径：“{member}”")
             zf.extractall(staging)
         entries = list(staging.iterdir())
         root = entries[0] if len(entries) == 1 and entries[0].is_dir() else staging
         problem = model_problem(root)
         if problem is not None:
-            raise InstallError(f"the archive is not a Vosk model: {problem}")
+            raise InstallError(f"压缩包不是 Vosk 模型：{problem}")
         if target.exists():
-            raise InstallError(f"{target} appeared meanwhile; not replaced")
+            raise InstallError(f"{target} 在此期间已出现：未替换")
         os.replace(root, target)
     except zipfile.BadZipFile as exc:
-        raise InstallError(f"the archive is damaged: {exc}") from None
+        raise InstallError(f"压缩包已损坏：{exc}") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
@@ -125,7 +125,7 @@ def install_model(name: str, models_dir: Path, *, base_url: str = DEFAULT_BASE_U
     if target.exists():
         if model_problem(target) is None:
             return target
-        raise InstallError(f"{target} exists but is not a usable model; remove it first")
+        raise InstallError(f"{target} 已存在但不是可用的模型：请先删除它")
     digest = expected_sha256(name, sha256)
     models_dir.mkdir(parents=True, exist_ok=True)
     part = part_path(models_dir, name)
@@ -133,8 +133,8 @@ def install_model(name: str, models_dir: Path, *, base_url: str = DEFAULT_BASE_U
     actual = file_sha256(part)
     if actual != digest:
         part.unlink(missing_ok=True)  # corrupt or wrong file: never resume from it
-        raise ChecksumError(f"checksum mismatch for {name}.zip: expected {digest}, got {actual}; "
-                           "the download was discarded")
+        raise ChecksumError(f"{name}.zip 的校验和不符：应为 {digest}，实际为 {actual}；"
+                           "下载的文件已丢弃")
     installed = _unpack(part, models_dir, name)
     part.unlink(missing_ok=True)
     return installed

@@ -31,6 +31,8 @@ STATE_NEEDS_REVIEW = "needs_review"
 STATE_VALID = "valid"
 STATE_INVALID = "invalid"
 STATES = (STATE_NEW, STATE_NEEDS_REVIEW, STATE_VALID, STATE_INVALID)
+STATE_ZH = {STATE_NEW: "未分拣", STATE_NEEDS_REVIEW: "待人工复核", STATE_VALID: "有效", STATE_INVALID: "无效"}
+"""The states as the refusals name them to a person."""
 
 
 class Voicemail(Base):

@@ -40,8 +40,9 @@ from voicemail.errors import (
     VersionConflict,
     VoicemailNotFound,
 )
-from voicemail.models import STATE_INVALID, STATE_VALID, Voicemail
+from voicemail.models import STATE_INVALID, STATE_VALID, STATE_ZH, Voicemail
 from voicemail.numbers import normalise_caller
+from voicemail.triage import han_count
 
 VERDICT_DUPLICATE = "duplicate"
 OVERRIDE_VERDICTS = (STATE_VALID, STATE_INVALID, VERDICT_DUPLICATE)
@@ -105,14 +106,21 @@ def check_decision(decision: Decision, departments: Collection[str] | None) -> D
 
 
 def same_caller_recent(session: Session, row: Voicemail, window: timedelta) -> list[Voicemail]:
-    """The same caller's other messages within the window (what "duplicate of" may name)."""
+    """The same caller's other messages within the window (what "duplicate of" may name).
+
+    A withheld caller who left no number is known only by voice, as triage knows them: the
+    other withheld messages without a number are hers to compare by ear.
+    """
     numbers = {n for n in (row.callback_number, None if row.caller_withheld else row.caller_num) if n}
-    if not numbers:
+    if numbers:
+        same = Voicemail.caller_num.in_(numbers) | Voicemail.callback_number.in_(numbers)
+    elif row.caller_withheld:
+        same = Voicemail.caller_withheld.is_(True) & Voicemail.callback_number.is_(None)
+    else:
         return []
     moment = row.call_time or row.registered_at
     rows = session.scalars(select(Voicemail).where(
-        Voicemail.id != row.id,
-        Voicemail.caller_num.in_(numbers) | Voicemail.callback_number.in_(numbers),
+        Voicemail.id != row.id, same,
         Voicemail.call_time >= moment - window, Voicemail.call_time <= moment + window,
     ).order_by(Voicemail.call_time.desc())).all()
     return list(rows)
@@ -148,10 +156,14 @@ def _take_version(session: Session, voicemail_id: int, expected: int | None) -> 
 
 
 def _queue(session: Session, row: Voicemail, now: datetime) -> int:
-    """Put a valid message in the callback queue with its current number, department, urgency."""
+    """Put a valid message in the callback queue with its current number, department, urgency.
+
+    A transcript with no Chinese in it (a stand-in model's) is not carried to the callback console.
+    """
+    words = row.transcript if row.transcript and han_count(row.transcript) else ""
     callback = enqueue_callback(session, row.id, priority=row.priority or DEFAULT_PRIORITY,
                                 department=row.department, number=row.callback_number or "",
-                                transcript=row.transcript, reasons=row.triage_reasons, now=now)
+                                transcript=words, reasons=row.triage_reasons, now=now)
     if callback.state == State.CLOSED and callback.resolution == Resolution.WITHDRAWN:
         callback.state = State.QUEUED  # judged invalid earlier, valid after all
         callback.resolution = None
@@ -219,7 +231,8 @@ def confirm_verdicts(session: Session, items: Sequence[tuple[int, int]], reason:
     for voicemail_id, version in items:
         row = session.get(Voicemail, voicemail_id)
         if row is not None and row.state not in (STATE_VALID, STATE_INVALID):
-            raise NotDecided(f"留言 {voicemail_id} 状态为 {row.state}，没有机器判定可确认，请人工判定")
+            raise NotDecided(f"留言 {voicemail_id} {STATE_ZH.get(row.state, '状态未知')}，"
+                             "没有机器判定可确认，请人工判定")
         verdict = VERDICT_DUPLICATE if row is not None and row.duplicate_of else (row.state if row else "")
         decision = Decision(verdict or STATE_INVALID, reason, duplicate_of=row.duplicate_of if row else None,
                             expected_version=version)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from voicemail.audio_analysis import RATE
@@ -50,9 +50,14 @@ def order_night(rows: Sequence[Voicemail]) -> Night:
 
 
 def load_night(session: Session, since: datetime, until: datetime) -> Night:
-    """The messages left between `since` and `until`, ordered for the desk."""
+    """The messages left between `since` and `until`, ordered for the desk.
+
+    A message whose metadata the spool could not read has no call time: it counts from when it
+    was registered, so the desk shows it (in review, with the spool's reason) rather than nowhere.
+    """
+    moment = func.coalesce(Voicemail.call_time, Voicemail.registered_at)
     rows = session.scalars(select(Voicemail).where(
-        Voicemail.state != STATE_NEW, Voicemail.call_time >= since, Voicemail.call_time < until)).all()
+        Voicemail.state != STATE_NEW, moment >= since, moment < until)).all()
     return order_night(rows)
 
 

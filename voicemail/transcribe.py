@@ -99,11 +99,11 @@ class ModelInfo:
     def warning(self) -> str | None:
         """A loud line for the log and the health output, or None for a usable Chinese model."""
         if self.problem:
-            return f"Vosk model at {self.path} is not usable: {self.problem}"
+            return f"{self.path} 的 Vosk 模型不可用：{self.problem}"
         if self.is_chinese:
             return None
-        return (f"Vosk model at {self.path} is NOT Chinese (language: {self.language}; {self.evidence}): "
-                "transcripts of Chinese messages will be nonsense and triage will rest on the audio alone")
+        return (f"{self.path} 的 Vosk 模型不是中文模型（语言：{self.language}；依据：{self.evidence}）："
+                "中文留言的转写将毫无意义，分拣只能依据音频")
 
 
 # ---------------------------------------------------------------- text helpers
@@ -142,12 +142,12 @@ def default_test_model_path() -> Path:
 def model_problem(path: Path) -> str | None:
     """Why a directory is not a Vosk model, or None."""
     if not path.is_dir():
-        return "no such directory"
+        return "目录不存在"
     if not (path / "am" / "final.mdl").is_file():
-        return "am/final.mdl missing"
+        return "缺少 am/final.mdl"
     graph = path / "graph"
     if not ((graph / "HCLG.fst").is_file() or (graph / "HCLr.fst").is_file()):
-        return "graph/HCLG.fst (or HCLr.fst + Gr.fst) missing"
+        return "缺少 graph/HCLG.fst（或 HCLr.fst 与 Gr.fst）"
     return None
 
 

@@ -11,10 +11,11 @@ transcript that is not Chinese is never evidence against a message.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from hotline.config.remit import RemitTable
 from hotline.config.triage import TriageSettings
@@ -26,6 +27,7 @@ from voicemail.transcribe import Transcript
 CLIPPING_NOTE_RATIO = 0.01
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _CONTENT = re.compile(r"[\w\u3400-\u4dbf\u4e00-\u9fff]")
+_ASCII_WORD = re.compile(r"[A-Za-z]")
 
 
 class Verdict(StrEnum):
@@ -443,6 +445,50 @@ def _review_zh(reason: Reason) -> str:
         why = next((zh for key, zh in _TRANSCRIPT_ZH if key in reason.detail), "")
         text += f"（{why}）" if why else ""
     return text
+
+
+INFO_REASON_ZH = {
+    ReasonCode.SPEECH: "有人声",
+    ReasonCode.CALLBACK: "有回拨号码",
+    ReasonCode.DEPARTMENT: "建议转办",
+    ReasonCode.URGENT: "含紧急词",
+    ReasonCode.ADVERT_WORD: "含广告词",
+    ReasonCode.DTMF: "有按键音",
+    ReasonCode.CLIPPING: "录音削波失真",
+    ReasonCode.SUPERSEDES: "并入了同号码较短的相似留言",
+}
+# Reasons whose detail is already Chinese words (keywords, tones, the remit's suggestion) and worth
+# reading after the label; the others' details are figures for the log and the API.
+_DETAIL_SHOWN = frozenset({ReasonCode.TONES_ONLY, ReasonCode.ADVERT, ReasonCode.ADVERT_WORD,
+                           ReasonCode.URGENT, ReasonCode.URGENT_NOT_DISCARDED, ReasonCode.DEPARTMENT,
+                           ReasonCode.DTMF, ReasonCode.ADVERT_OR_COMPLAINT})
+OTHER_REASON_ZH = "其他原因"
+
+
+def reason_text_zh(reason: Mapping[str, Any]) -> str:
+    """What a person reads for one stored reason ({code, detail}), wholly Chinese.
+
+    The one home of the labels every page shows (the screening desk, the callback console); a
+    code that is no rule of triage (the spool's checks) was written in Chinese and is read as it is.
+    """
+    code, detail = str(reason.get("code") or ""), str(reason.get("detail") or "")
+    try:
+        known = ReasonCode(code)
+    except ValueError:
+        written = next((str(t) for t in (reason.get("message"), detail) if t and han_count(str(t))), None)
+        return written or OTHER_REASON_ZH
+    if known in REVIEW_REASON_ZH:
+        label = _review_zh(Reason(known, detail))
+    else:
+        label = {**INVALID_REASON_ZH, **INFO_REASON_ZH}[known]
+    if known in _DETAIL_SHOWN and detail and not _ASCII_WORD.search(detail.replace("#", "")):
+        return f"{label}：{detail}"
+    return label
+
+
+def reasons_zh(reasons: Sequence[Any] | None) -> list[Any]:
+    """Stored reasons, each dict given its `text_zh` (what the pages show)."""
+    return [{**r, "text_zh": reason_text_zh(r)} if isinstance(r, Mapping) else r for r in reasons or []]
 
 
 AUDIO_INVALID = (ReasonCode.SILENCE, ReasonCode.HANGUP_AT_BEEP, ReasonCode.NO_SPEECH, ReasonCode.NOISE_ONLY)

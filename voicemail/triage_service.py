@@ -66,6 +66,7 @@ CLAIM_TIME = timedelta(minutes=10)
 """A node that died while triaging a message leaves it to the others after this long."""
 
 Progress = Callable[[int, int, int, str], None]  # done, total, voicemail id, verdict
+VERDICT_ZH = {STATE_VALID: "有效", STATE_INVALID: "无效", STATE_NEEDS_REVIEW: "待复核"}
 
 
 class Recognizer(Protocol):
@@ -90,9 +91,10 @@ class TriageReport:
         return len(self.triaged)
 
     def summary(self) -> str:
-        counts = ", ".join(f"{k}={v}" for k, v in sorted(self.verdicts.items())) or "nothing to do"
-        extra = f"; {len(self.failed)} failed" if self.failed else ""
-        return f"triaged {self.total}: {counts}{extra}"
+        """One Chinese line for `hotline voicemail triage` and the worker's log."""
+        counts = "、".join(f"{VERDICT_ZH.get(k, k)} {v}" for k, v in sorted(self.verdicts.items()))
+        extra = f"；失败 {len(self.failed)} 条" if self.failed else ""
+        return f"已分拣 {self.total} 条：{counts or '没有待分拣的留言'}{extra}"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from hotline.auth.roles import OPERATORS, READERS
 from hotline.config import HotlineConfig
 from hotline.db.session import get_session
 from hotline.db.values import MULTI_LINE, ONE_LINE
-from hotline.deps import BODY_BOUND_KEY
+from hotline.errors import BODY_BOUND_KEY
 from hotline.privacy import data_for, phone_for, text_for
 from written import service
 from written.audit import AdvertRules
@@ -67,8 +67,7 @@ class MessageInBody(BaseModel):
     def _iso_text(cls, value: Any) -> Any:
         """Only ISO 8601 text: a bare number would silently be read as a Unix timestamp."""
         if not isinstance(value, str) or not ISO_TIME.match(value):
-            raise ValueError("expected an ISO 8601 date and time with its zone, "
-                             "e.g. 2026-12-03T09:15:00+08:00")
+            raise ValueError("应为带时区的 ISO 8601 日期时间，例如 2026-12-03T09:15:00+08:00")
         return value
 
 

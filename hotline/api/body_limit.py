@@ -54,7 +54,7 @@ class BodyLimitMiddleware:
         limit = self.bounds.get(scope.get("path", ""), self.max_bytes)
         declared = _content_length(scope)
         if declared == "bad":
-            await _refuse(send, 400, "bad_request", "请求头 Content-Length 格式错误")
+            await _refuse(send, 400, "bad_request", "请求头 Content-Length 格式不对")
             return
         if isinstance(declared, int):
             if declared > limit:
@@ -70,7 +70,7 @@ class BodyLimitMiddleware:
 
 
 def _too_large(limit: int) -> str:
-    return f"请求内容超过 {limit} 字节的上限，未读取"
+    return f"请求体过大：最多 {limit} 字节"
 
 
 async def _read_bounded(receive: Receive, limit: int) -> list[Message] | None:

@@ -1,6 +1,7 @@
 """Dependencies for the application's own routes, in the FastAPI template's style.
 
-The shared aliases (session, config, principal by role) live in the base (`hotline.deps`) so
+The shared aliases live in the base beside what they alias (the session in `hotline.db.session`,
+the configuration in `hotline.config.deps`, the principal by role in `hotline.auth.deps`), so
 capability routers use the very same ones; this module adds what only the application has.
 """
 
@@ -11,7 +12,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from hotline.api.ami_status import AmiStatus
-from hotline.deps import AdminDep, ConfigDep, OperatorDep, ReaderDep, SessionDep, get_config
+from hotline.auth.deps import AdminDep, OperatorDep, ReaderDep
+from hotline.config.deps import ConfigDep, get_config
+from hotline.db.session import SessionDep
 
 
 def get_ami_status(request: Request) -> AmiStatus:

@@ -1,11 +1,12 @@
 """One JSON error shape for every failure: {"error": {"code", "message", "detail"}}.
 
-Clients (the wallboard, seat tools, scripts) branch on `code`, show `message`, and may read
-`detail`. Services and routes refuse by raising a `hotline.errors.Refusal` subclass (rendered by
-the one `refusal_handler` here); `fastapi.HTTPException` and `ApiError` still render in the same
-shape for the framework's own refusals (auth, routing); unknown paths, wrong methods, invalid
-input and crashes come out in the same shape. A crash is logged with its traceback here and
-answered with a bare 500: stack traces never leave the server.
+Clients (the wallboard, seat tools, scripts) branch on `code`, show `message` (always Chinese: a
+person reads it on a page), and may read `detail`. Services, routes and the token check refuse by
+raising a `hotline.errors.Refusal` subclass (rendered by the one `refusal_handler` here). What
+the framework refuses by itself (unknown paths, wrong methods, an unreadable body, invalid input)
+comes out in the same shape with a Chinese message chosen here by status, never the framework's
+English text. A crash is logged with its traceback here and answered with a bare 500: stack
+traces never leave the server.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import HTTPException, RequestValidationError
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hotline.api.validation import explain_invalid, invalid_request_message
 from hotline.errors import Refusal
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,22 @@ CODES_BY_STATUS: dict[int, str] = {
     500: "internal_error",
     503: "service_unavailable",
 }
-INTERNAL_ERROR_MESSAGE = "internal error; the incident is in the server log"
+INTERNAL_ERROR_MESSAGE = "服务内部出错，请求未完成；详情已记入服务器日志"
+STATUS_MESSAGES: dict[int, str] = {
+    400: "请求无法解析：请求体不是有效的 UTF-8 或 JSON",
+    401: "需要有效的 API 令牌",
+    403: "无权执行此操作",
+    404: "没有这个地址",
+    405: "这个地址不接受此请求方法",
+    409: "请求与当前状态冲突",
+    413: "请求体过大",
+    415: "不支持此内容类型，请发送 JSON",
+    422: "请求有误",
+    429: "请求过于频繁，请稍后再试",
+    500: INTERNAL_ERROR_MESSAGE,
+    503: "服务暂时不可用，请稍后再试",
+}
+"""What a person reads when the framework itself refuses (its own texts are English)."""
 
 
 class ErrorInfo(BaseModel):
@@ -54,15 +71,6 @@ class ErrorResponse(BaseModel):
     """Documented for every route in the OpenAPI schema."""
 
     error: ErrorInfo
-
-
-class ApiError(HTTPException):
-    """An HTTP error with an explicit machine-readable code."""
-
-    def __init__(self, status_code: int, code: str, message: str, detail: Any = None,
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(status_code, detail={"code": code, "message": message,
-                                              "detail": detail}, headers=headers)
 
 
 def code_for(status_code: int) -> str:
@@ -79,37 +87,47 @@ def error_response(status_code: int, code: str, message: str, detail: Any = None
                         headers=headers)
 
 
+def status_message(status_code: int) -> str:
+    """The Chinese message of a refusal the framework made, by its status."""
+    known = STATUS_MESSAGES.get(status_code)
+    if known is not None:
+        return known
+    return f"请求未能完成（HTTP {status_code}）"
+
+
+async def http_exception_handler(_request: Request, exc: Exception) -> JSONResponse:
+    """The framework's own refusals (routing, an unreadable body) in the one shape.
+
+    Their text is the framework's English, so the message is the Chinese one of the status; a
+    refusal with a code of its own is a Refusal subclass, never an HTTPException.
+    """
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.detail and exc.detail != _phrase(exc.status_code):
+        log.debug("HTTP %s refused: %s", exc.status_code, exc.detail)
+    return error_response(exc.status_code, code_for(exc.status_code), status_message(exc.status_code),
+                          headers=exc.headers)
+
+
 def _phrase(status_code: int) -> str:
     try:
         return HTTPStatus(status_code).phrase
     except ValueError:
-        return "error"
-
-
-async def http_exception_handler(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    raw = exc.detail
-    if isinstance(raw, dict) and {"code", "message"} <= raw.keys():
-        code, message, detail = str(raw["code"]), str(raw["message"]), raw.get("detail")
-    elif isinstance(raw, str) and raw:
-        code, message, detail = code_for(exc.status_code), raw, None
-    else:
-        code, message, detail = code_for(exc.status_code), _phrase(exc.status_code), raw
-    return error_response(exc.status_code, code, message, detail, headers=exc.headers)
+        return ""
 
 
 async def refusal_handler(_request: Request, exc: Exception) -> JSONResponse:
     """The one rendering of a refused request (any capability's Refusal subclass)."""
     assert isinstance(exc, Refusal)
-    return error_response(exc.status, exc.code, exc.message, exc.detail)
+    headers = dict(exc.headers) if exc.headers else None
+    return error_response(exc.status, exc.code, exc.message, exc.detail, headers=headers)
 
 
 async def validation_exception_handler(_request: Request, exc: Exception) -> JSONResponse:
-    """422 with where and why, but not the rejected input (it may hold a phone number)."""
+    """422 with where and why in Chinese, but not the rejected input (it may hold a phone number)."""
     assert isinstance(exc, RequestValidationError)
-    problems = [{"loc": list(error.get("loc", ())), "message": error.get("msg", ""),
+    problems = [{"loc": list(error.get("loc", ())), "message": explain_invalid(error),
                  "type": error.get("type", "")} for error in exc.errors()]
-    return error_response(422, code_for(422), "the request is invalid; see detail", problems)
+    return error_response(422, code_for(422), invalid_request_message(problems), problems)
 
 
 class UnhandledErrorMiddleware:

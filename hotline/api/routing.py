@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 
 from hotline.auth.deps import route_roles
 from hotline.auth.roles import Role
-from hotline.deps import BODY_BOUND_KEY
+from hotline.errors import BODY_BOUND_KEY
 
 try:
     from fastapi.routing import iter_route_contexts
@@ -31,7 +31,7 @@ class RouteInfo:
     methods: frozenset[str]
     is_api: bool  # an APIRoute (an endpoint), as opposed to docs, mounts, ...
     roles: frozenset[Role] | None  # None: declares no role
-    body_bound: int | None = None  # the route's own request-body bound (hotline.deps.BODY_BOUND_KEY)
+    body_bound: int | None = None  # the route's own request-body bound (hotline.errors.BODY_BOUND_KEY)
 
     def __str__(self) -> str:
         return f"{','.join(sorted(self.methods)) or '*'} {self.path}"

@@ -12,13 +12,22 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import SQLAlchemyError
 
+from hotline.auth.errors import (
+    DATABASE_UNAVAILABLE,
+    INVALID_TOKEN,
+    MISSING_TOKEN,
+    InvalidToken,
+    MissingToken,
+    RoleForbidden,
+    TokenCheckUnavailable,
+)
 from hotline.auth.principal import PRINCIPAL_STATE_KEY, Principal
-from hotline.auth.roles import Role, parse_role
+from hotline.auth.roles import ADMINS, OPERATORS, READERS, ROLE_ZH, Role, parse_role
 from hotline.auth.token_cache import token_cache
 from hotline.auth.tokens import authenticate
 from hotline.db.engine import SessionFactory
@@ -41,12 +50,18 @@ def roles_text(roles: Iterable[Role], separator: str = ", ") -> str:
     return separator.join(role.value for role in Role if role in present)
 
 
-def _unauthorized(code: str, message: str, *, invalid: bool) -> HTTPException:
-    # RFC 6750: say "Bearer"; name the error only when a token was actually presented.
-    challenge = 'Bearer error="invalid_token"' if invalid else "Bearer"
-    return HTTPException(status.HTTP_401_UNAUTHORIZED,
-                         detail={"code": code, "message": message},
-                         headers={"WWW-Authenticate": challenge})
+def roles_zh(roles: Iterable[Role]) -> str:
+    """Roles as a person reads them in a refusal: 管理员、话务员 (in the fixed order)."""
+    present = set(roles)
+    return "或".join(f"{ROLE_ZH[role]}（{role.value}）" for role in Role if role in present)
+
+
+def role_refusal(principal: Principal, roles: Iterable[Role]) -> RoleForbidden:
+    """403: the token's role is not among those the route admits."""
+    return RoleForbidden(f"此操作需要{roles_zh(roles)}令牌；令牌“{principal.name}”的角色是"
+                         f"{roles_zh([principal.role])}",
+                         detail={"roles": [r.value for r in Role if r in set(roles)],
+                                 "role": principal.role.value})
 
 
 class RoleRequirement:
@@ -67,25 +82,18 @@ class RoleRequirement:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     ) -> Principal:
         if credentials is None:
-            raise _unauthorized("missing_token",
-                                "an API token is required: send 'Authorization: Bearer <token>'",
-                                invalid=False)
+            raise MissingToken(MISSING_TOKEN)
         # From memory when the token was seen lately (hotline.auth.token_cache says why and
         # how revocations reach it); otherwise one hop to a worker thread for the lookup.
         sessions = request.app.state.sessionmaker
         principal = await token_cache(request.app.state, sessions).principal(
             credentials.credentials, partial(_lookup, sessions))
         if principal is None:
-            raise _unauthorized("invalid_token", "the API token is unknown or revoked",
-                                invalid=True)
+            raise InvalidToken(INVALID_TOKEN)
         # For the request log, which prints the name (never the token).
         setattr(request.state, PRINCIPAL_STATE_KEY, principal)
         if principal.role not in self.roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, detail={
-                "code": "forbidden",
-                "message": f"this needs role {roles_text(self.roles, ' or ')}; "
-                           f"token {principal.name!r} has role {principal.role.value}",
-            })
+            raise role_refusal(principal, self.roles)
         return principal
 
 
@@ -98,9 +106,7 @@ def _lookup(sessions: SessionFactory, plaintext: str) -> Principal | None:
             return principal
     except SQLAlchemyError as exc:
         log.error("token check failed: database unavailable: %s", exc.__class__.__name__)
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                            detail={"code": "database_unavailable",
-                                    "message": "the database is unavailable"}) from None
+        raise TokenCheckUnavailable(DATABASE_UNAVAILABLE) from None
 
 
 def require_role(*roles: Role | str) -> RoleRequirement:
@@ -129,3 +135,9 @@ def route_roles(dependant: Dependant) -> frozenset[Role] | None:
     if not found:
         return None
     return frozenset.intersection(*(requirement.roles for requirement in found))
+
+
+# The principal by role, declared once for every router (capabilities' and the application's).
+ReaderDep = Annotated[Principal, Depends(require_role(*READERS))]
+OperatorDep = Annotated[Principal, Depends(require_role(*OPERATORS))]
+AdminDep = Annotated[Principal, Depends(require_role(*ADMINS))]

@@ -24,6 +24,9 @@ class Role(StrEnum):
 
 
 ROLE_NAMES: tuple[str, ...] = tuple(role.value for role in Role)
+ROLE_ZH: dict[Role, str] = {Role.ADMIN: "管理员", Role.OPERATOR: "话务员", Role.MONITOR: "监控",
+                            Role.INSPECTOR: "质检员"}
+"""A role as a refusal names it to a person."""
 
 READERS: tuple[Role, ...] = (Role.MONITOR, Role.OPERATOR, Role.ADMIN, Role.INSPECTOR)
 """Anyone with a valid token: dashboards, health, lists."""
@@ -42,5 +45,5 @@ def parse_role(value: str) -> Role:
     try:
         return Role(value.strip().lower())
     except ValueError:
-        raise ValueError(f"unknown role {value!r}; expected one of {', '.join(ROLE_NAMES)}") \
+        raise ValueError(f"未知的角色“{value.strip()}”，应为以下之一：{'、'.join(ROLE_NAMES)}") \
             from None

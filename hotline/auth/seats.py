@@ -11,12 +11,11 @@ all call `require_own_seat`, so the rule cannot drift between them.
 
 from __future__ import annotations
 
-from fastapi import HTTPException
-
+from hotline.auth.errors import NotYourSeat
 from hotline.auth.principal import Principal
-from hotline.auth.roles import Role
+from hotline.auth.roles import ROLE_ZH, Role
 
-NOT_YOUR_SEAT = "not_your_seat"
+NOT_YOUR_SEAT = NotYourSeat.code
 
 
 def may_act_for_seat(principal: Principal, seat_id: str) -> bool:
@@ -33,11 +32,10 @@ def require_own_seat(principal: Principal, seat_id: str) -> None:
     if may_act_for_seat(principal, seat_id):
         return
     if principal.role is Role.OPERATOR and principal.seat is not None:
-        message = f"token {principal.name!r} acts for seat {principal.seat} only, not {seat_id}"
+        message = f"令牌“{principal.name}”只能代表 {principal.seat} 号坐席，不能代表 {seat_id} 号"
     elif principal.role is Role.OPERATOR:
-        message = (f"token {principal.name!r} is bound to no seat (an admin binds it with "
-                   "`hotline token add --role operator --seat NN`, or declares a team lead "
-                   "with --team-lead)")
+        message = (f"令牌“{principal.name}”未绑定坐席（管理员可用 hotline token add --role operator "
+                   "--seat 工号 绑定，或用 --team-lead 设为班长）")
     else:
-        message = f"a {principal.role.value} token acts for no seat"
-    raise HTTPException(403, detail={"code": NOT_YOUR_SEAT, "message": message})
+        message = f"{ROLE_ZH[principal.role]}令牌不能代表任何坐席"
+    raise NotYourSeat(message, detail={"seat_id": seat_id})

@@ -43,7 +43,7 @@ UNTRACKED_COLUMNS = frozenset({"last_used_at"})
 """Columns whose change does not affect who a token stands for (and that move every minute)."""
 
 Lookup = Callable[[str], Principal | None]
-"""The full check of a plaintext token (runs in a worker thread; may raise HTTPException)."""
+"""The full check of a plaintext token (runs in a worker thread; may raise a Refusal)."""
 Clock = Callable[[], float]
 
 _caches: weakref.WeakSet[TokenCache] = weakref.WeakSet()

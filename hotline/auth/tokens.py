@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from hotline.auth.models import SEAT_MAX, TOKEN_NAME_MAX, ApiToken
 from hotline.auth.principal import Principal
-from hotline.auth.roles import Role, parse_role
+from hotline.auth.roles import ROLE_ZH, Role, parse_role
 from hotline.db.audit import SYSTEM_ACTOR, record_audit
 from hotline.db.types import utcnow
 
@@ -85,8 +85,8 @@ def generate_token() -> str:
 def validate_name(name: str) -> str:
     name = name.strip()
     if not NAME_PATTERN.match(name):
-        raise TokenError(f"invalid token name {name!r}: use 1 to {TOKEN_NAME_MAX} letters, "
-                         "digits, '.', '-', '_' or '@' (e.g. 'dashboard-hall' or 'zhang.wei')")
+        raise TokenError(f"令牌名称“{name}”不合规：应为 1 到 {TOKEN_NAME_MAX} 个字母、数字、"
+                         ". - _ 或 @（例如 dashboard-hall 或 zhang.wei）")
     return name
 
 
@@ -99,12 +99,12 @@ def token_binding(name: str, role: Role, seat: str | None,
     if seat is not None:
         seat = seat.strip()
         if not SEAT_PATTERN.match(seat):
-            raise TokenError(f"invalid seat {seat!r}: a 工号 is 1 to {SEAT_MAX} digits 0-9, e.g. 07")
+            raise TokenError(f"坐席“{seat}”不合规：工号应为 1 到 {SEAT_MAX} 位数字 0-9，例如 07")
     if role is not Role.OPERATOR and (seat is not None or team_lead):
-        raise TokenError(f"only operator tokens are bound to a seat or declared team lead, "
-                         f"not {role.value} tokens")
+        raise TokenError(f"只有话务员（operator）令牌可以绑定坐席或设为班长，"
+                         f"{ROLE_ZH[role]}（{role.value}）令牌不行")
     if seat is not None and team_lead:
-        raise TokenError("a token is bound to one seat or declared team lead, not both")
+        raise TokenError("一个令牌要么绑定一个坐席，要么设为班长，不能两者兼有")
     if role is Role.OPERATOR and seat is None and not team_lead and SEAT_PATTERN.match(name):
         seat = name
     return seat, team_lead
@@ -129,8 +129,7 @@ def add_token(session: Session, name: str, role: Role | str, *, seat: str | None
         raise TokenError(str(exc)) from None
     seat, team_lead = token_binding(name, role, seat, team_lead)
     if _active_by_name(session, name) is not None:
-        raise DuplicateTokenName(f"an active token named {name!r} already exists; revoke it "
-                                 "first or choose another name")
+        raise DuplicateTokenName(f"已有名为“{name}”的有效令牌：请先吊销它，或另取名称")
     plaintext = generate_token()
     row = ApiToken(name=name, role=role.value, token_hash=hash_token(plaintext),
                    created_at=utcnow(), seat=seat, team_lead=team_lead)
@@ -138,7 +137,7 @@ def add_token(session: Session, name: str, role: Role | str, *, seat: str | None
     try:
         session.flush()
     except IntegrityError as exc:  # created concurrently by someone else
-        raise DuplicateTokenName(f"an active token named {name!r} already exists") from exc
+        raise DuplicateTokenName(f"已有名为“{name}”的有效令牌") from exc
     record_audit(session, "token.add", actor=actor, target=f"token:{name}",
                  detail={"token_id": row.id, "role": role.value, "seat": seat, "team_lead": team_lead})
     return plaintext
@@ -159,13 +158,13 @@ def revoke_token(session: Session, ref: str | int, *, actor: str = SYSTEM_ACTOR)
     if isinstance(ref, int):
         row = session.get(ApiToken, ref)
         if row is None:
-            raise TokenNotFound(f"no token with id {ref}")
+            raise TokenNotFound(f"没有编号为 {ref} 的令牌")
         if row.revoked_at is not None:
-            raise TokenNotFound(f"token {ref} ({row.name}) is already revoked")
+            raise TokenNotFound(f"令牌 {ref}（{row.name}）已被吊销")
     else:
         row = _active_by_name(session, ref.strip())
         if row is None:
-            raise TokenNotFound(f"no active token named {ref!r}")
+            raise TokenNotFound(f"没有名为“{ref.strip()}”的有效令牌")
     row.revoked_at = utcnow()
     record_audit(session, "token.revoke", actor=actor, target=f"token:{row.name}",
                  detail={"token_id": row.id, "role": row.role})

@@ -11,6 +11,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from hotline.cli.parser import ChineseArgumentParser
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_REFUSED = 2
@@ -28,10 +30,10 @@ COMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hotline", description="12345 热线 telephony bridge")
+    parser = ChineseArgumentParser(prog="hotline", description="12345 热线：交换机桥接、留言分拣与质检工具")
     parser.add_argument("-c", "--config", default="hotline.conf",
-                        help="path to hotline.conf (default: ./hotline.conf)")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+                        help="hotline.conf 的路径（默认：./hotline.conf）")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="命令")
     for name in COMMAND_MODULES:
         try:
             module = importlib.import_module(name)

@@ -15,7 +15,7 @@ def load_or_report(args: argparse.Namespace,
     try:
         return load_config(args.config, overrides=overrides)
     except ConfigError as exc:
-        print(f"hotline: {len(exc.issues)} problem(s) in the configuration:", file=sys.stderr)
+        print(f"hotline：配置中有 {len(exc.issues)} 个问题：", file=sys.stderr)
         for issue in exc.issues:
             print(f"  {issue}", file=sys.stderr)
         return None

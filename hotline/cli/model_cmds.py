@@ -15,14 +15,14 @@ MB = 1 << 20
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    model = subparsers.add_parser("model", help="Vosk speech models")
+    model = subparsers.add_parser("model", help="Vosk 语音识别模型")
     sub = model.add_subparsers(dest="model_command", required=True)
-    install = sub.add_parser("install", help="download, verify and unpack an official Vosk model")
+    install = sub.add_parser("install", help="下载、校验并解压官方 Vosk 模型")
     install.add_argument("name", nargs="?", default=DEFAULT_MODEL,
-                         help=f"model name (default: {DEFAULT_MODEL})")
-    install.add_argument("--sha256", help="expected SHA-256 of NAME.zip (needed for unlisted models)")
-    install.add_argument("--base-url", help="where NAME.zip is served (default: [vosk] download_url)")
-    install.add_argument("--dir", type=Path, help="models directory (default: the folder of [vosk] model)")
+                         help=f"模型名称（默认：{DEFAULT_MODEL}）")
+    install.add_argument("--sha256", help="NAME.zip 应有的 SHA-256（未收录的模型必须给出）")
+    install.add_argument("--base-url", help="NAME.zip 的下载地址（默认：[vosk] download_url）")
+    install.add_argument("--dir", type=Path, help="模型目录（默认：[vosk] model 所在的目录）")
     install.set_defaults(handler=_install)
 
 
@@ -46,12 +46,12 @@ def _install(args: argparse.Namespace) -> int:
         path = install_model(args.name, models_dir, base_url=base_url, sha256=args.sha256,
                              progress=progress)
     except ChecksumError as exc:
-        print(f"hotline: refused: {exc}", file=sys.stderr)
+        print(f"hotline：已拒绝：{exc}", file=sys.stderr)
         return EXIT_REFUSED
     except InstallError as exc:
-        print(f"hotline: {exc}", file=sys.stderr)
+        print(f"hotline：{exc}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"installed {args.name} in {path}", file=sys.stderr)
+    print(f"已安装 {args.name} 到 {path}", file=sys.stderr)
     if path != config.vosk.model:
-        print(f"set [vosk] model = {path} to use it", file=sys.stderr)
+        print(f"要使用它，请在 hotline.conf 中设置 [vosk] model = {path}", file=sys.stderr)
     return EXIT_OK

@@ -20,15 +20,15 @@ DEFAULT_OUT = "dialplans"  # next to hotline.conf
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    pbx = subparsers.add_parser("pbx", help="the Asterisk side: render its configuration")
+    pbx = subparsers.add_parser("pbx", help="交换机（Asterisk）一侧：生成它的配置")
     pbx_sub = pbx.add_subparsers(dest="pbx_command", required=True)
-    render = pbx_sub.add_parser("render", help="write the Asterisk configuration, prompts and "
-                                               "hotline-pbx.json from hotline.conf")
+    render = pbx_sub.add_parser("render", help="由 hotline.conf 生成 Asterisk 配置、提示音"
+                                               "和 hotline-pbx.json")
     render.add_argument("--out", type=Path, default=None,
-                        help=f"output directory (default: {DEFAULT_OUT}/ next to hotline.conf)")
+                        help=f"输出目录（默认：hotline.conf 旁的 {DEFAULT_OUT}/）")
     render.add_argument("--pbx", default=None, metavar="NAME",
-                        help="render only this PBX, into --out (default: every PBX; the first in "
-                             f"{DEFAULT_OUT}/, each further one in {DEFAULT_OUT}/pbx-NAME/)")
+                        help="只生成这台交换机，写入 --out（默认：全部交换机；第一台在 "
+                             f"{DEFAULT_OUT}/，其余各在 {DEFAULT_OUT}/pbx-NAME/）")
     render.set_defaults(handler=_render)
 
 
@@ -43,7 +43,7 @@ def _render(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     names = [p.name for p in config.pbxes]
     if args.pbx is not None and args.pbx not in names:
-        print(f"hotline pbx render: 没有名为 {args.pbx!r} 的交换机；hotline.conf 中有："
+        print(f"hotline pbx render：没有名为“{args.pbx}”的交换机；hotline.conf 中有："
               + "、".join(names), file=sys.stderr)
         return EXIT_REFUSED
     out = args.out if args.out is not None else config.path.parent / DEFAULT_OUT
@@ -65,12 +65,12 @@ def _render_one(config: HotlineConfig, out_dir: Path) -> int:
     try:
         report = render_pbx(config, out_dir)
     except RenderError as exc:
-        print(f"hotline pbx render: {exc}", file=sys.stderr)
+        print(f"hotline pbx render：{exc}", file=sys.stderr)
         return EXIT_REFUSED
     for path in report.written:
-        print(f"wrote     {out_dir / path}")
+        print(f"已写入  {out_dir / path}")
     for path in report.removed:
-        print(f"removed   {out_dir / path}")
-    print(f"{out_dir}: {len(report.written)} written, {len(report.unchanged)} unchanged, "
-          f"{len(report.removed)} removed")
+        print(f"已删除  {out_dir / path}")
+    print(f"{out_dir}：写入 {len(report.written)} 个文件，{len(report.unchanged)} 个未变，"
+          f"删除 {len(report.removed)} 个")
     return EXIT_OK

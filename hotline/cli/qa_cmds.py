@@ -19,21 +19,21 @@ HOLD = re.compile(r"^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)$")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    qa = subparsers.add_parser("qa", help="quality inspection (质检)")
+    qa = subparsers.add_parser("qa", help="质检")
     sub = qa.add_subparsers(dest="qa_command", required=True)
-    analyze = sub.add_parser("analyze", help="measure one call from its operator and citizen tracks")
-    analyze.add_argument("operator", type=Path, metavar="OPERATOR.wav")
-    analyze.add_argument("citizen", type=Path, metavar="CITIZEN.wav")
-    analyze.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    analyze = sub.add_parser("analyze", help="由坐席和市民两条音轨检测一通电话")
+    analyze.add_argument("operator", type=Path, metavar="OPERATOR.wav", help="坐席一方的音轨（单声道 WAV）")
+    analyze.add_argument("citizen", type=Path, metavar="CITIZEN.wav", help="市民一方的音轨（单声道 WAV）")
+    analyze.add_argument("--json", action="store_true", help="在标准输出打印一个 JSON 对象")
     analyze.add_argument("--hold", action="append", default=[], metavar="START-END",
-                         help="a hold interval in seconds, e.g. 30-45 (repeatable)")
+                         help="一段保持时间（秒），例如 30-45（可重复给出）")
     analyze.add_argument("--too-fast", type=float, default=Limits.too_fast_per_min, metavar="字/分钟",
-                         help=f"operator rate counted as too fast (default {Limits.too_fast_per_min:g})")
+                         help=f"坐席语速超过此值算过快（默认 {Limits.too_fast_per_min:g}）")
     analyze.add_argument("--long-silence", type=float, default=Limits.long_silence_s, metavar="S",
-                         help=f"both silent this long is reported (default {Limits.long_silence_s:g} s)")
+                         help=f"双方静默达到此时长即报告（默认 {Limits.long_silence_s:g} 秒）")
     analyze.add_argument("--model", type=Path, default=None,
-                         help="a Vosk model: with a Chinese one, the opening/closing phrase and repeat "
-                              "requests are checked too")
+                         help="Vosk 模型：给出中文模型时，还检查开场白、结束语"
+                              "和请市民重复的次数")
     analyze.set_defaults(handler=_analyze)
 
 
@@ -42,7 +42,7 @@ def _holds(values: list[str]) -> list[tuple[float, float]] | str:
     for value in values:
         match = HOLD.match(value.strip())
         if not match or float(match[1]) >= float(match[2]):
-            return f"--hold {value!r}: expected START-END in seconds with START < END, e.g. 30-45"
+            return f"--hold “{value}”：应为以秒计的 开始-结束，且 开始 < 结束，例如 30-45"
         spans.append((float(match[1]), float(match[2])))
     return sorted(spans)
 
@@ -50,15 +50,15 @@ def _holds(values: list[str]) -> list[tuple[float, float]] | str:
 def _analyze(args: argparse.Namespace) -> int:
     holds = _holds(args.hold)
     if isinstance(holds, str):
-        print(f"hotline: {holds}", file=sys.stderr)
+        print(f"hotline：{holds}", file=sys.stderr)
         return EXIT_REFUSED
     if args.too_fast <= 0 or args.long_silence <= 0:
-        print("hotline: --too-fast and --long-silence must be positive", file=sys.stderr)
+        print("hotline：--too-fast 和 --long-silence 必须大于 0", file=sys.stderr)
         return EXIT_REFUSED
     try:
         tracks = [read_mono(args.operator), read_mono(args.citizen)]
     except RecordingError as exc:
-        print(f"hotline: {exc}", file=sys.stderr)
+        print(f"hotline：{exc}", file=sys.stderr)
         return EXIT_REFUSED
     limits = Limits(too_fast_per_min=args.too_fast, long_silence_s=args.long_silence)
     result = measure_call(analyze_track(tracks[0]), analyze_track(tracks[1]), holds, limits).to_dict()

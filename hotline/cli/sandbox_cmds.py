@@ -16,6 +16,7 @@ from typing import Any
 
 from hotline.cli import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
 from hotline.cli.common import load_or_report
+from hotline.cli.parser import ChineseArgumentParser
 from hotline.cli.simulate_cmd import register as register_simulate
 from hotline.sandbox import (
     SandboxError,
@@ -33,35 +34,35 @@ RENDER_BASE = Path("var") / "sandbox"
 DEFAULT_RENDER_DIR = RENDER_BASE / DEMO_INSTANCE
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    sandbox = subparsers.add_parser("sandbox", help="run the demo PBX (Asterisk 22 in a chroot)")
+    sandbox = subparsers.add_parser("sandbox", help="运行演示交换机（chroot 中的 Asterisk 22）")
     sandbox_sub = sandbox.add_subparsers(dest="sandbox_command", required=True)
-    rendered = argparse.ArgumentParser(add_help=False)
+    rendered = ChineseArgumentParser(add_help=False)
     rendered.add_argument("--name", default=DEMO_INSTANCE,
-                          help=f"instance name (default: {DEMO_INSTANCE}); tests use their own")
+                          help=f"实例名称（默认：{DEMO_INSTANCE}）；测试各用自己的")
     rendered.add_argument("--out", type=Path, default=None,
-                          help="directory of the sandbox's rendered configuration "
-                               f"(default: {DEFAULT_RENDER_DIR} next to hotline.conf)")
+                          help="沙箱生成的配置所在目录"
+                               f"（默认：hotline.conf 旁的 {DEFAULT_RENDER_DIR}）")
 
-    build = sandbox_sub.add_parser("build", help="build or unpack the cached Asterisk root")
+    build = sandbox_sub.add_parser("build", help="构建或解包缓存的 Asterisk 根目录")
     build.set_defaults(handler=_build)
 
     up = sandbox_sub.add_parser("up", parents=[rendered],
-                                help="render hotline.conf and (re)start the demo PBX")
+                                help="生成 hotline.conf 的配置并（重新）启动演示交换机")
     up.add_argument("--timeout", type=float, default=BOOT_TIMEOUT_S,
-                    help="seconds to wait for boot")
+                    help="等待启动的秒数")
     up.set_defaults(handler=_up)
 
-    down = sandbox_sub.add_parser("down", parents=[rendered], help="stop the demo PBX")
+    down = sandbox_sub.add_parser("down", parents=[rendered], help="停止演示交换机")
     down.set_defaults(handler=_down)
 
     status = sandbox_sub.add_parser("status", parents=[rendered],
-                                    help="is the demo PBX running, and where")
-    status.add_argument("--json", action="store_true", help="print JSON for scripts")
+                                    help="演示交换机是否在运行、在哪里")
+    status.add_argument("--json", action="store_true", help="打印供脚本使用的 JSON")
     status.set_defaults(handler=_status)
 
     cli = sandbox_sub.add_parser("cli", parents=[rendered],
-                                 help="run one Asterisk CLI command in the demo PBX")
-    cli.add_argument("cli_command", metavar="COMMAND", help="e.g. 'queue show'")
+                                 help="在演示交换机中执行一条 Asterisk 命令")
+    cli.add_argument("cli_command", metavar="COMMAND", help="例如 'queue show'")
     cli.set_defaults(handler=_cli)
 
     register_simulate(sandbox_sub, rendered)
@@ -84,7 +85,7 @@ def _existing_pbx(args: argparse.Namespace) -> SandboxPbx:
 
 
 def _fail(exc: Exception) -> int:
-    print(f"hotline sandbox: {exc}", file=sys.stderr)
+    print(f"hotline sandbox：{exc}", file=sys.stderr)
     return EXIT_FAILED
 
 
@@ -126,7 +127,7 @@ def _up(args: argparse.Namespace) -> int:
         # The sandbox plays the first PBX: its seats only (each further PBX: `pbx render --pbx`).
         render.render_pbx(config.for_pbx(config.pbxes[0].name), out_dir)
     except errors.RenderError as exc:
-        print(f"hotline sandbox: cannot render the PBX configuration: {exc}", file=sys.stderr)
+        print(f"hotline sandbox：无法生成交换机配置：{exc}", file=sys.stderr)
         return EXIT_REFUSED
     host_spool.mkdir(parents=True, exist_ok=True)
     Path(overrides["recording.spool"]).mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -143,7 +144,7 @@ def _down(args: argparse.Namespace) -> int:
         _existing_pbx(args).down()
     except SandboxError as exc:
         return _fail(exc)
-    print(f"sandbox {args.name}: stopped")
+    print(f"沙箱 {args.name}：已停止")
     return EXIT_OK
 
 
@@ -176,14 +177,14 @@ def _describe(status: SandboxStatus, spool: Path) -> dict[str, Any]:
 
 
 def _describe_text(status: SandboxStatus, spool: Path) -> str:
-    state = f"running (pid {status.pid})" if status.running else "stopped"
-    lines = [f"sandbox {status.name}: {state}",
-             f"  version: {status.version or 'no Asterisk root built yet'}",
-             f"  pbx dir: {status.pbx_dir} (host: {status.root}{status.pbx_dir})",
-             f"  spool:   {spool}"]
+    state = f"运行中（pid {status.pid}）" if status.running else "已停止"
+    lines = [f"沙箱 {status.name}：{state}",
+             f"  版本：      {status.version or '尚未构建 Asterisk 根目录'}",
+             f"  交换机目录：{status.pbx_dir}（在本机：{status.root}{status.pbx_dir}）",
+             f"  留言目录：  {spool}"]
     if status.ami is not None:
-        lines.append(f"  AMI:     {status.ami.host}:{status.ami.port} "
-                     f"user {status.ami.username}")
+        lines.append(f"  AMI：       {status.ami.host}:{status.ami.port}，"
+                     f"用户 {status.ami.username}")
     if status.sip is not None:
-        lines.append(f"  SIP:     {status.sip.bind}:{status.sip.port}")
+        lines.append(f"  SIP：       {status.sip.bind}:{status.sip.port}")
     return "\n".join(lines)

@@ -25,20 +25,20 @@ SHUTDOWN_GRACE_S = 3
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    serve = subparsers.add_parser("serve", help="migrate the database and run the API")
-    serve.add_argument("--host", help="address to bind (default: [api] bind)")
-    serve.add_argument("--port", type=int, help="port to bind (default: [api] port)")
+    serve = subparsers.add_parser("serve", help="迁移数据库并运行 API 服务")
+    serve.add_argument("--host", help="绑定的地址（默认：[api] bind）")
+    serve.add_argument("--port", type=int, help="绑定的端口（默认：[api] port）")
     serve.add_argument("--log-format", choices=LOG_FORMAT_CHOICES, default=None,
-                       help=f"auto (default: short human lines at a terminal, JSON lines "
-                            f"otherwise), json or human; default from ${LOG_FORMAT_ENV}")
-    serve.add_argument("--log-level", choices=LOG_LEVELS, default="info")
+                       help=f"auto（默认：终端上为简短的可读行，否则为 JSON 行）、json 或 human；"
+                            f"默认取自 ${LOG_FORMAT_ENV}")
+    serve.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="日志级别（默认：info）")
     serve.add_argument("--sandbox", action="store_true",
-                       help="serve against the demo sandbox PBX started by `hotline sandbox up`")
+                       help="连接由 hotline sandbox up 启动的演示交换机")
     serve.add_argument("--no-bridge", action="store_true",
-                       help="serve the API without connecting to Asterisk")
+                       help="只运行 API，不连接 Asterisk")
     serve.add_argument("--node-id", default=None,
-                       help="this node's name among several on one PostgreSQL "
-                            "(default: $HOTLINE_NODE_ID, else host:port)")
+                       help="多个节点共用一个 PostgreSQL 时本节点的名称"
+                            "（默认：$HOTLINE_NODE_ID，否则为 主机:端口）")
     serve.set_defaults(handler=_serve, name="demo", out=None)
 
 
@@ -48,7 +48,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         log_format = resolve_log_format(args.log_format)
     except ValueError as error:
-        print(f"hotline serve: {error}", file=sys.stderr)
+        print(f"hotline serve：{error}", file=sys.stderr)
         return EXIT_REFUSED
     configure_logging(log_format, args.log_level)
     overrides = None

@@ -29,41 +29,40 @@ def register(sandbox_sub: argparse._SubParsersAction, rendered: argparse.Argumen
     """Add `simulate` to `hotline sandbox`; `rendered` carries its --name and --out."""
     sim = sandbox_sub.add_parser(
         "simulate", parents=[rendered],
-        help="demo traffic: seat phones answer, citizens call, experts join, messages are left",
-        description="Register baresip seat phones, log them in (some paused) through the "
-                    "service's API, and place citizen calls: daytime calls, three-way calls "
-                    "with an expert, after-hours messages. Needs the sandbox PBX and "
-                    "`hotline serve --sandbox` running.")
+        help="演示话务：坐席话机接听、市民来电、专家加入、夜间留言",
+        description="注册 baresip 坐席话机，通过服务的 API 让它们签入（部分示忙），"
+                    "再模拟市民来电：白天来电、有专家加入的三方通话、夜间留言。"
+                    "需要沙箱交换机和 hotline serve --sandbox 正在运行。")
     sim.add_argument("--seats", type=int, default=DEFAULT_SEATS,
-                     help=f"seat phones to register, the first N 工号 (default {DEFAULT_SEATS})")
+                     help=f"注册的坐席话机数，取前 N 个工号（默认 {DEFAULT_SEATS}）")
     sim.add_argument("--rate", type=float, default=DEFAULT_RATE,
-                     help=f"citizen calls per minute on average (default {DEFAULT_RATE:g})")
+                     help=f"平均每分钟的市民来电数（默认 {DEFAULT_RATE:g}）")
     sim.add_argument("--duration", type=float, default=None, metavar="SECONDS",
-                     help="stop after this long (default: run until Ctrl-C or SIGTERM)")
+                     help="运行这么久后停止（默认：一直运行到 Ctrl-C 或 SIGTERM）")
     sim.add_argument("--once", action="store_true",
-                     help="a fixed small scenario (--calls daytime calls, the first with a "
-                          "three-way call, --messages after-hours messages), then a summary")
+                     help="一个固定的小场景（--calls 通白天来电，第一通有三方通话；"
+                          "--messages 条夜间留言），然后给出小结")
     sim.add_argument("--calls", type=int, default=DEFAULT_ONCE_CALLS,
-                     help=f"daytime calls of --once (default {DEFAULT_ONCE_CALLS})")
+                     help=f"--once 的白天来电数（默认 {DEFAULT_ONCE_CALLS}）")
     sim.add_argument("--messages", type=int, default=DEFAULT_ONCE_MESSAGES,
-                     help=f"after-hours messages of --once (default {DEFAULT_ONCE_MESSAGES})")
-    sim.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable run")
+                     help=f"--once 的夜间留言数（默认 {DEFAULT_ONCE_MESSAGES}）")
+    sim.add_argument("--seed", type=int, default=None, help="随机种子，用于可重复的运行")
     sim.add_argument("--fast", action="store_true",
-                     help="short rings and conversations (seconds instead of minutes)")
+                     help="缩短振铃和通话（以秒代替分钟）")
     sim.add_argument("--api", default=None, metavar="URL",
-                     help="the running service (default: http://[api] bind:port of the config)")
+                     help="正在运行的服务（默认：配置中的 http://[api] bind:port）")
     sim.add_argument("--max-calls", type=int, default=DEFAULT_MAX_CALLS,
-                     help=f"citizen phones at once (default {DEFAULT_MAX_CALLS})")
+                     help=f"同时使用的市民话机数（默认 {DEFAULT_MAX_CALLS}）")
     sim.add_argument("--wait-service", type=float, default=0.0, metavar="SECONDS",
-                     help="wait this long for the service to answer (default: fail at once)")
+                     help="等待服务应答的秒数（默认：立即失败）")
     sim.add_argument("--work-dir", type=Path, default=None,
-                     help="keep the phones' files and logs here (default: a temporary "
-                          "directory, removed at the end)")
+                     help="话机的文件和日志保存在此（默认：临时目录，"
+                          "结束时删除）")
     sim.set_defaults(handler=_simulate)
 
 
 def _refuse(message: str) -> int:
-    print(f"hotline sandbox simulate: {message}", file=sys.stderr)
+    print(f"hotline sandbox simulate：{message}", file=sys.stderr)
     return EXIT_REFUSED
 
 
@@ -77,14 +76,14 @@ def _simulate(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     config = config.for_pbx(config.pbxes[0].name)  # the sandbox is the first PBX: its seats only
     problems = [
-        (not 1 <= args.seats <= len(config.seats), f"--seats must be 1..{len(config.seats)}"),
-        (args.rate <= 0, "--rate must be positive"),
-        (args.duration is not None and args.duration <= 0, "--duration must be positive"),
-        (args.calls < 0 or args.messages < 0, "--calls and --messages cannot be negative"),
-        (not 1 <= args.max_calls <= MAX_MAX_CALLS, f"--max-calls must be 1..{MAX_MAX_CALLS}"),
+        (not 1 <= args.seats <= len(config.seats), f"--seats 应在 1 到 {len(config.seats)} 之间"),
+        (args.rate <= 0, "--rate 必须大于 0"),
+        (args.duration is not None and args.duration <= 0, "--duration 必须大于 0"),
+        (args.calls < 0 or args.messages < 0, "--calls 和 --messages 不能为负数"),
+        (not 1 <= args.max_calls <= MAX_MAX_CALLS, f"--max-calls 应在 1 到 {MAX_MAX_CALLS} 之间"),
         (args.once and args.calls + args.messages > args.max_calls,
-         "--once places all its calls together: --calls + --messages must not exceed --max-calls"),
-        (args.wait_service < 0, "--wait-service cannot be negative"),
+         "--once 会同时拨出全部电话：--calls 与 --messages 之和不能超过 --max-calls"),
+        (args.wait_service < 0, "--wait-service 不能为负数"),
     ]
     for bad, message in problems:
         if bad:

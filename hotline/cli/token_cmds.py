@@ -10,45 +10,46 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from hotline.auth import ROLE_NAMES, TokenError, add_token, list_tokens, revoke_token
+from hotline.auth import ROLE_NAMES, TokenError, add_token, list_tokens, parse_role, revoke_token
 from hotline.cli import EXIT_OK, EXIT_REFUSED
 from hotline.cli.common import load_or_report
 from hotline.config import HotlineConfig
 from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
 
 NEVER = "-"
-LIST_COLUMNS = ("ID", "NAME", "ROLE", "SEAT", "CREATED", "LAST USED", "REVOKED")
-TEAM_LEAD = "team-lead"
+LIST_COLUMNS = ("编号", "名称", "角色", "坐席", "创建时间", "最近使用", "吊销时间")
+TEAM_LEAD = "班长"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    token = subparsers.add_parser("token", help="manage API tokens (admin, operator, monitor)")
+    token = subparsers.add_parser("token", help="管理 API 令牌（admin、operator、monitor、inspector）")
     token_sub = token.add_subparsers(dest="token_command", required=True)
 
-    add = token_sub.add_parser("add", help="create a token and print it once")
-    add.add_argument("--role", required=True, help=f"one of: {', '.join(ROLE_NAMES)}")
+    add = token_sub.add_parser("add", help="创建令牌并只打印这一次")
+    add.add_argument("--role", required=True, help=f"以下之一：{'、'.join(ROLE_NAMES)}")
     add.add_argument("--name", required=True,
-                     help="who or what holds it, e.g. wallboard-hall or zhang.wei")
+                     help="持有者，例如 wallboard-hall 或 zhang.wei")
     binding = add.add_mutually_exclusive_group()
-    binding.add_argument("--seat", help="operator tokens: the one seat (工号) it acts for, e.g. 07 "
-                                        "(default: the name, when the name is a 工号)")
+    binding.add_argument("--seat", help="话务员令牌：它代表的那一个坐席（工号），例如 07"
+                                        "（默认：名称本身是工号时即为该工号）")
     binding.add_argument("--team-lead", action="store_true",
-                         help="operator tokens: a team lead, acting for every seat")
+                         help="话务员令牌：设为班长，可代表所有坐席")
     add.set_defaults(handler=_add)
 
-    listing = token_sub.add_parser("list", help="show tokens (never their values)")
-    listing.add_argument("--active", action="store_true", help="hide revoked tokens")
+    listing = token_sub.add_parser("list", help="列出令牌（从不显示令牌本身）")
+    listing.add_argument("--active", action="store_true", help="不显示已吊销的令牌")
     listing.set_defaults(handler=_list)
 
-    revoke = token_sub.add_parser("revoke", help="revoke a token; a running service refuses it within 2 s")
-    revoke.add_argument("name", nargs="?", help="name of the active token")
-    revoke.add_argument("--id", type=int, dest="token_id", help="revoke by id instead of name")
+    revoke = token_sub.add_parser("revoke", help="吊销令牌；运行中的服务 2 秒内即拒绝它")
+    revoke.add_argument("name", nargs="?", help="有效令牌的名称")
+    revoke.add_argument("--id", type=int, dest="token_id", help="按编号而不是名称吊销")
     revoke.set_defaults(handler=_revoke)
 
 
@@ -72,26 +73,28 @@ def _unit_of_work(config: HotlineConfig) -> Iterator[Session]:
 
 
 def _refuse(message: str) -> int:
-    print(f"hotline: {message}", file=sys.stderr)
+    print(f"hotline：{message}", file=sys.stderr)
     return EXIT_REFUSED
 
 
 def _add(args: argparse.Namespace) -> int:
-    if args.role.strip().lower() not in ROLE_NAMES:
-        return _refuse(f"unknown role {args.role!r}; expected one of {', '.join(ROLE_NAMES)}")
+    try:
+        parse_role(args.role)
+    except ValueError as exc:
+        return _refuse(str(exc))
     config = load_or_report(args)
     if config is None:
         return EXIT_REFUSED
     if args.seat is not None and config.seat(args.seat.strip()) is None:
-        return _refuse(f"no seat {args.seat!r} in [seats] of the configuration")
+        return _refuse(f"配置的 [seats] 中没有坐席“{args.seat.strip()}”")
     try:
         with _unit_of_work(config) as session:
             plaintext = add_token(session, args.name, args.role, seat=args.seat,
                                   team_lead=args.team_lead, actor=_actor())
     except TokenError as exc:
         return _refuse(str(exc))
-    print(f"created {args.role.strip().lower()} token {args.name.strip()!r}; it is shown only "
-          "this once, store it now:", file=sys.stderr)
+    print(f"已创建 {args.role.strip().lower()} 令牌“{args.name.strip()}”；令牌只显示这一次，"
+          "请立即妥善保存：", file=sys.stderr)
     print(plaintext)
     return EXIT_OK
 
@@ -110,19 +113,23 @@ def _list(args: argparse.Namespace) -> int:
         (str(t.id), t.name, t.role.value, TEAM_LEAD if t.team_lead else (t.seat or NEVER),
          _when(t.created_at), _when(t.last_used_at),
          _when(t.revoked_at)) for t in tokens]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(LIST_COLUMNS))]
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(LIST_COLUMNS))]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-              .rstrip())
+        print("  ".join(cell + " " * (width - _width(cell))
+                        for cell, width in zip(row, widths, strict=True)).rstrip())
     if not tokens:
-        print("no tokens yet: create one with `hotline token add --role admin --name NAME`",
-              file=sys.stderr)
+        print("还没有令牌：请用 hotline token add --role admin --name 名称 创建", file=sys.stderr)
     return EXIT_OK
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives `text`: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _revoke(args: argparse.Namespace) -> int:
     if (args.name is None) == (args.token_id is None):
-        return _refuse("give the token's NAME or --id ID (one of them)")
+        return _refuse("请给出令牌名称或 --id 编号（二者选一）")
     config = load_or_report(args)
     if config is None:
         return EXIT_REFUSED
@@ -132,5 +139,5 @@ def _revoke(args: argparse.Namespace) -> int:
             info = revoke_token(session, ref, actor=_actor())
     except TokenError as exc:
         return _refuse(str(exc))
-    print(f"revoked token {info.id} ({info.name}, {info.role.value})")
+    print(f"已吊销令牌 {info.id}（{info.name}，{info.role.value}）")
     return EXIT_OK

@@ -19,17 +19,17 @@ from voicemail.triage_service import pending_ids, triage_pending
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    voicemail = subparsers.add_parser("voicemail", help="the voicemail register")
+    voicemail = subparsers.add_parser("voicemail", help="留言登记簿")
     sub = voicemail.add_subparsers(dest="voicemail_command", required=True)
-    play = sub.add_parser("play", help="play a message on this machine's sound card")
-    play.add_argument("voicemail_id", type=int, metavar="ID")
+    play = sub.add_parser("play", help="用本机声卡播放一条留言")
+    play.add_argument("voicemail_id", type=int, metavar="ID", help="留言编号")
     play.set_defaults(handler=_play)
-    batch = sub.add_parser("triage", help="triage every new message (valid / invalid / needs review)")
+    batch = sub.add_parser("triage", help="分拣所有新留言（有效／无效／待复核）")
     batch.add_argument("--model", type=Path, default=None,
-                       help="Vosk model directory (default: [vosk] model of the configuration)")
-    batch.add_argument("--limit", type=int, default=None, help="triage at most N messages")
+                       help="Vosk 模型目录（默认：配置中的 [vosk] model）")
+    batch.add_argument("--limit", type=int, default=None, help="最多分拣 N 条留言")
     batch.add_argument("--workers", type=int, default=None,
-                       help="parallel decoders (default: one per core)")
+                       help="并行解码的进程数（默认：每个 CPU 核一个）")
     batch.set_defaults(handler=_triage)
 
 
@@ -45,20 +45,19 @@ def _play(args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     if row is None or row.archive_name is None:
-        print(f"hotline: voicemail {args.voicemail_id} "
-              + ("does not exist" if row is None else "has no recording"), file=sys.stderr)
+        print(f"hotline：留言 {args.voicemail_id} "
+              + ("不存在" if row is None else "没有录音"), file=sys.stderr)
         return EXIT_REFUSED
     path = resolve_archive_path(config.voicemail.archive, row.archive_name)
     if not path.is_file():
-        print(f"hotline: the audio of voicemail {args.voicemail_id} is missing from the archive "
-              f"({path})", file=sys.stderr)
+        print(f"hotline：留言 {args.voicemail_id} 的录音不在归档中（{path}）", file=sys.stderr)
         return EXIT_FAILED
     try:
         seconds = play_wav(path, args.voicemail_id)
     except SoundUnavailable as exc:
-        print(f"hotline: {exc}", file=sys.stderr)
+        print(f"hotline：{exc}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"played voicemail {args.voicemail_id} ({seconds:.1f} s)", file=sys.stderr)
+    print(f"已播放留言 {args.voicemail_id}（{seconds:.1f} 秒）", file=sys.stderr)
     return EXIT_OK
 
 
@@ -69,19 +68,19 @@ def _triage(args: argparse.Namespace) -> int:
     model = args.model or config.vosk.model
     problem = model_problem(model)
     if problem is not None:
-        print(f"hotline: no usable Vosk model at {model}: {problem} "
-              "(install one with `hotline model install`)", file=sys.stderr)
+        print(f"hotline：{model} 没有可用的 Vosk 模型（{problem}）；可用 hotline model install 安装",
+              file=sys.stderr)
         return EXIT_REFUSED
     upgrade_database(config)
     engine = make_engine(config.database.url)
     try:
         sessions = make_session_factory(engine)
         total = len(pending_ids(sessions, args.limit))
-        print(f"{total} message(s) to triage with the model at {model}", file=sys.stderr)
-        bar = ProgressBar(total, label="triage ")
+        print(f"待分拣留言 {total} 条，使用模型 {model}", file=sys.stderr)
+        bar = ProgressBar(total, label="分拣 ")
         with TranscriberPool(model, args.workers) as pool:
             if pool.info.warning:
-                print(f"hotline: WARNING: {pool.info.warning}", file=sys.stderr)
+                print(f"hotline：警告：{pool.info.warning}", file=sys.stderr)
             report = triage_pending(sessions, config, pool, limit=args.limit,
                                     progress=lambda done, _n, vid, verdict: bar.update(
                                         done, f"#{vid} {verdict}"))
@@ -89,6 +88,6 @@ def _triage(args: argparse.Namespace) -> int:
         engine.dispose()
     print(report.summary(), file=sys.stderr)
     if report.superseded_with_callback:
-        print("hotline: superseded duplicates still in the callback queue: "
-              + ", ".join(map(str, report.superseded_with_callback)), file=sys.stderr)
+        print("hotline：已被取代的重复留言仍在回访队列中："
+              + "、".join(map(str, report.superseded_with_callback)), file=sys.stderr)
     return EXIT_FAILED if report.failed else EXIT_OK

@@ -6,12 +6,13 @@ The standard library's configparser forgets line numbers, and an administrator f
 
 from __future__ import annotations
 
+import errno
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hotline.config.errors import ConfigIssue
+from hotline.config.errors import ConfigIssue, quoted
 
 COMMENT_PREFIXES = (";", "#")
 
@@ -50,7 +51,7 @@ def read_text(path: Path, issues: list[ConfigIssue]) -> str | None:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        issues.append(ConfigIssue(path, None, None, None, f"cannot read the file: {exc.strerror}"))
+        issues.append(ConfigIssue(path, None, None, None, f"无法读取文件：{_unreadable(exc)}"))
         return None
     try:
         text = raw.decode("utf-8")
@@ -59,12 +60,22 @@ def read_text(path: Path, issues: list[ConfigIssue]) -> str | None:
         issues.append(
             ConfigIssue(
                 path, line, None, None,
-                f"the file is not UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
-                "save it as UTF-8",
+                f"文件不是 UTF-8 编码（偏移 {exc.start} 处的字节 0x{raw[exc.start]:02x}）；"
+                "请另存为 UTF-8",
             )
         )
         return None
     return text.removeprefix("\ufeff")
+
+
+UNREADABLE = {errno.ENOENT: "文件不存在", errno.EACCES: "没有读取权限", errno.EPERM: "没有读取权限",
+              errno.EISDIR: "这是一个目录，不是文件"}
+
+
+def _unreadable(exc: OSError) -> str:
+    """Why a file could not be read, in Chinese (the system's own text is English)."""
+    known = UNREADABLE.get(exc.errno or 0)
+    return known or f"系统错误 {errno.errorcode.get(exc.errno or 0, exc.errno)}"
 
 
 def parse_ini(text: str, path: Path, issues: list[ConfigIssue]) -> list[Section]:
@@ -78,7 +89,7 @@ def parse_ini(text: str, path: Path, issues: list[ConfigIssue]) -> list[Section]
         if line.startswith("["):
             if not line.endswith("]") or len(line) < 3:
                 issues.append(ConfigIssue(path, number, None, None,
-                                          f"malformed section header {line!r}; expected [name]"))
+                                          f"段标题{quoted(line)}格式不对，应为 [名称]"))
                 current = None
                 continue
             kind, _, argument = line[1:-1].strip().partition(" ")
@@ -87,22 +98,22 @@ def parse_ini(text: str, path: Path, issues: list[ConfigIssue]) -> list[Section]
             continue
         if "=" not in line:
             issues.append(ConfigIssue(path, number, current.title if current else None, None,
-                                      f"expected 'key = value', found {line!r}"))
+                                      f"应为“键 = 值”的形式，实际为{quoted(line)}"))
             continue
         key, _, value = line.partition("=")
         key = key.strip()
         if current is None:
             issues.append(ConfigIssue(path, number, None, key,
-                                      "key outside any section; put it under a [section]"))
+                                      "该键不在任何段内：请把它放到某个 [段] 之下"))
             continue
         if not key:
-            issues.append(ConfigIssue(path, number, current.title, None, "empty key before '='"))
+            issues.append(ConfigIssue(path, number, current.title, None, "“=”前面缺少键名"))
             continue
         if current.get(key) is not None:
             first = current.get(key)
             assert first is not None
             issues.append(ConfigIssue(path, number, current.title, key,
-                                      f"duplicate key (first set on line {first.line})"))
+                                      f"重复的键（第一次设置在第 {first.line} 行）"))
             continue
         current.entries.append(Entry(key, _strip_inline_comment(value.strip()), path, number))
     return sections

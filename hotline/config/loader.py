@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hotline.config.errors import ConfigError, ConfigIssue
+from hotline.config.errors import OVERRIDE_FILE, ConfigError, ConfigIssue, quoted
 from hotline.config.ini import Entry, Section, parse_ini, read_text
 from hotline.config.model import (
     MINUTES_PER_DAY,
@@ -186,11 +186,11 @@ class _Reader:
         try:
             value = int(entry.value)
         except ValueError:
-            self.fail(entry, section, entry.key, f"expected a whole number, found {entry.value!r}")
+            self.fail(entry, section, entry.key, f"应为整数，实际为{quoted(entry.value)}")
             return low
         if not low <= value <= high:
             self.fail(entry, section, entry.key,
-                      f"{value} is out of range; expected {low} to {high}")
+                      f"{value} 超出范围，应在 {low} 到 {high} 之间")
             return low
         return value
 
@@ -198,10 +198,10 @@ class _Reader:
         try:
             value = float(entry.value)
         except ValueError:
-            self.fail(entry, section, entry.key, f"expected a number, found {entry.value!r}")
+            self.fail(entry, section, entry.key, f"应为数字，实际为{quoted(entry.value)}")
             return low
         if not low <= value <= high:
-            self.fail(entry, section, entry.key, f"{value} is out of range; expected {low}-{high}")
+            self.fail(entry, section, entry.key, f"{value:g} 超出范围，应在 {low:g} 到 {high:g} 之间")
             return low
         return value
 
@@ -215,21 +215,21 @@ class _Reader:
             match = TIME_RANGE.match(part)
             if not match:
                 self.fail(entry, section, entry.key,
-                          f"malformed time range {part!r}; expected HH:MM-HH:MM such as 08:30-17:30"
-                          + (" or 'closed'" if allow_closed else ""))
+                          f"时间段{quoted(part)}格式不对，应为 HH:MM-HH:MM，例如 08:30-17:30"
+                          + ("，休息日写 closed" if allow_closed else ""))
                 continue
             h1, m1, h2, m2 = (int(g) for g in match.groups())
             if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2):
-                self.fail(entry, section, entry.key, f"impossible time in {part!r}")
+                self.fail(entry, section, entry.key, f"时间段{quoted(part)}中的时刻不存在")
                 continue
             start, end = h1 * 60 + m1, h2 * 60 + m2
             if start == end:
-                self.fail(entry, section, entry.key, f"empty time range {part!r}")
+                self.fail(entry, section, entry.key, f"时间段{quoted(part)}的开始与结束相同")
                 continue
             if start > end:
                 if not allow_midnight:
                     self.fail(entry, section, entry.key,
-                              f"reversed time range {part!r}: it ends before it starts")
+                              f"时间段{quoted(part)}首尾颠倒：结束早于开始")
                     continue
                 result += [TimeRange(start, MINUTES_PER_DAY), TimeRange(0, end)]
             else:
@@ -237,7 +237,7 @@ class _Reader:
         ordered = sorted(r for r in result if r.start != r.end)
         for first, second in itertools.pairwise(ordered):
             if first.overlaps(second):
-                self.fail(entry, section, entry.key, f"overlapping time ranges {first} and {second}")
+                self.fail(entry, section, entry.key, f"时间段 {first} 与 {second} 重叠")
         return tuple(ordered)
 
     def dates(self, entry: Entry, section: str) -> frozenset[date]:
@@ -248,7 +248,8 @@ class _Reader:
                     raise ValueError
                 result.add(date.fromisoformat(part))
             except ValueError:
-                self.fail(entry, section, entry.key, f"malformed date {part!r}; expected YYYY-MM-DD")
+                self.fail(entry, section, entry.key,
+                          f"日期{quoted(part)}格式不对，应为 YYYY-MM-DD，例如 2026-10-01")
         return frozenset(result)
 
 
@@ -258,8 +259,8 @@ def _check_keys(reader: _Reader, section: Section, allowed: tuple[str, ...] | No
     for entry in section.entries:
         if entry.key not in allowed:
             close = difflib.get_close_matches(entry.key, allowed, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(allowed)}"
-            reader.fail(entry, section.title, entry.key, f"unknown key{hint}")
+            hint = f"；是否想写 {close[0]}？" if close else f"；可用的键：{'、'.join(allowed)}"
+            reader.fail(entry, section.title, entry.key, f"未知的键{hint}")
 
 
 def _index(reader: _Reader, sections: list[Section], secrets: list[Section],
@@ -276,18 +277,18 @@ def _index(reader: _Reader, sections: list[Section], secrets: list[Section],
         elif section.kind in SINGLE_SECTIONS:
             if section.argument:
                 reader.fail(section, section.title, None,
-                            f"[{section.kind}] takes no name after it")
+                            f"[{section.kind}] 后面不带名称")
             if section.kind in single:
                 reader.fail(section, section.kind, None,
-                            f"duplicate section (first on line {single[section.kind].line})")
+                            f"重复的段（第一次出现在第 {single[section.kind].line} 行）")
                 continue
             single[section.kind] = section
             _check_keys(reader, section, SINGLE_SECTIONS[section.kind])
         else:
             known = [*SINGLE_SECTIONS, *NAMED_SECTIONS]
             close = difflib.get_close_matches(section.kind, known, n=1)
-            hint = f"; did you mean [{close[0]}]?" if close else f"; known: {', '.join(known)}"
-            reader.fail(section, section.title, None, f"unknown section{hint}")
+            hint = f"；是否想写 [{close[0]}]？" if close else f"；可用的段：{'、'.join(known)}"
+            reader.fail(section, section.title, None, f"未知的段{hint}")
     values: dict[str, dict[str, Entry]] = {
         kind: {e.key: e for e in sec.entries} for kind, sec in single.items()
     }
@@ -297,7 +298,7 @@ def _index(reader: _Reader, sections: list[Section], secrets: list[Section],
     _merge_secrets(reader, secrets, values)
     for dotted, value in overrides.items():
         kind, _, key = dotted.partition(".")
-        values.setdefault(kind, {})[key] = Entry(key, value, Path("<override>"), 0)
+        values.setdefault(kind, {})[key] = Entry(key, value, OVERRIDE_FILE, 0)
     return values, named
 
 
@@ -305,11 +306,11 @@ def _index_named(reader: _Reader, section: Section, named: list[Section]) -> Non
     """A `[kind NAME]` section: it needs its name, and a name once per kind."""
     if not section.argument:
         reader.fail(section, section.kind, None,
-                    f"[{section.kind}] needs a name, e.g. [{section.kind} {NAME_EXAMPLES[section.kind]}]")
+                    f"[{section.kind}] 需要名称，例如 [{section.kind} {NAME_EXAMPLES[section.kind]}]")
         return
     first = next((s for s in named if s.title == section.title), None)
     if first is not None and section.kind in SECTIONS_BY_TITLE:
-        reader.fail(section, section.title, None, f"duplicate section (first on line {first.line})")
+        reader.fail(section, section.title, None, f"重复的段（第一次出现在第 {first.line} 行）")
         return
     named.append(section)
     _check_keys(reader, section, NAMED_SECTIONS.get(section.kind))
@@ -322,8 +323,9 @@ def _merge_secrets(reader: _Reader, secrets: list[Section],
         kind = section.kind
         if kind not in SECRET_KEYS or (section.argument and kind not in NAMED_SECRETS):
             reader.fail(section, section.title, None,
-                        "the secrets file may only hold " + ", ".join(f"[{k}]" for k in SECRET_KEYS)
-                        + " and [pbx NAME]")
+                        "密钥文件只能包含 " + "、".join(f"[{k}]" for k in SECRET_KEYS
+                                                      if k not in NAMED_SECRETS)
+                        + " 和 [pbx 名称] 段")
             continue
         _check_keys(reader, section, SECRET_KEYS[kind])
         bucket = values.setdefault(section.title, {})
@@ -347,7 +349,7 @@ class _Values:
     def text(self, section: str, key: str, *, required: bool = False) -> str:
         found = self.entry(section, key)
         if required and not found.value:
-            self.reader.fail(found if found.line else None, section, key, "must not be empty")
+            self.reader.fail(found if found.line else None, section, key, "不能为空")
         return found.value
 
     def integer(self, section: str, key: str, low: int, high: int) -> int:
@@ -362,8 +364,8 @@ class _Values:
             ipaddress.ip_address(found.value)
         except ValueError:
             if not re.match(r"^[A-Za-z0-9.-]+$", found.value):
-                self.reader.fail(found, section, key, f"expected an IP address or host name, found "
-                                                      f"{found.value!r}")
+                self.reader.fail(found, section, key,
+                                 f"应为 IP 地址或主机名，实际为{quoted(found.value)}")
         return found.value
 
     def local_path(self, section: str, key: str) -> Path:
@@ -434,7 +436,7 @@ def _hall(v: _Values, secrets_file: Path | None) -> HallConfig:
         ZoneInfo(tz_entry.value)
     except (ZoneInfoNotFoundError, ValueError):
         v.reader.fail(tz_entry, "hall", "timezone",
-                      f"unknown time zone {tz_entry.value!r}; expected e.g. Asia/Shanghai")
+                      f"未知的时区{quoted(tz_entry.value)}，应为例如 Asia/Shanghai")
     return HallConfig(v.text("hall", "name", required=True), tz_entry.value, secrets_file)
 
 
@@ -442,11 +444,11 @@ def _queue(v: _Values) -> QueueConfig:
     strategy = v.entry("queue", "strategy")
     if strategy.value not in QUEUE_STRATEGIES:
         v.reader.fail(strategy, "queue", "strategy",
-                      f"unknown strategy {strategy.value!r}; expected one of "
-                      + ", ".join(QUEUE_STRATEGIES))
+                      f"未知的振铃策略{quoted(strategy.value)}，应为以下之一："
+                      + "、".join(QUEUE_STRATEGIES))
     queue_name = v.entry("queue", "name")
     if not re.match(r"^[A-Za-z0-9_-]+$", queue_name.value):
-        v.reader.fail(queue_name, "queue", "name", "expected letters, digits, '-' or '_'")
+        v.reader.fail(queue_name, "queue", "name", "只能由字母、数字、- 或 _ 组成")
     return QueueConfig(
         name=queue_name.value,
         strategy=strategy.value,
@@ -469,7 +471,7 @@ def _hours(v: _Values) -> HoursConfig:
     workdays = reader.dates(v.entry("hours", "workdays"), "hours")
     for both in sorted(holidays & workdays):
         reader.fail(v.entry("hours", "workdays"), "hours", "workdays",
-                    f"{both} is both a holiday and a swapped working day")
+                    f"{both} 既是节假日又是调休工作日")
     return HoursConfig(
         weekly=weekly, holidays=holidays, workdays=workdays,
         workday_hours=reader.ranges(v.entry("hours", "workday_hours"), "hours",
@@ -487,8 +489,7 @@ def _voicemail(v: _Values) -> VoicemailConfig:
         archive=v.local_path("voicemail", "archive"),
     )
     if not voicemail.pbx_spool.startswith("/"):
-        v.reader.fail(v.entry("voicemail", "pbx_spool"), "voicemail", "pbx_spool",
-                      "expected an absolute path on the PBX")
+        v.reader.fail(v.entry("voicemail", "pbx_spool"), "voicemail", "pbx_spool", PBX_PATH_RULE)
     _check_rendered_values(v.reader, v.entry("voicemail", "pbx_spool"), v.entry("trunk", "prefix"))
     return voicemail
 
@@ -499,7 +500,7 @@ def _prompts(v: _Values) -> PromptsConfig:
                             rate=v.integer("prompts", "rate", MIN_PROMPT_RATE, MAX_PROMPT_RATE))
     if "{seat}" not in prompts.operator_id:
         v.reader.fail(v.entry("prompts", "operator_id"), "prompts", "operator_id",
-                      "must contain {seat}, the place where the operator's 工号 is spoken")
+                      "必须包含 {seat}，即播报话务员工号的位置")
     return prompts
 
 
@@ -509,7 +510,7 @@ def _ami(v: _Values, section: str, secrets_file: Path | None) -> AmiConfig:
     secret = v.entry(section, "secret")
     if not secret.value:
         v.reader.fail(None, section, "secret",
-                      f"missing secret; set [{section}] secret in the secrets file {secrets_file}")
+                      f"缺少密钥：请在密钥文件 {secrets_file} 的 [{section}] 段设置 secret")
     return AmiConfig(v.address(section, prefix + "host"), v.port(section, prefix + "port"),
                      v.text(section, prefix + "username", required=True), secret.value,
                      v.reader.number(v.entry(section, "action_timeout"), section, 0.1, 600))
@@ -521,7 +522,7 @@ def _sip(v: _Values, section: str = "sip") -> SipConfig:
     sip = SipConfig(v.address(section, prefix + "bind"), v.port(section, prefix + "port"),
                     v.port(section, "rtp_start"), v.port(section, "rtp_end"))
     if sip.rtp_start >= sip.rtp_end:
-        v.reader.fail(v.entry(section, "rtp_end"), section, "rtp_end", "must be above rtp_start")
+        v.reader.fail(v.entry(section, "rtp_end"), section, "rtp_end", "必须大于 rtp_start")
     return sip
 
 
@@ -533,7 +534,7 @@ def _trunk(v: _Values, secrets_file: Path | None) -> TrunkConfig | None:
                         v.port("trunk", "port"))
     if not trunk.password:
         v.reader.fail(None, "trunk", "password",
-                      f"missing secret; set [trunk] password in the secrets file {secrets_file}")
+                      f"缺少密钥：请在密钥文件 {secrets_file} 的 [trunk] 段设置 password")
     return trunk
 
 
@@ -547,7 +548,7 @@ def _database(v: _Values) -> DatabaseConfig:
             db_url = sqlite_prefix + str(v.base / relative)
     elif not re.match(r"^(sqlite|postgresql)(\+\w+)?://", db_url):
         v.reader.fail(v.entry("database", "url"), "database", "url",
-                      "expected an sqlite:/// or postgresql+psycopg:// URL")
+                      "应为以 sqlite:/// 或 postgresql+psycopg:// 开头的数据库地址")
     return DatabaseConfig(db_url)
 
 
@@ -559,7 +560,7 @@ def _vosk(v: _Values) -> VoskConfig:
     vosk = VoskConfig(v.local_path("vosk", "model"), v.text("vosk", "download_url", required=True))
     if not re.match(r"^https?://", vosk.download_url):
         v.reader.fail(v.entry("vosk", "download_url"), "vosk", "download_url",
-                      "expected an http:// or https:// URL")
+                      "应为以 http:// 或 https:// 开头的网址")
     return vosk
 
 
@@ -576,7 +577,7 @@ def _triage(v: _Values) -> TriageSettings:
     try:
         return settings_from_section({key: e.value for key, e in triage_entries.items()})
     except ValueError as exc:
-        v.reader.fail(None, "triage", None, str(exc))
+        v.reader.fail(None, "triage", None, str(exc).removeprefix("[triage] "))
         return TriageSettings()
 
 
@@ -587,7 +588,7 @@ def _remit(reader: _Reader, item: Entry, base: Path,
         return RemitTable.from_keywords(tuple((d.name, d.keywords) for d in departments))
     file = Path(item.value) if Path(item.value).is_absolute() else base / item.value
     if not file.is_file():
-        reader.fail(item, "remit", "file", f"no such file {str(file)!r}")
+        reader.fail(item, "remit", "file", f"文件 {file} 不存在")
         return RemitTable(())
     try:
         return load_remit(file)
@@ -601,13 +602,14 @@ def _recording(reader: _Reader, entry: Callable[[str, str], Entry],
     """[recording]: whether answered calls are recorded, where, and for how long they are kept."""
     switch = entry("recording", "enabled")
     if switch.value.strip().lower() not in YES + NO:
-        reader.fail(switch, "recording", "enabled", f"expected yes or no, found {switch.value!r}")
+        reader.fail(switch, "recording", "enabled", f"应为 yes 或 no，实际为{quoted(switch.value)}")
     pbx_spool = entry("recording", "pbx_spool")
     if not pbx_spool.value.startswith("/"):
-        reader.fail(pbx_spool, "recording", "pbx_spool", "expected an absolute path on the PBX")
+        reader.fail(pbx_spool, "recording", "pbx_spool", PBX_PATH_RULE)
     elif not DIALPLAN_PATH.match(pbx_spool.value):  # `pbx render` writes it into the dialplan
-        reader.fail(pbx_spool, "recording", "pbx_spool", "会破坏拨号方案：只能使用字母、数字和 . _ - /"
-                                                         "（不能有空格、逗号、引号或 $）")
+        reader.fail(pbx_spool, "recording", "pbx_spool",
+                    f"{quoted(pbx_spool.value)}会破坏拨号方案：只能使用字母、数字和 . _ - /"
+                    "（不能有空格、逗号、引号或 $）")
     return RecordingConfig(
         enabled=switch.value.strip().lower() in YES,
         pbx_spool=pbx_spool.value,
@@ -639,11 +641,11 @@ def _check_rendered_values(reader: _Reader, pbx_spool: Entry, prefix: Entry) -> 
     """Values `pbx render` writes into the dialplan verbatim: refuse what would break it there."""
     if pbx_spool.value.startswith("/") and not DIALPLAN_PATH.match(pbx_spool.value):
         reader.fail(pbx_spool, "voicemail", "pbx_spool",
-                    f"{pbx_spool.value!r} would break the dialplan: use only letters, digits "
-                    "and . _ - / (no spaces, commas, quotes or $)")
+                    f"{quoted(pbx_spool.value)}会破坏拨号方案：只能使用字母、数字和 . _ - /"
+                    "（不能有空格、逗号、引号或 $）")
     if not DIAL_PREFIX.match(prefix.value):
-        reader.fail(prefix, "trunk", "prefix", f"malformed dial prefix {prefix.value!r}; only the "
-                                              "digits 0-9 and * # + may be dialled")
+        reader.fail(prefix, "trunk", "prefix", f"拨号前缀{quoted(prefix.value)}格式不对："
+                                              "只能拨 0-9 的数字和 * # +")
 
 
 def _first_pbx(v: _Values) -> tuple[str, str]:
@@ -654,7 +656,8 @@ def _first_pbx(v: _Values) -> tuple[str, str]:
     return name.value, v.text("hall", "pbx_hall") or v.text("hall", "name")
 
 
-PBX_NAME_RULE = "a PBX name is a letter then up to 31 letters, digits, '-' or '_', e.g. west"
+PBX_NAME_RULE = "交换机名称须以字母开头，其后最多 31 个字母、数字、- 或 _，例如 west"
+PBX_PATH_RULE = "应为交换机上的绝对路径（以 / 开头）"
 
 
 def _other_pbxes(v: _Values, named: list[Section], secrets_file: Path | None,
@@ -666,7 +669,7 @@ def _other_pbxes(v: _Values, named: list[Section], secrets_file: Path | None,
         if title.partition(" ")[0] == "pbx" and title not in declared and entries:
             item = next(iter(entries.values()))
             v.reader.fail(item if item.line else None, title, None,
-                          f"no [{title}] in hotline.conf: a secret or override for a PBX it does not name")
+                          f"hotline.conf 中没有 [{title}]：不能为未定义的交换机设置密钥或覆盖值")
     pbxes: list[PbxConfig] = []
     for section in (s for s in named if s.kind == "pbx"):
         if not PBX_NAME.match(section.argument):
@@ -674,8 +677,8 @@ def _other_pbxes(v: _Values, named: list[Section], secrets_file: Path | None,
             continue
         if section.argument == first:
             v.reader.fail(section, section.title, None,
-                          f"{first!r} is the first PBX, described by [ami], [sip] and [seats] "
-                          "([hall] pbx names it); give this one another name")
+                          f"{quoted(first)}是第一台交换机（由 [hall] pbx 命名，用 [ami]、[sip] 和 "
+                          "[seats] 描述）；请给这台交换机另起名称")
             continue
         title = section.title
         spools = _pbx_spools(v, title)
@@ -697,11 +700,14 @@ def _pbx_spools(v: _Values, title: str) -> dict[str, dict[str, object]]:
         if field_name == "spool":
             spools[section][field_name] = v.local_path(title, key)
         elif not item.value.startswith("/") or not DIALPLAN_PATH.match(item.value):
-            v.reader.fail(item, title, key, "expected an absolute path on the PBX of letters, digits "
-                                            "and . _ - / (it is written into the dialplan)")
+            v.reader.fail(item, title, key, "应为交换机上的绝对路径，只能由字母、数字和 . _ - / 组成"
+                                            "（它会写入拨号方案）")
         else:
             spools[section][field_name] = item.value
     return spools
+
+
+SHARED_WHAT = {"ami": "AMI 地址", "sip": "SIP 地址", "queue_log": "queue_log 文件"}
 
 
 def _no_shared_pbx_addresses(reader: _Reader, v: _Values,
@@ -719,7 +725,7 @@ def _no_shared_pbx_addresses(reader: _Reader, v: _Values,
             owner = seen.setdefault((what, value), pbx.name)
             if owner != pbx.name:
                 reader.fail(v.entry(f"pbx {pbx.name}", key), f"pbx {pbx.name}", key,
-                            f"the same {what} as PBX {owner!r}; every PBX needs its own")
+                            f"与交换机{quoted(owner)}的 {SHARED_WHAT[what]}相同；每台交换机须各用各的")
 
 
 def _all_seats(reader: _Reader, values: dict[str, dict[str, Entry]], named: list[Section],
@@ -730,14 +736,14 @@ def _all_seats(reader: _Reader, values: dict[str, dict[str, Entry]], named: list
     for section in (s for s in named if s.kind == "seats"):
         if section.argument not in known:
             close = difflib.get_close_matches(section.argument, known, n=1)
-            hint = (f"; did you mean [seats {close[0]}]?" if close
-                    else f"; the first PBX's seats go in [seats], others need a [pbx {section.argument}]")
-            reader.fail(section, section.title, None, f"no such PBX {section.argument!r}{hint}")
+            hint = (f"；是否想写 [seats {close[0]}]？" if close
+                    else f"；第一台交换机的坐席写在 [seats]，其他交换机须先有 [pbx {section.argument}]")
+            reader.fail(section, section.title, None, f"没有名为{quoted(section.argument)}的交换机{hint}")
             continue
         groups.append((section.title, section.argument))
     for name in known:
         if f"seats {name}" not in values:
-            reader.fail(None, f"pbx {name}", None, f"PBX {name!r} has no seats; add [seats {name}]")
+            reader.fail(None, f"pbx {name}", None, f"交换机{quoted(name)}没有坐席：请添加 [seats {name}]")
     seats: list[Seat] = []
     by_extension: dict[str, Entry] = {}
     for title, pbx in groups:
@@ -753,33 +759,33 @@ def _seats(reader: _Reader, values: dict[str, dict[str, Entry]], title: str, pbx
     passwords = values.get("seat-passwords", {})
     entries = values.get(title, {})
     if not entries and title == "seats":
-        reader.fail(None, "seats", None, "no seats configured; add lines such as '01 = 1001'")
+        reader.fail(None, "seats", None, "没有配置坐席：请添加形如 01 = 1001 的行")
     for seat_id, item in entries.items():
         extension, _, name = item.value.partition(" ")
         if SEAT_NAME_FORBIDDEN.search(name):
             reader.fail(item, title, seat_id,
-                        f"the seat name {name.strip()!r} may not contain \" \\ < > ; or control "
-                        "characters (it is written into the PBX's caller id)")
+                        f"坐席姓名{quoted(name.strip())}不能包含 \" \\ < > ; 或控制字符"
+                        "（它会写入交换机的主叫显示）")
             continue
         if not SEAT_ID.match(seat_id):
             reader.fail(item, title, seat_id,
-                        "a seat id (工号) is 2 to 4 digits, e.g. 07")
+                        "工号应为 2 到 4 位数字，例如 07")
             continue
         if not EXTENSION.match(extension):
             reader.fail(item, title, seat_id,
-                        f"malformed extension {extension!r}; expected 3 to 6 digits, e.g. 1007")
+                        f"分机号{quoted(extension)}格式不对，应为 3 到 6 位数字，例如 1007")
             continue
         if extension in by_extension:
-            reader.fail(item, title, seat_id, f"duplicate extension {extension} "
-                                              f"(also seat {by_extension[extension].key} on line "
-                                              f"{by_extension[extension].line})")
+            reader.fail(item, title, seat_id, f"分机号 {extension} 重复（第 "
+                                              f"{by_extension[extension].line} 行的坐席 "
+                                              f"{by_extension[extension].key} 也用它）")
             continue
         by_extension[extension] = item
         password = passwords.get(seat_id)
         if password is None or not password.value:
             reader.fail(item, title, seat_id,
-                        f"missing secret: no SIP password for seat {seat_id}; add "
-                        f"'{seat_id} = ...' under [seat-passwords] in the secrets file")
+                        f"缺少密钥：坐席 {seat_id} 没有 SIP 密码；请在密钥文件的 [seat-passwords] "
+                        f"段添加 {seat_id} = …")
             continue
         seats.append(Seat(seat_id, extension, password.value, name.strip(), pbx))
     return seats
@@ -795,9 +801,8 @@ def _no_duplicate_seat_ids(reader: _Reader, entries: list[Entry]) -> None:
             continue
         number = int(seat_id)
         if number in seen:
-            reader.fail(item, "seats", seat_id, f"duplicate seat id (same as "
-                                                f"{seen[number].key} in {seen[number].file.name} "
-                                                f"on line {seen[number].line})")
+            reader.fail(item, "seats", seat_id, f"工号重复（与 {seen[number].file.name} 第 "
+                                                f"{seen[number].line} 行的 {seen[number].key} 相同）")
         seen[number] = item
 
 
@@ -806,7 +811,7 @@ def _directory(reader: _Reader, named: list[Section], values: dict[str, dict[str
     departments: dict[str, Department] = {}
     for section in (s for s in named if s.kind == "department"):
         if section.argument in departments:
-            reader.fail(section, section.title, None, "duplicate department")
+            reader.fail(section, section.title, None, "重复的部门")
             continue
         raw = section.get("keywords")
         keywords = tuple(k.strip() for k in re.split(r"[,，、]", raw.value) if k.strip()) if raw else ()
@@ -818,8 +823,8 @@ def _directory(reader: _Reader, named: list[Section], values: dict[str, dict[str
     experts: list[Expert] = []
     for section in (s for s in named if s.kind == "expert"):
         if section.argument in seen.names:
-            reader.fail(section, section.title, None, f"duplicate expert (also on line "
-                                                      f"{seen.names[section.argument].line})")
+            reader.fail(section, section.title, None, f"重复的专家（第 "
+                                                      f"{seen.names[section.argument].line} 行也有）")
             continue
         seen.names[section.argument] = section
         experts.append(_expert(reader, section, departments, seen))
@@ -845,23 +850,23 @@ def _expert(reader: _Reader, section: Section, departments: dict[str, Department
     def need(key: str) -> Entry | None:
         found = section.get(key)
         if found is None or not found.value:
-            reader.fail(section, title, key, "missing; every expert needs it")
+            reader.fail(section, title, key, "缺少此项：每位专家都必须填写")
             return None
         return found
 
     department = need("department")
     if department and department.value not in departments:
         close = difflib.get_close_matches(department.value, list(departments), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        reader.fail(department, title, "department", f"no such department {department.value!r}{hint}")
+        hint = f"；是否想写{quoted(close[0])}？" if close else ""
+        reader.fail(department, title, "department", f"没有部门{quoted(department.value)}{hint}")
     extension, number = section.get("extension"), section.get("number")
     if (extension is None) == (number is None):
-        reader.fail(section, title, None, "give exactly one of 'extension' or 'number'")
+        reader.fail(section, title, None, "extension 与 number 须填且只填一项")
     password = _expert_extension(reader, section, extension, seen) if extension is not None else ""
     if number is not None and not is_valid_phone(number.value):
         reader.fail(number, title, "number",
-                    f"malformed phone number {number.value!r}; expected a mobile such as "
-                    "13800138000 or a landline with area code such as 0571-87654321")
+                    f"电话号码{quoted(number.value)}格式不对：应为手机号（如 13800138000）"
+                    "或带区号的座机号（如 0571-87654321）")
     duty_entry = need("duty")
     duty = reader.ranges(duty_entry, title, allow_closed=False, allow_midnight=True) if duty_entry else ()
     order_entry = need("order")
@@ -869,8 +874,8 @@ def _expert(reader: _Reader, section: Section, departments: dict[str, Department
     if department and order_entry:
         key = (department.value, order)
         if key in seen.orders:
-            reader.fail(order_entry, title, "order", f"order {order} is already taken by "
-                                                     f"[{seen.orders[key].title}]")
+            reader.fail(order_entry, title, "order", f"顺序号 {order} 已被 "
+                                                     f"[{seen.orders[key].title}] 占用")
         seen.orders[key] = section
     return Expert(name=section.argument, department=department.value if department else "",
                   extension=extension.value if extension else None,
@@ -883,18 +888,18 @@ def _expert_extension(reader: _Reader, section: Section, extension: Entry, seen:
     title = section.title
     if not EXTENSION.match(extension.value):
         reader.fail(extension, title, "extension",
-                    f"malformed extension {extension.value!r}; expected 3 to 6 digits")
+                    f"分机号{quoted(extension.value)}格式不对，应为 3 到 6 位数字")
     elif extension.value in seen.seat_extensions:
-        reader.fail(extension, title, "extension", f"extension {extension.value} is already a seat's")
+        reader.fail(extension, title, "extension", f"分机号 {extension.value} 已被坐席使用")
     elif extension.value in seen.extensions:
         reader.fail(extension, title, "extension",
-                    f"duplicate extension (also [{seen.extensions[extension.value].title}])")
+                    f"分机号重复（[{seen.extensions[extension.value].title}] 也用它）")
     else:
         seen.extensions[extension.value] = section
         secret = seen.passwords.get(extension.value)
         if secret is not None and secret.value:
             return secret.value
         reader.fail(extension, title, "extension",
-                    f"missing secret: no SIP password for extension {extension.value}; "
-                    "add it under [expert-passwords] in the secrets file")
+                    f"缺少密钥：分机 {extension.value} 没有 SIP 密码；请在密钥文件的 "
+                    f"[expert-passwords] 段添加 {extension.value} = …")
     return ""

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotline.config.errors import ConfigError, ConfigIssue
+from hotline.config.errors import ConfigError, ConfigIssue, quoted
 from hotline.config.ini import Section, parse_ini, read_text
 
 LIST_SPLIT = re.compile(r"[,，、]")
@@ -112,12 +112,12 @@ def _unit(section: Section, issues: list[ConfigIssue]) -> tuple[str, tuple[str, 
                 examples.append(entry.value)
         elif entry.key not in UNIT_KEYS:
             _fail(issues, section, entry.key,
-                  f"unknown key; expected {', '.join(UNIT_KEYS)} or example1, example2, …", entry.line)
+                  f"未知的键，应为 {'、'.join(UNIT_KEYS)} 或 example1、example2 …", entry.line)
     about = section.get("about")
     keywords = section.get("keywords")
     words = split_list(keywords.value) if keywords else ()
     if not words and not examples:
-        _fail(issues, section, "keywords", "no keywords and no example sentences: nothing can be matched")
+        _fail(issues, section, "keywords", "既没有关键词也没有例句：匹配不到任何诉求")
     return (about.value if about else ""), words, tuple(examples)
 
 
@@ -131,7 +131,7 @@ def _build(sections: list[Section], path: Path, issues: list[ConfigIssue]) -> Re
             ignore.extend(_ignore(section, issues))
         elif section.kind == "department":
             if not section.argument or section.argument in departments:
-                _fail(issues, section, None, "duplicate or empty department name")
+                _fail(issues, section, None, "部门名称重复或为空")
                 continue
             departments[section.argument] = _unit(section, issues)
         elif section.kind == "section":
@@ -139,10 +139,10 @@ def _build(sections: list[Section], path: Path, issues: list[ConfigIssue]) -> Re
         elif section.kind == "overlap":
             overlaps.append(section)
         else:
-            _fail(issues, section, None, "unknown block; expected [general], [department 名称], "
-                                         "[section 部门/科室] or [overlap 名称]")
+            _fail(issues, section, None, "未知的段，应为 [general]、[department 名称]、"
+                                         "[section 部门/科室] 或 [overlap 名称]")
     if not departments and not issues:
-        issues.append(ConfigIssue(path, None, None, None, "no [department …] blocks"))
+        issues.append(ConfigIssue(path, None, None, None, "没有任何 [department …] 段"))
     built = tuple(RemitDepartment(name, *unit, tuple(children.get(name, ())))
                   for name, unit in departments.items())
     table = RemitTable(built, (), path)
@@ -156,7 +156,7 @@ def _ignore(section: Section, issues: list[ConfigIssue]) -> list[str]:
         if IGNORE_KEY.match(entry.key):
             words.extend(split_list(entry.value))
         else:
-            _fail(issues, section, entry.key, "unknown key; expected ignore1, ignore2, …", entry.line)
+            _fail(issues, section, entry.key, "未知的键，应为 ignore1、ignore2 …", entry.line)
     return words
 
 
@@ -165,43 +165,43 @@ def _child(section: Section, departments: dict, children: dict[str, list[RemitSe
     parent, _, name = section.argument.partition("/")
     parent, name = parent.strip(), name.strip()
     if not name:
-        _fail(issues, section, None, "expected [section 部门/科室], e.g. [section 民政局/区划地名科]")
+        _fail(issues, section, None, "应为 [section 部门/科室]，例如 [section 民政局/区划地名科]")
         return
     if parent not in departments:
-        _fail(issues, section, None, f"no department {parent!r} above this line{_hint(parent, departments)}")
+        _fail(issues, section, None, f"本行之前没有部门{quoted(parent)}{_hint(parent, departments)}")
         return
     if any(s.name == name for s in children.get(parent, ())):
-        _fail(issues, section, None, "duplicate section")
+        _fail(issues, section, None, "重复的科室")
         return
     children.setdefault(parent, []).append(RemitSection(name, *_unit(section, issues)))
 
 
 def _hint(name: str, known) -> str:
     close = difflib.get_close_matches(name, list(known), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    return f"；是否想写{quoted(close[0])}？" if close else ""
 
 
 def _overlap(section: Section, table: RemitTable, issues: list[ConfigIssue]) -> Overlap:
     for entry in section.entries:
         if entry.key not in OVERLAP_KEYS:
-            _fail(issues, section, entry.key, f"unknown key; expected {', '.join(OVERLAP_KEYS)}", entry.line)
+            _fail(issues, section, entry.key, f"未知的键，应为 {'、'.join(OVERLAP_KEYS)}", entry.line)
     words = split_list(section.get("words").value) if section.get("words") else ()
     if not words:
-        _fail(issues, section, "words", "an overlap needs the words that trigger it")
+        _fail(issues, section, "words", "交叉职责须在 words 中写明触发它的词")
     winner_entry = section.get("winner")
     winner, _, part = (winner_entry.value if winner_entry else "").partition("/")
     winner, part = winner.strip(), part.strip()
     department = table.department(winner)
     line = winner_entry.line if winner_entry else None
     if department is None:
-        _fail(issues, section, "winner", f"no department {winner!r}{_hint(winner, table.names)}", line)
+        _fail(issues, section, "winner", f"没有部门{quoted(winner)}{_hint(winner, table.names)}", line)
     elif part and not any(s.name == part for s in department.sections):
-        _fail(issues, section, "winner", f"{winner} has no section {part!r}", line)
+        _fail(issues, section, "winner", f"{winner} 没有科室{quoted(part)}", line)
     over_entry = section.get("over")
     over = split_list(over_entry.value) if over_entry else ()
     for name in over:
         if table.department(name) is None or name == winner:
-            _fail(issues, section, "over", f"{name!r} is not another department{_hint(name, table.names)}",
+            _fail(issues, section, "over", f"{quoted(name)}不是另一个部门{_hint(name, table.names)}",
                   over_entry.line if over_entry else None)
     note = section.get("note")
     return Overlap(section.argument, words, winner, part, over, note.value if note else "")

@@ -82,12 +82,12 @@ def settings_from_section(section: Mapping[str, str]) -> TriageSettings:
     values = {}
     for key, raw in section.items():
         if key not in CONF_KEYS:
-            raise ValueError(f"[triage] unknown key {key!r}; known: {', '.join(sorted(CONF_KEYS))}")
+            raise ValueError(f"[triage] 未知的键“{key}”；可用的键：{'、'.join(sorted(CONF_KEYS))}")
         field_name, parse = CONF_KEYS[key]
         try:
             values[field_name] = parse(raw)
         except ValueError as exc:
-            raise ValueError(f"[triage] {key} = {raw!r}: {exc}") from exc
+            raise ValueError(f"[triage] {key} = “{raw}”：应为数字") from exc
     settings = TriageSettings(**values)
     _check(settings)
     return settings
@@ -97,8 +97,8 @@ def _check(settings: TriageSettings) -> None:
     for f in fields(settings):
         value = getattr(settings, f.name)
         if isinstance(value, int | float) and value < 0:
-            raise ValueError(f"[triage] {f.name} must not be negative")
+            raise ValueError(f"[triage] {f.name} 不能为负数")
     if not 0.0 < settings.duplicate_similarity <= 1.0:
-        raise ValueError("[triage] duplicate_similarity must be in (0, 1]")
+        raise ValueError("[triage] duplicate_similarity 必须大于 0 且不大于 1")
     if settings.advert_min_hits < 1:
-        raise ValueError("[triage] advert_min_hits must be at least 1")
+        raise ValueError("[triage] advert_min_hits 至少为 1")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from hotline.db.engine import SessionFactory
@@ -27,3 +28,7 @@ def get_session(request: Request) -> Iterator[Session]:
     factory: SessionFactory = request.app.state.sessionmaker
     with factory() as session:
         yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+"""A request's session, for every router's signature."""

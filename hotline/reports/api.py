@@ -24,8 +24,8 @@ from hotline.auth.deps import require_role
 from hotline.auth.principal import Principal
 from hotline.auth.roles import Role
 from hotline.config import HotlineConfig
+from hotline.db.session import SessionDep
 from hotline.db.types import utcnow
-from hotline.deps import SessionDep
 from hotline.reports.errors import DayOutsideRange
 from hotline.reports.figures import CallFigures, RangeReport, ReportPeriod
 from hotline.reports.fold import (
@@ -336,9 +336,10 @@ REPORTS_EXAMPLE = {
               "average_speed_of_answer_seconds": 13.3, "abandon_rate": 0.25}],
     "seats": [{"seat_id": "01", "answered": 3, "talk_seconds": 250, "average_handling_seconds": 83.3,
                "pause_seconds": 3600.0, "pause_by_reason": {"午休": 3600.0}}],
+    "pause_reasons": ["午休"],
     "funnel": {"received": 12, "pending": 1, "invalid": 4, "invalid_by_reason": {"silence": 1, "advert": 3},
                "reason_names": {"silence": "静音", "advert": "广告推销"}, "valid": 3, "needs_review": 4,
-               "called_back": 6, "reached": 3},
+               "called_back": 3, "reached": 2},
     "hall": None,
     "halls": [{"name": "main", "display_name": "12345政务服务便民热线", "received": 4, "answered": 3,
                "abandoned": 1, "service_level": 0.5, "average_speed_of_answer_seconds": 13.3,

@@ -18,10 +18,10 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from hotline.auth.deps import ReaderDep as Reader
 from hotline.config import HotlineConfig
+from hotline.db.session import SessionDep
 from hotline.db.types import utcnow
-from hotline.deps import ReaderDep as Reader
-from hotline.deps import SessionDep
 from hotline.reports.errors import UnknownHall, invalid_date
 from hotline.reports.figures import (
     REASON_STAFF_OVERRIDE,

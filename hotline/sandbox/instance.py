@@ -110,11 +110,11 @@ def read_manifest(rendered_dir: Path) -> tuple[AmiAccess, SipBind]:
                         username=str(ami_data["username"]), secret=str(ami_data["secret"]))
         sip = SipBind(bind=str(sip_data["bind"]), port=int(sip_data["port"]))
     except FileNotFoundError as exc:
-        raise SandboxError(f"{path} is missing: render the PBX configuration first") from exc
+        raise SandboxError(f"{path} 不存在：请先生成交换机配置") from exc
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise SandboxError(f"{path} is not a valid manifest (expected "
+        raise SandboxError(f"{path} 不是有效的交换机清单（应为 "
                            '{"ami": {"host","port","username","secret"}, '
-                           f'"sip": {{"bind","port"}}}}): {exc!r}') from exc
+                           f'"sip": {{"bind","port"}}}}）：{exc!r}') from exc
     return ami, sip
 
 
@@ -137,7 +137,7 @@ def modules_dir(root: Path) -> str:
     """The root's Asterisk module directory (multiarch path), as seen inside the root."""
     found = sorted(root.glob("usr/lib/*/asterisk/modules"))
     if not found:
-        raise SandboxError(f"no Asterisk module directory in {root}")
+        raise SandboxError(f"{root} 中没有 Asterisk 模块目录")
     return "/" + str(found[0].relative_to(root))
 
 
@@ -146,7 +146,7 @@ class SandboxPbx:
 
     def __init__(self, name: str, rendered_dir: Path, *, root: Path | None = None) -> None:
         if not INSTANCE_NAME.match(name):
-            raise SandboxError(f"instance name {name!r} must match {INSTANCE_NAME.pattern}")
+            raise SandboxError(f"实例名称“{name}”不合规：须符合 {INSTANCE_NAME.pattern}")
         self.name = name
         self.rendered_dir = Path(rendered_dir).resolve()
         self.root = (root if root is not None else ensure_root()).resolve()
@@ -171,7 +171,7 @@ class SandboxPbx:
     def host_path(self, pbx_path: str) -> Path:
         """Map an absolute path inside the PBX to the host; refuse paths leaving the root."""
         if not pbx_path.startswith("/"):
-            raise SandboxError(f"PBX path {pbx_path!r} must be absolute")
+            raise SandboxError(f"交换机路径“{pbx_path}”必须是绝对路径")
         normal = posixpath.normpath(pbx_path).lstrip("/")
         return self.root / normal if normal not in ("", ".") else self.root
 
@@ -181,12 +181,12 @@ class SandboxPbx:
         """(Re)start the instance with the rendered configuration; return once fully booted."""
         require_root_user()
         if not is_complete(self.root):
-            raise SandboxError(f"{self.root} is not a complete Asterisk root; run ensure_root()")
+            raise SandboxError(f"{self.root} 不是完整的 Asterisk 根目录：请先运行 hotline sandbox build")
         ami, sip = read_manifest(self.rendered_dir)
-        for what, address in (("AMI host", ami.host), ("SIP bind", sip.bind)):
+        for what, address in (("AMI 地址", ami.host), ("SIP 绑定地址", sip.bind)):
             if address.strip() in UNSPECIFIED_ADDRESSES:
-                raise SandboxError(f"{what} {address!r} in {MANIFEST_NAME} would listen on every "
-                                   "interface; the sandbox binds to a specific address only")
+                raise SandboxError(f"{MANIFEST_NAME} 中的{what}“{address}”会监听所有网卡；"
+                                   "沙箱只绑定指定的地址")
         if self._live_pid() is not None:
             self.down()
         _check_free(ami.host, ami.port, socket.SOCK_STREAM, "AMI")
@@ -209,7 +209,7 @@ class SandboxPbx:
             if not self._wait_gone(pid, timeout):
                 _kill_group(pid)
                 if not self._wait_gone(pid, KILL_WAIT_S):
-                    raise SandboxError(f"instance {self.name} (pid {pid}) survived SIGKILL")
+                    raise SandboxError(f"实例 {self.name}（pid {pid}）在 SIGKILL 之后仍未退出")
         self._reap()
         (self.instance_dir / STATE_NAME).unlink(missing_ok=True)
 
@@ -237,7 +237,7 @@ class SandboxPbx:
     def cli(self, command: str, timeout: float = CLI_TIMEOUT_S) -> str:
         """Run one Asterisk CLI command in this instance and return its output."""
         if self._live_pid() is None:
-            raise SandboxError(f"instance {self.name} is not running")
+            raise SandboxError(f"实例 {self.name} 没有运行")
         return self._run_cli(command, timeout=timeout)
 
     def log_tail(self, lines: int = LOG_TAIL_LINES) -> str:
@@ -347,7 +347,7 @@ class SandboxPbx:
         while time.monotonic() < deadline:
             code = process.poll()
             if code is not None:
-                self._fail_start(f"exited during start-up (exit {code})")
+                self._fail_start(f"在启动过程中退出（退出码 {code}）")
             if socket_path.exists():
                 remaining = max(deadline - time.monotonic(), POLL_INTERVAL_S)
                 try:
@@ -358,7 +358,7 @@ class SandboxPbx:
                 if FULLY_BOOTED in output and process.poll() is None:
                     return
             time.sleep(POLL_INTERVAL_S)
-        self._fail_start("did not finish booting in time")
+        self._fail_start("没有在限定时间内完成启动")
 
     def _check_modules(self) -> None:
         """With autoload=no a module whose dependency is not listed silently declines to load
@@ -376,9 +376,9 @@ class SandboxPbx:
             lines = output.read_text(encoding="utf-8", errors="replace").splitlines() \
                 if output.is_file() else []
             why = "\n".join(line for line in lines if any(stem in line for stem in stems))
-            self._fail_start(f"started, but modules listed in modules.conf did not load: "
-                             f"{', '.join(missing)} (with autoload=no every dependency must be "
-                             f"listed too):\n{why or '(no log line names them)'}\nlog")
+            self._fail_start(f"已启动，但 modules.conf 中列出的模块没有加载：{'、'.join(missing)}"
+                             f"（autoload=no 时每个依赖模块也必须列出）：\n"
+                             f"{why or '（日志中没有提到它们）'}\n日志")
 
     def _wait_ami(self, ami: AmiAccess, deadline: float) -> None:
         """Booted is not enough: the manager must greet on the manifest's address and port."""
@@ -389,18 +389,18 @@ class SandboxPbx:
                                               timeout=AMI_CONNECT_TIMEOUT_S) as conn:
                     if conn.recv(len(AMI_BANNER)).startswith(AMI_BANNER):
                         return
-                    last_error = "no Asterisk Call Manager greeting"
+                    last_error = "没有收到 Asterisk Call Manager 的问候"
             except OSError as exc:
                 last_error = str(exc)
             time.sleep(POLL_INTERVAL_S)
-        self._fail_start(f"booted, but AMI at {ami.host}:{ami.port} does not answer "
-                         f"({last_error}); check manager.conf and modules.conf")
+        self._fail_start(f"已启动，但 AMI {ami.host}:{ami.port} 没有应答（{last_error}）；"
+                         "请检查 manager.conf 和 modules.conf")
 
     def _fail_start(self, reason: str) -> NoReturn:
         """Stop what was started and raise with the log tail, so the cause is in the message."""
         tail = self.log_tail()
         self.down()
-        raise SandboxError(f"Asterisk instance {self.name} {reason}:\n{tail}")
+        raise SandboxError(f"Asterisk 实例 {self.name} {reason}：\n{tail}")
 
     def _run_cli(self, command: str, timeout: float) -> str:
         try:
@@ -409,11 +409,11 @@ class SandboxPbx:
                 stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace",
                 timeout=timeout, env=CHROOT_ENV, check=False)
         except subprocess.TimeoutExpired as exc:
-            raise SandboxError(f"{command!r} got no answer within {timeout:.0f} s") from exc
+            raise SandboxError(f"命令“{command}”在 {timeout:.0f} 秒内没有应答") from exc
         output = done.stdout + done.stderr
         if done.returncode != 0 or NOT_CONNECTED in output:
-            raise SandboxError(f"{command!r} failed in instance {self.name} "
-                               f"(exit {done.returncode}): {output.strip()}")
+            raise SandboxError(f"命令“{command}”在实例 {self.name} 中执行失败"
+                               f"（退出码 {done.returncode}）：{output.strip()}")
         return done.stdout
 
     def _live_pid(self) -> int | None:
@@ -491,14 +491,14 @@ def _check_free(host: str, port: int, kind: socket.SocketKind, what: str) -> Non
     try:
         family = socket.getaddrinfo(host, port, type=kind)[0][0]
     except OSError as exc:
-        raise SandboxError(f"{what} address {host!r} does not resolve: {exc}") from exc
+        raise SandboxError(f"{what} 地址“{host}”无法解析（{exc}）") from exc
     with socket.socket(family, kind) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
-            raise SandboxError(f"{what} port {host}:{port} is already in use ({exc.strerror}); "
-                               "another instance or program holds it") from exc
+            raise SandboxError(f"{what} 端口 {host}:{port} 已被占用：另一个实例或程序正在使用它"
+                               ) from exc
 
 
 def _kill_group(pid: int) -> None:

@@ -81,8 +81,8 @@ def root_version(root: Path) -> str | None:
 def require_root_user() -> None:
     """chroot needs root; say so instead of failing later with a puzzling EPERM."""
     if os.geteuid() != 0:
-        raise SandboxError("the sandbox PBX runs Asterisk through chroot and must run as root "
-                           f"(current uid {os.geteuid()}); run the command or tests as root")
+        raise SandboxError("沙箱交换机通过 chroot 运行 Asterisk，必须以 root 身份运行"
+                           f"（当前 uid {os.geteuid()}）；请以 root 身份运行此命令或测试")
 
 
 def ensure_root(cache_dir: Path | None = None) -> Path:
@@ -102,7 +102,7 @@ def ensure_root(cache_dir: Path | None = None) -> Path:
             return root
         _remove_debris(cache)
         if root.exists():
-            log.warning("discarding incomplete Asterisk root %s", root)
+            log.warning("丢弃不完整的 Asterisk 根目录 %s", root)
             _discard(root)
         tarball = cache / TARBALL_NAME
         if tarball.is_file():
@@ -110,7 +110,7 @@ def ensure_root(cache_dir: Path | None = None) -> Path:
             if unpacked is not None:
                 os.rename(unpacked, root)
                 return root
-            log.warning("cached %s is unusable; removing it and building afresh", tarball)
+            log.warning("缓存的 %s 不可用：删除后重新构建", tarball)
             tarball.unlink()
         built = _build(cache)
         _pack(built, tarball, cache)
@@ -134,11 +134,11 @@ def _run(command: Sequence[str], what: str, timeout: float) -> str:
         done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, errors="replace", timeout=timeout, check=False)
     except FileNotFoundError as exc:
-        raise SandboxError(f"{what}: {command[0]} is not installed ({exc})") from exc
+        raise SandboxError(f"{what}：没有安装 {command[0]}") from exc
     except subprocess.TimeoutExpired as exc:
-        raise SandboxError(f"{what}: no result after {timeout:.0f} s") from exc
+        raise SandboxError(f"{what}：{timeout:.0f} 秒后仍无结果") from exc
     if done.returncode != 0:
-        raise SandboxError(f"{what} failed (exit {done.returncode}):\n"
+        raise SandboxError(f"{what}：失败（退出码 {done.returncode}）：\n"
                            f"{done.stdout[-OUTPUT_TAIL_CHARS:]}")
     return done.stdout
 
@@ -146,19 +146,19 @@ def _run(command: Sequence[str], what: str, timeout: float) -> str:
 def _check_tools(tools: Sequence[str]) -> None:
     missing = [tool for tool in tools if shutil.which(tool) is None]
     if missing:
-        raise SandboxError(f"missing host tools for the sandbox root: {', '.join(missing)} "
-                           "(Debian packages: debootstrap, zstd, tar, coreutils)")
+        raise SandboxError(f"构建沙箱根目录缺少主机工具：{'、'.join(missing)}"
+                           "（Debian 软件包：debootstrap、zstd、tar、coreutils）")
 
 
 def asterisk_version(root: Path) -> str:
     """Ask the root's own asterisk binary; refuse a root without the expected major version."""
-    output = _run(["chroot", str(root), ASTERISK_BINARY, "-V"], "asterisk -V in the root",
+    output = _run(["chroot", str(root), ASTERISK_BINARY, "-V"], "在根目录中运行 asterisk -V",
                   CHROOT_COMMAND_TIMEOUT_S).strip()
     match = ASTERISK_VERSION.search(output)
     if match is None:
-        raise SandboxError(f"unexpected output from asterisk -V in {root}: {output!r}")
+        raise SandboxError(f"{root} 中 asterisk -V 的输出无法识别：{output!r}")
     if int(match.group(1)) != EXPECTED_ASTERISK_MAJOR:
-        raise SandboxError(f"the root holds {match.group(0)}; the sandbox expects Asterisk "
+        raise SandboxError(f"根目录中是 {match.group(0)}；沙箱需要 Asterisk "
                            f"{EXPECTED_ASTERISK_MAJOR}.x")
     return match.group(0)
 
@@ -169,12 +169,12 @@ def _build(cache: Path) -> Path:
     work = Path(tempfile.mkdtemp(prefix=BUILD_PREFIX, dir=cache))
     work.chmod(ROOT_MODE)
     started = time.monotonic()
-    log.info("building the Asterisk root with debootstrap (about a minute)")
+    log.info("正在用 debootstrap 构建 Asterisk 根目录（约需一分钟）")
     try:
         _run(["debootstrap", f"--variant={DEBOOTSTRAP_VARIANT}",
               f"--include={','.join(DEBOOTSTRAP_PACKAGES)}", DEBOOTSTRAP_SUITE, str(work)],
-             "debootstrap", BUILD_TIMEOUT_S)
-        _run(["chroot", str(work), "apt-get", "clean"], "apt-get clean in the root",
+             "运行 debootstrap", BUILD_TIMEOUT_S)
+        _run(["chroot", str(work), "apt-get", "clean"], "在根目录中运行 apt-get clean",
              CHROOT_COMMAND_TIMEOUT_S)
         resolv = work / "etc" / "resolv.conf"
         resolv.unlink(missing_ok=True)
@@ -184,7 +184,7 @@ def _build(cache: Path) -> Path:
     except BaseException:
         _discard(work)
         raise
-    log.info("built %s in %.1f s", version, time.monotonic() - started)
+    log.info("已构建 %s，用时 %.1f 秒", version, time.monotonic() - started)
     return work
 
 
@@ -196,13 +196,13 @@ def _pack(root: Path, tarball: Path, cache: Path) -> None:
     started = time.monotonic()
     try:
         _run(["tar", "--numeric-owner", f"--use-compress-program={ZSTD_COMMAND}",
-              "-C", str(root), "-cf", str(partial), "."], "packing the root", PACK_TIMEOUT_S)
+              "-C", str(root), "-cf", str(partial), "."], "打包根目录", PACK_TIMEOUT_S)
         partial.chmod(TARBALL_MODE)
         os.rename(partial, tarball)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    log.info("packed %s in %.1f s", tarball, time.monotonic() - started)
+    log.info("已打包 %s，用时 %.1f 秒", tarball, time.monotonic() - started)
 
 
 def _unpack(tarball: Path, cache: Path) -> Path | None:
@@ -213,7 +213,7 @@ def _unpack(tarball: Path, cache: Path) -> Path | None:
     started = time.monotonic()
     try:
         _run(["tar", "--numeric-owner", "--use-compress-program=zstd", "-C", str(work),
-              "-xpf", str(tarball)], "unpacking the cached root", PACK_TIMEOUT_S)
+              "-xpf", str(tarball)], "解包缓存的根目录", PACK_TIMEOUT_S)
     except SandboxError as exc:
         log.warning("%s", exc)
         _discard(work)
@@ -224,7 +224,7 @@ def _unpack(tarball: Path, cache: Path) -> Path | None:
     if not is_complete(work):
         _discard(work)
         return None
-    log.info("unpacked %s in %.1f s", tarball, time.monotonic() - started)
+    log.info("已解包 %s，用时 %.1f 秒", tarball, time.monotonic() - started)
     return work
 
 
@@ -232,7 +232,7 @@ def _remove_debris(cache: Path) -> None:
     """Remove work directories left by a crashed build; safe because we hold the lock."""
     for entry in cache.iterdir():
         if entry.name.startswith((BUILD_PREFIX, UNPACK_PREFIX)):
-            log.warning("removing leftover %s", entry)
+            log.warning("删除遗留的 %s", entry)
             _discard(entry)
         elif entry.name.startswith(TARBALL_TMP_PREFIX):
             entry.unlink(missing_ok=True)
@@ -256,5 +256,5 @@ def _discard(path: Path) -> None:
     for point in sorted(_mounts_under(path), key=len, reverse=True):
         subprocess.run(["umount", "-l", point], check=False, capture_output=True)
     if _mounts_under(path):
-        raise SandboxError(f"cannot unmount everything under {path}; remove it by hand")
+        raise SandboxError(f"无法卸载 {path} 下的全部挂载；请手动删除它")
     subprocess.run(["rm", "-rf", "--one-file-system", str(path)], check=False)

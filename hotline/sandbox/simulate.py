@@ -53,6 +53,8 @@ from hotline.tasks import cancel_and_wait
 from ivr.names import ENTRY_NUMBER, SOUND_DIR
 from ivr.pjsip import LOCAL_INCLUDE
 
+KIND_ZH = {CallKind.DAYTIME: "白天来电", CallKind.AFTER_HOURS: "夜间留言"}
+
 AMI_WAIT_S = 20.0
 PHONE_START_PARALLEL = 4  # baresip start-ups at once: two cores, and sox runs in each
 DAY_CITIZENS = 24
@@ -198,7 +200,7 @@ class Simulation:
         except SimulationError as exc:
             self.summary.errors.append(str(exc))
             self.report.say(f"停止：{exc}")
-            print(f"hotline sandbox simulate: {exc}", file=sys.stderr, flush=True)
+            print(f"hotline sandbox simulate：{exc}", file=sys.stderr, flush=True)
         finally:
             await self._teardown()
         return self.summary
@@ -208,8 +210,8 @@ class Simulation:
     async def _setup(self) -> None:
         status = self.pbx.status()
         if not status.running:
-            raise SimulationError(f"sandbox {self.pbx.name} is not running; start it with "
-                                  "`hotline sandbox up` (or `./run demo`)")
+            raise SimulationError(f"沙箱 {self.pbx.name} 没有运行：请先用 hotline sandbox up"
+                                  "（或 ./run demo）启动")
         if status.sip is not None:
             self.sip_host, self.sip_port = status.sip.bind, status.sip.port
         self.report.say(f"模拟开始：沙盒 {self.pbx.name}，服务 {self.api.base_url}，随机种子 {self.seed}")
@@ -217,9 +219,8 @@ class Simulation:
         self.api.use_token(await asyncio.to_thread(self.token.create))
         me = await self.api.request("GET", "/api/me")
         if me.status_code != httpx.codes.OK:
-            raise SimulationError(f"the service at {self.api.base_url} refused the simulation's "
-                                  f"token ({describe(me)}): does it use the database of "
-                                  f"{self.config.path}?")
+            raise SimulationError(f"{self.api.base_url} 的服务拒绝了模拟程序的令牌（{describe(me)}）："
+                                  f"它用的是 {self.config.path} 的数据库吗？")
         await self._wait_ami()
         self._plan_citizens()
         await asyncio.to_thread(self.endpoints.install, plan.pjsip_local_text(
@@ -244,7 +245,7 @@ class Simulation:
             if health.get("ami", {}).get("connected"):
                 return
             if loop.time() >= deadline or self.stopping.is_set():
-                raise SimulationError("the service is not connected to the PBX (AMI): "
+                raise SimulationError("服务没有连上交换机（AMI）："
                                       f"{health.get('ami', {}).get('last_error')}")
             await asyncio.sleep(SERVICE_POLL_S)
 
@@ -255,8 +256,8 @@ class Simulation:
                    CallKind.AFTER_HOURS: plan.after_hours_moment(hours, tz, today)}
         self.kinds = {kind for kind, moment in moments.items() if moment is not None}
         if not self.kinds:
-            raise SimulationError("hotline.conf's hours are never open at 10:00 and never "
-                                  "closed at 20:00: no call can be simulated")
+            raise SimulationError("hotline.conf 的工作时间在 10:00 从不上班、在 20:00 也从不下班："
+                                  "无法模拟任何来电")
         if CallKind.AFTER_HOURS not in self.kinds:
             self.report.say("全天有人值守（night_shift）：不模拟夜间留言")
         if self.options.once:
@@ -264,8 +265,8 @@ class Simulation:
             needed |= {CallKind.AFTER_HOURS} if self.options.once_messages else set()
             missing = needed - self.kinds
             if missing:
-                raise SimulationError("hotline.conf's hours allow no "
-                                      + " or ".join(k.value for k in missing) + " calls")
+                raise SimulationError("hotline.conf 的工作时间不允许"
+                                      + "或".join(KIND_ZH[k] for k in missing))
         return {kind: int(moment.timestamp()) if moment else 0 for kind, moment in moments.items()}
 
     def _plan_citizens(self) -> None:
@@ -300,7 +301,7 @@ class Simulation:
                 audio_source=self.operator_audio, source_seconds=SEAT_SOURCE_S, record=False)
         await self._start_phones(self.seat_phones, lambda key: f"坐席{key}")
         if not self.seat_phones:
-            raise SimulationError("no seat phone could register with the sandbox PBX")
+            raise SimulationError("没有一部坐席话机能在沙箱交换机上注册")
         self.report.say(f"{len(self.seat_phones)} 部坐席话机已注册："
                         + " ".join(sorted(self.seat_phones)))
         for seat_id, phone in self.seat_phones.items():

@@ -62,13 +62,13 @@ class ServiceApi:
         try:
             return await self.client.request(method, path, json=body)
         except httpx.TransportError as exc:
-            raise SimulationError(f"the hotline service at {self.base_url} does not answer "
-                                  f"({exc.__class__.__name__}: {exc})") from exc
+            raise SimulationError(f"{self.base_url} 的热线服务没有应答"
+                                  f"（{exc.__class__.__name__}：{exc}）") from exc
 
     async def get(self, path: str) -> Any:
         response = await self.request("GET", path)
         if response.status_code != httpx.codes.OK:
-            raise SimulationError(f"GET {path}: {describe(response)}")
+            raise SimulationError(f"请求 GET {path} 失败：{describe(response)}")
         return response.json()
 
     async def wait_answering(self, timeout: float, stop: asyncio.Event) -> None:
@@ -82,8 +82,8 @@ class ServiceApi:
             except httpx.TransportError as exc:
                 if loop.time() >= deadline or stop.is_set():
                     raise SimulationError(
-                        f"the hotline service does not answer at {self.base_url} ({exc}); start "
-                        "it first (`hotline serve --sandbox`, or `./run demo`), or give --api"
+                        f"{self.base_url} 的热线服务没有应答（{exc}）：请先启动它"
+                        "（hotline serve --sandbox 或 ./run demo），或用 --api 指定地址"
                     ) from exc
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), SERVICE_POLL_S)
@@ -164,11 +164,11 @@ class CitizenEndpoints:
         for path, existing in found.items():
             owner, pid = plan.pjsip_owner(existing)
             if owner is LocalOwner.FOREIGN:
-                raise SimulationError(f"{path} holds endpoints that are not the simulation's "
-                                      "own; move it away or run against another sandbox")
+                raise SimulationError(f"{path} 中有不属于模拟程序的话机配置：请把它移走，"
+                                      "或换一个沙箱运行")
             if owner is LocalOwner.SIMULATION and pid != os.getpid() and _is_simulation(pid):
-                raise SimulationError(f"another simulation (pid {pid}) is running against "
-                                      f"sandbox {self.pbx.name}; stop it first")
+                raise SimulationError(f"另一个模拟程序（pid {pid}）正在对沙箱 {self.pbx.name} 运行："
+                                      "请先停止它")
         for path, existing in found.items():
             owner, _ = plan.pjsip_owner(existing)
             self._before[path] = existing if owner is LocalOwner.EMPTY else None
@@ -190,7 +190,7 @@ class CitizenEndpoints:
         try:
             self.pbx.cli(RELOAD_COMMAND, timeout=PBX_CLI_TIMEOUT_S)
         except SandboxError as exc:
-            raise SimulationError(f"could not reload PJSIP in sandbox {self.pbx.name}: {exc}") from exc
+            raise SimulationError(f"无法在沙箱 {self.pbx.name} 中重新加载 PJSIP：{exc}") from exc
 
 
 def _read(path: Path) -> str | None:

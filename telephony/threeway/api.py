@@ -11,12 +11,12 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from hotline.auth.deps import OperatorDep as Operator
+from hotline.auth.deps import ReaderDep as Reader
 from hotline.auth.principal import Principal
 from hotline.auth.seats import require_own_seat
 from hotline.db.audit import record_audit
-from hotline.deps import OperatorDep as Operator
-from hotline.deps import ReaderDep as Reader
-from hotline.deps import SessionDep
+from hotline.db.session import SessionDep
 from hotline.privacy import text_for
 from telephony.deps import get_hall, get_halls, get_session_hall
 from telephony.hall import Hall, Halls

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 
 from hotline.api import create_app
 from hotline.auth import Role, add_token, require_role
-from hotline.config import load_config
+from hotline.config import HotlineConfig, load_config
 from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
 from tests.api.helpers import TokenMaker, bearer
 
@@ -33,7 +34,8 @@ def test_no_token_is_401_with_a_bearer_challenge(client: TestClient) -> None:
 
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
-    assert _error(response)["code"] == "missing_token"
+    assert _error(response) == {"code": "missing_token", "detail": None,
+                                "message": "需要 API 令牌：请在请求头中发送 Authorization: Bearer <令牌>"}
 
 
 @pytest.mark.parametrize("header", [
@@ -55,7 +57,7 @@ def test_unknown_token_is_named_invalid(client: TestClient) -> None:
 
     assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
     assert _error(response) == {"code": "invalid_token",
-                                "message": "the API token is unknown or revoked",
+                                "message": "API 令牌不存在或已被吊销",
                                 "detail": None}
 
 
@@ -76,8 +78,9 @@ def test_monitor_on_an_admin_route_is_403(client: TestClient, make_token: TokenM
 
     assert response.status_code == 403
     error = _error(response)
-    assert error["code"] == "forbidden"
-    assert "needs role admin" in error["message"] and "has role monitor" in error["message"]
+    assert error == {"code": "forbidden",
+                     "message": "此操作需要管理员（admin）令牌；令牌“monitor-token”的角色是监控（monitor）",
+                     "detail": {"roles": ["admin"], "role": "monitor"}}
 
 
 @pytest.mark.parametrize(("role", "path", "method", "expected"), [
@@ -112,7 +115,7 @@ def test_me_names_the_caller(client: TestClient, make_token: TokenMaker, role: R
 def test_admin_is_always_admitted_and_roles_are_checked_when_declared() -> None:
     assert require_role(Role.MONITOR).roles == {Role.MONITOR, Role.ADMIN}
     assert require_role("operator").roles == {Role.OPERATOR, Role.ADMIN}
-    with pytest.raises(ValueError, match="unknown role 'root'"):
+    with pytest.raises(ValueError, match="未知的角色“root”"):
         require_role("root")
     with pytest.raises(ValueError, match="at least one role"):
         require_role()
@@ -141,3 +144,17 @@ def test_a_revocation_by_the_cli_in_another_process_reaches_the_running_api(hall
             time.sleep(0.05)
         assert response.status_code == 401
         assert _error(response)["code"] == "invalid_token"
+
+
+def test_a_token_check_without_the_database_is_a_503_in_chinese(config: HotlineConfig) -> None:
+    def unreachable() -> None:
+        raise OperationalError("SELECT", {}, ConnectionRefusedError("down"))
+
+    app = create_app(config)
+    with TestClient(app) as client:
+        app.state.sessionmaker = unreachable
+        response = client.get("/api/me", headers=bearer("hl_never-seen"))
+
+    assert response.status_code == 503
+    assert _error(response) == {"code": "database_unavailable", "detail": None,
+                                "message": "数据库暂时不可用，无法核对令牌，请稍后再试"}

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.testclient import TestClient
 
 from hotline.api import create_app
-from hotline.api.errors import ApiError
+from hotline.api.errors import INTERNAL_ERROR_MESSAGE
 from hotline.api.version import service_version
 from hotline.auth import Role, require_role
 from hotline.config import HotlineConfig
+from hotline.errors import SeatNotFound
 from tests.api.helpers import TokenMaker, bearer
 
 CONNECTED_AT = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)
@@ -90,7 +91,7 @@ def test_unknown_path_is_a_json_404(client: TestClient) -> None:
 
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"
-    assert _shape(response.json())["code"] == "not_found"
+    assert _shape(response.json()) == {"code": "not_found", "message": "没有这个地址", "detail": None}
 
 
 def test_wrong_method_is_a_json_405_with_allow(client: TestClient) -> None:
@@ -98,7 +99,8 @@ def test_wrong_method_is_a_json_405_with_allow(client: TestClient) -> None:
 
     assert response.status_code == 405
     assert response.headers["allow"] == "GET"
-    assert _shape(response.json())["code"] == "method_not_allowed"
+    assert _shape(response.json()) == {"code": "method_not_allowed", "detail": None,
+                                       "message": "这个地址不接受此请求方法"}
 
 
 def test_invalid_input_is_a_422_in_our_shape(client: TestClient,
@@ -109,8 +111,9 @@ def test_invalid_input_is_a_422_in_our_shape(client: TestClient,
     assert response.status_code == 422
     error = _shape(response.json())
     assert error["code"] == "validation_error"
+    assert error["message"] == "请求有误：查询参数 limit 应为整数"  # which field, in Chinese
     assert error["detail"] == [{"loc": ["query", "limit"], "type": "int_parsing",
-                                "message": error["detail"][0]["message"]}]
+                                "message": "应为整数"}]
     assert "13800138000x" not in response.text  # the rejected input is not echoed
 
 
@@ -118,7 +121,9 @@ def test_missing_parameter_is_a_422_too(client: TestClient, make_token: TokenMak
     response = client.get("/api/test/count", headers=bearer(make_token(Role.MONITOR)))
 
     assert response.status_code == 422
-    assert _shape(response.json())["detail"][0]["type"] == "missing"
+    error = _shape(response.json())
+    assert error["detail"][0]["type"] == "missing"
+    assert error["message"] == "请求有误：查询参数 limit 缺少此项"
 
 
 def test_crash_is_a_logged_json_500_without_internals(client: TestClient,
@@ -128,7 +133,9 @@ def test_crash_is_a_logged_json_500_without_internals(client: TestClient,
         response = client.get("/api/test/crash", headers=bearer(make_token(Role.MONITOR)))
 
     assert response.status_code == 500
-    assert _shape(response.json())["code"] == "internal_error"
+    assert _shape(response.json()) == {"code": "internal_error", "message": INTERNAL_ERROR_MESSAGE,
+                                       "detail": None}
+    assert "服务内部出错" in INTERNAL_ERROR_MESSAGE
     assert "secret internal state" not in response.text
     assert "Traceback" not in response.text
     logged = [r for r in caplog.records if r.name == "hotline.api.errors"]
@@ -136,23 +143,24 @@ def test_crash_is_a_logged_json_500_without_internals(client: TestClient,
     assert "secret internal state" in caplog.text
 
 
-def test_route_errors_keep_their_code(config: HotlineConfig, make_token: TokenMaker) -> None:
+def test_route_errors_keep_their_code_and_say_it_in_chinese(config: HotlineConfig,
+                                                            make_token: TokenMaker) -> None:
+    """A Refusal keeps its code and message; a bare HTTPException's English text is not shown."""
     router = APIRouter(dependencies=[Depends(require_role(Role.MONITOR))])
 
     @router.get("/seat/{seat_id}")
     def seat(seat_id: str) -> None:
         if seat_id == "99":
             raise HTTPException(404, "no seat 99")
-        raise ApiError(409, "seat_busy", f"seat {seat_id} is on a call", {"seat": seat_id})
+        raise SeatNotFound(f"没有工号为 {seat_id} 的坐席", detail={"seat_id": seat_id})
 
     with TestClient(create_app(config, extra_routers=[router])) as client:
         token = make_token(Role.MONITOR)
-        missing = client.get("/api/seat/99", headers=bearer(token))
-        busy = client.get("/api/seat/07", headers=bearer(token))
+        bare = client.get("/api/seat/99", headers=bearer(token))
+        refused = client.get("/api/seat/77", headers=bearer(token))
 
-    assert missing.status_code == 404
-    assert _shape(missing.json()) == {"code": "not_found", "message": "no seat 99",
-                                      "detail": None}
-    assert busy.status_code == 409
-    assert _shape(busy.json()) == {"code": "seat_busy", "message": "seat 07 is on a call",
-                                   "detail": {"seat": "07"}}
+    assert bare.status_code == 404
+    assert _shape(bare.json()) == {"code": "not_found", "message": "没有这个地址", "detail": None}
+    assert refused.status_code == 404
+    assert _shape(refused.json()) == {"code": "seat_not_found", "message": "没有工号为 77 的坐席",
+                                      "detail": {"seat_id": "77"}}

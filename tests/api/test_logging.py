@@ -118,7 +118,7 @@ def test_log_format_follows_flag_then_environment_then_terminal(
 
 
 def test_unknown_log_format_is_refused_naming_the_choices() -> None:
-    with pytest.raises(ValueError, match="auto, json, human"):
+    with pytest.raises(ValueError, match="auto、json、human"):
         resolve_log_format(None, io.StringIO(), {"HOTLINE_LOG_FORMAT": "xml"})
 
 

@@ -3,8 +3,10 @@ one handler renders them in the API's error shape."""
 
 from __future__ import annotations
 
+import ast
 import importlib
 import re
+from pathlib import Path
 
 import pytest
 from fastapi import APIRouter, Depends
@@ -17,12 +19,13 @@ from hotline.errors import REFUSALS, Refusal
 from seat_manager.errors import NotLoggedIn, SeatError
 from tests.api.helpers import bearer
 
-ERROR_MODULES = ("seat_manager.errors", "telephony.errors", "telephony.threeway.errors",
-                 "voicemail.errors", "voicemail.callbacks.errors", "quality.errors", "written.errors",
-                 "hotline.reports.errors")
+ERROR_MODULES = ("hotline.auth.errors", "seat_manager.errors", "telephony.errors",
+                 "telephony.threeway.errors", "voicemail.errors", "voicemail.callbacks.errors",
+                 "quality.errors", "written.errors", "hotline.reports.errors")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 PINNED = {  # what clients branch on: a code may be added, never renamed or given another status
-    403: "not_claimer not_your_call",
+    401: "invalid_token missing_token",
+    403: "forbidden not_claimer not_your_call not_your_seat",
     404: "call_not_found callback_not_found department_not_found expert_not_found hall_not_found "
          "message_not_found no_audio nothing_to_claim review_not_found seat_not_found session_not_found "
          "voicemail_not_found",
@@ -39,7 +42,7 @@ PINNED = {  # what clients branch on: a code may be added, never renamed or give
          "invalid_verdict range_too_long reason_required reason_too_long undiallable_number "
          "unknown_action unknown_department unknown_hall unknown_section",
     502: "dial_failed",
-    503: "bridge_not_running form_misconfigured pbx_timeout pbx_unreachable",
+    503: "bridge_not_running database_unavailable form_misconfigured pbx_timeout pbx_unreachable",
 }
 
 
@@ -88,3 +91,45 @@ def test_the_one_handler_renders_a_refusal_in_the_error_shape(config, make_token
     assert answer.json() == {"error": {"code": "not_logged_in", "message": "坐席 07 尚未签入",
                                        "detail": {"seat_id": "07"}}}
     assert CJK.search(answer.json()["error"]["message"])
+
+
+REPO = Path(__file__).resolve().parents[2]
+PACKAGES = ("hotline", "seat_manager", "telephony", "voicemail", "quality", "written", "remit", "ivr")
+ENGLISH = re.compile(r"\b(expected|missing|unknown|duplicate|malformed|must|should|cannot|found|"
+                     r"the|is|not|use|add|give|only|already|invalid|e\.g)\b", re.IGNORECASE)
+
+
+def _fixed_text(node: ast.expr, path: Path) -> str | None:
+    """The fixed words of a message argument (placeholders dropped; a module's constant read)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(part.value for part in node.values if isinstance(part, ast.Constant))
+    if isinstance(node, ast.BinOp):
+        return "".join(text for side in (node.left, node.right) if (text := _fixed_text(side, path)))
+    if isinstance(node, ast.Name):  # imported only when needed: a module is not run for nothing
+        module = importlib.import_module(".".join(path.relative_to(REPO).with_suffix("").parts))
+        value = getattr(module, node.id, None)
+        return value if isinstance(value, str) else None
+    return None
+
+
+def test_every_refusal_message_in_the_code_is_chinese() -> None:
+    """A cheap guard: each place that makes a refusal with a written message writes it in Chinese."""
+    names = {cls.__name__ for cls in _all_refusals()}
+    checked = 0
+    for package in PACKAGES:
+        for path in sorted((REPO / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                name = isinstance(node, ast.Call) and (getattr(node.func, "id", None)
+                                                       or getattr(node.func, "attr", None))
+                if name not in names or not node.args:
+                    continue
+                text = _fixed_text(node.args[0], path)
+                if text is None:
+                    continue
+                checked += 1
+                where = f"{path.relative_to(REPO)}:{node.lineno}"
+                assert CJK.search(text), f"{where}: {text!r} is not Chinese"
+                assert not ENGLISH.search(text), f"{where}: {text!r} has English words"
+    assert checked >= 80

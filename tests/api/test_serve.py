@@ -166,3 +166,21 @@ def test_an_unknown_log_format_in_the_environment_is_refused(
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: None)  # never serve for real
     assert main(["-c", str(hall_dir / "hotline.conf"), "serve"]) == EXIT_REFUSED
     assert "HOTLINE_LOG_FORMAT" in capsys.readouterr().err
+
+
+def test_the_demo_triages_with_the_stand_in_when_no_chinese_model_is_installed(
+        hall_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Issue 12: `./run demo` (serve --sandbox) must not leave triage off for want of a model."""
+    import argparse
+
+    from hotline.cli.serve_cmd import _demo_model
+    from voicemail.transcribe import default_test_model_path
+
+    args = argparse.Namespace(config=hall_dir / "hotline.conf")
+    missing = {"vosk.model": str(tmp_path / "no-model-here")}
+    config = load_config(args.config, overrides=missing)
+    with caplog.at_level(logging.WARNING, logger="hotline.cli.serve_cmd"):
+        demo = _demo_model(args, config, missing)
+    assert demo is not None and demo.vosk.model == default_test_model_path()
+    assert any("!!!" in r.getMessage() and "stand-in" in r.getMessage() for r in caplog.records)
+    assert _demo_model(args, demo, {}) is demo  # a usable model is kept as it is

@@ -29,7 +29,7 @@ def test_add_prints_the_token_once_and_it_works(hall_dir: Path,
     token = out.strip()
     assert code == EXIT_OK
     assert token.startswith("hl_") and "\n" not in token  # alone on stdout, for scripts
-    assert "shown only this once" in err
+    assert "令牌只显示这一次" in err
     config = load_config(hall_dir / "hotline.conf")
     with TestClient(create_app(config)) as client:
         response = client.get("/api/me", headers=bearer(token))
@@ -46,7 +46,7 @@ def test_list_shows_tokens_but_never_their_values(hall_dir: Path,
 
     assert code == EXIT_OK
     header, *rows = out.splitlines()
-    assert header.split() == ["ID", "NAME", "ROLE", "SEAT", "CREATED", "LAST", "USED", "REVOKED"]
+    assert header.split() == ["编号", "名称", "角色", "坐席", "创建时间", "最近使用", "吊销时间"]
     assert [row.split()[:4] for row in rows] == [["1", "admin.li", "admin", "-"],
                                                  ["2", "wallboard", "monitor", "-"]]
     assert all(row.split()[-1] == "-" for row in rows)  # not revoked
@@ -59,13 +59,13 @@ def test_unknown_role_and_duplicate_name_are_refused(hall_dir: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(hall_dir, capsys, "token", "add", "--role", "root", "--name", "x")
     assert (code, out) == (EXIT_REFUSED, "")
-    assert "unknown role 'root'" in err
+    assert "未知的角色“root”" in err
 
     assert run(hall_dir, capsys, "token", "add", "--role", "operator", "--name", "ops")[0] \
         == EXIT_OK
     code, out, err = run(hall_dir, capsys, "token", "add", "--role", "admin", "--name", "ops")
     assert (code, out) == (EXIT_REFUSED, "")
-    assert "already exists" in err
+    assert "已有名为“ops”的有效令牌" in err
 
 
 def test_revoke_by_name_and_by_id(hall_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -74,7 +74,7 @@ def test_revoke_by_name_and_by_id(hall_dir: Path, capsys: pytest.CaptureFixture[
 
     code, out, _ = run(hall_dir, capsys, "token", "revoke", "ops")
     assert code == EXIT_OK
-    assert out.strip() == "revoked token 1 (ops, operator)"
+    assert out.strip() == "已吊销令牌 1（ops，operator）"
     assert run(hall_dir, capsys, "token", "revoke", "--id", "2")[0] == EXIT_OK
 
     rows = run(hall_dir, capsys, "token", "list")[1].splitlines()[1:]
@@ -87,10 +87,10 @@ def test_revoke_by_name_and_by_id(hall_dir: Path, capsys: pytest.CaptureFixture[
 
 def test_revoke_refusals(hall_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(hall_dir, capsys, "token", "revoke", "nobody")
-    assert code == EXIT_REFUSED and "no active token named 'nobody'" in err
+    assert code == EXIT_REFUSED and "没有名为“nobody”的有效令牌" in err
 
     code, _, err = run(hall_dir, capsys, "token", "revoke")
-    assert code == EXIT_REFUSED and "NAME or --id" in err
+    assert code == EXIT_REFUSED and "请给出令牌名称或 --id 编号" in err
 
 
 def test_cli_changes_are_audited(hall_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -114,7 +114,8 @@ def test_a_broken_configuration_is_refused(tmp_path: Path,
     code, _, err = run(tmp_path, capsys, "token", "list")
 
     assert code == EXIT_REFUSED
-    assert "problem(s) in the configuration" in err
+    assert "hotline：配置中有 3 个问题：" in err
+    assert "hotline.conf 第 2 行：[database] url：应为以 sqlite:/// 或 postgresql+psycopg:// 开头" in err
 
 
 def test_operator_tokens_are_bound_to_a_seat_or_declared_team_lead(
@@ -125,13 +126,13 @@ def test_operator_tokens_are_bound_to_a_seat_or_declared_team_lead(
         assert code == EXIT_OK, err
     _, out, _ = run(hall_dir, capsys, "token", "list")
     seats = {row.split()[1]: row.split()[3] for row in out.splitlines()[1:]}
-    assert seats == {"zhang.wei": "07", "12": "12", "li.lead": "team-lead", "alice": "-"}
+    assert seats == {"zhang.wei": "07", "12": "12", "li.lead": "班长", "alice": "-"}
 
 
 @pytest.mark.parametrize(("argv", "words"), [
-    (("--role", "operator", "--name", "x", "--seat", "99"), "no seat '99'"),
-    (("--role", "monitor", "--name", "x", "--seat", "07"), "only operator tokens"),
-    (("--role", "admin", "--name", "x", "--team-lead"), "only operator tokens"),
+    (("--role", "operator", "--name", "x", "--seat", "99"), "没有坐席“99”"),
+    (("--role", "monitor", "--name", "x", "--seat", "07"), "只有话务员（operator）令牌可以绑定坐席"),
+    (("--role", "admin", "--name", "x", "--team-lead"), "管理员（admin）令牌不行"),
 ])
 def test_a_binding_that_does_not_fit_is_refused(hall_dir: Path, capsys: pytest.CaptureFixture[str],
                                                 argv: tuple[str, ...], words: str) -> None:

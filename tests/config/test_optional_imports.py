@@ -62,7 +62,7 @@ def test_hotline_check_runs_without_the_speech_extra(tmp_path: Path) -> None:
             "sys.exit(main(['-c', 'hotline.conf', 'check']))")
     result = run_without_extras(tmp_path, code)
     assert result.returncode == 0, result.stderr
-    assert "OK" in result.stdout and "50 seats" in result.stdout
+    assert "检查通过 — 50 个坐席" in result.stdout
 
 
 @pytest.mark.parametrize("command", ["--help", "serve --help", "voicemail --help", "model --help"])

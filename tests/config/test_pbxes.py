@@ -61,21 +61,22 @@ def test_seat_id_on_two_pbxes_is_refused_with_both_lines(workdir: Path) -> None:
     line = path.read_text(encoding="utf-8").splitlines().index("07 = 1061 张三") + 1
     first = path.read_text(encoding="utf-8").splitlines().index("07 = 1007") + 1
     found = issues_of(path)
-    assert any(f"hotline.conf:{line}: [seats] 07: duplicate seat id" in i and f"line {first}" in i
+    assert any(f"hotline.conf 第 {line} 行：[seats] 07：工号重复" in i and f"第 {first} 行" in i
                for i in found), found
 
 
 @pytest.mark.parametrize(("conf", "needle"), [
-    (WEST.replace("[seats west]", "[seats wset]"), "no such PBX 'wset'; did you mean [seats west]?"),
-    (WEST.replace("ami_port = 6038", "ami_port = 5038"), "the same ami as PBX 'main'"),
-    (WEST.replace("sip_port = 6060", "sip_port = 5060"), "the same sip as PBX 'main'"),
-    (WEST.replace("ami_port = 6038", "ami_port = 70000"), "[pbx west] ami_port: 70000 is out of range"),
-    (WEST.replace("[pbx west]", "[pbx 西]").replace("[seats west]", "[seats 西]"), "a PBX name is"),
-    (WEST.replace("[pbx west]", "[pbx main]").replace("[seats west]", "[seats main]"), "is the first PBX"),
-    (WEST.replace("62 = 1062", "62 = 1007"), "duplicate extension 1007"),
-    (WEST + "\n[pbx west]\nhall = 又一个\n", "[pbx west]: duplicate section"),
-    (WEST.replace("hall = 城西大厅", "hall = 城西大厅\ncolour = red"), "[pbx west] colour: unknown key"),
-    (WEST.split("[seats west]")[0], "PBX 'west' has no seats; add [seats west]"),
+    (WEST.replace("[seats west]", "[seats wset]"), "没有名为“wset”的交换机；是否想写 [seats west]？"),
+    (WEST.replace("ami_port = 6038", "ami_port = 5038"), "与交换机“main”的 AMI 地址相同"),
+    (WEST.replace("sip_port = 6060", "sip_port = 5060"), "与交换机“main”的 SIP 地址相同"),
+    (WEST.replace("ami_port = 6038", "ami_port = 70000"), "[pbx west] ami_port：70000 超出范围"),
+    (WEST.replace("[pbx west]", "[pbx 西]").replace("[seats west]", "[seats 西]"), "交换机名称须以字母开头"),
+    (WEST.replace("[pbx west]", "[pbx main]").replace("[seats west]", "[seats main]"),
+     "“main”是第一台交换机"),
+    (WEST.replace("62 = 1062", "62 = 1007"), "分机号 1007 重复"),
+    (WEST + "\n[pbx west]\nhall = 又一个\n", "[pbx west]：重复的段"),
+    (WEST.replace("hall = 城西大厅", "hall = 城西大厅\ncolour = red"), "[pbx west] colour：未知的键"),
+    (WEST.split("[seats west]")[0], "交换机“west”没有坐席：请添加 [seats west]"),
 ])
 def test_bad_pbx_sections_are_refused(workdir: Path, conf: str, needle: str) -> None:
     found = issues_of(add(workdir, conf))
@@ -88,11 +89,11 @@ def test_missing_secret_of_a_pbx_is_refused(workdir: Path) -> None:
     secrets.write_text(secrets.read_text(encoding="utf-8").replace("[pbx west]", "[pbx-west]"),
                        encoding="utf-8")
     found = issues_of(path)
-    assert any("the secrets file may only hold" in i for i in found), found
+    assert any("密钥文件只能包含" in i for i in found), found
     secrets.write_text(secrets.read_text(encoding="utf-8").replace("[pbx-west]\n", "[trunk]\npassword"
                                                                    " = x\n;"), encoding="utf-8")
     found = issues_of(path)
-    assert any("[pbx west] secret: missing secret" in i for i in found), found
+    assert any("[pbx west] secret：缺少密钥" in i for i in found), found
 
 
 def test_override_moves_a_pbx_port(workdir: Path) -> None:
@@ -105,7 +106,7 @@ def test_a_secret_for_a_pbx_the_file_does_not_name_is_refused(workdir: Path) -> 
     secrets = workdir / "hotline.secrets"
     secrets.write_text(secrets.read_text(encoding="utf-8") + "\n[pbx east]\nsecret = x\n", encoding="utf-8")
     found = issues_of(path)
-    assert any("hotline.secrets" in i and "[pbx east]: no [pbx east] in hotline.conf" in i
+    assert any("hotline.secrets" in i and "[pbx east]：hotline.conf 中没有 [pbx east]" in i
                for i in found), found
 
 
@@ -129,4 +130,4 @@ def test_a_pbx_spool_that_would_break_the_dialplan_is_refused(workdir: Path) -> 
     bad = WEST.replace("queue_log = var/west/queue_log",
                        "queue_log = var/west/queue_log\nvoicemail_pbx_spool = /var/spool/a b")
     found = issues_of(add(workdir, bad))
-    assert any("[pbx west] voicemail_pbx_spool: expected an absolute path" in i for i in found), found
+    assert any("[pbx west] voicemail_pbx_spool：应为交换机上的绝对路径" in i for i in found), found

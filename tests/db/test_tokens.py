@@ -71,11 +71,11 @@ def test_listing_never_carries_the_hash(sessions: sessionmaker[Session]) -> None
 
 def test_unknown_role_and_bad_names_are_refused(sessions: sessionmaker[Session]) -> None:
     with sessions() as session:
-        with pytest.raises(TokenError, match="unknown role 'root'"):
+        with pytest.raises(TokenError, match="未知的角色“root”"):
             add_token(session, "x", "root")
-        with pytest.raises(TokenError, match="invalid token name"):
+        with pytest.raises(TokenError, match="令牌名称“has space”不合规"):
             add_token(session, "has space", Role.ADMIN)
-        with pytest.raises(TokenError, match="invalid token name"):
+        with pytest.raises(TokenError, match="令牌名称“”不合规"):
             add_token(session, "", Role.ADMIN)
         assert list_tokens(session) == []
 
@@ -122,11 +122,11 @@ def test_revoke_by_id_and_refusals(sessions: sessionmaker[Session]) -> None:
         token_id = list_tokens(session)[0].id
 
         assert revoke_token(session, token_id).name == "ops"
-        with pytest.raises(TokenNotFound, match="already revoked"):
+        with pytest.raises(TokenNotFound, match="已被吊销"):
             revoke_token(session, token_id)
-        with pytest.raises(TokenNotFound, match="no token with id 999"):
+        with pytest.raises(TokenNotFound, match="没有编号为 999 的令牌"):
             revoke_token(session, 999)
-        with pytest.raises(TokenNotFound, match="no active token named 'ops'"):
+        with pytest.raises(TokenNotFound, match="没有名为“ops”的有效令牌"):
             revoke_token(session, "ops")
 
 

@@ -246,7 +246,7 @@ def test_manager_binds_and_permits_loopback_only(hall: HotlineConfig, hall_conf:
     remote = load_config(hall_conf, overrides={"ami.host": "10.1.2.3", "api.bind": "10.1.2.9"})
     assert permitted_hosts(remote) == ("127.0.0.1/32", "::1/128", "10.1.2.3/32", "10.1.2.9/32")
     named = load_config(hall_conf, overrides={"ami.host": "pbx.example"})
-    with pytest.raises(RenderError, match="IP address"):
+    with pytest.raises(RenderError, match="只能绑定 IP 地址"):
         render_manager(named)
 
 
@@ -281,5 +281,5 @@ def test_missing_speech_tools_are_named_with_their_package(
 
 def test_an_unknown_voice_is_named(hall_conf: Path, tmp_path: Path) -> None:
     config = load_config(hall_conf, overrides={"prompts.voice": "zz-missing"})
-    with pytest.raises(RenderError, match=r"\[prompts\] voice = 'zz-missing'.*does not exist"):
+    with pytest.raises(RenderError, match=r"\[prompts\] voice = “zz-missing”无法使用：.*does not exist"):
         prompts.render_prompts(config, tmp_path)

@@ -110,10 +110,10 @@ def test_cli_renders_next_to_the_config_by_default(hall_conf: Path, tmp_path: Pa
         shutil.copy(hall_conf.parent / name, folder / name)
     assert main(["-c", str(folder / "hotline.conf"), "pbx", "render"]) == EXIT_OK
     out = capsys.readouterr().out
-    assert f"wrote     {folder / 'dialplans' / 'extensions.conf'}" in out
+    assert f"已写入  {folder / 'dialplans' / 'extensions.conf'}" in out
     assert (folder / "dialplans" / "sounds" / "hotline" / "greeting.wav").exists()
     assert main(["-c", str(folder / "hotline.conf"), "pbx", "render"]) == EXIT_OK
-    assert "0 written" in capsys.readouterr().out
+    assert "写入 0 个文件" in capsys.readouterr().out
 
 
 def test_cli_refuses_a_broken_config_and_writes_nothing(hall_conf: Path, tmp_path: Path,

@@ -15,7 +15,7 @@ def test_render_writes_each_pbx_with_only_its_seats(tmp_path: Path,
     conf = two_hall_conf(tmp_path / "hall")
     assert main(["-c", str(conf), "check"]) == EXIT_OK
     checked = capsys.readouterr().out
-    assert "52 seats" in checked and "PBX west (城西大厅): 2 seats" in checked
+    assert "52 个坐席" in checked and "交换机 west（城西大厅）：2 个坐席" in checked
     assert main(["-c", str(conf), "pbx", "render"]) == EXIT_OK
     main_dir, west_dir = conf.parent / "dialplans", conf.parent / "dialplans" / "pbx-west"
     main_pjsip = (main_dir / "pjsip.conf").read_text(encoding="utf-8")
@@ -40,4 +40,4 @@ def test_render_of_one_named_pbx_and_of_an_unknown_one(tmp_path: Path,
     assert "[1061]" in (out / "pjsip.conf").read_text(encoding="utf-8")
     assert not (conf.parent / "dialplans").exists()
     assert main(["-c", str(conf), "pbx", "render", "--pbx", "wset"]) == EXIT_REFUSED
-    assert "没有名为 'wset' 的交换机" in capsys.readouterr().err
+    assert "没有名为“wset”的交换机" in capsys.readouterr().err

@@ -144,9 +144,9 @@ def test_cli_refuses_bad_input(call: Call, tmp_path: Path, capsys: pytest.Captur
     text = tmp_path / "notes.wav"
     text.write_text("not audio")
     assert main(["qa", "analyze", str(op), str(text), "--json"]) == 2
-    assert "not a readable PCM WAV" in capsys.readouterr().err
+    assert "不是可读的 PCM WAV" in capsys.readouterr().err
     assert main(["qa", "analyze", str(op), str(op), "--hold", "9-3"]) == 2
-    assert "START < END" in capsys.readouterr().err
+    assert "开始 < 结束" in capsys.readouterr().err
 
 
 def test_stereo_recording_splits_into_parties(call: Call, tmp_path: Path) -> None:
@@ -155,7 +155,7 @@ def test_stereo_recording_splits_into_parties(call: Call, tmp_path: Path) -> Non
     stereo = fx.write_wav(tmp_path / "call.wav", interleaved, channels=2)
     left, right = read_channels(stereo)
     assert left == call.operator[:n] and right == call.citizen[:n]
-    with pytest.raises(RecordingError, match="2 channels"):
+    with pytest.raises(RecordingError, match="有 2 个声道"):
         read_mono(stereo)
 
 

@@ -40,7 +40,7 @@ def test_hotline_conf_names_the_table(hall: Path, capsys: pytest.CaptureFixture[
     config = load_config(hall / "hotline.conf")
     assert config.remit.path == hall / "remit.conf"
     assert main(["-c", str(hall / "hotline.conf"), "check"]) == 0
-    assert f"{len(config.remit.departments)} departments" in capsys.readouterr().out
+    assert f"三定方案：{len(config.remit.departments)} 个部门" in capsys.readouterr().out
 
 
 def test_without_a_remit_file_the_department_keywords_are_the_table(hall: Path) -> None:
@@ -66,18 +66,18 @@ def test_every_error_in_the_table_names_its_line(hall: Path, capsys: pytest.Capt
     with pytest.raises(ConfigError) as caught:
         load_remit(remit)
     shown = [str(issue) for issue in caught.value.issues]
-    assert any(s.endswith(f"remit.conf:{line_of(remit, 'winner = 城市管里局')}: [overlap 露天烧烤] winner: "
-                          "no department '城市管里局'; did you mean '城市管理局'?") for s in shown)
-    assert any(f"remit.conf:{line_of(remit, '[section 民正局')}:" in s and "no department '民正局'" in s
+    assert any(s.endswith(f"remit.conf 第 {line_of(remit, 'winner = 城市管里局')} 行：[overlap 露天烧烤] "
+                          "winner：没有部门“城市管里局”；是否想写“城市管理局”？") for s in shown)
+    assert any(f"remit.conf 第 {line_of(remit, '[section 民正局')} 行：" in s and "没有部门“民正局”" in s
                for s in shown)
-    assert any(f":{line_of(remit, 'colour')}: [department 空部门] colour: unknown key" in s for s in shown)
-    assert any("[department 空部门] keywords: no keywords and no example sentences" in s for s in shown)
+    assert any(f" 第 {line_of(remit, 'colour')} 行：[department 空部门] colour：未知的键" in s for s in shown)
+    assert any("[department 空部门] keywords：既没有关键词也没有例句" in s for s in shown)
     assert main(["-c", str(hall / "hotline.conf"), "check"]) == 2
     err = capsys.readouterr().err
-    assert f"remit.conf:{line_of(remit, 'winner = 城市管里局')}:" in err
+    assert f"remit.conf 第 {line_of(remit, 'winner = 城市管里局')} 行：" in err
 
 
 def test_a_missing_table_file_is_refused(hall: Path) -> None:
     (hall / "remit.conf").unlink()
-    with pytest.raises(ConfigError, match=r"hotline.conf:\d+: \[remit\] file: no such file"):
+    with pytest.raises(ConfigError, match=r"hotline.conf 第 \d+ 行：\[remit\] file：文件 .* 不存在"):
         load_config(hall / "hotline.conf")

@@ -284,7 +284,7 @@ def test_a_damaged_tarball_is_never_taken_for_a_root(tmp_path: Path,
 def test_non_root_user_is_refused_clearly(monkeypatch: pytest.MonkeyPatch,
                                           tmp_path: Path) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    with pytest.raises(SandboxError, match="must run as root"):
+    with pytest.raises(SandboxError, match="必须以 root 身份运行"):
         ensure_root(tmp_path)
 
 
@@ -384,7 +384,7 @@ def test_rendered_sound_plays_for_both_languages(running: SandboxPbx, language: 
 def test_cli_of_a_stopped_instance_says_so(make_pbx: Callable[..., SandboxPbx]) -> None:
     pbx = make_pbx("idle")
     assert not pbx.status().running
-    with pytest.raises(SandboxError, match="not running"):
+    with pytest.raises(SandboxError, match="没有运行"):
         pbx.cli("core show uptime")
     pbx.down()  # stopping what never ran is fine
 
@@ -456,7 +456,7 @@ def test_broken_config_fails_with_the_log_tail(make_pbx: Callable[..., SandboxPb
     with pytest.raises(SandboxError) as failure:
         pbx.up()
     message = str(failure.value)
-    assert "exited during start-up" in message
+    assert "在启动过程中退出" in message
     assert "res_no_such_module.so" in message
     assert "ASTERISK EXITING" in message
     assert not pbx.status().running
@@ -465,7 +465,7 @@ def test_broken_config_fails_with_the_log_tail(make_pbx: Callable[..., SandboxPb
 def test_missing_manifest_is_refused(make_pbx: Callable[..., SandboxPbx]) -> None:
     pbx = make_pbx("nomanifest")
     (pbx.rendered_dir / "hotline-pbx.json").unlink()
-    with pytest.raises(SandboxError, match=r"hotline-pbx\.json is missing"):
+    with pytest.raises(SandboxError, match=r"hotline-pbx\.json 不存在"):
         pbx.up()
 
 
@@ -476,12 +476,12 @@ def test_port_taken_by_someone_else_is_refused(make_pbx: Callable[..., SandboxPb
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", ami.port))
         squatter.listen()
-        with pytest.raises(SandboxError, match=f"AMI port 127.0.0.1:{ami.port} is already in use"):
+        with pytest.raises(SandboxError, match=f"AMI 端口 127.0.0.1:{ami.port} 已被占用"):
             pbx.up()
 
 
 def test_bad_instance_name_is_refused(root: Path, tmp_path: Path) -> None:
-    with pytest.raises(SandboxError, match="instance name"):
+    with pytest.raises(SandboxError, match="实例名称"):
         SandboxPbx("../escape", tmp_path, root=root)
 
 
@@ -512,7 +512,7 @@ def test_cli_status_json_cli_and_down(make_pbx: Callable[..., SandboxPbx],
     assert not pbx.status().running
     capsys.readouterr()
     assert main([*base, "cli", *options, "core show version"]) == EXIT_FAILED
-    assert "not running" in capsys.readouterr().err
+    assert "没有运行" in capsys.readouterr().err
 
 
 def test_module_that_declines_to_load_fails_the_start(make_pbx: Callable[..., SandboxPbx]) -> None:
@@ -520,8 +520,8 @@ def test_module_that_declines_to_load_fails_the_start(make_pbx: Callable[..., Sa
     with pytest.raises(SandboxError) as failure:
         pbx.up()
     message = str(failure.value)
-    assert "did not load: chan_pjsip.so" in message
-    why = message.split("did not load", 1)[1]
+    assert "没有加载：chan_pjsip.so" in message
+    why = message.split("没有加载", 1)[1]
     assert re.search(r"ERROR.*chan_pjsip", why), why  # the log line saying why is quoted
     assert not pbx.status().running
 

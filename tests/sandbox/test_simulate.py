@@ -180,7 +180,7 @@ async def test_refuses_without_a_service_and_says_so(env: Env) -> None:
     nobody = f"http://127.0.0.1:{free_port()}"
     run = await env.simulate("--once", "--seats", "1", "--api", nobody, timeout=REFUSAL_TIMEOUT_S)
     assert run.returncode == 1, run.output
-    assert f"the hotline service does not answer at {nobody}" in run.output
+    assert f"{nobody} 的热线服务没有应答" in run.output
     assert env.tokens() == [] and env.local_conf() == ""
 
 

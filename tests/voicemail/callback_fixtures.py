@@ -25,7 +25,7 @@ def add_valid(sessions: sessionmaker[Session], count: int, *, priority: str = "n
                            caller_num=f"137{index:08d}", caller_name=CALLER_NAMES[index % len(CALLER_NAMES)],
                            state=STATE_VALID,
                            call_time=T0 - timedelta(hours=10) + timedelta(minutes=index),
-                           review_reasons=[{"code": "speech", "message": "speech found"}],
+                           review_reasons=[{"code": "speech", "detail": "3.0 s in 4.0 s"}],
                            archive_name=f"{index}.wav")
             session.add(vm)
             session.flush()

@@ -50,7 +50,7 @@ def test_queue_masks_numbers_for_monitor_and_links_the_audio(hall) -> None:
     assert monitor[0]["number"] == "137****0000"
     assert monitor[0]["transcript_excerpt"] == "家里停水三天了"
     assert monitor[0]["department"] == "供水集团"
-    assert monitor[0]["reasons"] == [{"code": "speech", "message": "speech found"}]
+    assert monitor[0]["reasons"] == [{"code": "speech", "detail": "3.0 s in 4.0 s", "text_zh": "有人声"}]
     assert monitor[0]["audio_url"] == f"/api/voicemails/{monitor[0]['voicemail_id']}/audio"
     operator = client.get("/api/callbacks", headers=auth(tokens[Role.OPERATOR])).json()
     assert operator[0]["number"] == "13700000000"

@@ -26,13 +26,13 @@ def _wav(path: Path) -> Path:
 
 def test_missing_library_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setitem(sys.modules, "sounddevice", None)  # import fails
-    with pytest.raises(SoundUnavailable, match="'sounddevice' is not installed"):
+    with pytest.raises(SoundUnavailable, match="没有安装 Python 包 sounddevice"):
         play_wav(_wav(tmp_path / "a.wav"), 1)
 
 
 def test_no_output_device_is_said_plainly(tmp_path: Path) -> None:
     fake = SimpleNamespace(query_devices=lambda: [{"name": "mic", "max_output_channels": 0}])
-    with pytest.raises(SoundUnavailable, match="no sound output device") as refused:
+    with pytest.raises(SoundUnavailable, match="本机没有声音输出设备") as refused:
         play_wav(_wav(tmp_path / "a.wav"), 7, sd=fake)
     assert "/api/voicemails/7/audio" in str(refused.value)
 
@@ -94,7 +94,7 @@ def test_cli_on_this_machine_explains_why_it_cannot_play(
     code = main(["-c", str(hall_dir / "hotline.conf"), "voicemail", "play", "1"])
     err = capsys.readouterr().err
     assert code == EXIT_FAILED
-    assert any(m.split(":")[0] in err for m in (play.MISSING_LIBRARY, play.MISSING_PORTAUDIO,
+    assert any(m.split("：")[0] in err for m in (play.MISSING_LIBRARY, play.MISSING_PORTAUDIO,
                                                 play.NO_DEVICE)), err
     assert main(["-c", str(hall_dir / "hotline.conf"), "voicemail", "play", "99"]) == EXIT_REFUSED
-    assert "voicemail 99 does not exist" in capsys.readouterr().err
+    assert "留言 99 不存在" in capsys.readouterr().err

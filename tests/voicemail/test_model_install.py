@@ -102,7 +102,7 @@ def test_resumes_a_partial_download_and_unpacks_a_verified_model(
     assert (models / NAME / "am" / "final.mdl").stat().st_size == PAYLOAD_BYTES // 256 * 256
     assert sorted(p.name for p in models.iterdir()) == [NAME]  # no part file, no staging left
     err = capsys.readouterr().err
-    assert "[" + "#" * 30 + "]" in err and f"installed {NAME}" in err
+    assert "[" + "#" * 30 + "]" in err and f"已安装 {NAME}" in err
     # Installed already: nothing is fetched again.
     assert install(conf, server, models, hashlib.sha256(archive).hexdigest()) == EXIT_OK
     assert len(server.ranges) == 1
@@ -112,7 +112,7 @@ def test_checksum_mismatch_is_refused_and_nothing_is_unpacked(
         conf: Path, server: Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     models = tmp_path / "models"
     assert install(conf, server, models, "0" * 64) == EXIT_REFUSED
-    assert "checksum mismatch" in capsys.readouterr().err
+    assert "校验和不符" in capsys.readouterr().err
     assert list(models.iterdir()) == []  # the bad download is discarded, not kept for resuming
     assert server.ranges == [None]
 
@@ -121,5 +121,5 @@ def test_unknown_model_without_a_checksum_is_refused(conf: Path, tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["-c", str(conf), "model", "install", NAME, "--dir", str(tmp_path / "m"),
                  "--base-url", "http://127.0.0.1:9/none"])
-    assert code == EXIT_REFUSED and "pass --sha256" in capsys.readouterr().err
+    assert code == EXIT_REFUSED and "请用 --sha256" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()

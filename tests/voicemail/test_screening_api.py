@@ -144,6 +144,17 @@ def test_valid_with_a_spoken_number_department_and_urgency_reaches_the_callback_
     )
 
 
+def test_the_stand_ins_words_do_not_reach_the_callback_console(desk: Desk) -> None:
+    korean = desk.add("13812345671", 1, transcript="이어 영파 비료 여기 에 다")
+    chinese = desk.add("13812345672", 2, transcript="停水三天")
+    for vid in (korean, chinese):
+        answer = desk.post(f"/{vid}/override",
+                           {"verdict": "valid", "reason": "听过录音", "expected_version": 1})
+        assert answer.status_code == 200, answer.text
+    excerpts = {c["voicemail_id"]: c["transcript_excerpt"] for c in desk.get("/callbacks").json()}
+    assert excerpts == {korean: None, chinese: "停水三天"}
+
+
 def test_duplicate_of_one_of_the_same_callers_recent_messages(desk: Desk) -> None:
     first = desk.add("13812345678", 1)
     again = desk.add("13812345678", 30)
@@ -163,12 +174,31 @@ def test_duplicate_of_one_of_the_same_callers_recent_messages(desk: Desk) -> Non
     assert row.state == STATE_INVALID and row.duplicate_of == first
 
 
+def test_a_withheld_caller_without_a_number_is_compared_by_ear_with_the_other_withheld(desk: Desk) -> None:
+    """As triage matches them by voice: the screener may name another withheld message left
+    without a number as what this one repeats; a withheld caller who spoke a number is matched
+    by that number only."""
+    earlier = desk.add(None, 1)
+    spoke_a_number = desk.add(None, 2, callback_number="13912345678")
+    again = desk.add(None, 40)
+    recent = desk.get(f"/voicemails/{again}/same-caller").json()["items"]
+    assert [m["id"] for m in recent] == [earlier]
+    wrong = desk.post(f"/{again}/override", {"verdict": "duplicate", "reason": "重复",
+                                              "duplicate_of": spoke_a_number, "expected_version": 1})
+    assert wrong.status_code == 409 and wrong.json()["error"]["code"] == "invalid_duplicate_of"
+    done = desk.post(f"/{again}/override", {"verdict": "duplicate", "reason": "听声音是同一人",
+                                             "duplicate_of": earlier, "expected_version": 1})
+    assert done.status_code == 200, done.text
+    assert desk.row(again).duplicate_of == earlier
+
+
 def test_confirm_machine_verdicts_in_one_call_all_or_nothing(desk: Desk) -> None:
     silent = desk.add("13800000001", 1, state=STATE_INVALID)
     tones = desk.add("13800000002", 2, state=STATE_INVALID)
     review = desk.add("13800000003", 3)
     mixed = desk.post("/confirm", {"items": [{"id": silent, "version": 1}, {"id": review, "version": 1}]})
     assert mixed.status_code == 409 and mixed.json()["error"]["code"] == "not_decided"
+    assert mixed.json()["error"]["message"] == f"留言 {review} 待人工复核，没有机器判定可确认，请人工判定"
     assert desk.row(silent).version == 1 and desk.row(silent).override_by is None
     done = desk.post("/confirm", {"items": [{"id": silent, "version": 1}, {"id": tones, "version": 1}]})
     assert done.status_code == 200, done.text
@@ -231,18 +261,26 @@ def test_the_night_in_working_order_with_progress(desk: Desk) -> None:
             session.add(row)
             session.flush()
             made[name] = row.id
+        # The spool could not read its metadata: no call time, in review with the spool's reason.
+        unread = Voicemail(recording_id="no_metadata", state=STATE_NEEDS_REVIEW, registered_at=now,
+                           review_reasons=[{"code": "spool", "detail": "元数据文件缺失，请人工核对"}])
+        session.add(unread)
+        session.flush()
+        made["no_metadata"] = unread.id
     body = desk.get("/voicemails/screening").json()
-    assert (body["done"], body["total"]) == (0, 5)
+    assert (body["done"], body["total"]) == (0, 6)
     order = {
         g["key"]: [made_name for i in g["items"] for made_name, vid in made.items() if vid == i["id"]]
         for g in body["groups"]
     }
     assert order == {
-        "needs_review": ["urgent_review", "old_review", "new_review"],
+        "needs_review": ["urgent_review", "old_review", "new_review", "no_metadata"],
         "valid": ["machine_valid"],
         "invalid": ["machine_invalid"],
     }
-    assert [g["count"] for g in body["groups"]] == [3, 1, 1]
+    assert [g["count"] for g in body["groups"]] == [4, 1, 1]
+    [shown] = [i for i in body["groups"][0]["items"] if i["id"] == made["no_metadata"]]
+    assert shown["review_reasons"][0]["text_zh"] == "元数据文件缺失，请人工核对"
     desk.post("/confirm", {"items": [{"id": made["machine_invalid"], "version": 0}]})
     assert desk.get("/voicemails/screening").json()["done"] == 1
 
@@ -258,3 +296,9 @@ def test_energy_strip_and_speech_segments(desk: Desk, tmp_path: Path) -> None:
     assert strip["duration_s"] == 2.5 and strip["step_s"] == 0.1 and len(strip["levels_db"]) == 25
     assert strip["levels_db"][0] == -70.0 and strip["levels_db"][15] > -20
     assert strip["speech_segments"] == [[1.0, 2.0]]
+    (archive / "not-a-wav.wav").write_bytes(b"ID3\x04 an mp3 saved under the wrong name")
+    broken = desk.add("13812345678", 6, archive_name="not-a-wav.wav")
+    refused = desk.get(f"/voicemails/{broken}/strip")
+    assert refused.status_code == 410 and refused.json()["error"]["code"] == "audio_unreadable"
+    message = refused.json()["error"]["message"]  # the screener reads it: Chinese, no path
+    assert message == f"留言 {broken} 的录音格式无法识别，不能显示能量条"

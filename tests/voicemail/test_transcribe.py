@@ -83,7 +83,7 @@ def test_korean_model_is_recognised_as_not_chinese(model_path: Path) -> None:
     info = model_info(model_path)
     assert info.problem is None
     assert info.language == "ko" and not info.is_chinese
-    assert info.warning is not None and "NOT Chinese" in info.warning
+    assert info.warning is not None and "不是中文模型" in info.warning
 
 
 def test_chinese_vocabulary_is_recognised(tmp_path: Path) -> None:
@@ -112,7 +112,7 @@ def test_readme_and_name_are_fallbacks(tmp_path: Path) -> None:
 
 def test_missing_model_is_reported_not_downloaded(tmp_path: Path) -> None:
     info = model_info(tmp_path / "nowhere")
-    assert info.problem == "no such directory" and info.warning is not None
+    assert info.problem == "目录不存在" and info.warning is not None
     with pytest.raises(RuntimeError, match="cannot load Vosk model"):
         load_model(tmp_path / "nowhere")
 

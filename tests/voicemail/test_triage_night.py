@@ -22,6 +22,7 @@ from hotline.db import make_engine, make_session_factory, session_scope, upgrade
 from tests.voicemail import audio_fixtures as fx
 from tests.voicemail import night
 from voicemail.models import STATE_INVALID, STATE_NEW, Voicemail
+from voicemail.triage import reasons_zh
 from voicemail.triage_service import triage_pending
 
 REPO = Path(__file__).resolve().parents[2]
@@ -84,6 +85,8 @@ def test_a_labelled_night_on_audio_alone(tmp_path: Path, the_night: list[night.N
     assert precision == 1.0
     for name, row in by_name.items():
         assert row.explanation_zh and not ASCII_WORD.search(row.explanation_zh), (name, row.explanation_zh)
+        shown = [r["text_zh"] for r in reasons_zh(row.triage_reasons)]  # what the desk lists
+        assert shown and not any(ASCII_WORD.search(text) for text in shown), (name, shown)
 
 
 def _linked(by_name: dict[str, Voicemail], name_of: dict[int, str], copy: str, kept: str) -> bool:

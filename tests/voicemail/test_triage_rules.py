@@ -19,12 +19,15 @@ from voicemail.transcribe import Transcript, Word, script_of
 from voicemail.triage import (
     Priority,
     PriorMessage,
+    ReasonCode,
     TriageDecision,
     TriageInput,
     Verdict,
     bigram_similarity,
     keyword_hits,
     needs_transcript,
+    reason_text_zh,
+    reasons_zh,
     triage,
 )
 
@@ -362,7 +365,7 @@ def test_settings_from_a_triage_section() -> None:
 
 
 @pytest.mark.parametrize(("section", "message"), [
-    ({"advert_words": "x"}, "unknown key 'advert_words'"),
+    ({"advert_words": "x"}, "未知的键“advert_words”"),
     ({"duplicate_similarity": "2"}, "duplicate_similarity"),
     ({"duplicate_window_minutes": "soon"}, "duplicate_window_minutes"),
 ])
@@ -437,3 +440,23 @@ def test_tone_explanations_are_wholly_chinese(tones: dict[str, object]) -> None:
     d = judge(None, features=f)
     assert d.verdict == Verdict.INVALID and d.codes == ("tones_only",)
     assert not re.search(r"[A-Za-z]", d.explanation_zh), d.explanation_zh
+
+
+@pytest.mark.parametrize("code", list(ReasonCode))
+def test_every_reason_reads_in_chinese(code: ReasonCode) -> None:
+    """The pages show text_zh, never the code: every rule has a Chinese label (one home)."""
+    text = reason_text_zh({"code": code.value, "detail": "2.5 s in 9.0 s; caller id withheld"})
+    assert text and not re.search(r"[A-Za-z]", text), text
+
+
+def test_reasons_carry_their_chinese_for_the_pages() -> None:
+    decision = judge(GAS + "我的电话是13912345678", caller=None)
+    stored = [{"code": r.code.value, "detail": r.detail} for r in decision.reasons]
+    shown = [r["text_zh"] for r in reasons_zh(stored)]
+    assert shown == ["有人声", "含紧急词：燃气、煤气、漏气", "建议转办：燃气公司（匹配词：燃气、煤气）",
+                     "有回拨号码"]
+    assert reasons_zh([{"code": "dtmf", "detail": "0#"}])[0]["text_zh"] == "有按键音：0#"
+    spool = {"code": "spool", "detail": "录音文件不是 WAV，请人工核对"}
+    assert reason_text_zh(spool) == "录音文件不是 WAV，请人工核对"  # the spool's checks write Chinese
+    assert reason_text_zh({"code": "from_a_newer_release"}) == "其他原因"
+    assert reason_text_zh({"code": "callback_number", "message": "留言里的号码"}) == "留言里的号码"

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from hotline.announce import LiveVoicemailNotifier
 from hotline.api import create_app
+from hotline.api.routes.health import NOT_CHINESE_ZH
 from hotline.auth import Role, add_token
 from hotline.config import HotlineConfig, load_config
 from hotline.db import make_engine, make_session_factory, session_scope, upgrade_database
@@ -61,7 +62,7 @@ def test_missing_model_is_reported_in_health_and_the_service_keeps_running(tmp_p
     assert body["warnings"] == ["未安装语音识别模型：留言照常登记，自动分拣暂停"]
     assert body["triage"]["state"] == STATE_NO_MODEL
     assert body["triage"]["model"]["loaded"] is False
-    assert body["triage"]["model"]["error"] == "no such directory"
+    assert body["triage"]["model"]["error"] == "目录不存在"
 
 
 def test_worker_loads_the_model_once_and_triages_new_messages(tmp_path: Path) -> None:
@@ -96,5 +97,7 @@ def test_worker_loads_the_model_once_and_triages_new_messages(tmp_path: Path) ->
     assert feed.take() == [("voicemails", {"reason": "triaged"}), ("callbacks", {"reason": "triaged"})] * 2
     model = body["triage"]["model"]
     assert body["triage"]["state"] == STATE_READY and model["loaded"] is True
-    assert model["language"] == "ko" and "NOT Chinese" in model["warning"]
+    assert model["language"] == "ko" and "不是中文模型" in model["warning"]
+    # the stand-in's loud warning, in Chinese, where a person reads health (and the desk shows it)
+    assert body["warnings"] == [NOT_CHINESE_ZH]
     assert model["path"] == str(default_test_model_path())

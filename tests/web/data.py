@@ -35,7 +35,8 @@ def add_callback(sessions: sessionmaker[Session], archive: Path, *, number: str,
         voicemail = Voicemail(recording_id=f"web-{number}-{now.timestamp()}", caller_num=number,
                               caller_name=name, state=STATE_VALID, transcript=transcript,
                               call_time=now - timedelta(minutes=left_minutes_ago),
-                              review_reasons=[{"code": "speech", "message": "检测到有效语音"}],
+                              review_reasons=[{"code": "speech", "detail": "1.5 s in 1.5 s"},
+                                              {"code": "department", "detail": "供水集团（停水）"}],
                               explanation_zh="留言清楚，需回拨")
         session.add(voicemail)
         session.flush()

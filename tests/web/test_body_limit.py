@@ -39,6 +39,7 @@ def test_an_announced_oversized_body_is_refused_unread_before_the_token_check(ba
             f"Content-Length: {ANNOUNCED}\r\n\r\n")
     status, body = exchange(base_url, head, b'{"reason": "' + b"x" * 1000)
     assert status == 413 and body["error"]["code"] == "body_too_large"
+    assert body["error"]["message"] == f"请求体过大：最多 {MAX_BODY_BYTES} 字节"
 
 
 def test_a_chunked_body_is_refused_once_past_the_limit(web: WebApp, base_url: str) -> None:

@@ -30,7 +30,7 @@ def test_listen_claim_and_record_a_transfer(web: WebApp, pages: Pages) -> None:
     expect(page.locator("#d-number")).to_have_text("13912345678")
     expect(page.locator("#d-name")).to_have_text("李女士")
     expect(page.locator("#d-transcript")).to_have_text("小区停水三天了，请尽快处理")
-    expect(page.locator("#d-reasons")).to_have_text("检测到有效语音")
+    expect(page.locator("#d-reasons")).to_have_text("有人声；建议转办：供水集团（停水）")  # never the codes
 
     page.get_by_role("button", name="收听留言").click()
     player = page.locator("#player")

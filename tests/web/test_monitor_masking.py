@@ -62,8 +62,10 @@ def test_voicemail_explanation_and_reasons(web: WebApp, client: TestClient) -> N
     monitor = as_role(web, client, Role.MONITOR, "/api/voicemails")["items"][0]  # type: ignore[index]
     assert monitor["caller_num"] == MASKED
     assert monitor["explanation_zh"] == f"有效：留言说回拨 {MASKED}"
-    assert monitor["triage_reasons"] == [{"code": "callback_number", "detail": SPOKEN_MASKED}]
-    assert monitor["review_reasons"] == [{"code": "spool", "detail": f"caller {MASKED}"}]
+    assert monitor["triage_reasons"] == [{"code": "callback_number", "detail": SPOKEN_MASKED,
+                                          "text_zh": SPOKEN_MASKED}]  # what the pages show, masked too
+    assert monitor["review_reasons"] == [{"code": "spool", "detail": f"caller {MASKED}",
+                                          "text_zh": "其他原因"}]
     operator = as_role(web, client, Role.OPERATOR, "/api/voicemails")["items"][0]  # type: ignore[index]
     assert operator["explanation_zh"] == f"有效：留言说回拨 {NUMBER}"
     assert operator["triage_reasons"][0]["detail"] == SPOKEN
@@ -78,7 +80,8 @@ def test_callback_transcript_and_reasons(web: WebApp, client: TestClient) -> Non
         row.reasons = [{"code": "callback_number", "message": f"留言里的号码 {NUMBER}"}]
     monitor = as_role(web, client, Role.MONITOR, f"/api/callbacks/{callback_id}")
     assert monitor["transcript_excerpt"] == SPOKEN_MASKED  # type: ignore[index]
-    assert monitor["reasons"] == [{"code": "callback_number", "message": f"留言里的号码 {MASKED}"}]  # type: ignore[index]
+    assert monitor["reasons"] == [{"code": "callback_number", "message": f"留言里的号码 {MASKED}",  # type: ignore[index]
+                                   "text_zh": f"留言里的号码 {MASKED}"}]
     admin = as_role(web, client, Role.ADMIN, f"/api/callbacks/{callback_id}")
     assert admin["transcript_excerpt"] == SPOKEN  # type: ignore[index]
 

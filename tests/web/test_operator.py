@@ -186,7 +186,7 @@ def test_a_seat_token_acts_for_its_own_seat_only(web: WebApp, base_url: str) -> 
         audits_before = session.scalar(select(func.count()).select_from(AuditEntry))
     for action in ("login", "logout", "resume"):
         message = api_refusal(base_url, seat_token, f"/api/seats/08/{action}")
-        assert message == "token '07' acts for seat 07 only, not 08"
+        assert message == "令牌“07”只能代表 07 号坐席，不能代表 08 号"
     refused = httpx.post(f"{base_url}/api/seats/08/pause", json={"reason": "午休"},
                          headers={"Authorization": f"Bearer {seat_token}"})
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_your_seat"

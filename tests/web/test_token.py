@@ -8,7 +8,7 @@ from hotline.auth import Role, revoke_token
 from hotline.db import session_scope
 from tests.web.conftest import TOKEN_KEY, Pages, WebApp
 
-INVALID_TOKEN_MESSAGE = "the API token is unknown or revoked"  # hotline.auth.deps
+INVALID_TOKEN_MESSAGE = "API 令牌不存在或已被吊销"  # hotline.auth.errors
 
 
 def test_without_a_token_the_page_asks_for_one_and_checks_it(web: WebApp, pages: Pages) -> None:

@@ -15,11 +15,13 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
+from hotline.auth.deps import OperatorDep, ReaderDep
 from hotline.auth.principal import Principal
 from hotline.auth.seats import require_own_seat
+from hotline.config.deps import ConfigDep
+from hotline.db.session import SessionDep
 from hotline.db.types import utcnow
 from hotline.db.values import MULTI_LINE
-from hotline.deps import ConfigDep, OperatorDep, ReaderDep, SessionDep
 from hotline.privacy import data_for, phone_for, text_for
 from voicemail.api import RowId
 from voicemail.callbacks import service
@@ -29,6 +31,7 @@ from voicemail.callbacks.models import Callback, CallbackAttempt
 from voicemail.callbacks.notifier import CallbackNotifier, get_callback_notifier
 from voicemail.callbacks.rules import Outcome
 from voicemail.models import Voicemail
+from voicemail.triage import reasons_zh
 
 CLOCK_STATE_KEY = "callback_clock"  # tests put an injected clock on app.state under this name
 DIALLER_KEY = "callback_dialler"  # the composition root puts the hall's CallbackDialler here
@@ -75,7 +78,9 @@ class CallbackOut(BaseModel):
                                examples=["138****8000"])
     citizen_name: str | None = Field(description="the caller's name as the trunk gave it, if any",
                                      examples=["李女士"])
-    reasons: list[Any] = Field(examples=[[{"code": "urgent", "detail": "停水"}]])
+    reasons: list[Any] = Field(description="why triage or staff judged it valid; each with text_zh, "
+                               "the Chinese a person reads",
+                               examples=[[{"code": "urgent", "detail": "停水", "text_zh": "含紧急词：停水"}]])
     received_at: datetime = Field(examples=["2026-11-27T23:12:40+08:00"])
     due_at: datetime = Field(examples=["2026-11-28T08:30:00+08:00"])
     attempts: int = Field(examples=[0])
@@ -120,7 +125,7 @@ def to_out(row: Callback, principal: Principal,
         id=row.id, voicemail_id=row.voicemail_id, state=row.state, priority=row.priority,
         department=row.department, transcript_excerpt=text_for(principal, row.transcript_excerpt),
         number=phone_for(principal, row.number), citizen_name=names.get(row.voicemail_id),
-        reasons=data_for(principal, row.reasons or []),
+        reasons=data_for(principal, reasons_zh(row.reasons)),
         received_at=row.received_at, due_at=row.due_at, attempts=row.attempts,
         claimed_by=row.claimed_by, claim_expires_at=row.claim_expires_at,
         resolution=row.resolution, transferred_to=row.transferred_to, closed_at=row.closed_at,

@@ -12,12 +12,11 @@ from pathlib import Path
 from types import ModuleType
 
 SAMPLE_DTYPE = {1: "int8", 2: "int16", 4: "int32"}  # WAV sample width in bytes -> PortAudio type
-MISSING_LIBRARY = ("cannot play audio: the Python package 'sounddevice' is not installed "
-                   "(pip install sounddevice; it also needs Debian's libportaudio2)")
-MISSING_PORTAUDIO = ("cannot play audio: the PortAudio library is missing "
-                     "(apt-get install libportaudio2)")
-NO_DEVICE = ("cannot play audio: this machine has no sound output device; listen in the "
-             "browser instead (GET /api/voicemails/{id}/audio)")
+MISSING_LIBRARY = ("无法播放：没有安装 Python 包 sounddevice"
+                   "（pip install sounddevice；它还需要 Debian 的 libportaudio2）")
+MISSING_PORTAUDIO = "无法播放：缺少 PortAudio 库（apt-get install libportaudio2）"
+NO_DEVICE = ("无法播放：本机没有声音输出设备；请改在浏览器中收听"
+             "（GET /api/voicemails/{id}/audio）")
 
 
 class SoundUnavailable(RuntimeError):
@@ -55,6 +54,5 @@ def play_wav(path: Path, voicemail_id: int, sd: ModuleType | None = None) -> flo
                                     dtype=SAMPLE_DTYPE[width]) as stream:
             stream.write(frames)
     except Exception as exc:  # PortAudioError: the device vanished or refused the format
-        raise SoundUnavailable(f"cannot play audio: the sound device refused it ({exc})") \
-            from None
+        raise SoundUnavailable(f"无法播放：声音设备拒绝播放（{exc}）") from None
     return len(frames) / (rate * channels * width)

@@ -151,7 +151,7 @@ async function loadDetail(id) {
 }
 
 function reasonText(reason) {
-  if (reason && typeof reason === 'object') return reason.message || reason.code || JSON.stringify(reason);
+  if (reason && typeof reason === 'object') return reason.text_zh || reason.message || '其他原因';
   return String(reason);
 }
 

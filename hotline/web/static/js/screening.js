@@ -1,6 +1,7 @@
 // The screening desk (筛选台): the night's messages, needs-review first, each decided in one or
 // two keystrokes (valid with an editable number, invalid with a reason, duplicate of one of the
-// caller's recent messages, confirm the machine, undo). Playback skips everything but speech.
+// caller's recent messages, confirm the machine, a whole spot-check group at once, undo). Playback
+// skips everything but speech.
 
 import { get, getBlob, post } from './api.js';
 import { DASH, PRIORITY_ZH, formatDateTime, formatDuration } from './format.js';
@@ -18,16 +19,6 @@ const INVALID_REASONS = [
   ['silence', '录音全程静音'], ['hangup_at_beep', '提示音后即挂机'], ['tones_only', '只有信号音'],
   ['noise_only', '只有噪声'], ['advert', '广告推销'], ['no_request', '没有诉求（误拨、闲聊）'],
 ];
-const REASON_ZH = {
-  silence: '静音', hangup_at_beep: '提示音后挂机', tones_only: '只有信号音', noise_only: '只有噪声',
-  no_speech: '没有人声', advert: '广告', duplicate: '重复留言', speech: '有人声', callback: '有回拨号码',
-  department: '建议部门', urgent: '紧急', advert_word: '含广告词', dtmf: '按键音', clipping: '削波失真',
-  supersedes: '并入了较短的重复留言', audio_unreadable: '录音无法分析', little_speech: '人声很少',
-  no_transcript: '尚未转写', transcript_unusable: '转写不可用', number_unclear: '号码不完整',
-  caller_number_invalid: '来电号码无法回拨', advert_or_complaint: '含广告词但可能是投诉',
-  urgent_not_discarded: '含紧急词，不自动作废', no_callback_number: '号码隐藏且未说号码',
-  triage_failed: '自动分拣失败',
-};
 const ERROR_ZH = {
   version_conflict: '这条留言刚被别人处理过，已重新读取，请再看一遍',
   no_callback_number: '没有回拨号码，请填写',
@@ -46,7 +37,7 @@ const view = {
   strip: null,
   audio: new Map(), // voicemail id -> object URL (the next message is fetched ahead)
   speed: 0,
-  mode: null, // null | 'invalid' | 'duplicate'
+  mode: null, // null | 'invalid' | 'duplicate' | 'batch'
   choices: [],
   // The start's night, a refresh (R) and the reload after a decision may answer in any order:
   // only the newest request's answer is shown.
@@ -161,12 +152,24 @@ function showDetail(row) {
   setText($('#d-caller'), callerText(row));
   setText($('#d-time'), formatDateTime(row.call_time));
   setText($('#d-duration'), formatDuration(row.duration_s));
-  setText($('#d-verdict'), STATE_ZH[row.state] || row.state);
-  const codes = (row.triage_reasons || []).map((r) => REASON_ZH[r.code]).filter(Boolean);
-  setText($('#d-reasons'), [...new Set(codes)].join('、') || DASH);
+  // Once a person decided, the state is theirs; the machine's own words stay in the explanation.
+  setText($('#d-verdict'), `${STATE_ZH[row.state] || row.state}（${row.override_by ? '人工' : '机器'}）`);
+  // The labels come with the reasons (text_zh, one home on the server), the spool's checks first.
+  const reasons = [...(row.review_reasons || []), ...(row.triage_reasons || [])].map((r) => r.text_zh);
+  setText($('#d-reasons'), [...new Set(reasons.filter(Boolean))].join('、') || DASH);
   setText($('#d-decided'), row.override_by ? `${row.override_by}，${formatDateTime(row.override_at)}` : '未处理');
   setText($('#d-explanation'), row.explanation_zh || '');
-  setText($('#d-transcript'), row.transcript || '（没有可用的转写，请收听录音）');
+  setText($('#d-transcript'), transcriptText(row));
+}
+
+const HAN = /[\u3400-\u9fff]/;
+
+/** The transcript, unless it is no Chinese at all (the stand-in model's words mean nothing here). */
+function transcriptText(row) {
+  const unusable = (row.triage_reasons || []).find((r) => r.code === 'transcript_unusable');
+  if (!row.transcript) return '（没有可用的转写，请收听录音）';
+  if (unusable && !HAN.test(row.transcript)) return `（${unusable.text_zh}，不显示转写，请收听录音）`;
+  return unusable ? `（${unusable.text_zh}，仅供参考）${row.transcript}` : row.transcript;
 }
 
 function inSpeech(t, segments) {
@@ -194,10 +197,18 @@ async function audioUrl(id) {
   return view.audio.get(id);
 }
 
+/** Fetch what may come next: the message below (J) and the next undecided one (where a decision
+ * moves to); every other recording is let go, so a morning of 300 messages holds three at most. */
 function fetchAhead(id) {
   const index = view.order.findIndex((row) => row.id === id);
-  const next = view.order[index + 1];
-  if (next && next.has_audio) audioUrl(next.id).catch(() => view.audio.delete(next.id));
+  const ahead = [view.order[index + 1], nextUndecided(id)].filter((row) => row && row.has_audio);
+  const kept = new Set([id, ...ahead.map((row) => row.id)]);
+  for (const [other, url] of view.audio) {
+    if (kept.has(other)) continue;
+    view.audio.delete(other);
+    url.then((u) => URL.revokeObjectURL(u)).catch(() => {});
+  }
+  for (const row of ahead) audioUrl(row.id).catch(() => view.audio.delete(row.id));
 }
 
 function segments() {
@@ -248,9 +259,23 @@ async function togglePlay() {
   });
 }
 
+/** Where "back 5 s" lands: 5 s of speech earlier (the silence and tones skipped do not count). */
+function speechBefore(t, speech, seconds) {
+  let left = seconds;
+  for (const [a, b] of [...speech].reverse()) {
+    if (a >= t) continue;
+    const heard = Math.min(t, b) - a;
+    if (heard >= left) return Math.min(t, b) - left;
+    left -= heard;
+  }
+  return speech.length ? speech[0][0] : Math.max(0, t - seconds);
+}
+
 function back() {
   const player = $('#player');
-  player.currentTime = Math.max(0, player.currentTime - BACK_S);
+  const speech = segments();
+  player.currentTime = speech ? speechBefore(player.currentTime, speech, BACK_S)
+    : Math.max(0, player.currentTime - BACK_S);
 }
 
 function cycleSpeed() {
@@ -295,7 +320,7 @@ function openValid() {
   $('#valid-form').hidden = false;
   const number = $('#v-number');
   number.value = row.callback_number || (row.caller_withheld ? '' : row.caller_num || '');
-  if (row.department) $('#v-department').value = row.department;
+  $('#v-department').value = row.department || ''; // never the message before's department
   $('#v-urgency').value = row.priority === 'urgent' ? 'urgent' : 'normal';
   number.focus();
   number.select();
@@ -347,6 +372,8 @@ async function choose(index) {
   if (!choice) return;
   if (view.mode === 'invalid') {
     await decide({ verdict: 'invalid', reason: `筛选台：${choice[1]}` }, `判为无效（${choice[1]}）`);
+  } else if (view.mode === 'batch') {
+    await confirmBatch(choice[0]);
   } else if (view.mode === 'duplicate') {
     await decide({ verdict: 'duplicate', reason: `筛选台：与留言 #${choice[0]} 重复`, duplicate_of: choice[0] },
       `标为留言 #${choice[0]} 的重复`);
@@ -364,6 +391,34 @@ async function confirmMachine() {
   }
   say(`留言 #${row.id}：已确认机器判定（${STATE_ZH[row.state]}）`);
   await reloadAndSelect(row.id, true);
+}
+
+/** Shift+C: the machine's verdicts of the selected message's spot-check group, every one nobody
+ * decided yet, confirmed in one call (all or nothing) after the screener heard what she chose to. */
+function openBatch() {
+  const row = item(view.selectedId);
+  const group = row && view.groups.find((g) => g.key === row.state && g.key !== 'needs_review');
+  const open = group ? group.items.filter((r) => !r.override_by) : [];
+  if (!open.length) {
+    say('只有“机器判有效”或“机器判无效”组里未处理的留言可以成批确认', { error: true });
+    return;
+  }
+  showChoices('batch', `成批确认：${GROUP_ZH[group.key]}`, [[open, `确认这一组未处理的 ${open.length} 条`]]);
+}
+
+async function confirmBatch(rows) {
+  let result;
+  try {
+    const items = rows.map((r) => ({ id: r.id, version: r.version }));
+    result = await post('/api/voicemails/confirm', { items });
+  } catch (error) {
+    say(chinese(error, '成批确认失败，一条也没有确认'), { error: true });
+    await reloadAndSelect(view.selectedId);
+    return;
+  }
+  closeForms();
+  say(`已确认 ${result.confirmed.length} 条机器判定`);
+  await reloadAndSelect(view.selectedId, true);
 }
 
 async function undo() {
@@ -394,6 +449,11 @@ function onKey(event) {
     choose(Number(event.key) - 1);
     return;
   }
+  if (event.shiftKey && event.key.toLowerCase() === 'c') {
+    event.preventDefault();
+    openBatch();
+    return;
+  }
   const actions = {
     j: () => move(1), k: () => move(-1), arrowdown: () => move(1), arrowup: () => move(-1),
     ' ': () => togglePlay(), b: () => back(), s: () => cycleSpeed(), v: () => openValid(),
@@ -407,11 +467,7 @@ function onKey(event) {
   }
 }
 
-const MODEL_WARNING_ZH = '注意：识别模型不是中文（演示或测试用的替代模型），转写不可信；'
-  + '凡有人声的留言都交人工复核，请收听录音。';
-const NO_MODEL_ZH = '注意：没有安装语音识别模型，自动分拣已关闭，新留言暂不分拣。';
-
-/** The model's loud warning (from /api/health), in Chinese, above the desk. */
+/** The model's loud warning: /api/health's warnings (in Chinese, written there once), above the desk. */
 async function loadModelWarning() {
   let health;
   try {
@@ -419,13 +475,9 @@ async function loadModelWarning() {
   } catch {
     return;
   }
-  const triage = health.triage;
-  if (!triage) return;
-  let text = '';
-  if (triage.state === 'no_model') text = NO_MODEL_ZH;
-  else if (triage.model && triage.model.warning) text = MODEL_WARNING_ZH;
+  const text = (health.warnings || []).join('；');
   const line = $('#model-warning');
-  setText(line, text);
+  setText(line, text ? `注意：${text}。` : '');
   line.hidden = !text;
 }
 
