@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from hotline.config import HotlineConfig, load_config
+from hotline.config import ConfigError, HotlineConfig, load_config
 from ivr.dialplan import render_dialplan
 from ivr.errors import RenderError
 from ivr.modules import render_modules
@@ -45,6 +46,11 @@ def test_recording_switched_off_leaves_no_trace(hall_conf: Path) -> None:
 
 
 def test_unsafe_recording_spool_is_refused(hall_conf: Path) -> None:
-    bad = load_config(hall_conf, overrides={"recording.pbx_spool": "/var/spool/x y"})
+    """hotline check refuses it with the file and line; the renderer, given such a configuration
+    some other way, refuses it too rather than write a dialplan that breaks."""
+    with pytest.raises(ConfigError, match=r"\[recording\] pbx_spool"):
+        load_config(hall_conf, overrides={"recording.pbx_spool": "/var/spool/x y"})
+    good = load_config(hall_conf)
+    bad = dataclasses.replace(good, recording=dataclasses.replace(good.recording, pbx_spool="/var/spool/x y"))
     with pytest.raises(RenderError, match=r"\[recording\] pbx_spool"):
         render_dialplan(bad)

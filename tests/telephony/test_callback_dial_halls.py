@@ -14,7 +14,7 @@ from telephony.ami import AmiClient, AmiSettings
 from telephony.ami.testing import TEST_SECRET, TEST_USER, ReplayAmiServer, simple_response
 from telephony.callback_dial import HallsCallbackDialler
 from telephony.hall import Hall, Halls
-from tests.ami_transcripts import replay_server
+from tests.ami_transcripts import empty_pbx_server
 from tests.two_halls import two_hall_conf
 
 WAIT = 5.0
@@ -25,7 +25,7 @@ class Refused(Exception):
 
 
 async def _server() -> ReplayAmiServer:
-    replay = await replay_server().start()
+    replay = await empty_pbx_server()  # answers the hall's resync, as an idle PBX would
     replay.handlers["originate"] = lambda a: [simple_response(a, Message="Originate successfully queued")]
     return replay
 
