@@ -189,7 +189,7 @@ async def test_never_overwrites_a_pjsip_local_that_is_not_its_own(env: Env) -> N
     try:
         run = await env.simulate("--once", "--seats", "1", timeout=REFUSAL_TIMEOUT_S)
         assert run.returncode == 1, run.output
-        assert "not the simulation's own" in run.output
+        assert "不属于模拟程序的话机配置" in run.output
         assert env.local_conf() == FOREIGN_LOCAL
         assert env.live_local_conf() == ""  # the running PBX's copy untouched too
         assert baresip_processes(env.work) == []
