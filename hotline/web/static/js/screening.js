@@ -302,9 +302,21 @@ async function decide(body, what) {
     if (error.code === 'version_conflict') await reloadAndSelect(row.id);
     return;
   }
+  markDecided([row.id]);
   say(`留言 #${row.id}：${what}`);
   closeForms();
   await reloadAndSelect(row.id, true);
+}
+
+/** A decision's own reply is news at once: its messages count as decided before the night is
+ * read again, so a key pressed meanwhile (Shift+C, the next message) never acts on the older
+ * list (a batch would offer the message just confirmed, and be refused for its old version). */
+function markDecided(ids) {
+  for (const id of ids) {
+    const row = item(id);
+    if (row && !row.override_by) row.override_by = view.me ? view.me.name : '本人';
+  }
+  renderNight();
 }
 
 async function reloadAndSelect(id, advance = false) {
@@ -389,6 +401,7 @@ async function confirmMachine() {
     say(chinese(error, '确认机器判定失败'), { error: true });
     return;
   }
+  markDecided([row.id]);
   say(`留言 #${row.id}：已确认机器判定（${STATE_ZH[row.state]}）`);
   await reloadAndSelect(row.id, true);
 }
@@ -417,6 +430,7 @@ async function confirmBatch(rows) {
     return;
   }
   closeForms();
+  markDecided(rows.map((r) => r.id));
   say(`已确认 ${result.confirmed.length} 条机器判定`);
   await reloadAndSelect(view.selectedId, true);
 }
